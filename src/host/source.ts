@@ -1,0 +1,94 @@
+/**
+ * Reads host files under configurable roots, like node_exporter's `--path.procfs`.
+ *
+ * Every collector and spec generator reads through a {@linkcode Source}, so a fixture tree can stand
+ * in for the live `/proc` and `/sys`, and a container can watch the host through a bind mount.
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+/** Where host files are read from. */
+export interface SourceRoots {
+  /** Root of procfs; `/proc` by default (`-procfs`). */
+  readonly procfs?: string;
+  /** Root of sysfs; `/sys` by default (`-sysfs`). */
+  readonly sysfs?: string;
+  /** Directory holding `os-release` and friends; `/etc` by default (tests point it at a fixture). */
+  readonly etc?: string;
+}
+
+/** Reads text files under the procfs, sysfs and etc roots. */
+export interface Source {
+  readonly procfs: string;
+  readonly sysfs: string;
+  readonly etc: string;
+  /** Absolute path of `rel` under the procfs root. */
+  procPath(rel: string): string;
+  /** Absolute path of `rel` under the sysfs root. */
+  sysPath(rel: string): string;
+  /** Absolute path of `rel` under the etc root. */
+  etcPath(rel: string): string;
+  /** Reads `rel` under the procfs root as text. */
+  readProc(rel: string): Promise<string>;
+  /** Reads `rel` under the sysfs root as text. */
+  readSys(rel: string): Promise<string>;
+  /** Reads `rel` under the etc root as text. */
+  readEtc(rel: string): Promise<string>;
+  /** Lists the entry names of directory `rel` under the sysfs root, sorted. */
+  listSys(rel: string): Promise<string[]>;
+}
+
+/** Creates a {@linkcode Source} bound to the given roots. */
+export function createSource(roots: SourceRoots = {}): Source {
+  const procfs = roots.procfs ?? "/proc";
+  const sysfs = roots.sysfs ?? "/sys";
+  const etc = roots.etc ?? "/etc";
+  const procPath = (rel: string) => join(procfs, rel);
+  const sysPath = (rel: string) => join(sysfs, rel);
+  const etcPath = (rel: string) => join(etc, rel);
+  return {
+    procfs,
+    sysfs,
+    etc,
+    procPath,
+    sysPath,
+    etcPath,
+    readProc: (rel) => Deno.readTextFile(procPath(rel)),
+    readSys: (rel) => Deno.readTextFile(sysPath(rel)),
+    readEtc: (rel) => Deno.readTextFile(etcPath(rel)),
+    listSys: async (rel) => {
+      const names: string[] = [];
+      for await (const entry of Deno.readDir(sysPath(rel))) names.push(entry.name);
+      return names.sort();
+    },
+  };
+}
+
+/**
+ * Why a source cannot be read, in words an operator can act on, or `undefined` when it can.
+ *
+ * Deno 2 treats everything under /proc and /sys (but /proc/pressure) as a special file that only
+ * `--allow-all` opens; `--allow-read=/proc` is not enough, so the message says which flag to add.
+ */
+export async function probeReadable(path: string): Promise<string | undefined> {
+  try {
+    const file = await Deno.open(path, { read: true });
+    file.close();
+    return undefined;
+  } catch (error) {
+    return describeReadError(path, error);
+  }
+}
+
+/** Describes a failed read of `path` in one line. */
+export function describeReadError(path: string, error: unknown): string {
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    const special = /^\/(proc|sys)(\/|$)/.test(path) && !path.startsWith("/proc/pressure");
+    return special
+      ? `cannot read ${path}: Deno opens /proc and /sys only with --allow-all (-A)`
+      : `cannot read ${path}: permission denied (grant --allow-read)`;
+  }
+  if (error instanceof Deno.errors.NotFound) return `cannot read ${path}: no such file`;
+  return `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`;
+}

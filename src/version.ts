@@ -1,0 +1,35 @@
+/**
+ * The agent's version and revision, as sent in the User-Agent and the host's `meta`.
+ *
+ * @module
+ */
+import denoJson from "../deno.json" with { type: "json" };
+
+/** The version from `deno.json`, without a leading `v` and cut at the first `-` (as upstream). */
+export const VERSION: string = denoJson.version.replace(/^v/, "").split("-")[0];
+
+/**
+ * The first 7 characters of the git revision the agent was built from; `unknown` when absent.
+ *
+ * The release build writes it into the environment of the compiled binary; a checkout run with
+ * `deno run` reads `.git` beside the sources when it may.
+ */
+export const REVISION: string = readRevision();
+
+function readRevision(): string {
+  const baked = (globalThis as { MACKEREL_AGENT_REVISION?: string }).MACKEREL_AGENT_REVISION;
+  if (baked) return baked.slice(0, 7);
+  try {
+    const gitDir = new URL("../.git/", import.meta.url);
+    if (gitDir.protocol !== "file:") return "unknown";
+    const head = Deno.readTextFileSync(new URL("HEAD", gitDir)).trim();
+    const ref = head.match(/^ref: (.+)$/)?.[1];
+    const sha = ref ? Deno.readTextFileSync(new URL(ref, gitDir)).trim() : head;
+    return /^[0-9a-f]{7,}$/.test(sha) ? sha.slice(0, 7) : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** `mackerel-agent/<version> (Revision <rev>)`, the User-Agent and `agent-name`. */
+export const AGENT_NAME = `mackerel-agent/${VERSION} (Revision ${REVISION})`;
