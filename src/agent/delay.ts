@@ -1,0 +1,69 @@
+/**
+ * The post loop's timing: the per-host post second (reference §6.3) and every delay of the post
+ * state machine (§6.4, §6.6), each defined as a fraction of the agent's minute so that `-interval 1`
+ * runs the same schedule sixty times faster (DESIGN.md principle 8).
+ *
+ * @module
+ */
+
+/** Upstream's minute in milliseconds, the default of every timing here. */
+export const DEFAULT_MINUTE_MS = 60_000;
+
+/**
+ * Seconds past the minute at which this host posts: the last byte of SHA-1(hostId) mod 60, so that a
+ * fleet does not hit the API at second 00 (`246PUVUngPo` → 40, `21GZjCE5Etb` → 15).
+ */
+export async function postDelaySeconds(hostId: string): Promise<number> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-1", new TextEncoder().encode(hostId)),
+  );
+  return digest[digest.length - 1] % 60;
+}
+
+/** Seconds waited before the first post after start: half the post delay, rounded down. */
+export function initialDelaySeconds(postDelay: number): number {
+  return Math.floor(postDelay / 2);
+}
+
+/**
+ * Converts agent seconds (sixtieths of the minute) to real milliseconds; multiplies before dividing
+ * so that whole results stay exact (30 s of a 1 000 ms minute is 500, not 500.00000000000006).
+ */
+export function agentSecondsToMs(seconds: number, minuteMs: number): number {
+  return seconds * minuteMs / 60;
+}
+
+/** Every delay of the post loop, in real milliseconds, for one length of the minute. */
+export interface PostTimings {
+  /** The agent's minute (60 000 upstream, 1 000 with `-interval 1`). */
+  readonly minuteMs: number;
+  /** One agent second: a sixtieth of the minute; the unit of the post delay. */
+  readonly secondMs: number;
+  /** Delay before posting while batches wait in the queue (30 s upstream). */
+  readonly queuedDelayMs: number;
+  /** Delay before posting after a failed post (60 s upstream). */
+  readonly errorDelayMs: number;
+  /** Delay between posts while draining at shutdown (1 s upstream). */
+  readonly terminatingDelayMs: number;
+  /** How long a graceful stop may last before the loop gives up (30 s upstream). */
+  readonly maxTerminatingMs: number;
+  /** A network error ending sooner than this after the try began is retried at once (25 s upstream). */
+  readonly immediateRetryWindowMs: number;
+}
+
+/** Derives every post-loop delay from the length of the minute. */
+export function postTimings(minuteMs: number = DEFAULT_MINUTE_MS): PostTimings {
+  if (!(minuteMs > 0) || !Number.isFinite(minuteMs)) {
+    throw new RangeError(`the minute must be a positive number of milliseconds, got ${minuteMs}`);
+  }
+  const s = (seconds: number) => agentSecondsToMs(seconds, minuteMs);
+  return Object.freeze({
+    minuteMs,
+    secondMs: s(1),
+    queuedDelayMs: s(30),
+    errorDelayMs: s(60),
+    terminatingDelayMs: s(1),
+    maxTerminatingMs: s(30),
+    immediateRetryWindowMs: s(25),
+  });
+}
