@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { createSource } from "../../../src/host/source.ts";
+import { collectBlockDevices } from "../../../src/host/spec/block_device.ts";
+
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../fixtures/spec/${name}`, import.meta.url));
+
+Deno.test("block_device: every entry with trimmed values, missing files omitted", async () => {
+  const devices = await collectBlockDevices(createSource({ sysfs: fixture("x86/sys") }));
+  assert.deepEqual(devices, {
+    loop0: { size: "0", removable: "0" },
+    nvme0n1: {
+      size: "16777216",
+      removable: "0",
+      model: "Amazon Elastic Block Store",
+      state: "live",
+    },
+    sda: {
+      size: "41943040",
+      removable: "0",
+      model: "QEMU HARDDISK",
+      rev: "2.5+",
+      state: "running",
+      timeout: "30",
+      vendor: "ATA",
+    },
+  });
+});
+
+Deno.test("block_device: no /sys/block gives undefined", async () => {
+  assert.equal(await collectBlockDevices(createSource({ sysfs: fixture("arm64/sys") })), undefined);
+});
+
+Deno.test("block_device: a device entry with no attribute files is an empty map", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/block/ram0`, { recursive: true });
+    assert.deepEqual(await collectBlockDevices(createSource({ sysfs: dir })), { ram0: {} });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("block_device: an attribute that cannot be read rejects, naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A directory where a file should be: it exists but reading it fails, as upstream's error case.
+    await Deno.mkdir(`${dir}/block/sdb/size`, { recursive: true });
+    await assert.rejects(
+      collectBlockDevices(createSource({ sysfs: dir })),
+      (error: Error) => error.message.startsWith(`cannot read ${dir}/block/sdb/size: `),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("block_device: the live machine's values carry no trailing newline", async () => {
+  const devices = await collectBlockDevices(createSource());
+  assert.ok(devices);
+  for (const [name, values] of Object.entries(devices)) {
+    for (const value of Object.values(values)) assert.equal(value, value.trim(), name);
+    assert.match(values.size ?? "", /^\d+$/, name);
+  }
+});
