@@ -1,0 +1,265 @@
+/**
+ * Local filesystems and their usage, as `df -Pkl` lists them, without spawning df.
+ *
+ * Upstream runs `df -Pkl` every minute for the filesystem metrics, the disk collector's
+ * `use_mountpoint` renaming and the host spec (reference §3.6, §4.2). We read the mount table and
+ * call statfs per mount point instead, applying df's own rules: remote and dummy filesystems are
+ * left out (`-l`, no `-a`), filesystems with no blocks are hidden, bind mounts of one device are
+ * folded into the entry nearest the root, sizes are KiB rounded up. statfs can hang forever on a
+ * dead mount (DESIGN.md, known traps), so each one runs under its own deadline.
+ *
+ * @module
+ */
+import { statfs as nodeStatfs } from "node:fs/promises";
+import { logger } from "../log.ts";
+import { describeReadError, type Source } from "./source.ts";
+
+const log = logger("util.filesystem");
+
+/** One filesystem as a `df -Pk` line shows it. */
+export interface FilesystemUsage {
+  /** Device as df shows it, e.g. `/dev/vda`, `tmpfs`, `overlay`. */
+  readonly name: string;
+  readonly mount: string;
+  readonly type: string;
+  readonly kbSize: number;
+  readonly kbUsed: number;
+  readonly kbAvailable: number;
+  /** Integer percentage, rounded up like df's `Capacity` column. */
+  readonly percentUsed: number;
+}
+
+/** One line of `/proc/mounts`, with octal escapes decoded. */
+export interface MountEntry {
+  readonly device: string;
+  readonly mount: string;
+  readonly type: string;
+  readonly options: string;
+}
+
+/** The statfs fields we use; `node:fs/promises` `statfs` returns a superset. */
+export interface StatFsLike {
+  readonly bsize: number;
+  /** Fragment size, df's unit; Deno reports it, Node's typings do not. */
+  readonly frsize?: number;
+  readonly blocks: number;
+  readonly bfree: number;
+  readonly bavail: number;
+}
+
+/** Options of {@linkcode listFilesystems}. */
+export interface ListFilesystemsOptions {
+  readonly source: Source;
+  /** Deadline of each mount point's statfs, in milliseconds. */
+  readonly timeoutMs?: number;
+  /** statfs(2) of a path; `node:fs/promises` `statfs` by default (needs `--allow-sys`). */
+  readonly statfs?: (path: string) => Promise<StatFsLike>;
+  /** st_dev of a path, to fold bind mounts as df does; `Deno.stat` by default. */
+  readonly deviceOf?: (path: string) => Promise<number>;
+}
+
+/** Default deadline of one statfs call; upstream gives the whole `df` run 15 s. */
+export const DEFAULT_STATFS_TIMEOUT_MS = 5000;
+
+// df -l: gnulib's ME_REMOTE types, plus network filesystems whose device names may lack a colon.
+// deno-fmt-ignore
+const REMOTE_TYPES: ReadonlySet<string> = new Set([
+  "nfs", "nfs4", "cifs", "smb3", "smbfs", "sshfs", "fuse.sshfs", "ceph", "fuse.ceph", "glusterfs",
+  "fuse.glusterfs", "9p", "afs", "auristorfs", "coda", "acfs", "fhgfs", "beegfs", "gpfs", "ibrix",
+  "lustre", "ocfs2", "vxfs", "davfs", "fuse.davfs2", "fuse.rclone", "fuse.s3fs",
+]);
+
+// df without -a: gnulib's ME_DUMMY types. Never statfs them: autofs would trigger a mount.
+// deno-fmt-ignore
+const DUMMY_TYPES: ReadonlySet<string> = new Set([
+  "autofs", "proc", "subfs", "debugfs", "devpts", "fusectl", "fuse.portal", "mqueue", "rpc_pipefs",
+  "sysfs", "devfs", "kernfs", "ignore", "rootfs",
+]);
+
+/** Parses `/proc/mounts` text; lines with fewer than three fields are skipped. */
+export function parseMounts(text: string): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const line of text.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 3) continue;
+    entries.push({
+      device: decodeOctalEscapes(fields[0]),
+      mount: decodeOctalEscapes(fields[1]),
+      type: fields[2],
+      options: fields[3] ?? "",
+    });
+  }
+  return entries;
+}
+
+/** The kernel writes space, tab, newline and backslash in mount paths as `\040`-style escapes. */
+function decodeOctalEscapes(field: string): string {
+  return field.replace(
+    /\\([0-7]{3})/g,
+    (_, octal: string) => String.fromCharCode(parseInt(octal, 8)),
+  );
+}
+
+/** True for what `df -l` leaves out: gnulib counts a device name with `:` (host:/path) as remote. */
+function isRemote(entry: MountEntry): boolean {
+  return entry.device.includes(":") || entry.device === "-" || REMOTE_TYPES.has(entry.type) ||
+    (entry.device.startsWith("//") && /^(smbfs|smb3|cifs)$/.test(entry.type));
+}
+
+/** True for what df hides without `-a`; a `none` mount counts unless it is a bind mount. */
+function isDummy(entry: MountEntry): boolean {
+  return DUMMY_TYPES.has(entry.type) || (entry.type === "none" && !entry.options.includes("bind"));
+}
+
+/** Upstream's post-df drop rules (§3.6): docker's devicemapper thin devices. */
+function isDockerDevicemapper(entry: { readonly name: string; readonly mount: string }): boolean {
+  return entry.name.startsWith("/dev/mapper/docker-") ||
+    (entry.name.startsWith("/dev/dm-") && entry.mount.includes("devicemapper/mnt"));
+}
+
+/** Lists local filesystems with their usage, as `df -Pkl` would after upstream's drop rules. */
+export async function listFilesystems(options: ListFilesystemsOptions): Promise<FilesystemUsage[]> {
+  const statfs = options.statfs ?? nodeStatfs;
+  const deviceOf = options.deviceOf ?? (async (path: string) => (await Deno.stat(path)).dev);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS;
+
+  const candidates = lastPerMountPoint(
+    parseMounts(await readMounts(options.source)).filter((m) => !isRemote(m) && !isDummy(m)),
+  );
+  const probed = await Promise.all(
+    candidates.map((entry) => probe({ entry, statfs, deviceOf, timeoutMs })),
+  );
+  const shown = probed.filter((p): p is Probed => p !== undefined);
+  return foldSameDevice(shown).filter((usage) => !isDockerDevicemapper(usage));
+}
+
+async function readMounts(source: Source): Promise<string> {
+  try {
+    return await source.readProc("mounts");
+  } catch (first) {
+    try {
+      return await source.readProc("self/mounts");
+    } catch {
+      throw new Error(describeReadError(source.procPath("mounts"), first));
+    }
+  }
+}
+
+/**
+ * An overmounted entry is hidden by the later one on the same mount point, as statfs sees it; the
+ * survivor keeps the first one's place in the list, as in df's output.
+ */
+function lastPerMountPoint(entries: readonly MountEntry[]): MountEntry[] {
+  const byMount = new Map<string, MountEntry>();
+  for (const entry of entries) byMount.set(entry.mount, entry);
+  return [...byMount.values()];
+}
+
+interface Probed {
+  readonly usage: FilesystemUsage;
+  /** st_dev, or undefined when stat failed (then the entry is never folded). */
+  readonly dev: number | undefined;
+}
+
+interface ProbeArgs {
+  readonly entry: MountEntry;
+  readonly statfs: (path: string) => Promise<StatFsLike>;
+  readonly deviceOf: (path: string) => Promise<number>;
+  readonly timeoutMs: number;
+}
+
+/** statfs calls still running after their deadline, per statfs function, by mount point. */
+const unanswered = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+const TIMED_OUT = Symbol("timed out");
+
+/** Measures one mount point, or `undefined` when it is hidden, failed or did not answer in time. */
+async function probe(args: ProbeArgs): Promise<Probed | undefined> {
+  const { entry, statfs, deviceOf, timeoutMs } = args;
+  let pending = unanswered.get(statfs);
+  if (!pending) unanswered.set(statfs, pending = new Map());
+  // A hung statfs cannot be cancelled; asking again every minute would pile up blocked threads.
+  if (pending.has(entry.mount)) {
+    log.debug(`statfs of ${entry.mount} (${entry.device}) still has not answered; skipped`);
+    return undefined;
+  }
+  const attempt = Promise.all([statfs(entry.mount), deviceOf(entry.mount).catch(() => undefined)]);
+  let result;
+  try {
+    result = await withDeadline(attempt, timeoutMs);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    log.debug(`statfs of ${entry.mount} (${entry.device}) failed; skipped: ${reason}`);
+    return undefined;
+  }
+  if (result === TIMED_OUT) {
+    pending.set(entry.mount, attempt);
+    const settle = () => pending.delete(entry.mount);
+    attempt.then(settle, settle);
+    log.warn(
+      `statfs of ${entry.mount} (${entry.device}, ${entry.type}) did not answer within ` +
+        `${timeoutMs} ms; skipped until it does`,
+    );
+    return undefined;
+  }
+  const [stats, dev] = result;
+  const usage = toUsage(entry, stats);
+  return usage && { usage, dev };
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** df's arithmetic: KiB rounded up, capacity = ⌈used × 100 / (used + available)⌉ in blocks. */
+function toUsage(entry: MountEntry, stats: StatFsLike): FilesystemUsage | undefined {
+  const unit = stats.frsize || stats.bsize;
+  // df hides filesystems without blocks (proc-like ones that are not on the dummy list).
+  if (!(stats.blocks > 0) || !(unit > 0)) return undefined;
+  const used = Math.max(0, stats.blocks - stats.bfree);
+  const available = Math.max(0, stats.bavail);
+  const total = used + available;
+  // df prints "-" here, a line upstream's parser rejects; so the filesystem is not listed.
+  if (total === 0) return undefined;
+  const u100 = used * 100;
+  const percentUsed = (u100 - (u100 % total)) / total + (u100 % total === 0 ? 0 : 1);
+  const kb = (blocks: number) => Math.ceil((blocks * unit) / 1024);
+  return {
+    name: entry.device,
+    mount: entry.mount,
+    type: entry.type,
+    kbSize: kb(stats.blocks),
+    kbUsed: kb(used),
+    kbAvailable: kb(available),
+    percentUsed,
+  };
+}
+
+/**
+ * Keeps one entry per st_dev, as df does: a device name with `/` beats one without, then the
+ * mount point nearest the root wins; the survivor takes the slot where the device first appeared.
+ */
+function foldSameDevice(probed: readonly Probed[]): FilesystemUsage[] {
+  const kept: FilesystemUsage[] = [];
+  const slotOfDev = new Map<number, number>();
+  for (const { usage, dev } of probed) {
+    const slot = dev === undefined ? undefined : slotOfDev.get(dev);
+    if (slot === undefined) {
+      if (dev !== undefined) slotOfDev.set(dev, kept.length);
+      kept.push(usage);
+      continue;
+    }
+    const seen = kept[slot];
+    const realDevice = usage.name.includes("/") && !seen.name.includes("/");
+    if (realDevice || usage.mount.length < seen.mount.length) kept[slot] = usage;
+  }
+  return kept;
+}

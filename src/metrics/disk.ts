@@ -1,0 +1,160 @@
+/**
+ * Disk I/O rates from `/proc/diskstats` (reference §3.5): `disk.<dev>.reads.delta` and
+ * `disk.<dev>.writes.delta`, per second.
+ *
+ * Upstream sleeps 60 s between two samples inside each round; we keep the previous sample between
+ * ticks instead (DESIGN.md principle 3), so the first call yields nothing, and we divide by the
+ * real time between the two reads.
+ *
+ * @module
+ */
+import { type FilesystemUsage, listFilesystems } from "../host/filesystems.ts";
+import type { Source } from "../host/source.ts";
+import { logger } from "../log.ts";
+import type { Collector, MetricValue } from "./collector.ts";
+import { sanitizeMetricKey } from "./sanitize.ts";
+
+const log = logger("metrics.disk");
+
+/** The eleven counters of one `/proc/diskstats` line, after the major, minor and name columns. */
+export interface DiskStat {
+  /** Device name as the kernel writes it (`sda1`, `nvme0n1`, `cciss/c0d0`). */
+  readonly device: string;
+  readonly reads: number;
+  readonly readsMerged: number;
+  readonly sectorsRead: number;
+  readonly readTime: number;
+  readonly writes: number;
+  readonly writesMerged: number;
+  readonly sectorsWritten: number;
+  readonly writeTime: number;
+  readonly ioInProgress: number;
+  readonly ioTime: number;
+  readonly ioTimeWeighted: number;
+}
+
+// deno-fmt-ignore
+const FIELDS = [
+  "reads", "readsMerged", "sectorsRead", "readTime", "writes", "writesMerged", "sectorsWritten",
+  "writeTime", "ioInProgress", "ioTime", "ioTimeWeighted",
+] as const;
+
+/**
+ * Parses `/proc/diskstats` as upstream does: a line with fewer than 3 columns is skipped, one with
+ * fewer than 14 ends the parse, `dm-*` devices and devices whose eleven counters are all zero are
+ * left out, and columns past the eleventh counter (discards, flushes) are ignored.
+ */
+export function parseDiskstats(
+  text: string,
+  warn: (message: string) => void = () => {},
+): DiskStat[] {
+  const stats: DiskStat[] = [];
+  for (const [index, line] of text.split("\n").entries()) {
+    const cols = line.trim().split(/\s+/);
+    if (line.trim() === "") continue;
+    if (cols.length < 3) {
+      warn(`Failed to parse disk metrics: line ${index + 1}: ${line.trim()}`);
+      continue;
+    }
+    if (cols.length < 3 + FIELDS.length) {
+      warn(`Failed to parse disk metrics: line ${index + 1}: too few columns for ${cols[2]}`);
+      break;
+    }
+    const device = cols[2];
+    if (device.startsWith("dm-")) continue;
+    const counters = cols.slice(3, 3 + FIELDS.length);
+    if (!counters.every((c) => /^\d+$/.test(c))) {
+      warn(`Failed to parse disk metrics: line ${index + 1}: non-numeric counter for ${device}`);
+      continue;
+    }
+    const values = counters.map(Number);
+    if (values.every((v) => v === 0)) continue;
+    stats.push(
+      Object.fromEntries([["device", device], ...FIELDS.map((f, i) => [f, values[i]])]) as DiskStat,
+    );
+  }
+  return stats;
+}
+
+/** Options of {@linkcode createDiskCollector}. */
+export interface DiskCollectorOptions {
+  readonly source: Source;
+  /** `[disks] ignore`: devices whose sanitized name matches (unanchored) are skipped. */
+  readonly ignore?: RegExp;
+  /** `[disks] use_mountpoint`: name a device df shows as `/dev/<device>` by its mount point. */
+  readonly useMountpoint?: boolean;
+  /** Lists filesystems for `useMountpoint`; {@linkcode listFilesystems} by default. */
+  readonly mounts?: () => Promise<FilesystemUsage[]>;
+  /** Monotonic clock in milliseconds; `performance.now()` by default. */
+  readonly now?: () => number;
+}
+
+interface Sample {
+  readonly at: number;
+  readonly counters: ReadonlyMap<string, { readonly reads: number; readonly writes: number }>;
+}
+
+/** Creates the `disk` collector. */
+export function createDiskCollector(options: DiskCollectorOptions): Collector {
+  const { source, ignore, useMountpoint = false } = options;
+  const now = options.now ?? (() => performance.now());
+  const mounts = options.mounts ?? (() => listFilesystems({ source }));
+  let previous: Sample | undefined;
+
+  const read = async (): Promise<Sample> => {
+    const text = await source.readProc("diskstats");
+    const at = now();
+    const names = useMountpoint ? await mountpointNames(mounts) : new Map<string, string>();
+    const counters = new Map<string, { reads: number; writes: number }>();
+    for (const stat of parseDiskstats(text, (message) => log.warn(message))) {
+      const sanitized = sanitizeMetricKey(stat.device);
+      if (ignore && sanitized.search(ignore) !== -1) continue;
+      const mount = names.get(stat.device);
+      const label = mount === undefined ? sanitized : sanitizeMetricKey(mount);
+      counters.set(label, { reads: stat.reads, writes: stat.writes });
+    }
+    return { at, counters };
+  };
+
+  return {
+    name: "disk",
+    sources: [source.procPath("diskstats")],
+    async collect(): Promise<MetricValue[]> {
+      const current = await read();
+      const before = previous;
+      previous = current;
+      if (!before) return [];
+      const seconds = (current.at - before.at) / 1000;
+      if (!(seconds > 0)) return [];
+      const values: MetricValue[] = [];
+      for (const [label, latest] of current.counters) {
+        const earlier = before.counters.get(label);
+        if (!earlier) continue;
+        // A decrease means the device was replaced or the counter wrapped: skip, never negative.
+        for (const field of ["reads", "writes"] as const) {
+          const delta = latest[field] - earlier[field];
+          if (delta >= 0) {
+            values.push({ name: `disk.${label}.${field}.delta`, value: delta / seconds });
+          }
+        }
+      }
+      return values;
+    },
+  };
+}
+
+/** Device name (`sda1`) → mount point, for filesystems df lists as `/dev/<device>`. */
+async function mountpointNames(
+  mounts: () => Promise<FilesystemUsage[]>,
+): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  try {
+    for (const fs of await mounts()) {
+      if (fs.name.startsWith("/dev/")) names.set(fs.name.slice("/dev/".length), fs.mount);
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    log.warn(`Failed to prepare device name mapping: ${reason}`);
+  }
+  return names;
+}

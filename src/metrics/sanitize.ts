@@ -1,0 +1,11 @@
+/**
+ * Metric-name sanitizing shared by the disk, interface and filesystem collectors (reference §3.1).
+ *
+ * @module
+ */
+
+/** Replaces each code point outside `[A-Za-z0-9_-]` with `_` (`abc*defあ.ggg` → `abc_def__ggg`). */
+export function sanitizeMetricKey(name: string): string {
+  // The `u` flag makes an astral character (two UTF-16 units) one `_`, as Go counts runes.
+  return name.replace(/[^A-Za-z0-9_-]/gu, "_");
+}

@@ -1,0 +1,213 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  type FilesystemUsage,
+  listFilesystems,
+  parseMounts,
+  type StatFsLike,
+} from "../../src/host/filesystems.ts";
+import { createSource } from "../../src/host/source.ts";
+import { resetLogging, setupLogging } from "../../src/log.ts";
+
+const X86 = new URL("../fixtures/procfs/x86/", import.meta.url).pathname;
+
+const block4k = (blocks: number, bfree: number, bavail: number): StatFsLike => ({
+  bsize: 4096,
+  blocks,
+  bfree,
+  bavail,
+});
+
+/** statfs answers for the x86 fixture's mount points; /mnt/stuck never answers. */
+const FIXTURE_STATFS: Record<string, StatFsLike> = {
+  "/dev": block4k(1007500, 1007500, 1007500),
+  "/run": block4k(203086, 202836, 202836),
+  "/": block4k(5000000, 1500000, 1250000),
+  "/sys/kernel/security": block4k(0, 0, 0),
+  "/sys/fs/cgroup": block4k(0, 0, 0),
+  "/dev/shm": block4k(16384, 16000, 16000),
+  // 512-byte fragments: odd counts show df's rounding up to whole KiB.
+  "/var/lib/my data": {
+    bsize: 4096,
+    frsize: 512,
+    blocks: 2000001,
+    bfree: 1000001,
+    bavail: 1000001,
+  },
+  "/srv": block4k(1000, 500, 450),
+  "/data": block4k(200, 150, 150),
+  "/var/lib/docker/containers": block4k(5000000, 1500000, 1250000),
+  "/var/lib/docker/devicemapper/mnt/abcdef": block4k(10, 5, 5),
+  "/var/lib/docker/devicemapper/mnt/0123": block4k(10, 5, 5),
+  "/backup": block4k(300, 0, 0),
+  "/snap/core/123": block4k(50, 0, 0),
+};
+
+/** A fake statfs over a table, recording each call; a path marked stuck never answers. */
+function fakeStatfs(table: Record<string, StatFsLike>, stuck: readonly string[] = []) {
+  const calls: string[] = [];
+  const statfs = (path: string): Promise<StatFsLike> => {
+    calls.push(path);
+    if (stuck.includes(path)) return new Promise<StatFsLike>(() => {});
+    const stats = table[path];
+    return stats ? Promise.resolve(stats) : Promise.reject(new Error(`ENOENT: statfs '${path}'`));
+  };
+  return { statfs, calls };
+}
+
+/** st_dev per mount point: the docker bind mount shares the root's device, the rest are distinct. */
+const devIds = new Map<string, number>([["/var/lib/docker/containers", 2049], ["/", 2049]]);
+const deviceOf = (path: string): Promise<number> => {
+  if (!devIds.has(path)) devIds.set(path, 3000 + devIds.size);
+  return Promise.resolve(devIds.get(path)!);
+};
+
+const usage = (
+  name: string,
+  mount: string,
+  type: string,
+  [kbSize, kbUsed, kbAvailable, percentUsed]: readonly number[],
+): FilesystemUsage => ({ name, mount, type, kbSize, kbUsed, kbAvailable, percentUsed });
+
+async function withProcfs(files: Record<string, string>, run: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "filesystems_test_" });
+  try {
+    for (const [rel, text] of Object.entries(files)) {
+      await Deno.mkdir(join(dir, rel, ".."), { recursive: true });
+      await Deno.writeTextFile(join(dir, rel), text);
+    }
+    await run(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("filesystems: parseMounts decodes octal escapes and skips short lines", () => {
+  const text = "/dev/sda2 /var/lib/my\\040data\\011x xfs rw,relatime 0 0\n" +
+    "garbage\n\n" +
+    "tmpfs /back\\134slash tmpfs rw\n";
+  assert.deepEqual(parseMounts(text), [
+    { device: "/dev/sda2", mount: "/var/lib/my data\tx", type: "xfs", options: "rw,relatime" },
+    { device: "tmpfs", mount: "/back\\slash", type: "tmpfs", options: "rw" },
+  ]);
+});
+
+Deno.test("filesystems: lists local filesystems like df -Pkl after upstream's drop rules", async () => {
+  const { statfs, calls } = fakeStatfs(FIXTURE_STATFS);
+  const list = await listFilesystems({ source: createSource({ procfs: X86 }), statfs, deviceOf });
+  assert.deepEqual(list, [
+    usage("udev", "/dev", "devtmpfs", [4030000, 0, 4030000, 0]),
+    usage("tmpfs", "/run", "tmpfs", [812344, 1000, 811344, 1]),
+    usage("/dev/sda1", "/", "ext4", [20000000, 14000000, 5000000, 74]),
+    usage("tmpfs", "/dev/shm", "tmpfs", [65536, 1536, 64000, 3]),
+    usage("/dev/sda2", "/var/lib/my data", "xfs", [1000001, 500000, 500001, 50]),
+    usage("/dev/nvme0n1", "/srv", "ext4", [4000, 2000, 1800, 53]),
+    usage("/dev/mapper/vg-root", "/data", "ext4", [800, 200, 600, 25]),
+    usage("/dev/dm-4", "/backup", "ext4", [1200, 1200, 0, 100]),
+    usage("/dev/loop0", "/snap/core/123", "squashfs", [200, 200, 0, 100]),
+  ]);
+  // Remote (nfs4, cifs, sshfs, ceph) and dummy (sysfs, proc, devpts, autofs) mounts are never
+  // touched: statfs could hang on the former and would trigger a mount on autofs.
+  for (const path of ["/sys", "/proc", "/dev/pts", "/proc/sys/fs/binfmt_misc", "/mnt/nfs"]) {
+    assert.ok(!calls.includes(path), path);
+  }
+  for (const path of ["/mnt/smb", "/mnt/ssh", "/mnt/ceph"]) assert.ok(!calls.includes(path), path);
+  // /dev/shm, mounted over, is measured once and listed where it was first mounted.
+  assert.equal(calls.filter((path) => path === "/dev/shm").length, 1);
+});
+
+Deno.test("filesystems: a statfs that never answers is skipped once with one warning", async () => {
+  const lines: string[] = [];
+  await setupLogging({ level: "info", write: (line) => lines.push(line) });
+  try {
+    const { statfs, calls } = fakeStatfs(FIXTURE_STATFS, ["/mnt/stuck"]);
+    const options = { source: createSource({ procfs: X86 }), statfs, deviceOf, timeoutMs: 50 };
+    const first = await listFilesystems(options);
+    assert.equal(first.length, 9);
+    assert.ok(!first.some((fs) => fs.mount === "/mnt/stuck"));
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0],
+      / WARNING <util\.filesystem> statfs of \/mnt\/stuck \(\/dev\/sdb1, ext4\) did not answer within 50 ms; skipped until it does$/,
+    );
+
+    // The hung call cannot be cancelled, so the next listing does not ask again (nor warn again).
+    const second = await listFilesystems(options);
+    assert.deepEqual(second, first);
+    assert.equal(calls.filter((path) => path === "/mnt/stuck").length, 1);
+    assert.equal(lines.length, 1);
+  } finally {
+    await resetLogging();
+  }
+});
+
+Deno.test("filesystems: bind mounts of one device fold into the mount nearest the root", async () => {
+  const mounts = "overlay / overlay rw,relatime,lowerdir=/l,upperdir=/u,workdir=/w 0 0\n" +
+    "/dev/vda1 /etc/resolv.conf ext4 rw,relatime 0 0\n" +
+    "/dev/vda1 /etc/hostname ext4 rw,relatime 0 0\n" +
+    "/dev/vda1 /etc/hosts ext4 rw,relatime 0 0\n" +
+    "/dev/sda2 /srv btrfs rw,subvol=/@srv 0 0\n" +
+    "/dev/sda2 /home btrfs rw,subvol=/@home 0 0\n";
+  const vda1 = block4k(1000, 600, 500);
+  const { statfs } = fakeStatfs({
+    "/": vda1,
+    "/etc/resolv.conf": vda1,
+    "/etc/hostname": vda1,
+    "/etc/hosts": vda1,
+    "/srv": block4k(100, 50, 50),
+    "/home": block4k(100, 50, 50),
+  });
+  // Docker's bind-mounted files share one st_dev; btrfs subvolumes each have their own.
+  const devs: Record<string, number> = { "/": 1, "/srv": 3, "/home": 4 };
+  const dev = (path: string) => Promise.resolve(devs[path] ?? 2);
+  await withProcfs({ mounts }, async (dir) => {
+    const list = await listFilesystems({
+      source: createSource({ procfs: dir }),
+      statfs,
+      deviceOf: dev,
+    });
+    assert.deepEqual(list.map((fs) => [fs.name, fs.mount]), [
+      ["overlay", "/"],
+      ["/dev/vda1", "/etc/hosts"],
+      ["/dev/sda2", "/srv"],
+      ["/dev/sda2", "/home"],
+    ]);
+  });
+});
+
+Deno.test("filesystems: falls back to self/mounts, and names the file when neither is readable", async () => {
+  const { statfs } = fakeStatfs({ "/": block4k(10, 5, 5) });
+  await withProcfs({ "self/mounts": "/dev/vda / ext4 rw 0 0\n" }, async (dir) => {
+    const list = await listFilesystems({ source: createSource({ procfs: dir }), statfs, deviceOf });
+    assert.deepEqual(list, [usage("/dev/vda", "/", "ext4", [40, 20, 20, 50])]);
+  });
+  await withProcfs({ "stat": "" }, async (dir) => {
+    await assert.rejects(
+      listFilesystems({ source: createSource({ procfs: dir }), statfs, deviceOf }),
+      { message: `cannot read ${join(dir, "mounts")}: no such file` },
+    );
+  });
+});
+
+Deno.test("filesystems: the live root filesystem matches df -Pk /", async () => {
+  const df = await new Deno.Command("df", { args: ["-Pk", "/"], env: { LC_ALL: "C" } }).output();
+  assert.equal(df.code, 0, new TextDecoder().decode(df.stderr));
+  const line = new TextDecoder().decode(df.stdout).trim().split("\n")[1];
+  const match = /^(.+?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)%\s+(.+)$/.exec(line);
+  assert.ok(match, line);
+  const [, name, size, used, available, percent, mount] = match;
+  assert.equal(mount, "/");
+
+  const root = (await listFilesystems({ source: createSource() })).find((fs) => fs.mount === "/");
+  assert.ok(root, "no entry for /");
+  assert.equal(root.name, name);
+  // Other processes write to the disk between the two looks: allow 256 MiB of drift.
+  const tolerance = 256 * 1024;
+  assert.ok(Math.abs(root.kbSize - Number(size)) <= tolerance, `size ${root.kbSize} vs ${size}`);
+  assert.ok(Math.abs(root.kbUsed - Number(used)) <= tolerance, `used ${root.kbUsed} vs ${used}`);
+  assert.ok(
+    Math.abs(root.kbAvailable - Number(available)) <= tolerance,
+    `available ${root.kbAvailable} vs ${available}`,
+  );
+  assert.ok(Math.abs(root.percentUsed - Number(percent)) <= 1, `${root.percentUsed} vs ${percent}`);
+});

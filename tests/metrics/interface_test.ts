@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import fc from "fast-check";
+import { createSource } from "../../src/host/source.ts";
+import { createInterfaceCollector, parseNetDev } from "../../src/metrics/interface.ts";
+
+const FIXTURES = new URL("../fixtures/procfs/", import.meta.url).pathname;
+
+/** Runs `body` with a temp procfs holding x86's net/dev; `next(tree)` swaps in another tree's. */
+async function withProcfs(
+  body: (dir: string, next: (tree: string) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "interface_test_" });
+  await Deno.mkdir(join(dir, "net"));
+  const next = (tree: string) =>
+    Deno.copyFile(join(FIXTURES, tree, "net", "dev"), join(dir, "net", "dev"));
+  try {
+    await next("x86");
+    await body(dir, next);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A clock the test moves by hand. */
+function manualClock() {
+  let ms = 5_000;
+  return { now: () => ms, advance: (by: number) => void (ms += by) };
+}
+
+Deno.test("interface: parseNetDev reads bytes from fields 1 and 9 and skips the headers", async () => {
+  const stats = parseNetDev(await Deno.readTextFile(join(FIXTURES, "x86", "net", "dev")));
+  assert.deepEqual(stats, [
+    { name: "lo", rxBytes: 8307, txBytes: 8307 },
+    { name: "eth0", rxBytes: 1000000, txBytes: 500000 },
+    { name: "eth0.100", rxBytes: 60000, txBytes: 20000 },
+    { name: "docker0", rxBytes: 20000, txBytes: 30000 },
+    { name: "veth1234", rxBytes: 30000, txBytes: 20000 },
+    { name: "virbr0", rxBytes: 4000, txBytes: 6000 },
+  ]);
+  // Fewer than 16 fields or a non-numeric one: the line does not count.
+  assert.deepEqual(
+    parseNetDev(
+      "eth1: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\neth2: 1 2 3 4 5 6 7 8 x 1 1 1 1 1 1 1\n",
+    ),
+    [],
+  );
+});
+
+Deno.test("interface: no values on the first sample, then bytes per second without lo and veth", async () => {
+  await withProcfs(async (dir, next) => {
+    const clock = manualClock();
+    const collector = createInterfaceCollector({
+      source: createSource({ procfs: dir }),
+      now: clock.now,
+    });
+    assert.equal(collector.name, "interface");
+    assert.deepEqual(collector.sources, [join(dir, "net", "dev")]);
+    assert.deepEqual(await collector.collect(), []);
+
+    await next("x86-next");
+    clock.advance(2000);
+    assert.deepEqual(await collector.collect(), [
+      { name: "interface.eth0.rxBytes.delta", value: 2000 },
+      { name: "interface.eth0.txBytes.delta", value: 500 },
+      { name: "interface.eth0_100.rxBytes.delta", value: 300 },
+      { name: "interface.eth0_100.txBytes.delta", value: 50 },
+      { name: "interface.docker0.rxBytes.delta", value: 0 },
+      { name: "interface.docker0.txBytes.delta", value: 100 },
+      { name: "interface.virbr0.rxBytes.delta", value: 0 },
+      { name: "interface.virbr0.txBytes.delta", value: 0 },
+    ]);
+  });
+});
+
+Deno.test("interface: a counter that went backwards or a vanished interface is omitted", async () => {
+  await withProcfs(async (dir, next) => {
+    const clock = manualClock();
+    const collector = createInterfaceCollector({
+      source: createSource({ procfs: dir }),
+      now: clock.now,
+    });
+    await collector.collect();
+    await next("reset");
+    clock.advance(2000);
+    assert.deepEqual(await collector.collect(), [
+      { name: "interface.eth0.txBytes.delta", value: 1000 },
+      { name: "interface.eth0_100.rxBytes.delta", value: 0 },
+      { name: "interface.eth0_100.txBytes.delta", value: 0 },
+      { name: "interface.virbr0.rxBytes.delta", value: 5 },
+    ]);
+  });
+});
+
+Deno.test("interface: ignore is matched unanchored against the sanitized name", async () => {
+  await withProcfs(async (dir, next) => {
+    const clock = manualClock();
+    const collector = createInterfaceCollector({
+      source: createSource({ procfs: dir }),
+      ignore: /docker|0_1/,
+      now: clock.now,
+    });
+    await collector.collect();
+    await next("x86-next");
+    clock.advance(8000);
+    assert.deepEqual((await collector.collect()).map((v) => `${v.name}=${v.value}`), [
+      "interface.eth0.rxBytes.delta=500",
+      "interface.eth0.txBytes.delta=125",
+      "interface.virbr0.rxBytes.delta=0",
+      "interface.virbr0.txBytes.delta=0",
+    ]);
+  });
+});
+
+const netDevLine = fc.tuple(
+  fc.constantFrom("lo", "eth0", "veth9", "br-1.2", "wlan0"),
+  fc.array(
+    fc.oneof({ arbitrary: fc.nat(), weight: 30 }, {
+      arbitrary: fc.constantFrom(-1, 0.5, NaN, "x"),
+      weight: 1,
+    }),
+    { minLength: 14, maxLength: 18 },
+  ),
+).map(([name, fields]) => `${name}: ${fields.join(" ")}`);
+
+const netDevText = fc.array(fc.oneof(netDevLine, netDevLine, fc.string()), { maxLength: 8 })
+  .map((lines) => lines.join("\n"));
+
+Deno.test("interface: parseNetDev never throws and rates are never negative or NaN", async () => {
+  let emitted = 0;
+  await fc.assert(
+    fc.asyncProperty(netDevText, netDevText, fc.nat({ max: 5000 }), async (first, second, ms) => {
+      const texts = [first, second];
+      let at = 0;
+      const source = { ...createSource(), readProc: () => Promise.resolve(texts.shift() ?? "") };
+      const collector = createInterfaceCollector({ source, now: () => at });
+      await collector.collect();
+      at += ms;
+      for (const { value } of await collector.collect()) {
+        assert.ok(Number.isFinite(value) && value >= 0, String(value));
+        emitted++;
+      }
+    }),
+  );
+  assert.ok(emitted > 0, "no run produced a rate");
+});
