@@ -1,0 +1,46 @@
+/**
+ * Turns a check plugin's run into a check status and message (reference §7.4).
+ *
+ * @module
+ */
+import type { CommandResult } from "./command.ts";
+
+/** The statuses a check monitor reports. */
+export type CheckStatus = "OK" | "WARNING" | "CRITICAL" | "UNKNOWN";
+
+/** The API keeps at most this many runes (code points) of a check message. */
+export const MAX_CHECK_MESSAGE_RUNES = 1024;
+
+const STATUS_BY_CODE: readonly CheckStatus[] = ["OK", "WARNING", "CRITICAL", "UNKNOWN"];
+
+/** Nagios-style exit code → status: 0 OK, 1 WARNING, 2 CRITICAL, anything else UNKNOWN. */
+export function checkStatusFromExitCode(code: number): CheckStatus {
+  return STATUS_BY_CODE[code] ?? "UNKNOWN";
+}
+
+/** A run's status and message: the entire stdout, untrimmed; an execution error → UNKNOWN with its text. */
+export function checkOutcome(
+  result: Pick<CommandResult, "stdout" | "exitCode" | "error">,
+): { readonly status: CheckStatus; readonly message: string } {
+  if (result.error !== undefined) return { status: "UNKNOWN", message: result.error };
+  return { status: checkStatusFromExitCode(result.exitCode), message: result.stdout };
+}
+
+/** The first `n` code points of `s` (Go's `[]rune` slicing), never splitting a surrogate pair. */
+export function truncateRunes(s: string, n: number): string {
+  // Fast path: a string of at most n UTF-16 units has at most n code points.
+  if (s.length <= n) return s;
+  let units = 0;
+  let runes = 0;
+  for (const ch of s) {
+    if (runes === n) return s.slice(0, units);
+    units += ch.length;
+    runes++;
+  }
+  return s;
+}
+
+/** A check message as the report body carries it: cut to {@linkcode MAX_CHECK_MESSAGE_RUNES}. */
+export function truncateCheckMessage(message: string): string {
+  return truncateRunes(message, MAX_CHECK_MESSAGE_RUNES);
+}

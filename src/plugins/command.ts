@@ -1,0 +1,340 @@
+/**
+ * Runs a plugin command the way mackerel-agent's `cmdutil.RunCommand` does (reference §1.7, §2.4, §7.1).
+ *
+ * The child runs in its own process group so that a timeout reaches the shell *and* everything it
+ * started (Deno.Command's own abort kills only the direct child, and grandchildren would keep the
+ * output pipes open). Deno has no setsid/setpgid spawn option, so the child is started through
+ * util-linux `setsid` (`/usr/bin/setsid` or `/bin/setsid`): our child is never a group leader, so
+ * setsid calls setsid(2) and execs the command in place — the pid we hold is the command itself and
+ * also its process-group id, which `Deno.kill(-pid, …)` signals as a whole. Where no `setsid`
+ * binary exists (non-Linux systems, minimal images) the command is spawned directly and only the
+ * direct child is signalled; the pipe readers are still cancelled shortly after the final SIGKILL,
+ * so a grandchild can never hold a run open past the timeout plus grace.
+ *
+ * @module
+ */
+import type { CommandSpec } from "../config/schema.ts";
+import { logger } from "../log.ts";
+
+/** What a run produced; `exitCode` follows §7.1 (128 + N for signal N, 125–127 for launch failures). */
+export interface CommandResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+  /** The timeout fired (the command may still have exited on its own afterwards). */
+  readonly timedOut: boolean;
+  /** stdout or stderr exceeded `maxOutputBytes`; the excess was read and discarded. */
+  readonly truncated: boolean;
+  /** `command timed out`, `command canceled` or `exit code: <n>, <launch error>`. */
+  readonly error?: string;
+}
+
+/** Options of {@linkcode runCommand}. */
+export interface RunCommandOptions {
+  readonly command: CommandSpec;
+  /** Run as this user through `sudo -Eu <user>`. */
+  readonly user?: string;
+  /** The plugin's configured environment, `KEY=value` strings. */
+  readonly env?: readonly string[];
+  /** Variables the agent adds for this run (e.g. `MACKEREL_AGENT_PLUGIN_META`); these win. */
+  readonly extraEnv?: Readonly<Record<string, string>>;
+  /** Time before SIGTERM; 0 or negative signals at once. */
+  readonly timeoutMs: number;
+  /** Time between the first SIGTERM and SIGKILL; default 10 000 ms as upstream. */
+  readonly killGraceMs?: number;
+  /** Bytes kept per stream; default 1 MiB. */
+  readonly maxOutputBytes?: number;
+  /** Aborting terminates the command like a timeout does (error `command canceled`). */
+  readonly signal?: AbortSignal;
+}
+
+const DEFAULT_KILL_GRACE_MS = 10_000;
+const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
+/** After the final SIGKILL, how long output from processes outside the group may still arrive. */
+const MAX_DRAIN_AFTER_KILL_MS = 1_000;
+const PATH_PREFIX = "/sbin:/usr/sbin:/bin:/usr/bin:";
+const PATH_SUFFIX = ":/opt/mackerel-agent/plugins/bin";
+
+const log = logger("cmdutil");
+
+/** The argv a spec runs as: `sh -c <line>` or the array, prefixed `sudo -Eu <user>` when a user is set. */
+export function commandArgv(command: CommandSpec, user?: string): string[] {
+  const argv = command.kind === "shell" ? ["sh", "-c", command.line] : [...command.argv];
+  return user ? ["sudo", "-Eu", user, ...argv] : argv;
+}
+
+/** How upstream prints a command in logs: the shell line, or the argv joined by spaces. */
+export function commandString(command: CommandSpec): string {
+  return command.kind === "shell" ? command.line : command.argv.join(" ");
+}
+
+/** The agent's PATH per §1.7; idempotent, so applying it to an already adjusted PATH is harmless. */
+export function pluginPath(oldPath: string | undefined): string {
+  const old = oldPath ?? "";
+  if (old.startsWith(PATH_PREFIX) && old.endsWith(PATH_SUFFIX)) return old;
+  return old === "" ? PATH_PREFIX + PATH_SUFFIX.slice(1) : PATH_PREFIX + old + PATH_SUFFIX;
+}
+
+/** The child's environment: agent env (with §1.7 PATH, LANG, LC_ALL), then config `env`, then `extraEnv`. */
+export function buildEnv(
+  base: Readonly<Record<string, string>>,
+  env: readonly string[] = [],
+  extraEnv: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  Object.assign(out, base, { PATH: pluginPath(base.PATH), LANG: "C", LC_ALL: "C" });
+  for (const entry of env) {
+    const eq = entry.indexOf("=");
+    // Entries without a key cannot be passed through Deno's env object; upstream's parser rejects them.
+    if (eq > 0) out[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return Object.assign(out, extraEnv);
+}
+
+/** Runs a plugin command with a timeout, a process-group kill and capped output (§7.1). */
+export async function runCommand(options: RunCommandOptions): Promise<CommandResult> {
+  const argv = commandArgv(options.command, options.user);
+  const env = buildEnv(Deno.env.toObject(), options.env, options.extraEnv);
+  const located = locate(argv[0], pluginPath(Deno.env.get("PATH")));
+  if ("code" in located) return launchFailure(argv, located.code, located.message);
+  const setsid = findSetsid();
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(setsid ?? located.path, {
+      args: setsid ? ["--", located.path, ...argv.slice(1)] : argv.slice(1),
+      env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (e) {
+    const problem = errnoText(e);
+    return launchFailure(argv, exitCodeFor(problem), `fork/exec ${located.path}: ${problem}`);
+  }
+  return await supervise(child, setsid !== undefined, options, argv);
+}
+
+async function supervise(
+  child: Deno.ChildProcess,
+  ownGroup: boolean,
+  options: RunCommandOptions,
+  argv: readonly string[],
+): Promise<CommandResult> {
+  const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  const grace = Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+  const stdout = drain(child.stdout, cap);
+  const stderr = drain(child.stderr, cap);
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const intervals: ReturnType<typeof setInterval>[] = [];
+  let timedOut = false;
+  let aborted = false;
+  let terminating = false;
+
+  const signalAll = (sig: Deno.Signal) => {
+    try {
+      if (ownGroup) {
+        try {
+          return Deno.kill(-child.pid, sig);
+        } catch {
+          // No such group yet: setsid has not run, so the child is still alone in ours.
+        }
+      }
+      child.kill(sig);
+    } catch {
+      // ESRCH: the child has already exited.
+    }
+  };
+  const terminate = () => {
+    signalAll("SIGTERM");
+    signalAll("SIGCONT"); // a stopped process cannot act on SIGTERM
+  };
+  const startTermination = () => {
+    if (terminating) return;
+    terminating = true;
+    terminate();
+    // Upstream repeats the signal every further timeout period until the kill.
+    intervals.push(setInterval(terminate, Math.max(options.timeoutMs, 100)));
+    timers.push(setTimeout(() => {
+      signalAll("SIGKILL");
+      // Whoever still holds a pipe now is outside the group: stop waiting for them.
+      timers.push(setTimeout(() => {
+        stdout.cancel();
+        stderr.cancel();
+      }, Math.min(grace, MAX_DRAIN_AFTER_KILL_MS)));
+    }, grace));
+  };
+  const onAbort = () => {
+    aborted = true;
+    startTermination();
+  };
+
+  timers.push(setTimeout(() => {
+    timedOut = true;
+    startTermination();
+  }, Math.max(0, options.timeoutMs)));
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  try {
+    // Always await the status so the child is reaped, whatever happens to the pipes.
+    const [status, out, err] = await Promise.all([child.status, stdout.done, stderr.done]);
+    const result: CommandResult = {
+      stdout: out.text,
+      stderr: err.text,
+      exitCode: status.code,
+      timedOut,
+      truncated: out.truncated || err.truncated,
+    };
+    if ((timedOut || aborted) && status.signal !== null) {
+      const error = timedOut ? "command timed out" : "command canceled";
+      log.error(`RunCommand error. command: ${goArgv(argv)}, error: ${error}`);
+      return { ...result, error };
+    }
+    return result;
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    for (const t of intervals) clearInterval(t);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+interface Drained {
+  readonly done: Promise<{ text: string; truncated: boolean }>;
+  cancel(): void;
+}
+
+/** Reads a stream to its end, keeping the first `cap` bytes and discarding the rest. */
+function drain(stream: ReadableStream<Uint8Array>, cap: number): Drained {
+  const reader = stream.getReader();
+  const done = (async () => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let truncated = false;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const take = Math.min(value.length, cap - size);
+        if (take > 0) {
+          chunks.push(take === value.length ? value : value.slice(0, take));
+          size += take;
+        }
+        if (take < value.length) truncated = true;
+      }
+    } catch {
+      // Cancelled or broken pipe: keep what arrived.
+    }
+    const bytes = new Uint8Array(size);
+    let offset = 0;
+    for (const c of chunks) {
+      bytes.set(c, offset);
+      offset += c.length;
+    }
+    return { text: new TextDecoder().decode(bytes), truncated };
+  })();
+  return {
+    done,
+    cancel: () => {
+      reader.cancel().catch(() => {});
+    },
+  };
+}
+
+type Located = { readonly path: string } | { readonly code: number; readonly message: string };
+
+/**
+ * Resolves argv[0] as Go's exec.Command does, so launch failures carry Go's texts and codes:
+ * a bare name is searched in PATH (`exec: "x": executable file not found in $PATH`), a name with a
+ * slash is checked as execve(2) would (`fork/exec ./dir: permission denied`).
+ */
+function locate(name: string, path: string): Located {
+  if (name.includes("/")) {
+    const problem = executableProblem(name);
+    if (problem === undefined) return { path: name };
+    return { code: exitCodeFor(problem), message: `fork/exec ${name}: ${problem}` };
+  }
+  const found = path.split(":")
+    .map((dir) => dir === "" ? name : `${dir.replace(/\/+$/, "")}/${name}`)
+    .find((candidate) => executableProblem(candidate) === undefined);
+  const quoted = JSON.stringify(name);
+  if (found === undefined) {
+    return { code: 127, message: `exec: ${quoted}: executable file not found in $PATH` };
+  }
+  if (!found.startsWith("/")) {
+    const message = `exec: ${quoted}: cannot run executable found relative to current directory`;
+    return { code: 125, message };
+  }
+  return { path: found };
+}
+
+/** Why execve would refuse the file, in errno words, or `undefined` when it looks executable. */
+function executableProblem(file: string): string | undefined {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(file);
+  } catch (e) {
+    return errnoText(e);
+  }
+  if (info.isDirectory) return "permission denied";
+  return canExecute(info) ? undefined : "permission denied";
+}
+
+/** An OS error in Go's errno words. */
+function errnoText(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.NotADirectory) return "not a directory";
+  return (e as Error).message;
+}
+
+/** Upstream's launch-failure codes: 127 not found, 126 not permitted, 125 anything else. */
+function exitCodeFor(problem: string): number {
+  return problem === "no such file or directory"
+    ? 127
+    : problem === "permission denied"
+    ? 126
+    : 125;
+}
+
+/** Approximates access(X_OK); supplementary groups are unknown, so group bits are given the benefit. */
+function canExecute(info: Deno.FileInfo): boolean {
+  const mode = info.mode;
+  if (mode === null) return true;
+  let uid: number | null = null;
+  try {
+    uid = Deno.uid();
+  } catch {
+    // Without --allow-sys the owner is unknown: any execute bit will do.
+  }
+  if (uid === null || uid === 0) return (mode & 0o111) !== 0;
+  if (info.uid === uid) return (mode & 0o100) !== 0;
+  return (mode & 0o011) !== 0;
+}
+
+let setsidPath: string | null | undefined;
+
+/** The util-linux `setsid` binary, looked up once; `undefined` when there is none. */
+function findSetsid(): string | undefined {
+  if (setsidPath === undefined) {
+    setsidPath = ["/usr/bin/setsid", "/bin/setsid"].find((p) => {
+      try {
+        return Deno.statSync(p).isFile;
+      } catch {
+        return false;
+      }
+    }) ?? null;
+  }
+  return setsidPath ?? undefined;
+}
+
+function launchFailure(argv: readonly string[], code: number, message: string): CommandResult {
+  const error = `exit code: ${code}, ${message}`;
+  log.error(`RunCommand error. command: ${goArgv(argv)}, error: ${error}`);
+  return { stdout: "", stderr: "", exitCode: code, timedOut: false, truncated: false, error };
+}
+
+/** Go's `%v` of a []string. */
+function goArgv(argv: readonly string[]): string {
+  return `[${argv.join(" ")}]`;
+}
