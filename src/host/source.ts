@@ -92,3 +92,24 @@ export function describeReadError(path: string, error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return `cannot read ${path}: no such file`;
   return `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`;
 }
+
+/**
+ * Why `root` cannot serve as a procfs or sysfs root, or `undefined` when it can.
+ *
+ * A root that is missing, not a directory or empty is a user mistake worth a clear error; one this
+ * process may not open (Deno's rule for /proc and /sys) is not: the collectors degrade instead.
+ */
+export async function checkRoot(root: string): Promise<string | undefined> {
+  try {
+    const info = await Deno.stat(root);
+    if (!info.isDirectory) return "not a directory";
+    for await (const _ of Deno.readDir(root)) return undefined;
+    return "empty directory";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "no such directory";
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      return undefined;
+    }
+    return error instanceof Error ? error.message : String(error);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The host id file, `<root>/id` (reference §6.7).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { logger } from "../log.ts";
+
+/** Path of the id file under `root`. */
+export function hostIdPath(root: string): string {
+  return join(root, "id");
+}
+
+/** Reads the saved host id; `undefined` when the file is missing or empty. */
+export async function readHostId(root: string): Promise<string | undefined> {
+  let content: string;
+  try {
+    content = await Deno.readTextFile(hostIdPath(root));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  const id = content.replace(/[\r\n]+$/, "");
+  if (id === "") {
+    logger("command").warn("HostIDFile found, but the content is empty");
+    return undefined;
+  }
+  return id;
+}
+
+/**
+ * Saves the host id atomically: a temporary file beside it, then a rename, so a crash never
+ * leaves a half-written id that would register the host a second time.
+ */
+export async function writeHostId(root: string, id: string): Promise<void> {
+  await Deno.mkdir(root, { recursive: true, mode: 0o755 });
+  const temp = await Deno.makeTempFile({ dir: root, prefix: ".id-" });
+  try {
+    await Deno.writeTextFile(temp, id);
+    await Deno.chmod(temp, 0o644);
+    await Deno.rename(temp, hostIdPath(root));
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/** Deletes the id file (after `retire`). */
+export async function removeHostId(root: string): Promise<void> {
+  await Deno.remove(hostIdPath(root));
+}

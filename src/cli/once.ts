@@ -1,0 +1,72 @@
+/**
+ * `once`: describes the host and collects one round of metrics, printed as one JSON document.
+ *
+ * Deliberately flatter than upstream's Go-shaped `Created`/`Values` output:
+ * `{"host": <create-host payload>, "metrics": [{"name", "value", "time"}, …]}`.
+ * Like upstream it needs no config file and no API key, and rates cover a 1 s window.
+ *
+ * @module
+ */
+import type { Config } from "../config/schema.ts";
+import { describeHost } from "../host/describe.ts";
+import { checkRoot, createSource, type Source } from "../host/source.ts";
+import type { HostPayload } from "../mackerel/types.ts";
+import { logger } from "../log.ts";
+import type { MetricValue } from "../metrics/collector.ts";
+import { createCollectors } from "../metrics/collectors.ts";
+import { collectRound } from "../metrics/round.ts";
+import type { CommonOptions } from "./options.ts";
+import { resolveConfigOrDefaults } from "./resolve.ts";
+
+/** One metric of the `once` document. */
+export interface OnceMetric extends MetricValue {
+  /** Unix seconds at the start of the round. */
+  readonly time: number;
+}
+
+/** The document `once` prints. */
+export interface OnceDocument {
+  readonly host: HostPayload;
+  readonly metrics: readonly OnceMetric[];
+}
+
+/** Options of {@linkcode collectOnce}. */
+export interface CollectOnceOptions {
+  readonly config: Config;
+  readonly source: Source;
+  /** The window of rate metrics; 1 s as upstream's `once`. */
+  readonly windowMs?: number;
+}
+
+/** Collects the host spec and one round of metrics (two samples `windowMs` apart). */
+export async function collectOnce(options: CollectOnceOptions): Promise<OnceDocument> {
+  const { config, source } = options;
+  const { collectors } = await createCollectors({ source, config });
+  const hostPromise = describeHost({ config, source });
+  // Rate collectors need a baseline: take it, wait the window, then take the round.
+  await collectRound(collectors);
+  await new Promise((resolve) => setTimeout(resolve, options.windowMs ?? 1000));
+  const time = Math.floor(Date.now() / 1000);
+  const [values, host] = await Promise.all([collectRound(collectors), hostPromise]);
+  return { host, metrics: values.map((v) => ({ name: v.name, value: v.value, time })) };
+}
+
+/** Runs `once` and returns the exit code. */
+export async function runOnce(options: CommonOptions): Promise<number> {
+  const { config, problem } = await resolveConfigOrDefaults(options);
+  if (problem !== undefined) {
+    const cause = problem instanceof Error ? problem.message : String(problem);
+    logger("main").warn(`failed to load config (but \`once\` must not required conf): ${cause}`);
+  }
+  for (const [flag, root] of [["procfs", options.procfs], ["sysfs", options.sysfs]] as const) {
+    const problem = await checkRoot(root);
+    if (problem) {
+      console.error(`-${flag} ${root}: ${problem}`);
+      return 1;
+    }
+  }
+  const source = createSource({ procfs: options.procfs, sysfs: options.sysfs });
+  const document = await collectOnce({ config, source });
+  console.log(JSON.stringify(document));
+  return 0;
+}

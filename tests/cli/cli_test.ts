@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { runAgent } from "../support/agent_process.ts";
+
+const FIXTURES = new URL("../fixtures/config/", import.meta.url).pathname;
+
+Deno.test("cli: version prints upstream's line with Deno in place of Go", async () => {
+  const { code, stdout } = await runAgent(["version"]);
+  assert.equal(code, 0);
+  assert.match(
+    stdout,
+    /^mackerel-agent version \d+\.\d+\.\d+ \(rev ([0-9a-f]{7}|unknown)\) \[linux (amd64|arm64) deno\d+\.\d+\.\d+\] \n$/,
+  );
+});
+
+Deno.test("cli: an unknown subcommand prints one error and one usage line, exit 2", async () => {
+  const { code, stdout, stderr } = await runAgent(["nope"]);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  const lines = stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0], 'mackerel-agent: unknown command "nope"');
+  assert.match(lines[1], /^Usage: mackerel-agent <command> \[<args>\]/);
+});
+
+Deno.test("cli: an unknown flag prints one error and one usage line, exit 2", async () => {
+  const { code, stderr } = await runAgent(["once", "-nope"]);
+  assert.equal(code, 2);
+  const lines = stderr.trimEnd().split("\n");
+  assert.deepEqual(lines.length, 2);
+  assert.equal(lines[0], "mackerel-agent once: flag provided but not defined: -nope");
+});
+
+Deno.test("cli: help lists the commands and flags, exit 0", async () => {
+  const { code, stdout } = await runAgent(["help"]);
+  assert.equal(code, 0);
+  for (const word of ["version", "once", "configtest", "-conf", "-procfs", "-interval"]) {
+    assert.ok(stdout.includes(word), word);
+  }
+});
+
+Deno.test("cli: configtest on a TOML syntax error names the file and the line, exit 1", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".conf" });
+  try {
+    await Deno.writeTextFile(file, 'apikey = "k"\nroles = ["a:b"]\n[filesystems\nignore = "x"\n');
+    const { code, stderr } = await runAgent(["configtest", "-conf", file]);
+    assert.equal(code, 1);
+    assert.match(stderr, /^\[CRITICAL\] failed to test config: /);
+    assert.ok(stderr.includes(file), stderr);
+    assert.match(stderr, /line 3/);
+    assert.ok(!stderr.includes("    at "), "no stack trace");
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("cli: configtest reports unknown keys with suggestions, exit 1", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".conf" });
+  try {
+    await Deno.writeTextFile(file, 'apikey = "k"\npodfile = "/x"\n');
+    const { code, stderr } = await runAgent(["configtest", `-conf=${file}`]);
+    assert.equal(code, 1);
+    assert.equal(stderr, "[WARNING] podfile is unexpected key. Did you mean pidfile ?\n");
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("cli: configtest without an API key fails as upstream does", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".conf" });
+  try {
+    await Deno.writeTextFile(file, 'roles = ["a:b"]\n');
+    const { code, stderr } = await runAgent(["configtest", "-conf", file]);
+    assert.equal(code, 1);
+    assert.equal(
+      stderr,
+      "[CRITICAL] failed to test config: apikey must be specified in the config file (or by the DEPRECATED command-line flag)\n",
+    );
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("cli: configtest on a good file prints SUCCESS on stderr, exit 0", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".conf" });
+  try {
+    await Deno.writeTextFile(file, 'apikey = "k"\n[filesystems]\nignore = "/dev/ram.*"\n');
+    const { code, stdout, stderr } = await runAgent(["configtest", "--conf", file]);
+    assert.equal(code, 0);
+    assert.equal(stdout, "");
+    assert.equal(stderr, `SUCCESS (${file})\n`);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("cli: configtest on a missing file names it, exit 1", async () => {
+  const { code, stderr } = await runAgent([
+    "configtest",
+    "-conf",
+    `${FIXTURES}does-not-exist.conf`,
+  ]);
+  assert.equal(code, 1);
+  assert.ok(stderr.includes("does-not-exist.conf"), stderr);
+  assert.ok(!stderr.includes("    at "), "no stack trace");
+});
