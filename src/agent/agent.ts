@@ -153,6 +153,7 @@ interface LoopOptions extends DaemonOptions {
 
 async function postUntilStopped(options: LoopOptions): Promise<number> {
   const { config, source, minuteMs, clock, client, collectors, hostId } = options;
+  const log = logger("agent");
   const timings = postTimings(minuteMs);
   const refresh = new EventTarget();
   const shutdown: Shutdown = handleSignals({
@@ -190,7 +191,9 @@ async function postUntilStopped(options: LoopOptions): Promise<number> {
           time,
           value: v.value,
         }));
-        if (points.length > 0) poster.enqueue(points);
+        if (points.length === 0) return;
+        log.debug(`Enqueued ${points.length} points of ${time}`);
+        poster.enqueue(points);
       },
     }).finally(() => collectionDone.abort());
     const specUpdates = runSpecUpdater({

@@ -45,3 +45,71 @@ export async function runAgent(
     stderr: decoder.decode(output.stderr),
   };
 }
+
+/** A running agent process, its output collected as it comes. */
+export interface SpawnedAgent {
+  readonly pid: number;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Sends a signal to the agent. */
+  kill(signal: Deno.Signal): void;
+  /** Resolves with the exit code once the process has ended and its output is read. */
+  readonly exited: Promise<number>;
+}
+
+/**
+ * Starts `main.ts` with `args` in the background. The child is killed after `timeoutMs` (default
+ * 60 s) whatever happens, so a hung agent cannot hang the test run.
+ */
+export function spawnAgent(args: readonly string[], options: RunAgentOptions = {}): SpawnedAgent {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...(options.permissions ?? ["-A"]), MAIN, ...args],
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const guard = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }, options.timeoutMs ?? 60_000);
+  let out = "";
+  let err = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) add(chunk);
+  };
+  const exited = Promise.all([
+    pump(child.stdout, (t) => out += t),
+    pump(child.stderr, (t) => err += t),
+    child.status,
+  ]).then(([, , status]) => {
+    clearTimeout(guard);
+    return status.code;
+  });
+  return {
+    pid: child.pid,
+    stdout: () => out,
+    stderr: () => err,
+    kill: (signal) => child.kill(signal),
+    exited,
+  };
+}
+
+/** Polls `predicate` every 50 ms until it holds; throws with `what` after `timeoutMs`. */
+export async function waitFor(
+  predicate: () => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

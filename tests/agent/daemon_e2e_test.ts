@@ -1,0 +1,245 @@
+/**
+ * End-to-end: the real agent (`deno run -A main.ts -interval 1 …`) against the fake Mackerel API.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
+import { spawnAgent, type SpawnedAgent, waitFor } from "../support/agent_process.ts";
+
+interface Setup {
+  readonly dir: string;
+  readonly api: FakeMackerel;
+  readonly args: readonly string[];
+}
+
+async function setup(conf = ""): Promise<Setup> {
+  const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
+  const api = await startFakeMackerel();
+  const confPath = join(dir, "agent.conf");
+  await Deno.writeTextFile(confPath, `cloud_platform = "none"\n${conf}`);
+  const args = [
+    `-conf=${confPath}`,
+    `-apibase=${api.url}`,
+    `-apikey=${api.apiKey}`,
+    `-root=${join(dir, "root")}`,
+    `-pidfile=${join(dir, "agent.pid")}`,
+    "-interval=1",
+    "-verbose",
+  ];
+  return { dir, api, args };
+}
+
+async function teardown(s: Setup): Promise<void> {
+  await s.api.close();
+  await Deno.remove(s.dir, { recursive: true });
+}
+
+/** The rounds the agent says it enqueued: `time → number of points`. */
+function enqueued(agent: SpawnedAgent): Map<number, number> {
+  const rounds = new Map<number, number>();
+  for (const match of agent.stderr().matchAll(/Enqueued (\d+) points of (\d+)/g)) {
+    rounds.set(Number(match[2]), Number(match[1]));
+  }
+  return rounds;
+}
+
+/** Points received by the fake, grouped by time; fails on a duplicated (name, time) pair. */
+function receivedByTime(api: FakeMackerel): Map<number, number> {
+  const seen = new Set<string>();
+  const byTime = new Map<number, number>();
+  for (const point of api.metrics()) {
+    const key = `${point.name}@${point.time}`;
+    assert.ok(!seen.has(key), `duplicated point ${key}`);
+    seen.add(key);
+    byTime.set(point.time, (byTime.get(point.time) ?? 0) + 1);
+  }
+  return byTime;
+}
+
+async function stop(agent: SpawnedAgent): Promise<number> {
+  agent.kill("SIGTERM");
+  return await agent.exited;
+}
+
+Deno.test("daemon: first start creates the host and saves its id; a restart updates it", async () => {
+  const s = await setup();
+  try {
+    const first = spawnAgent(s.args);
+    await waitFor(() => s.api.metrics().length > 0, "the first tsdb post");
+    assert.equal(await stop(first), 0, first.stderr());
+    const creates = s.api.requests.filter((r) => r.method === "POST" && r.path === "/api/v0/hosts");
+    assert.equal(creates.length, 1);
+    const id = await Deno.readTextFile(join(s.dir, "root", "id"));
+    assert.ok(s.api.hosts.has(id), `id file holds a created host id: ${id}`);
+
+    const putsBefore = s.api.requests.filter((r) => r.method === "PUT").length;
+    const pointsBefore = s.api.metrics().length;
+    const second = spawnAgent(s.args);
+    await waitFor(
+      () =>
+        s.api.requests.filter((r) => r.method === "PUT" && r.path === `/api/v0/hosts/${id}`)
+            .length > putsBefore && s.api.metrics().length > pointsBefore,
+      "the host update and a post of the second agent",
+    );
+    assert.equal(await stop(second), 0, second.stderr());
+    const createsAfter = s.api.requests.filter((r) =>
+      r.method === "POST" && r.path === "/api/v0/hosts"
+    );
+    assert.equal(createsAfter.length, 1, "no second host created");
+    assert.ok(s.api.requests.some((r) => r.method === "GET" && r.path === `/api/v0/hosts/${id}`));
+    assert.deepEqual(s.api.violations, []);
+  } finally {
+    await teardown(s);
+  }
+});
+
+Deno.test("daemon: tsdb posts carry the system metrics with integer times, each point once", async () => {
+  const s = await setup();
+  try {
+    const agent = spawnAgent(s.args);
+    // Rates need two samples: wait until a post carries cpu values.
+    await waitFor(
+      () => s.api.metrics().some((p) => p.name === "cpu.user.percentage"),
+      "cpu rates",
+    );
+    assert.equal(await stop(agent), 0, agent.stderr());
+    const names = new Set(s.api.metrics().map((p) => p.name));
+    for (
+      const name of [
+        "loadavg1",
+        "loadavg5",
+        "loadavg15",
+        "memory.total",
+        "memory.used",
+        "cpu.idle.percentage",
+      ]
+    ) {
+      assert.ok(names.has(name), `${name} posted`);
+    }
+    for (const point of s.api.metrics()) {
+      assert.ok(Number.isInteger(point.time), `integer time: ${point.time}`);
+      assert.ok(Number.isFinite(point.value));
+    }
+    receivedByTime(s.api);
+    assert.deepEqual(s.api.violations, []);
+  } finally {
+    await teardown(s);
+  }
+});
+
+Deno.test("daemon: a 503 window is survived: every enqueued point arrives exactly once", async () => {
+  const s = await setup();
+  try {
+    const agent = spawnAgent(s.args);
+    await waitFor(() => s.api.metrics().length > 0, "the first tsdb post");
+    // Four agent minutes of outage on the tsdb endpoint.
+    const recover = s.api.failWhile((r) => r.path === "/api/v0/tsdb", 503);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    recover();
+    const outageEnd = Date.now();
+    await waitFor(
+      () => {
+        const received = receivedByTime(s.api);
+        return [...enqueued(agent)].filter(([time]) => time * 1000 < outageEnd)
+          .every(([time]) => received.has(time));
+      },
+      "the backlog to drain",
+      30_000,
+    );
+    assert.equal(await stop(agent), 0, agent.stderr());
+    const failed = s.api.requests.filter((r) => r.path === "/api/v0/tsdb" && r.status === 503);
+    assert.ok(failed.length >= 2, `posts failed during the outage: ${failed.length}`);
+    const sent = enqueued(agent);
+    const received = receivedByTime(s.api);
+    assert.deepEqual(new Map([...received].sort()), new Map([...sent].sort()));
+    assert.ok(!agent.stderr().includes("abandoned"));
+    assert.ok(!agent.stderr().includes("dropped"));
+  } finally {
+    await teardown(s);
+  }
+});
+
+Deno.test("daemon: SIGTERM drains the queue, posts on_stop, removes the pidfile, exits 0", async () => {
+  const s = await setup('[host_status]\non_start = "maintenance"\non_stop = "standby"\n');
+  try {
+    const agent = spawnAgent(s.args);
+    await waitFor(() => s.api.metrics().length > 0, "the first tsdb post");
+    assert.equal(await Deno.readTextFile(join(s.dir, "agent.pid")), String(agent.pid));
+    // Hold posts back so a backlog exists at stop time.
+    const recover = s.api.failWhile((r) => r.path === "/api/v0/tsdb", 503);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    recover();
+    const code = await stop(agent);
+    assert.equal(code, 0, agent.stderr());
+    assert.deepEqual(
+      new Map([...receivedByTime(s.api)].sort()),
+      new Map([...enqueued(agent)].sort()),
+    );
+    const statuses = s.api.requests.filter((r) => r.path.endsWith("/status"));
+    assert.deepEqual(statuses.map((r) => r.body), [{ status: "maintenance" }, {
+      status: "standby",
+    }]);
+    assert.equal(s.api.requests.at(-1)?.path.endsWith("/status"), true, "on_stop is the last call");
+    await assert.rejects(Deno.stat(join(s.dir, "agent.pid")), Deno.errors.NotFound);
+  } finally {
+    await teardown(s);
+  }
+});
+
+Deno.test("daemon: a second agent is refused by the pidfile", async () => {
+  const s = await setup();
+  try {
+    const first = spawnAgent(s.args);
+    await waitFor(() => s.api.metrics().length > 0, "the first agent to run");
+    const second = spawnAgent(s.args);
+    const code = await second.exited;
+    assert.equal(code, 1);
+    assert.match(
+      second.stderr(),
+      /pidfile found, try stopping another running mackerel-agent or delete /,
+    );
+    assert.equal(await stop(first), 0, first.stderr());
+  } finally {
+    await teardown(s);
+  }
+});
+
+Deno.test("daemon: SIGHUP sends the host spec again", async () => {
+  const s = await setup();
+  try {
+    const agent = spawnAgent(s.args);
+    await waitFor(() => s.api.metrics().length > 0, "the first tsdb post");
+    const puts = () => s.api.requests.filter((r) => r.method === "PUT").length;
+    await waitFor(() => puts() >= 1, "the update at loop start");
+    const before = puts();
+    agent.kill("SIGHUP");
+    await waitFor(() => puts() > before, "an update after SIGHUP");
+    assert.equal(await stop(agent), 0, agent.stderr());
+  } finally {
+    await teardown(s);
+  }
+});
+
+Deno.test("daemon: without an API key it prints the spec and each batch as JSON lines", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "agent-stdout-" });
+  try {
+    const agent = spawnAgent([
+      `-conf=${join(dir, "missing.conf")}`,
+      `-root=${dir}`,
+      `-pidfile=${join(dir, "pid")}`,
+      "-interval=1",
+    ]);
+    await waitFor(() => agent.stdout().split("\n").length >= 4, "three lines on stdout");
+    agent.kill("SIGINT");
+    assert.equal(await agent.exited, 0);
+    const lines = agent.stdout().trimEnd().split("\n").map((line) => JSON.parse(line));
+    assert.equal(typeof lines[0].host.name, "string");
+    for (const line of lines.slice(1)) {
+      assert.ok(Array.isArray(line.metrics));
+      assert.ok(line.metrics.some((m: { name: string }) => m.name === "loadavg1"));
+    }
+    assert.match(agent.stderr(), /apikey is not configured/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
