@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../../src/config/errors.ts";
+import { glob, loadConfigFile } from "../../src/config/load.ts";
+
+/** Runs `fn` in a fresh temp dir holding `files`; the path of the dir is passed. */
+async function withFiles(
+  files: Record<string, string>,
+  fn: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "include-test-" });
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      const path = `${dir}/${name}`;
+      await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+      await Deno.writeTextFile(path, text);
+    }
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Runs `fn` with the working directory set to `dir` (include globs are relative to it). */
+async function inDir(dir: string, fn: () => Promise<void>): Promise<void> {
+  const old = Deno.cwd();
+  Deno.chdir(dir);
+  try {
+    await fn();
+  } finally {
+    Deno.chdir(old);
+  }
+}
+
+Deno.test("include: adds plugins, replaces a same-name plugin and roles; other keys stay", async () => {
+  await withFiles({ "conf.d/sub1.conf": SUB1 }, async (dir) => {
+    await Deno.writeTextFile(`${dir}/main.conf`, MAIN(`${dir}/conf.d/*.conf`));
+    const c = await loadConfigFile(`${dir}/main.conf`);
+    assert.equal(c.apikey, "abcde");
+    assert.equal(c.pidfile, "/path/to/pidfile");
+    assert.equal(c.root, "/var/lib/mackerel-agent");
+    assert.equal(c.verbose, false);
+    assert.deepEqual(c.roles, ["Service:role"]);
+    assert.deepEqual(c.metricPlugins.map((p) => [p.name, p.command]), [
+      ["foo1", { kind: "shell", line: "foo1" }],
+      ["bar", { kind: "shell", line: "bar" }],
+      ["foo2", { kind: "shell", line: "foo2" }],
+    ]);
+  });
+});
+
+Deno.test("include: included apikey, pidfile, root and verbose override the main file", async () => {
+  const sub =
+    'apikey = "new-api-key"\npidfile = "/path/to/pidfile2"\nroot = "/tmp"\nverbose = true\n';
+  await withFiles({ "conf.d/sub2.conf": sub }, async (dir) => {
+    await Deno.writeTextFile(`${dir}/main.conf`, MAIN(`${dir}/conf.d/*.conf`));
+    const c = await loadConfigFile(`${dir}/main.conf`);
+    assert.deepEqual([c.apikey, c.pidfile, c.root, c.verbose], [
+      "new-api-key",
+      "/path/to/pidfile2",
+      "/tmp",
+      true,
+    ]);
+    assert.deepEqual(c.roles, ["roles", "to be overwritten"]);
+  });
+});
+
+Deno.test("include: relative to the working directory, lexical order, tables merged per field, not recursive", async () => {
+  await withFiles({
+    "etc/main.conf":
+      'apikey = "k"\ninclude = "inc/[ab]?.conf"\n[host_status]\non_start = "working"\n',
+    "inc/b1.conf": 'display_name = "from b1"\nroles = []\ninclude = "inc/z.conf"\n',
+    "inc/a1.conf":
+      'display_name = "from a1"\nroles = ["S:r"]\n[host_status]\non_stop = "poweroff"\n',
+    "inc/c1.conf": 'display_name = "not matched"\n',
+    "inc/z.conf": 'apikey = "never read"\n',
+  }, async (dir) => {
+    await inDir(dir, async () => {
+      const c = await loadConfigFile("etc/main.conf");
+      assert.equal(c.displayName, "from b1");
+      assert.deepEqual(c.roles, []);
+      assert.equal(c.apikey, "k");
+      assert.deepEqual(c.hostStatus, { onStart: "working", onStop: "poweroff" });
+    });
+  });
+});
+
+Deno.test("include: no match is fine; a bad pattern and a bad included file are errors", async () => {
+  await withFiles({
+    "none.conf": 'apikey = "k"\ninclude = "no/such/dir/*.conf"\n',
+    "badglob.conf": 'apikey = "k"\ninclude = "conf.d/[a.conf"\n',
+    "badinc.conf": 'apikey = "k"\ninclude = "conf.d/*.conf"\n',
+    "conf.d/x.conf": '\n\nverbose = "yes"\n',
+  }, async (dir) => {
+    await inDir(dir, async () => {
+      assert.equal((await loadConfigFile("none.conf")).apikey, "k");
+      await assert.rejects(loadConfigFile("badglob.conf"), {
+        name: "ConfigError",
+        message: 'badglob.conf: include "conf.d/[a.conf": syntax error in pattern',
+      });
+      const e = await loadConfigFile("badinc.conf").catch((e) => e);
+      assert.ok(e instanceof ConfigError);
+      assert.equal(
+        e.message,
+        'while loading included config file conf.d/x.conf: toml: line 3 (last key "verbose"): ' +
+          "incompatible types: TOML value has type string; destination has type boolean",
+      );
+      assert.deepEqual([e.file, e.line, e.key], ["conf.d/x.conf", 3, "verbose"]);
+    });
+  });
+});
+
+Deno.test("include: glob follows Go's filepath.Glob", async () => {
+  await withFiles({
+    "d1/a.conf": "",
+    "d1/b.conf": "",
+    "d1/.hidden.conf": "",
+    "d1/c-1.txt": "",
+    "d2/a.conf": "",
+    "x*y": "",
+  }, async (dir) => {
+    await inDir(dir, async () => {
+      assert.deepEqual(await glob("d1/*.conf"), ["d1/.hidden.conf", "d1/a.conf", "d1/b.conf"]);
+      assert.deepEqual(await glob("d?/a.conf"), ["d1/a.conf", "d2/a.conf"]);
+      assert.deepEqual(await glob("d1/[^a.]*"), ["d1/b.conf", "d1/c-1.txt"]);
+      assert.deepEqual(await glob("d1/c[+-.]1.txt"), ["d1/c-1.txt"]);
+      assert.deepEqual(await glob("x\\*y"), ["x*y"]);
+      assert.deepEqual(await glob("./d2/*"), ["d2/a.conf"]);
+      assert.deepEqual(await glob("d1/a.conf"), ["d1/a.conf"]);
+      assert.deepEqual(await glob("d1/zzz"), []);
+      for (const bad of ["[", "a[", "[]", "[^]", "[a-]", "[--z]", "\\", "[z-"]) {
+        await assert.rejects(glob(bad), { message: "syntax error in pattern" }, bad);
+      }
+    });
+  });
+});
+
+const MAIN = (include: string) => `
+apikey = "abcde"
+pidfile = "/path/to/pidfile"
+root = "/var/lib/mackerel-agent"
+verbose = false
+
+roles = [ "roles", "to be overwritten" ]
+
+include = ${JSON.stringify(include)}
+
+[plugin.metrics.foo1]
+command = "foo1"
+
+[plugin.metrics.bar]
+command = "this will be overwritten"
+`;
+
+const SUB1 = `
+roles = [ "Service:role" ]
+
+[plugin.metrics.foo2]
+command = "foo2"
+
+[plugin.metrics.bar]
+command = "bar"
+`;
