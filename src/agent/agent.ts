@@ -10,7 +10,7 @@ import type { Config } from "../config/schema.ts";
 import { describeHost } from "../host/describe.ts";
 import type { Source } from "../host/source.ts";
 import { logger } from "../log.ts";
-import { createMackerelClient, type MackerelClient } from "../mackerel/client.ts";
+import type { MackerelClient } from "../mackerel/client.ts";
 import type { HostStatus } from "../mackerel/api_types.ts";
 import { isNetworkError } from "../mackerel/errors.ts";
 import type { MetricPoint } from "../mackerel/types.ts";
@@ -19,6 +19,7 @@ import { createCollectors } from "../metrics/collectors.ts";
 import { createDiagnosticCollector, DIAGNOSTIC_GRAPH_DEFS } from "../metrics/diagnostic.ts";
 import { collectRound } from "../metrics/round.ts";
 import { REVISION, VERSION } from "../version.ts";
+import { clientFor } from "./api.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { postDelaySeconds, postTimings } from "./delay.ts";
 import { createPidfile, removePidfile } from "./pidfile.ts";
@@ -105,15 +106,7 @@ async function runPosting(options: DaemonOptions): Promise<number> {
   const { config, source } = options;
   const clock = options.clock ?? realClock;
   const log = logger("command");
-  const client = createMackerelClient({
-    apibase: config.apibase,
-    apikey: config.apikey,
-    version: VERSION,
-    revision: REVISION,
-    disableKeepAlive: config.disableHttpKeepAlive,
-    httpProxy: config.httpProxy,
-    httpsProxy: config.httpsProxy,
-  });
+  const client = clientFor(config);
   try {
     const collectors = await systemCollectors(options);
     const payload = await describeHost({ config, source });

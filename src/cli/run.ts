@@ -11,23 +11,48 @@ import { ConfigError } from "../config/errors.ts";
 import { setupLogging } from "../log.ts";
 import { runConfigtest } from "./configtest.ts";
 import { runDaemonCommand } from "./daemon.ts";
-import { formatFlagHelp, parseFlags, UsageError } from "./flags.ts";
+import {
+  type FlagSpec,
+  formatFlagHelp,
+  type ParsedFlags,
+  parseFlags,
+  UsageError,
+} from "./flags.ts";
+import { INIT_FLAGS, runInit } from "./init.ts";
 import { runOnce } from "./once.ts";
-import { COMMON_FLAGS, type CommonOptions, commonOptions } from "./options.ts";
+import { COMMON_FLAGS, commonOptions } from "./options.ts";
+import { RETIRE_FLAGS, runRetire } from "./retire.ts";
 import { runVersion } from "./version.ts";
 
 interface Command {
   readonly summary: string;
-  readonly run: (options: CommonOptions) => Promise<number> | number;
+  readonly flags: readonly FlagSpec[];
+  readonly run: (parsed: ParsedFlags) => Promise<number> | number;
+  /** Exit code of `-h` (upstream's retire answers 2). */
+  readonly helpExit?: number;
 }
 
 /** The daemon, run when no subcommand is given. */
-const DAEMON: Command = { summary: "run the agent", run: runDaemonCommand };
+const DAEMON: Command = {
+  summary: "run the agent",
+  flags: COMMON_FLAGS,
+  run: (parsed) => runDaemonCommand(commonOptions(parsed)),
+};
 
 const COMMANDS: Readonly<Record<string, Command>> = {
-  version: { summary: "print the version", run: runVersion },
-  once: { summary: "print the host spec and one round of metrics as JSON", run: runOnce },
-  configtest: { summary: "check the config file", run: runConfigtest },
+  version: { summary: "print the version", flags: COMMON_FLAGS, run: () => runVersion() },
+  once: {
+    summary: "print the host spec and one round of metrics as JSON",
+    flags: COMMON_FLAGS,
+    run: (parsed) => runOnce(commonOptions(parsed)),
+  },
+  configtest: {
+    summary: "check the config file",
+    flags: COMMON_FLAGS,
+    run: (parsed) => runConfigtest(commonOptions(parsed)),
+  },
+  retire: { summary: "retire this host", flags: RETIRE_FLAGS, run: runRetire, helpExit: 2 },
+  init: { summary: "write the API key into the config file", flags: INIT_FLAGS, run: runInit },
 };
 
 /** The one-line usage shown with every usage error. */
@@ -49,24 +74,23 @@ export async function run(args: readonly string[]): Promise<number> {
     console.error(USAGE_LINE);
     return 2;
   }
-  let options: CommonOptions;
+  const label = daemon ? "mackerel-agent" : `mackerel-agent ${name}`;
+  let parsed: ParsedFlags;
   try {
-    const parsed = parseFlags(daemon ? args : rest, COMMON_FLAGS);
-    if (parsed.help) {
-      console.error(`Usage: mackerel-agent ${name} [<flags>]\n${formatFlagHelp(COMMON_FLAGS)}`);
-      return 0;
-    }
-    options = commonOptions(parsed);
+    parsed = parseFlags(daemon ? args : rest, command.flags);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`mackerel-agent ${name}: ${error.message}`);
-    console.error(USAGE_LINE);
-    return 2;
+    return usageError(label, error);
   }
-  await setupLogging({ level: options.overrides.verbose ? "debug" : "info" });
+  if (parsed.help) {
+    console.error(`Usage: ${label} [<flags>]\n${formatFlagHelp(command.flags)}`);
+    return command.helpExit ?? 0;
+  }
+  await setupLogging({ level: parsed.values.get("verbose") ? "debug" : "info" });
   try {
-    return await command.run(options);
+    return await command.run(parsed);
   } catch (error) {
+    if (error instanceof UsageError) return usageError(label, error);
     if (error instanceof ConfigError) {
       console.error(error.message);
       return 1;
@@ -75,10 +99,16 @@ export async function run(args: readonly string[]): Promise<number> {
   }
 }
 
+function usageError(label: string, error: UsageError): number {
+  console.error(`${label}: ${error.message}`);
+  console.error(USAGE_LINE);
+  return 2;
+}
+
 function helpText(): string {
   const commands = Object.entries(COMMANDS)
     .map(([name, command]) => `  ${name.padEnd(12)}${command.summary}`)
     .join("\n");
-  return `${USAGE_LINE}\n\nCommands:\n${commands}\n  ${"help".padEnd(12)}print this help\n\n` +
-    `Flags:\n${formatFlagHelp(COMMON_FLAGS)}`;
+  return `${USAGE_LINE}\n\nCommands:\n  ${"(none)".padEnd(12)}${DAEMON.summary}\n${commands}\n` +
+    `  ${"help".padEnd(12)}print this help\n\nFlags:\n${formatFlagHelp(COMMON_FLAGS)}`;
 }

@@ -1,0 +1,34 @@
+/**
+ * `init`: writes the API key into the config file (reference §1.4).
+ *
+ * @module
+ */
+import { initConfig } from "../config/init.ts";
+import { DEFAULT_CONFFILE } from "../config/schema.ts";
+import { logger } from "../log.ts";
+import type { FlagSpec, ParsedFlags } from "./flags.ts";
+
+/** Flags of `init`: only these three, as upstream. */
+export const INIT_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "conf",
+    kind: "string",
+    placeholder: "FILE",
+    help: `config file (default ${DEFAULT_CONFFILE})`,
+  },
+  { name: "apikey", kind: "string", placeholder: "KEY", help: "API key to write (required)" },
+  { name: "apibase", kind: "string", placeholder: "URL", help: "API base to write" },
+];
+
+/** Runs `init` and returns the exit code. */
+export async function runInit(parsed: ParsedFlags): Promise<number> {
+  const path = (parsed.values.get("conf") as string | undefined) ?? DEFAULT_CONFFILE;
+  const apikey = (parsed.values.get("apikey") as string | undefined) ?? "";
+  const apibase = parsed.values.get("apibase") as string | undefined;
+  // A ConfigError (no -apikey, a broken file) is printed by the dispatcher with exit 1.
+  const result = await initConfig({ path, apikey, apibase });
+  if (result === "already-set") {
+    logger("main").info(`apikey already set in "${path}". Skip initializing`);
+  }
+  return 0;
+}
