@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runAgent } from "../support/agent_process.ts";
+
+const FIXTURE = new URL("../fixtures/host/", import.meta.url).pathname;
+
+interface OnceMetric {
+  name: string;
+  value: number;
+  time: number;
+}
+
+/** A config that keeps `once` off the network (no cloud probing). */
+async function offlineConf(): Promise<string> {
+  const file = await Deno.makeTempFile({ suffix: ".conf" });
+  await Deno.writeTextFile(file, 'cloud_platform = "none"\nroles = ["web:app"]\n');
+  return file;
+}
+
+function byName(metrics: OnceMetric[]): Map<string, number> {
+  return new Map(metrics.map((m) => [m.name, m.value]));
+}
+
+Deno.test("once: a fixture tree is the only source of metrics and host parts", async () => {
+  const conf = await offlineConf();
+  try {
+    const { code, stdout, stderr } = await runAgent([
+      "once",
+      `-conf=${conf}`,
+      `-procfs=${join(FIXTURE, "proc")}`,
+      `-sysfs=${join(FIXTURE, "sys")}`,
+    ]);
+    assert.equal(code, 0, stderr);
+    const doc = JSON.parse(stdout);
+    assert.equal(stdout.trimEnd().split("\n").length, 1, "one document on one line");
+    assert.equal(doc.host.name, "web-01");
+    assert.equal(doc.host.meta.kernel.release, "6.8.0-1015-aws");
+    assert.deepEqual(doc.host.roleFullnames, ["web:app"]);
+    assert.equal(doc.host.meta.cpu.length, 2);
+    assert.equal(doc.host.meta.memory.total, "16303428kB");
+    assert.deepEqual(Object.keys(doc.host.meta.block_device).sort(), ["loop0", "nvme0n1", "sda"]);
+    const values = byName(doc.metrics);
+    assert.equal(values.get("loadavg1"), 0.52);
+    assert.equal(values.get("loadavg15"), 0.59);
+    assert.equal(values.get("memory.total"), 16303428 * 1024);
+    // A static tree has no activity: rates are zero, and cpu has no elapsed jiffies to divide.
+    assert.equal(values.get("disk.sda.reads.delta"), 0);
+    assert.equal(values.get("interface.eth0.rxBytes.delta"), 0);
+    assert.ok(![...values.keys()].some((name) => name.startsWith("cpu.")));
+    assert.ok(!values.has("interface.lo.rxBytes.delta"));
+    const times = new Set(doc.metrics.map((m: OnceMetric) => m.time));
+    assert.equal(times.size, 1);
+    assert.ok(Number.isInteger([...times][0]));
+  } finally {
+    await Deno.remove(conf);
+  }
+});
+
+Deno.test("once: a root that does not exist or is empty is one clear line, exit 1", async () => {
+  const empty = await Deno.makeTempDir();
+  try {
+    const missing = await runAgent(["once", "-procfs=/nonexistent/proc"]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stdout, "");
+    assert.equal(missing.stderr, "-procfs /nonexistent/proc: no such directory\n");
+    const blank = await runAgent(["once", `-sysfs=${empty}`]);
+    assert.equal(blank.code, 1);
+    assert.equal(blank.stderr, `-sysfs ${empty}: empty directory\n`);
+  } finally {
+    await Deno.remove(empty);
+  }
+});
+
+Deno.test("once: on the live machine the numbers match /proc read by the test", async () => {
+  const conf = await offlineConf();
+  try {
+    const { code, stdout, stderr } = await runAgent(["once", `-conf=${conf}`]);
+    assert.equal(code, 0, stderr);
+    const doc = JSON.parse(stdout);
+    const values = byName(doc.metrics);
+    const meminfo = await Deno.readTextFile("/proc/meminfo");
+    const memTotalKb = Number(meminfo.match(/^MemTotal:\s+(\d+) kB$/m)?.[1]);
+    assert.equal(values.get("memory.total"), memTotalKb * 1024);
+    assert.equal(doc.host.meta.memory.total, `${memTotalKb}kB`);
+    assert.equal(doc.host.name, (await Deno.readTextFile("/proc/sys/kernel/hostname")).trim());
+    assert.equal(doc.host.meta.kernel.release, Deno.osRelease());
+    const cpus = (await Deno.readTextFile("/proc/cpuinfo")).match(/^processor\s*:/gm)?.length;
+    assert.equal(doc.host.meta.cpu.length, cpus);
+    // Rates over the 1 s window: cpu percentages add up to about 100 per CPU.
+    const cpuSum = [...values].filter(([name]) => name.startsWith("cpu."))
+      .reduce((sum, [, value]) => sum + value, 0);
+    assert.ok(Math.abs(cpuSum - cpus! * 100) < 1, `cpu sum ${cpuSum}`);
+  } finally {
+    await Deno.remove(conf);
+  }
+});
+
+Deno.test("once: without -A the built-in fallbacks still give a valid document", async () => {
+  const conf = await offlineConf();
+  try {
+    const { code, stdout, stderr } = await runAgent(["once", `-conf=${conf}`], {
+      permissions: ["--allow-sys", "--allow-read", "--allow-env"],
+    });
+    assert.equal(code, 0, stderr);
+    const doc = JSON.parse(stdout);
+    const names = new Set(doc.metrics.map((m: OnceMetric) => m.name));
+    for (const name of ["loadavg1", "memory.total", "memory.used", "cpu.idle.percentage"]) {
+      assert.ok(names.has(name), name);
+    }
+    const collectorLines = stderr.split("\n").filter((line) =>
+      line.includes("<metrics> collector")
+    );
+    assert.equal(collectorLines.length, 6, stderr);
+    for (const name of ["disk", "interface", "filesystem"]) {
+      assert.ok(
+        collectorLines.some((line) =>
+          line.includes(`collector ${name} disabled`) && line.includes("--allow-all")
+        ),
+        name,
+      );
+    }
+  } finally {
+    await Deno.remove(conf);
+  }
+});
