@@ -112,7 +112,9 @@ export function statReset(previous: CpuStat, current: CpuStat): string | undefin
  */
 export function cpuUsage(previous: CpuStat, current: CpuStat): MetricValue[] {
   if (statReset(previous, current) !== undefined) return [];
-  const totalDelta = current.total - previous.total;
+  // Σ of per-column deltas equals Δtotal, but stays exact where the totals themselves exceed 2^53.
+  const totalDelta = STAT_FIELDS.reduce((sum, f) => sum + (current[f] - previous[f]), 0) -
+    (current.guest - previous.guest) - (current.guestNice - previous.guestNice);
   if (!(totalDelta > 0)) return [];
   // Multiply before dividing, as upstream does, so round shares stay exact.
   const percentage = (delta: number) => delta * current.cpuCount * 100 / totalDelta;
