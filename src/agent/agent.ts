@@ -83,7 +83,9 @@ async function runToStdout(options: DaemonOptions): Promise<number> {
       signal: shutdown.stop,
       round: async (timeMs) => {
         const time = Math.floor(timeMs / 1000);
-        const values = await collectRound(collectors);
+        const values = await collectRound(collectors, {
+          deadlineMs: collectorDeadline(options.minuteMs),
+        });
         if (values.length > 0) printLine({ metrics: values.map((v) => ({ ...v, time })) });
       },
     });
@@ -177,7 +179,9 @@ async function postUntilStopped(options: LoopOptions): Promise<number> {
       force: shutdown.force,
       round: async (timeMs) => {
         const time = Math.floor(timeMs / 1000);
-        const values = await collectRound(collectors);
+        const values = await collectRound(collectors, {
+          deadlineMs: collectorDeadline(options.minuteMs),
+        });
         const points: MetricPoint[] = values.map((v) => ({
           hostId,
           name: v.name,
@@ -216,6 +220,11 @@ async function postUntilStopped(options: LoopOptions): Promise<number> {
   } finally {
     shutdown.dispose();
   }
+}
+
+/** A collector may take half the minute, at most 30 s, so rounds cannot pile up. */
+function collectorDeadline(minuteMs: number): number {
+  return Math.min(30_000, minuteMs / 2);
 }
 
 function messageOf(error: unknown): string {

@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { createDiagnosticCollector, DIAGNOSTIC_GRAPH_DEFS } from "../../src/metrics/diagnostic.ts";
+
+Deno.test("diagnostic: the agent's memory figures map to custom.agent.memory.*", async () => {
+  const collector = createDiagnosticCollector(() => ({
+    rss: 50_000_000,
+    heapTotal: 8_000_000,
+    heapUsed: 6_000_000,
+    external: 1_000_000,
+  }));
+  assert.deepEqual(await collector.collect(), [
+    { name: "custom.agent.memory.alloc", value: 7_000_000 },
+    { name: "custom.agent.memory.sys", value: 50_000_000 },
+    { name: "custom.agent.memory.heapAlloc", value: 6_000_000 },
+    { name: "custom.agent.memory.heapSys", value: 8_000_000 },
+  ]);
+});
+
+Deno.test("diagnostic: every metric has a line in the graph definition", async () => {
+  const names = (await createDiagnosticCollector().collect()).map((v) => v.name);
+  assert.deepEqual(DIAGNOSTIC_GRAPH_DEFS[0].metrics.map((m) => m.name), names);
+  assert.equal(DIAGNOSTIC_GRAPH_DEFS[0].unit, "bytes");
+});
