@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../../", import.meta.url);
+const INSTALL = new URL("scripts/install.sh", ROOT).pathname;
+const PACKAGING = new URL("packaging/", ROOT);
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** A temp dir with a dummy agent binary and a fake `systemctl` that records being called. */
+async function workspace() {
+  const dir = await Deno.makeTempDir();
+  await Deno.mkdir(`${dir}/bin`);
+  await Deno.writeTextFile(`${dir}/agent`, "#!/bin/sh\necho dummy-agent-1\n");
+  await Deno.writeTextFile(
+    `${dir}/bin/systemctl`,
+    `#!/bin/sh\necho "$@" >> ${dir}/systemctl-called\n`,
+  );
+  await Deno.chmod(`${dir}/bin/systemctl`, 0o755);
+  return dir;
+}
+
+async function install(dir: string, args: readonly string[], destdir = `${dir}/root`) {
+  const out = await new Deno.Command("sh", {
+    args: [INSTALL, ...args],
+    env: { DESTDIR: destdir, PATH: `${dir}/bin:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+const mode = (path: string) => Deno.statSync(path).mode! & 0o777;
+
+function hasCommand(name: string): boolean {
+  try {
+    new Deno.Command(name, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("install: lays out binary, unit, env file, config and conf.d under DESTDIR", async () => {
+  const dir = await workspace();
+  try {
+    const r = `${dir}/root`;
+    const out = await install(dir, [`${dir}/agent`]);
+    assert.equal(out.stderr, "");
+    assert.equal(out.code, 0);
+    assert.equal(
+      out.stdout,
+      [
+        `installed ${r}/usr/bin/mackerel-agent (mode 0755)`,
+        `installed ${r}/etc/systemd/system/mackerel-agent.service (mode 0644)`,
+        `installed ${r}/etc/default/mackerel-agent (mode 0644)`,
+        `installed ${r}/etc/mackerel-agent/mackerel-agent.conf (mode 0640)`,
+        `created ${r}/etc/mackerel-agent/conf.d/`,
+        `created ${r}/var/lib/mackerel-agent/`,
+        "DESTDIR is set: systemctl not run",
+        "next: set apikey in /etc/mackerel-agent/mackerel-agent.conf, then systemctl enable --now mackerel-agent",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(mode(`${r}/usr/bin/mackerel-agent`), 0o755);
+    assert.equal(mode(`${r}/etc/systemd/system/mackerel-agent.service`), 0o644);
+    assert.equal(mode(`${r}/etc/default/mackerel-agent`), 0o644);
+    assert.equal(mode(`${r}/etc/mackerel-agent/mackerel-agent.conf`), 0o640);
+    assert.equal(mode(`${r}/etc/mackerel-agent/conf.d`), 0o755);
+    assert.ok(Deno.statSync(`${r}/var/lib/mackerel-agent`).isDirectory);
+    const same = async (installed: string, source: string) =>
+      assert.equal(
+        await Deno.readTextFile(`${r}${installed}`),
+        await Deno.readTextFile(new URL(source, PACKAGING)),
+      );
+    await same("/etc/systemd/system/mackerel-agent.service", "mackerel-agent.service");
+    await same("/etc/default/mackerel-agent", "mackerel-agent.env");
+    await same("/etc/mackerel-agent/mackerel-agent.conf", "mackerel-agent.conf");
+    const ran = await new Deno.Command(`${r}/usr/bin/mackerel-agent`).output();
+    assert.equal(decode(ran.stdout), "dummy-agent-1\n");
+    // No temporary file left behind, and systemctl never called under DESTDIR.
+    assert.deepEqual([...Deno.readDirSync(`${r}/usr/bin`)].map((e) => e.name), ["mackerel-agent"]);
+    assert.equal(await Deno.stat(`${dir}/systemctl-called`).catch(() => undefined), undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("install: a second run replaces binary and unit, keeps the operator's env and config", async () => {
+  const dir = await workspace();
+  try {
+    const r = `${dir}/root`;
+    assert.equal((await install(dir, [`${dir}/agent`])).code, 0);
+    await Deno.writeTextFile(`${r}/etc/mackerel-agent/mackerel-agent.conf`, 'apikey = "mine"\n');
+    await Deno.writeTextFile(`${r}/etc/default/mackerel-agent`, "AUTO_RETIREMENT=1\n");
+    await Deno.writeTextFile(`${r}/etc/systemd/system/mackerel-agent.service`, "stale\n");
+    await Deno.writeTextFile(`${dir}/agent`, "#!/bin/sh\necho dummy-agent-2\n");
+
+    const out = await install(dir, ["--binary", `${dir}/agent`]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(out.stdout.split("\n").slice(0, 6), [
+      `installed ${r}/usr/bin/mackerel-agent (mode 0755)`,
+      `installed ${r}/etc/systemd/system/mackerel-agent.service (mode 0644)`,
+      `kept existing ${r}/etc/default/mackerel-agent`,
+      `kept existing ${r}/etc/mackerel-agent/mackerel-agent.conf`,
+      `kept existing ${r}/etc/mackerel-agent/conf.d/`,
+      `kept existing ${r}/var/lib/mackerel-agent/`,
+    ]);
+    assert.equal(
+      await Deno.readTextFile(`${r}/etc/mackerel-agent/mackerel-agent.conf`),
+      'apikey = "mine"\n',
+    );
+    assert.equal(await Deno.readTextFile(`${r}/etc/default/mackerel-agent`), "AUTO_RETIREMENT=1\n");
+    assert.equal(
+      await Deno.readTextFile(`${r}/etc/systemd/system/mackerel-agent.service`),
+      await Deno.readTextFile(new URL("mackerel-agent.service", PACKAGING)),
+    );
+    const ran = await new Deno.Command(`${r}/usr/bin/mackerel-agent`).output();
+    assert.equal(decode(ran.stdout), "dummy-agent-2\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("install: --unit-dir, a missing binary and bad usage", async () => {
+  const dir = await workspace();
+  try {
+    const unitDir = await install(dir, [`--binary=${dir}/agent`, "--unit-dir=/lib/systemd/system"]);
+    assert.equal(unitDir.code, 0, unitDir.stderr);
+    assert.ok(Deno.statSync(`${dir}/root/lib/systemd/system/mackerel-agent.service`).isFile);
+
+    const missing = await install(dir, [`${dir}/nothing`]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, `${INSTALL}: no such file: ${dir}/nothing\n`);
+
+    for (const args of [[], ["--bogus"], ["a", "b"]]) {
+      const usage = await install(dir, args);
+      assert.equal(usage.code, 2, `args ${args}`);
+      assert.match(usage.stderr, /usage: .*install\.sh \[--binary\] PATH \[--unit-dir DIR\]/);
+      assert.equal(usage.stdout, "");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const HAS_SYSTEMD_ANALYZE = hasCommand("systemd-analyze");
+
+Deno.test({
+  name: "install: systemd-analyze verify accepts the installed unit and rejects a broken one" +
+    (HAS_SYSTEMD_ANALYZE ? "" : " (skipped: systemd-analyze is not installed)"),
+  ignore: !HAS_SYSTEMD_ANALYZE,
+}, async () => {
+  const dir = await workspace();
+  try {
+    assert.equal((await install(dir, [`${dir}/agent`])).code, 0);
+    const installed = await Deno.readTextFile(
+      `${dir}/root/etc/systemd/system/mackerel-agent.service`,
+    );
+    // verify insists that ExecStart's binary exists: point the unit at the installed one.
+    const unit = installed.replaceAll(
+      "/usr/bin/mackerel-agent",
+      `${dir}/root/usr/bin/mackerel-agent`,
+    );
+    assert.notEqual(unit, installed);
+    const verify = async (text: string) => {
+      await Deno.mkdir(`${dir}/verify`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/verify/mackerel-agent.service`, text);
+      const out = await new Deno.Command("systemd-analyze", {
+        args: ["verify", `${dir}/verify/mackerel-agent.service`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return { code: out.code, output: decode(out.stdout) + decode(out.stderr) };
+    };
+    assert.deepEqual(await verify(unit), { code: 0, output: "" });
+    // verify only warns on a bad key, so a clean unit is one with no output at all.
+    const broken = await verify(unit.replace("Restart=on-failure", "Restart=sometimes"));
+    assert.match(broken.output, /Failed to parse service restart specifier, ignoring: sometimes/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { parseLintOutput, VALIDATOR } from "../../scripts/validate_workflows.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const WORKFLOWS = new URL(".github/workflows/", ROOT);
+
+function hasNpx(): boolean {
+  try {
+    new Deno.Command("npx", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const HAS_NPX = hasNpx();
+
+async function validate(args: readonly string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-run=npx", "scripts/validate_workflows.ts", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+Deno.test({
+  name: `workflows: ${VALIDATOR} fails a broken copy of release.yml and passes ours` +
+    (HAS_NPX ? "" : " (skipped: npx is not installed)"),
+  ignore: !HAS_NPX,
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const ours = await Deno.readTextFile(new URL("release.yml", WORKFLOWS));
+    // Two mistakes a first tag would meet: a job that needs a job that does not exist, and a
+    // misspelled job key.
+    const broken = ours.replace("needs: [build, smoke]", "needs: [build, smoke-test]")
+      .replace("timeout-minutes: 15\n    permissions:", "timeout-minute: 15\n    permissions:");
+    assert.notEqual(broken, ours);
+    await Deno.writeTextFile(`${dir}/release.yml`, broken);
+    await Deno.copyFile(new URL("ci.yml", WORKFLOWS), `${dir}/ci.yml`);
+
+    // One run over both the broken copy and the untouched ci.yml, as the test task runs it.
+    const out = await validate([dir]);
+    assert.equal(out.code, 1, out.stdout + out.stderr);
+    const verdicts = out.stdout.split("\n").filter((l) => /^(ok|invalid) /.test(l));
+    assert.deepEqual(verdicts, [`ok       ${dir}/ci.yml`, `invalid  ${dir}/release.yml`]);
+    assert.match(out.stdout, /job "release" needs job "smoke-test" which does not exist/);
+    assert.match(out.stdout, /unexpected key "timeout-minute" for "job" section/);
+
+    const ok = await validate([]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.equal(
+      ok.stdout,
+      "ok       .github/workflows/ci.yml\nok       .github/workflows/release.yml\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("workflows: the linter's report is read per file", () => {
+  const report = parseLintOutput([
+    "Checking 3 workflow file(s)...",
+    'a.yml:5:3 job "test" needs job "x" which does not exist in this workflow [ job-needs ]',
+    "  3 |   push:",
+    "> 5 |   test:",
+    'a.yml:9:23 property "foo" is not defined in object type {} [ expression ]',
+    "b c.yaml:1:0 could not parse as YAML: yaml: line 1 [ syntax-check ]",
+  ].join("\n"));
+  assert.equal(report.checked, 3);
+  assert.deepEqual([...report.findings.keys()], ["a.yml", "b c.yaml"]);
+  assert.equal(report.findings.get("a.yml")?.length, 2);
+  assert.deepEqual(parseLintOutput("No workflow files found to lint"), {
+    checked: 0,
+    findings: new Map(),
+  });
+});
+
+Deno.test("workflows: every setup-deno pins the project's Deno version", async () => {
+  const pinned = (await Deno.readTextFile(new URL(".ci/deno-version", ROOT)))
+    .match(/^DENO_VERSION=(.+)$/m)?.[1];
+  const release = await Deno.readTextFile(new URL("release.yml", WORKFLOWS));
+  const ci = await Deno.readTextFile(new URL("ci.yml", WORKFLOWS));
+  assert.deepEqual(release.match(/^ {2}DENO_VERSION: (.+)$/m)?.[1], `v${pinned}`);
+  // release.yml: every setup-deno takes the workflow's DENO_VERSION.
+  const releaseSetups = release.split("denoland/setup-deno@v2").slice(1);
+  assert.equal(releaseSetups.length, 3);
+  for (const rest of releaseSetups) {
+    assert.match(rest, /^\n\s+with:\n\s+deno-version: \$\{\{ env\.DENO_VERSION \}\}\n/);
+  }
+  assert.match(ci, /denoland\/setup-deno@v2\n\s+with:\n\s+deno-version: v(.+)\n/);
+  assert.equal(ci.match(/deno-version: v(.+)\n/)?.[1], pinned);
+});
+
+Deno.test("workflows: release runs on v* tags and smoke-tests the four native runners", async () => {
+  const release = await Deno.readTextFile(new URL("release.yml", WORKFLOWS));
+  assert.match(release, /^on:\n {2}push:\n {4}tags: \["v\*"\]\n/m);
+  const runners = [...release.matchAll(/^ {10}- runner: (.+)$/gm)].map((m) => m[1]);
+  assert.deepEqual(runners, [
+    "ubuntu-latest",
+    "ubuntu-24.04-arm",
+    "macos-latest",
+    "windows-latest",
+  ]);
+  assert.match(release, /deno run -A scripts\/compile\.ts --all\n/);
+  assert.match(release, /uses: actions\/attest-build-provenance@v2\n/);
+  assert.match(release, /\n {6}id-token: write\n {6}attestations: write\n/);
+});
