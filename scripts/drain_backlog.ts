@@ -36,7 +36,7 @@ function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1);
 }
 
-globalThis.gc?.();
+(globalThis as { gc?: () => void }).gc?.();
 const before = Deno.memoryUsage();
 const api = await startFakeMackerel();
 const client = createMackerelClient({
