@@ -6,9 +6,9 @@
 import { runDaemon } from "../agent/agent.ts";
 import { applyOverrides } from "../config/overrides.ts";
 import { defaultConfig } from "../config/schema.ts";
-import { checkRoot, createSource } from "../host/source.ts";
+import { createSource } from "../host/source.ts";
 import { logger, setupLogging } from "../log.ts";
-import type { CommonOptions } from "./options.ts";
+import { type CommonOptions, rootProblem } from "./options.ts";
 import { resolveConfig } from "./resolve.ts";
 
 /** Runs the daemon and returns its exit code. */
@@ -28,12 +28,10 @@ export async function runDaemonCommand(options: CommonOptions): Promise<number> 
     // A fresh checkout has no config: run on defaults, which means printing to stdout.
     logger("main").warn(`config file ${options.conf} not found; running with the defaults`);
   }
-  for (const [flag, root] of [["procfs", options.procfs], ["sysfs", options.sysfs]] as const) {
-    const problem = await checkRoot(root);
-    if (problem) {
-      console.error(`-${flag} ${root}: ${problem}`);
-      return 1;
-    }
+  const problem = await rootProblem(options);
+  if (problem) {
+    console.error(problem);
+    return 1;
   }
   const source = createSource({ procfs: options.procfs, sysfs: options.sysfs });
   return await runDaemon({ config, source, minuteMs: options.minuteMs });

@@ -9,13 +9,13 @@
  */
 import type { Config } from "../config/schema.ts";
 import { describeHost } from "../host/describe.ts";
-import { checkRoot, createSource, type Source } from "../host/source.ts";
+import { createSource, type Source } from "../host/source.ts";
 import type { HostPayload } from "../mackerel/types.ts";
 import { logger } from "../log.ts";
 import type { MetricValue } from "../metrics/collector.ts";
 import { createCollectors } from "../metrics/collectors.ts";
 import { collectRound } from "../metrics/round.ts";
-import type { CommonOptions } from "./options.ts";
+import { type CommonOptions, rootProblem } from "./options.ts";
 import { resolveConfigOrDefaults } from "./resolve.ts";
 
 /** One metric of the `once` document. */
@@ -58,12 +58,10 @@ export async function runOnce(options: CommonOptions): Promise<number> {
     const cause = problem instanceof Error ? problem.message : String(problem);
     logger("main").warn(`failed to load config (but \`once\` must not required conf): ${cause}`);
   }
-  for (const [flag, root] of [["procfs", options.procfs], ["sysfs", options.sysfs]] as const) {
-    const problem = await checkRoot(root);
-    if (problem) {
-      console.error(`-${flag} ${root}: ${problem}`);
-      return 1;
-    }
+  const badRoot = await rootProblem(options);
+  if (badRoot) {
+    console.error(badRoot);
+    return 1;
   }
   const source = createSource({ procfs: options.procfs, sysfs: options.sysfs });
   const document = await collectOnce({ config, source });

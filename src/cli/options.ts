@@ -6,6 +6,7 @@
 import { type FlagSpec, type ParsedFlags, UsageError } from "./flags.ts";
 import { DEFAULT_CONFFILE } from "../config/schema.ts";
 import type { FlagOverrides } from "../config/overrides.ts";
+import { checkRoot } from "../host/source.ts";
 
 /** Flags of the daemon, also accepted by `once`, `configtest`, `retire` and `supervise` (§1.2). */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
@@ -67,6 +68,8 @@ export interface CommonOptions {
   readonly overrides: FlagOverrides;
   readonly procfs: string;
   readonly sysfs: string;
+  /** The roots to check before use: those given as flags, and the defaults on Linux. */
+  readonly rootsToCheck: readonly (readonly [flag: string, root: string])[];
   /** Length of the agent's minute in milliseconds (`-interval` × 1000). */
   readonly minuteMs: number;
   readonly child: boolean;
@@ -99,7 +102,20 @@ export function commonOptions(parsed: ParsedFlags): CommonOptions {
     },
     procfs: str("procfs") ?? "/proc",
     sysfs: str("sysfs") ?? "/sys",
+    // macOS and Windows have no /proc or /sys: their collectors fall back to Deno's built-ins.
+    rootsToCheck: (["procfs", "sysfs"] as const)
+      .filter((flag) => v.has(flag) || Deno.build.os === "linux")
+      .map((flag) => [flag, str(flag) ?? `/${flag.slice(0, -2)}`] as const),
     minuteMs: interval * 1000,
     child: bool("child") ?? false,
   };
+}
+
+/** The first `-procfs`/`-sysfs` root that cannot serve, as one line for the user; none when all can. */
+export async function rootProblem(options: CommonOptions): Promise<string | undefined> {
+  for (const [flag, root] of options.rootsToCheck) {
+    const problem = await checkRoot(root);
+    if (problem) return `-${flag} ${root}: ${problem}`;
+  }
+  return undefined;
 }

@@ -88,12 +88,47 @@ export interface Config {
 
 /** Upstream's default API endpoint. */
 export const DEFAULT_APIBASE = "https://api.mackerelio.com";
-/** Upstream's default config path on Linux. */
-export const DEFAULT_CONFFILE = "/etc/mackerel-agent/mackerel-agent.conf";
-/** Upstream's default state directory on Linux. */
-export const DEFAULT_ROOT = "/var/lib/mackerel-agent";
-/** Upstream's default pidfile on Linux. */
-export const DEFAULT_PIDFILE = "/var/run/mackerel-agent.pid";
+
+/** The default config, state and pidfile paths of an operating system (reference §1.6). */
+export interface PlatformPaths {
+  readonly conffile: string;
+  readonly root: string;
+  readonly pidfile: string;
+}
+
+/** Upstream's default paths for `os`: /etc and /var on Unix, ~/Library on macOS, beside the exe on Windows. */
+export function platformPaths(
+  os: typeof Deno.build.os = Deno.build.os,
+  home?: string,
+  execPath?: string,
+): PlatformPaths {
+  // HOME and the executable are looked up only where they matter, so Linux needs no permission.
+  if (os === "darwin") {
+    const dir = `${home ?? Deno.env.get("HOME") ?? ""}/Library/mackerel-agent`;
+    return { conffile: `${dir}/mackerel-agent.conf`, root: dir, pidfile: `${dir}/pid` };
+  }
+  if (os === "windows") {
+    const dir = (execPath ?? Deno.execPath()).replace(/[\\/][^\\/]*$/, "");
+    return {
+      conffile: `${dir}\\mackerel-agent.conf`,
+      root: dir,
+      pidfile: `${dir}\\mackerel-agent.pid`,
+    };
+  }
+  return {
+    conffile: "/etc/mackerel-agent/mackerel-agent.conf",
+    root: "/var/lib/mackerel-agent",
+    pidfile: "/var/run/mackerel-agent.pid",
+  };
+}
+
+const paths = platformPaths();
+/** The default config path on this operating system (`/etc/mackerel-agent/mackerel-agent.conf` on Linux). */
+export const DEFAULT_CONFFILE: string = paths.conffile;
+/** The default state directory on this operating system (`/var/lib/mackerel-agent` on Linux). */
+export const DEFAULT_ROOT: string = paths.root;
+/** The default pidfile on this operating system (`/var/run/mackerel-agent.pid` on Linux). */
+export const DEFAULT_PIDFILE: string = paths.pidfile;
 /** Plugin timeout when `timeout_seconds` is 0 or absent. */
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 

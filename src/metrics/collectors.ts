@@ -47,7 +47,10 @@ export async function createCollectors(options: CollectorsOptions): Promise<Coll
   const candidates: Candidate[] = [
     {
       primary: createLoadavgCollector({ source }),
-      fallback: { sysKind: "loadavg", create: createLoadavgFallback },
+      // Windows has no load average: Deno.loadavg() answers zeros there.
+      fallback: Deno.build.os === "windows"
+        ? undefined
+        : { sysKind: "loadavg", create: createLoadavgFallback },
     },
     {
       primary: createCpuCollector({ source }),

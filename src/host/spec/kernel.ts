@@ -23,6 +23,7 @@ const UNAME_MACHINE: Readonly<Record<string, string>> = {
  * `<procfs>/sys/kernel/arch` (Linux 6.1+) and otherwise from the architecture Deno was built for.
  */
 export async function collectKernel(source: Source): Promise<KernelSpec> {
+  if (Deno.build.os !== "linux") return builtInKernel();
   const [name, release, version, machine, platform] = await Promise.all([
     readKernelFile(source, "ostype"),
     readKernelFile(source, "osrelease"),
@@ -60,4 +61,19 @@ async function readMachine(source: Source): Promise<string> {
     // Older kernels have no such file; the build architecture is the next best answer.
   }
   return UNAME_MACHINE[Deno.build.arch] ?? Deno.build.arch;
+}
+
+/** `uname -s` of the operating systems Deno runs on besides Linux. */
+const KERNEL_NAMES: Readonly<Record<string, string>> = {
+  darwin: "Darwin",
+  windows: "Windows",
+  freebsd: "FreeBSD",
+  netbsd: "NetBSD",
+  openbsd: "OpenBSD",
+};
+
+/** The kernel spec from Deno's built-ins, where there is no procfs (macOS, Windows, BSDs). */
+export function builtInKernel(os: string = Deno.build.os, release = Deno.osRelease()): KernelSpec {
+  const name = KERNEL_NAMES[os] ?? os;
+  return { name, release, machine: UNAME_MACHINE[Deno.build.arch] ?? Deno.build.arch, os: name };
 }
