@@ -11,7 +11,8 @@
 import { type FilesystemUsage, listFilesystems } from "../host/filesystems.ts";
 import type { Source } from "../host/source.ts";
 import { logger } from "../log.ts";
-import type { Collector, MetricValue } from "./collector.ts";
+import type { Collector } from "./collector.ts";
+import { createCounterRateCollector } from "./counter_rates.ts";
 import { sanitizeMetricKey } from "./sanitize.ts";
 
 const log = logger("metrics.disk");
@@ -89,58 +90,29 @@ export interface DiskCollectorOptions {
   readonly now?: () => number;
 }
 
-interface Sample {
-  readonly at: number;
-  readonly counters: ReadonlyMap<string, { readonly reads: number; readonly writes: number }>;
-}
-
 /** Creates the `disk` collector. */
 export function createDiskCollector(options: DiskCollectorOptions): Collector {
   const { source, ignore, useMountpoint = false } = options;
-  const now = options.now ?? (() => performance.now());
   const mounts = options.mounts ?? (() => listFilesystems({ source }));
-  let previous: Sample | undefined;
-
-  const read = async (): Promise<Sample> => {
-    const text = await source.readProc("diskstats");
-    const at = now();
-    const names = useMountpoint ? await mountpointNames(mounts) : new Map<string, string>();
-    const counters = new Map<string, { reads: number; writes: number }>();
-    for (const stat of parseDiskstats(text, (message) => log.warn(message))) {
-      const sanitized = sanitizeMetricKey(stat.device);
-      if (ignore && sanitized.search(ignore) !== -1) continue;
-      const mount = names.get(stat.device);
-      const label = mount === undefined ? sanitized : sanitizeMetricKey(mount);
-      counters.set(label, { reads: stat.reads, writes: stat.writes });
-    }
-    return { at, counters };
-  };
-
-  return {
+  return createCounterRateCollector({
     name: "disk",
     sources: [source.procPath("diskstats")],
-    async collect(): Promise<MetricValue[]> {
-      const current = await read();
-      const before = previous;
-      previous = current;
-      if (!before) return [];
-      const seconds = (current.at - before.at) / 1000;
-      if (!(seconds > 0)) return [];
-      const values: MetricValue[] = [];
-      for (const [label, latest] of current.counters) {
-        const earlier = before.counters.get(label);
-        if (!earlier) continue;
-        // A decrease means the device was replaced or the counter wrapped: skip, never negative.
-        for (const field of ["reads", "writes"] as const) {
-          const delta = latest[field] - earlier[field];
-          if (delta >= 0) {
-            values.push({ name: `disk.${label}.${field}.delta`, value: delta / seconds });
-          }
-        }
+    now: options.now,
+    metricName: (label, field) => `disk.${label}.${field}.delta`,
+    read: async () => {
+      const text = await source.readProc("diskstats");
+      const names = useMountpoint ? await mountpointNames(mounts) : new Map<string, string>();
+      const counters = new Map<string, { reads: number; writes: number }>();
+      for (const stat of parseDiskstats(text, (message) => log.warn(message))) {
+        const sanitized = sanitizeMetricKey(stat.device);
+        if (ignore && sanitized.search(ignore) !== -1) continue;
+        const mount = names.get(stat.device);
+        const label = mount === undefined ? sanitized : sanitizeMetricKey(mount);
+        counters.set(label, { reads: stat.reads, writes: stat.writes });
       }
-      return values;
+      return counters;
     },
-  };
+  });
 }
 
 /** Device name (`sda1`) → mount point, for filesystems df lists as `/dev/<device>`. */

@@ -9,7 +9,8 @@
  * @module
  */
 import type { Source } from "../host/source.ts";
-import type { Collector, MetricValue } from "./collector.ts";
+import type { Collector } from "./collector.ts";
+import { createCounterRateCollector } from "./counter_rates.ts";
 import { sanitizeMetricKey } from "./sanitize.ts";
 
 /** Byte counters of one interface in `/proc/net/dev`. */
@@ -46,55 +47,25 @@ export interface InterfaceCollectorOptions {
   readonly now?: () => number;
 }
 
-interface Sample {
-  readonly at: number;
-  readonly counters: ReadonlyMap<string, { readonly rxBytes: number; readonly txBytes: number }>;
-}
-
 /** Creates the `interface` collector. */
 export function createInterfaceCollector(options: InterfaceCollectorOptions): Collector {
   const { source, ignore } = options;
-  const now = options.now ?? (() => performance.now());
-  let previous: Sample | undefined;
-
-  const read = async (): Promise<Sample> => {
-    const text = await source.readProc("net/dev");
-    const at = now();
-    const counters = new Map<string, { rxBytes: number; txBytes: number }>();
-    for (const stat of parseNetDev(text)) {
-      if (stat.name === "lo") continue;
-      const name = sanitizeMetricKey(stat.name);
-      // Container peers come and go by the hundred; upstream never graphs them.
-      if (name.startsWith("veth")) continue;
-      if (ignore && name.search(ignore) !== -1) continue;
-      counters.set(name, { rxBytes: stat.rxBytes, txBytes: stat.txBytes });
-    }
-    return { at, counters };
-  };
-
-  return {
+  return createCounterRateCollector({
     name: "interface",
     sources: [source.procPath("net/dev")],
-    async collect(): Promise<MetricValue[]> {
-      const current = await read();
-      const before = previous;
-      previous = current;
-      if (!before) return [];
-      const seconds = (current.at - before.at) / 1000;
-      if (!(seconds > 0)) return [];
-      const values: MetricValue[] = [];
-      for (const [name, latest] of current.counters) {
-        const earlier = before.counters.get(name);
-        if (!earlier) continue;
-        // A decrease means a driver reset or a re-created interface: skip, never negative.
-        for (const field of ["rxBytes", "txBytes"] as const) {
-          const delta = latest[field] - earlier[field];
-          if (delta >= 0) {
-            values.push({ name: `interface.${name}.${field}.delta`, value: delta / seconds });
-          }
-        }
+    now: options.now,
+    metricName: (name, field) => `interface.${name}.${field}.delta`,
+    read: async () => {
+      const counters = new Map<string, { rxBytes: number; txBytes: number }>();
+      for (const stat of parseNetDev(await source.readProc("net/dev"))) {
+        if (stat.name === "lo") continue;
+        const name = sanitizeMetricKey(stat.name);
+        // Container peers come and go by the hundred; upstream never graphs them.
+        if (name.startsWith("veth")) continue;
+        if (ignore && name.search(ignore) !== -1) continue;
+        counters.set(name, { rxBytes: stat.rxBytes, txBytes: stat.txBytes });
       }
-      return values;
+      return counters;
     },
-  };
+  });
 }
