@@ -1,0 +1,257 @@
+/**
+ * Runs the metric plugins of a collection round (reference §7.2).
+ *
+ * Every plugin runs concurrently, at most `maxConcurrent` at a time, and a round never waits for a
+ * plugin longer than its own timeout (plus a second to reap it), counted from the round's start: a
+ * plugin still running then (it ignores SIGTERM, or it waited too long for a free slot) contributes
+ * nothing to this round, and is not started again until its previous run has ended, so a hanging
+ * plugin never piles up copies of itself.
+ *
+ * @module
+ */
+import type { MetricPluginConfig } from "../config/schema.ts";
+import { logger } from "../log.ts";
+import { type CommandResult, commandString, runCommand } from "./command.ts";
+import { goQuote, parseMetricOutput } from "./metric_output.ts";
+
+/** One value of a plugin, ready for the post queue. */
+export interface PluginMetricValue {
+  /** `custom.<key>`. */
+  readonly name: string;
+  /** Always finite. */
+  readonly value: number;
+  /** Unix seconds from the plugin (`use_plugin_timestamp`); otherwise the round's time applies. */
+  readonly time?: number;
+}
+
+/** The values of a round for one host: the agent's own, or a custom identifier's. */
+export interface PluginValues {
+  readonly customIdentifier?: string;
+  readonly values: readonly PluginMetricValue[];
+}
+
+/** Options of {@linkcode createMetricPlugins}. */
+export interface MetricPluginsOptions {
+  readonly plugins: readonly MetricPluginConfig[];
+  /** How many plugins run at once; default 4. */
+  readonly maxConcurrent?: number;
+  /** The current Unix time in seconds, for `use_plugin_timestamp`; default the system clock. */
+  readonly nowSeconds?: () => number;
+  /** Aborting (agent stop) terminates running plugins. */
+  readonly signal?: AbortSignal;
+  /** Time between SIGTERM and SIGKILL for a plugin past its timeout; default upstream's 10 s. */
+  readonly killGraceMs?: number;
+}
+
+/** The metric plugins of the agent. */
+export interface MetricPlugins {
+  /** Runs every plugin once; values grouped by custom identifier, plugins without values omitted. */
+  collect(): Promise<PluginValues[]>;
+  /** Terminates plugins still running (from rounds that gave up on them) and waits for them. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_MAX_CONCURRENT = 4;
+/** Time granted after a plugin's timeout for it to exit and be reaped before the round moves on. */
+const REAP_MARGIN_MS = 1_000;
+/** Distinct warnings remembered per plugin; beyond this the memory is reset (and lines repeat). */
+const MAX_REMEMBERED_WARNINGS = 1_000;
+
+const log = logger("metrics.plugin");
+
+/** Prepares the metric plugins; each {@linkcode MetricPlugins.collect} is one round. */
+export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugins {
+  const nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const slots = createSemaphore(Math.max(1, options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT));
+  const running = new Set<MetricPluginConfig>();
+  const inFlight = new Set<Promise<unknown>>();
+  const stopping = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, stopping.signal])
+    : stopping.signal;
+  const warned = new Map<MetricPluginConfig, Set<string>>();
+
+  /** Logs a WARNING the first time this plugin produces it. */
+  const warnOnce = (plugin: MetricPluginConfig, warning: string) => {
+    let seen = warned.get(plugin);
+    if (!seen) warned.set(plugin, seen = new Set());
+    const key = dedupeKey(warning);
+    if (seen.has(key)) return;
+    if (seen.size >= MAX_REMEMBERED_WARNINGS) seen.clear();
+    seen.add(key);
+    log.warn`${warning}`;
+  };
+
+  async function runPlugin(
+    plugin: MetricPluginConfig,
+    giveUp: AbortSignal,
+  ): Promise<PluginMetricValue[]> {
+    const cmd = commandString(plugin.command);
+    if (running.has(plugin)) {
+      log.warn`command ${cmd} is still running from an earlier round; skipped this round`;
+      return [];
+    }
+    running.add(plugin);
+    try {
+      if (!await slots.acquire(giveUp)) {
+        log.warn`command ${cmd} did not get a turn before its deadline; skipped this round`;
+        return [];
+      }
+      let result: CommandResult;
+      try {
+        result = await runCommand({
+          command: plugin.command,
+          user: plugin.user,
+          env: plugin.env,
+          extraEnv: { MACKEREL_AGENT_PLUGIN_META: "" },
+          timeoutMs: plugin.timeoutSeconds * 1000,
+          killGraceMs: options.killGraceMs,
+          signal,
+        });
+      } finally {
+        slots.release();
+      }
+      // Cancelled by the agent's stop: nothing to report, nothing went wrong.
+      if (signal.aborted && !result.timedOut) return [];
+      return valuesOf(plugin, cmd, result);
+    } finally {
+      running.delete(plugin);
+    }
+  }
+
+  function valuesOf(
+    plugin: MetricPluginConfig,
+    cmd: string,
+    result: CommandResult,
+  ): PluginMetricValue[] {
+    if (result.stderr !== "") {
+      log.info`command ${cmd} outputted to STDERR: ${goQuote(result.stderr)}`;
+    }
+    if (result.error !== undefined) {
+      log.error`Failed to execute command ${cmd} (skip these metrics): ${result.error}`;
+      return [];
+    }
+    if (result.truncated) {
+      warnOnce(
+        plugin,
+        `command ${cmd} printed more output than the agent keeps; the rest was ignored`,
+      );
+    }
+    const parsed = parseMetricOutput(result.stdout, {
+      includePattern: plugin.includePattern,
+      excludePattern: plugin.excludePattern,
+      usePluginTimestamp: plugin.usePluginTimestamp,
+      nowSeconds: nowSeconds(),
+    });
+    for (const warning of parsed.warnings) warnOnce(plugin, warning);
+    const values: PluginMetricValue[] = [];
+    for (const v of parsed.values) {
+      if (!v.finite) {
+        warnOnce(plugin, `Invalid value: name = ${v.name}, value = ${v.value} is not sent.`);
+        continue;
+      }
+      values.push(
+        v.time === undefined ? { name: v.name, value: v.value } : {
+          name: v.name,
+          value: v.value,
+          time: v.time,
+        },
+      );
+    }
+    return values;
+  }
+
+  return {
+    async collect() {
+      // Filled as plugins finish; a slot still empty at the plugin's deadline stays empty.
+      const got: (readonly PluginMetricValue[] | undefined)[] = [];
+      await Promise.all(options.plugins.map((plugin, i) => {
+        const giveUp = new AbortController();
+        const run = runPlugin(plugin, giveUp.signal).then(
+          (values) => void (got[i] = values),
+          (e) => log.error`command ${commandString(plugin.command)} failed: ${e}`,
+        );
+        inFlight.add(run);
+        run.finally(() => inFlight.delete(run));
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const deadline = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, plugin.timeoutSeconds * 1000 + REAP_MARGIN_MS);
+        });
+        return Promise.race([run, deadline]).finally(() => {
+          clearTimeout(timer);
+          giveUp.abort(); // a plugin still waiting for a slot gives up its turn
+        });
+      }));
+      return groupByCustomIdentifier(
+        options.plugins.map((plugin, i) => ({ plugin, values: got[i] ?? [] })),
+      );
+    },
+    async stop() {
+      stopping.abort();
+      await Promise.all(inFlight);
+    },
+  };
+}
+
+/** Merges values of plugins sharing a custom identifier (or none), in first-seen order. */
+function groupByCustomIdentifier(
+  results: readonly { plugin: MetricPluginConfig; values: readonly PluginMetricValue[] }[],
+): PluginValues[] {
+  const groups = new Map<string | undefined, PluginMetricValue[]>();
+  for (const { plugin, values } of results) {
+    if (values.length === 0) continue;
+    const group = groups.get(plugin.customIdentifier);
+    if (group) group.push(...values);
+    else groups.set(plugin.customIdentifier, [...values]);
+  }
+  return [...groups].map(([customIdentifier, values]) =>
+    customIdentifier === undefined ? { values } : { customIdentifier, values }
+  );
+}
+
+/**
+ * The part of a warning that identifies the invalid line: the time-window rejection names the
+ * current time (and usually a moving plugin timestamp), which would defeat logging it once.
+ */
+function dedupeKey(warning: string): string {
+  const at = warning.indexOf(": metric_timestamp=");
+  return at >= 0 && warning.startsWith("Rejected because") ? warning.slice(0, at) : warning;
+}
+
+interface Semaphore {
+  /** Waits for a free slot; false when `signal` aborted first (no slot taken). */
+  acquire(signal: AbortSignal): Promise<boolean>;
+  release(): void;
+}
+
+/** A counting semaphore whose waiters can give up. */
+function createSemaphore(size: number): Semaphore {
+  let free = size;
+  const waiters: (() => void)[] = [];
+  return {
+    acquire(signal) {
+      if (signal.aborted) return Promise.resolve(false);
+      if (free > 0) {
+        free--;
+        return Promise.resolve(true);
+      }
+      return new Promise((resolve) => {
+        const grant = () => {
+          signal.removeEventListener("abort", giveUp);
+          resolve(true);
+        };
+        const giveUp = () => {
+          waiters.splice(waiters.indexOf(grant), 1);
+          resolve(false);
+        };
+        waiters.push(grant);
+        signal.addEventListener("abort", giveUp, { once: true });
+      });
+    },
+    release() {
+      const next = waiters.shift();
+      if (next) next(); // the slot passes straight to the next waiter
+      else free++;
+    },
+  };
+}

@@ -1,0 +1,300 @@
+import assert from "node:assert/strict";
+import type { CheckReport } from "../../src/mackerel/api_types.ts";
+import { createMackerelClient, type MackerelClient } from "../../src/mackerel/client.ts";
+import { ApiError } from "../../src/mackerel/errors.ts";
+import { resetLogging, setupLogging } from "../../src/log.ts";
+import { createCheckSender } from "../../src/plugins/check_sender.ts";
+import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
+import { createVirtualClock, type VirtualClock } from "../support/virtual_clock.ts";
+
+const START = Date.UTC(2024, 0, 1);
+const MINUTE = 60_000;
+const REPORT_PATH = "/api/v0/monitoring/checks/report";
+
+function report(name: string, extra: Partial<CheckReport> = {}): CheckReport {
+  return {
+    hostId: "host1",
+    name,
+    status: "CRITICAL",
+    message: `${name} failed\n`,
+    occurredAt: 1704067200,
+    ...extra,
+  };
+}
+
+/** Polls (real time) until `cond` holds; fails the test after 5 s. */
+async function waitFor(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function withLogs<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
+  const lines: string[] = [];
+  await setupLogging({ level: "info", write: (l) => lines.push(l.replace(/^\S+ \S+ /, "")) });
+  try {
+    return await fn(lines);
+  } finally {
+    await resetLogging();
+  }
+}
+
+async function withApi(fn: (fake: FakeMackerel, client: MackerelClient) => Promise<void>) {
+  const fake = await startFakeMackerel();
+  const client = createMackerelClient({
+    apibase: fake.url,
+    apikey: fake.apiKey,
+    version: "0.1.0",
+    revision: "test",
+  });
+  try {
+    await fn(fake, client);
+    assert.deepEqual(fake.violations, []);
+  } finally {
+    client.close();
+    await fake.close();
+  }
+}
+
+const reportPosts = (fake: FakeMackerel) => fake.requests.filter((r) => r.path === REPORT_PATH);
+
+/** A client that records when (in virtual time) each chunk was posted, answering from a script. */
+function recordingClient(clock: VirtualClock, answers: (Error | undefined)[] = []) {
+  const posts: { at: number; names: string[]; hosts: string[] }[] = [];
+  return {
+    posts,
+    reportCheckMonitors(reports: readonly CheckReport[]): Promise<void> {
+      posts.push({
+        at: clock.now() - START,
+        names: reports.map((r) => r.name),
+        hosts: [...new Set(reports.map((r) => r.hostId))],
+      });
+      const answer = answers.shift();
+      return answer ? Promise.reject(answer) : Promise.resolve();
+    },
+  };
+}
+
+const serverError = () =>
+  new ApiError({
+    method: "POST",
+    path: REPORT_PATH,
+    status: 503,
+    reason: "503 Service Unavailable",
+  });
+const networkError = () =>
+  new ApiError({ method: "POST", path: REPORT_PATH, status: 0, reason: "connection reset" });
+
+Deno.test("check_sender: a wake posts the reports with their status and message", async () => {
+  await withApi(async (fake, client) => {
+    const clock = createVirtualClock(START);
+    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 2 });
+    sender.enqueue(report("disk", { notificationInterval: 5, maxCheckAttempts: 3 }));
+    sender.enqueue(report("http", { status: "OK", message: "HTTP OK\n" }));
+    sender.wake();
+    await waitFor(() => fake.checkReports().length === 2, "two reports");
+    assert.deepEqual(fake.checkReports(), [
+      {
+        source: { type: "host", hostId: "host1" },
+        name: "disk",
+        status: "CRITICAL",
+        message: "disk failed\n",
+        occurredAt: 1704067200,
+        notificationInterval: 10,
+        maxCheckAttempts: 3,
+      },
+      {
+        source: { type: "host", hostId: "host1" },
+        name: "http",
+        status: "OK",
+        message: "HTTP OK\n",
+        occurredAt: 1704067200,
+      },
+    ]);
+    await sender.stop();
+    assert.equal(reportPosts(fake).length, 1);
+  });
+});
+
+Deno.test("check_sender: without a wake, reports go out at the minute", async () => {
+  await withApi(async (fake, client) => {
+    const clock = createVirtualClock(START);
+    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+    sender.enqueue(report("disk"));
+    await clock.advance(MINUTE - 1);
+    assert.equal(fake.requests.length, 0);
+    await clock.advance(1);
+    await waitFor(() => fake.checkReports().length === 1, "the report");
+    await sender.stop();
+  });
+});
+
+Deno.test("check_sender: a 500 answer is retried 30 seconds later until accepted", async () => {
+  await withLogs(async (lines) => {
+    await withApi(async (fake, client) => {
+      const clock = createVirtualClock(START);
+      const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+      fake.failNext(2, 500, "oops");
+      sender.enqueue(report("disk"));
+      sender.wake();
+      await waitFor(() => reportPosts(fake).length === 1 && clock.pending === 1, "1st try");
+      await clock.advance(30_000);
+      await waitFor(() => reportPosts(fake).length === 2 && clock.pending === 1, "2nd try");
+      await clock.advance(30_000);
+      await waitFor(() => fake.checkReports().length === 1, "the accepted report");
+      assert.deepEqual(reportPosts(fake).map((r) => r.status), [500, 500, 200]);
+      const bodies = new Set(reportPosts(fake).map((r) => r.rawBody));
+      assert.equal(bodies.size, 1, "the same chunk each time");
+      await sender.stop();
+    });
+    const warning = "WARNING <command> ReportCheckMonitors: failed to report (will retry): " +
+      "API request failed: oops (POST /api/v0/monitoring/checks/report)";
+    assert.deepEqual(lines, [warning, warning]);
+  });
+});
+
+Deno.test("check_sender: a 400 answer is final and the loss is counted", async () => {
+  await withLogs(async (lines) => {
+    await withApi(async (fake, client) => {
+      const clock = createVirtualClock(START);
+      const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 2 });
+      fake.failNext(1, 400, "invalid report");
+      sender.enqueue(report("disk"));
+      sender.enqueue(report("http"));
+      sender.wake();
+      await waitFor(() => reportPosts(fake).length === 1 && clock.pending === 1, "the refusal");
+      // Long enough for any retry to happen before the next report.
+      await clock.advance(5 * MINUTE);
+      sender.enqueue(report("load"));
+      sender.wake();
+      await waitFor(() => fake.checkReports().length === 1, "the next report");
+      assert.deepEqual(reportPosts(fake).map((r) => r.status), [400, 200]);
+      assert.deepEqual(fake.checkReports().map((r) => (r as { name: string }).name), ["load"]);
+      await sender.stop();
+    });
+    assert.deepEqual(lines, [
+      "ERROR <command> ReportCheckMonitors: gave up on 2 check reports: " +
+      "API request failed: invalid report (POST /api/v0/monitoring/checks/report)",
+    ]);
+  });
+});
+
+Deno.test("check_sender: a network error is retried at once", async () => {
+  await withLogs(async (lines) => {
+    await withApi(async (fake, client) => {
+      const clock = createVirtualClock(START);
+      const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+      fake.resetConnections(1);
+      sender.enqueue(report("disk"));
+      sender.wake();
+      await waitFor(() => fake.checkReports().length === 1, "the report");
+      assert.deepEqual(reportPosts(fake).map((r) => r.status), [0, 200]);
+      await sender.stop();
+    });
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0],
+      /^WARNING <command> ReportCheckMonitors: failed to report \(will retry immediately\): API request failed: /,
+    );
+  });
+});
+
+Deno.test("check_sender: network errors cost two tries per cycle, cycles 30 s apart", async () => {
+  await withLogs(async () => {
+    const clock = createVirtualClock(START);
+    const client = recordingClient(clock, [networkError(), networkError(), networkError()]);
+    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+    sender.enqueue(report("disk"));
+    sender.wake();
+    await clock.advance(60_000);
+    assert.deepEqual(client.posts.map((p) => p.at), [0, 0, 30_000, 30_000]);
+    await sender.stop();
+  });
+});
+
+Deno.test("check_sender: chunks of 20 per host, 1 s apart", async () => {
+  const clock = createVirtualClock(START);
+  const client = recordingClient(clock);
+  const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 30 });
+  for (let i = 0; i < 45; i++) {
+    sender.enqueue(report(`c${i}`, { hostId: i % 9 === 8 ? "other" : "host1" }));
+  }
+  sender.wake();
+  await clock.advance(10_000);
+  assert.deepEqual(client.posts.map((p) => [p.at, p.hosts, p.names.length]), [
+    [0, ["host1"], 20],
+    [1_000, ["host1"], 20],
+    [2_000, ["other"], 5],
+  ]);
+  await sender.stop();
+});
+
+Deno.test("check_sender: a backlog over twice the checks slows to 15 s between chunks", async () => {
+  await withLogs(async (lines) => {
+    const clock = createVirtualClock(START);
+    const client = recordingClient(clock);
+    // With a one-second minute every delay shrinks sixty-fold: 15 s → 250 ms.
+    const sender = createCheckSender({ client, clock, minuteMs: 1_000, checkCount: 10 });
+    for (let i = 0; i < 45; i++) sender.enqueue(report(`c${i}`));
+    sender.wake();
+    await clock.advance(1_000 - 1);
+    assert.deepEqual(client.posts.map((p) => [p.at, p.names.length]), [[0, 20], [250, 20], [
+      500,
+      5,
+    ]]);
+    assert.deepEqual(lines, [
+      "WARNING <command> 45 check reports are waiting; pausing 15 seconds between posts",
+    ]);
+    await sender.stop();
+  });
+});
+
+Deno.test("check_sender: a full buffer drops the oldest reports and counts them", async () => {
+  await withLogs(async (lines) => {
+    const clock = createVirtualClock(START);
+    const client = recordingClient(clock);
+    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+    for (let i = 0; i < 365; i++) sender.enqueue(report(`r${i}`));
+    await sender.stop();
+    const names = client.posts.flatMap((p) => p.names);
+    assert.equal(names.length, 360);
+    assert.equal(names[0], "r5");
+    assert.equal(names[359], "r364");
+    assert.deepEqual(lines.slice(0, 2), [
+      "WARNING <command> Dropped the 5 oldest check reports: the buffer of 360 reports was full",
+      "WARNING <command> 360 check reports are waiting; pausing 15 seconds between posts",
+    ]);
+  });
+});
+
+Deno.test("check_sender: stop flushes once, and gives up on what fails then", async () => {
+  await withLogs(async (lines) => {
+    const clock = createVirtualClock(START);
+    const client = recordingClient(clock, [serverError()]);
+    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+    sender.enqueue(report("disk"));
+    await sender.stop();
+    assert.deepEqual(client.posts.map((p) => p.names), [["disk"]]);
+    assert.deepEqual(lines, [
+      "ERROR <command> ReportCheckMonitors: dropped 1 check reports at stop: " +
+      "API request failed: 503 Service Unavailable (POST /api/v0/monitoring/checks/report)",
+    ]);
+  });
+});
+
+Deno.test("check_sender: stop interrupts the retry wait for one last try", async () => {
+  await withLogs(async () => {
+    const clock = createVirtualClock(START);
+    const client = recordingClient(clock, [serverError()]);
+    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+    sender.enqueue(report("disk"));
+    sender.wake();
+    await clock.advance(10_000);
+    await sender.stop();
+    assert.deepEqual(client.posts.map((p) => [p.at, p.names]), [[0, ["disk"]], [10_000, [
+      "disk",
+    ]]]);
+  });
+});

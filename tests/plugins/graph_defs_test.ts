@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import type { MetricPluginConfig } from "../../src/config/schema.ts";
+import { createMackerelClient, type MackerelClient } from "../../src/mackerel/client.ts";
+import { resetLogging, setupLogging } from "../../src/log.ts";
+import { collectGraphDefs, postGraphDefs } from "../../src/plugins/graph_defs.ts";
+import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
+
+const FIXTURES = new URL("../fixtures/plugins/", import.meta.url).pathname;
+
+function plugin(name: string, script: string): MetricPluginConfig {
+  return {
+    name,
+    command: { kind: "shell", line: FIXTURES + script },
+    env: [],
+    timeoutSeconds: 10,
+    usePluginTimestamp: false,
+  };
+}
+
+async function withLogs<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
+  const lines: string[] = [];
+  await setupLogging({ level: "debug", write: (l) => lines.push(l.replace(/^\S+ \S+ /, "")) });
+  try {
+    return await fn(lines);
+  } finally {
+    await resetLogging();
+  }
+}
+
+async function withApi(fn: (fake: FakeMackerel, client: MackerelClient) => Promise<void>) {
+  const fake = await startFakeMackerel();
+  const client = createMackerelClient({
+    apibase: fake.url,
+    apikey: fake.apiKey,
+    version: "0.1.0",
+    revision: "test",
+  });
+  try {
+    await fn(fake, client);
+    assert.deepEqual(fake.violations, []);
+  } finally {
+    client.close();
+    await fake.close();
+  }
+}
+
+const DICE_DEF = {
+  name: "custom.dice",
+  displayName: "My Dice",
+  unit: "integer",
+  metrics: [
+    { name: "custom.dice.d6", displayName: "Die (d6)", isStacked: false },
+    { name: "custom.dice.d20", displayName: "Die (d20)", isStacked: false },
+  ],
+};
+
+Deno.test("graph_defs: meta output of every plugin becomes graph definitions", async () => {
+  await withLogs(async (lines) => {
+    const defs = await collectGraphDefs([
+      plugin("dice", "dice.sh"),
+      plugin("none", "runtime/meta_none.sh"),
+      plugin("bad", "runtime/meta_bad_json.sh"),
+      plugin("v2", "runtime/meta_version.sh"),
+      plugin("stacked", "runtime/meta_stacked.sh"),
+    ], { maxConcurrent: 2 });
+    assert.deepEqual(defs, [
+      DICE_DEF,
+      {
+        name: "custom.traffic",
+        displayName: "Traffic",
+        unit: "bytes/sec",
+        metrics: [
+          { name: "custom.traffic.in", displayName: "In", isStacked: true },
+          { name: "custom.traffic.out", displayName: "Out", isStacked: true },
+        ],
+      },
+      {
+        name: "custom.misc",
+        unit: "float",
+        metrics: [{ name: "custom.misc.*", isStacked: false }],
+      },
+    ]);
+    assert.deepEqual(lines.filter((l) => l.includes("<metrics.plugin>")).sort(), [
+      "DEBUG <metrics.plugin> plugin none has no graph definitions: " +
+      'bad format of first line: "plain.value\\t1\\t0\\n"',
+      "DEBUG <metrics.plugin> plugin v2 has no graph definitions: " +
+      'unsupported plugin meta version: "2"',
+      "ERROR <metrics.plugin> Failed to fetch meta information from plugin bad; " +
+      "seems that the plugin has a bug: while reading plugin configuration: unexpected EOF",
+    ]);
+  });
+});
+
+Deno.test("graph_defs: a plugin that fails to run is logged with its exit and stderr", async () => {
+  await withLogs(async (lines) => {
+    const defs = await collectGraphDefs([{
+      name: "slow",
+      command: { kind: "shell", line: "echo partial >&2; sleep 30" },
+      env: [],
+      timeoutSeconds: 1,
+      usePluginTimestamp: false,
+    }]);
+    assert.deepEqual(defs, []);
+    assert.deepEqual(lines.filter((l) => l.includes("<metrics.plugin>")), [
+      "ERROR <metrics.plugin> Failed to fetch meta information from plugin slow; " +
+      "seems that the plugin has a bug: running echo partial >&2; sleep 30 failed: " +
+      'command timed out, exit=143 stderr="partial\\n"',
+    ]);
+  });
+});
+
+Deno.test("graph_defs: definitions are posted once with upstream's exact body", async () => {
+  await withApi(async (fake, client) => {
+    const defs = await collectGraphDefs([plugin("dice", "dice.sh")]);
+    assert.equal(await postGraphDefs(client, defs), true);
+    const posts = fake.requests.filter((r) => r.path === "/api/v0/graph-defs/create");
+    assert.equal(posts.length, 1);
+    assert.equal(posts[0].method, "POST");
+    assert.equal(
+      posts[0].rawBody,
+      '[{"name":"custom.dice","displayName":"My Dice","unit":"integer","metrics":[' +
+        '{"name":"custom.dice.d6","displayName":"Die (d6)","isStacked":false},' +
+        '{"name":"custom.dice.d20","displayName":"Die (d20)","isStacked":false}]}]\n',
+    );
+    assert.deepEqual(fake.graphDefs(), [DICE_DEF]);
+  });
+});
+
+Deno.test("graph_defs: no definitions, no request", async () => {
+  await withApi(async (fake, client) => {
+    assert.equal(await postGraphDefs(client, []), true);
+    assert.equal(fake.requests.length, 0);
+  });
+});
+
+Deno.test("graph_defs: a failed post is logged and never retried", async () => {
+  await withLogs(async (lines) => {
+    await withApi(async (fake, client) => {
+      fake.failNext(1, 500, "try later");
+      assert.equal(await postGraphDefs(client, [DICE_DEF]), false);
+      assert.deepEqual(fake.requests.map((r) => [r.path, r.status]), [
+        ["/api/v0/graph-defs/create", 500],
+      ]);
+      assert.deepEqual(fake.graphDefs(), []);
+    });
+    assert.deepEqual(lines.filter((l) => l.includes("<command>")), [
+      "ERROR <command> Failed to create graph definitions: " +
+      "API request failed: try later (POST /api/v0/graph-defs/create)",
+    ]);
+  });
+});

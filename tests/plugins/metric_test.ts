@@ -1,0 +1,309 @@
+import assert from "node:assert/strict";
+import type { MetricPluginConfig } from "../../src/config/schema.ts";
+import { resetLogging, setupLogging } from "../../src/log.ts";
+import { createMackerelClient } from "../../src/mackerel/client.ts";
+import {
+  listCustomIdentifiers,
+  resolveCustomIdentifiers,
+} from "../../src/plugins/custom_identifiers.ts";
+import { createMetricPlugins } from "../../src/plugins/metric.ts";
+import { startFakeMackerel } from "../support/fake_mackerel.ts";
+
+const FIXTURES = new URL("../fixtures/plugins/", import.meta.url).pathname;
+
+function plugin(
+  name: string,
+  script: string,
+  extra: Partial<MetricPluginConfig> = {},
+): MetricPluginConfig {
+  return {
+    name,
+    command: { kind: "shell", line: FIXTURES + script },
+    env: [],
+    timeoutSeconds: 10,
+    usePluginTimestamp: false,
+    ...extra,
+  };
+}
+
+/** Runs `fn` with log lines captured (message part only: `LEVEL <tag> text`). */
+async function withLogs<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
+  const lines: string[] = [];
+  await setupLogging({ level: "debug", write: (l) => lines.push(l.replace(/^\S+ \S+ /, "")) });
+  try {
+    return await fn(lines);
+  } finally {
+    await resetLogging();
+  }
+}
+
+Deno.test("metric: a dice plugin's values come under custom.", async () => {
+  const plugins = createMetricPlugins({ plugins: [plugin("dice", "dice.sh")] });
+  assert.deepEqual(await plugins.collect(), [{
+    values: [{ name: "custom.dice.d6", value: 3 }, { name: "custom.dice.d20", value: 17 }],
+  }]);
+});
+
+Deno.test("metric: MACKEREL_AGENT_PLUGIN_META is set and empty during rounds", async () => {
+  const plugins = createMetricPlugins({ plugins: [plugin("env", "runtime/meta_env.sh")] });
+  assert.deepEqual(await plugins.collect(), [{
+    values: [{ name: "custom.meta.set", value: 1 }, { name: "custom.meta.length", value: 0 }],
+  }]);
+});
+
+Deno.test("metric: include_pattern and exclude_pattern filter the raw keys", async () => {
+  const plugins = createMetricPlugins({
+    plugins: [
+      plugin("include", "dice.sh", { includePattern: /^dice\.d6/ }),
+      plugin("exclude", "dice.sh", { excludePattern: /^dice\.d20/, customIdentifier: "ex" }),
+      plugin("both", "dice.sh", {
+        includePattern: /^dice\.d20/,
+        excludePattern: /^dice\.d20/,
+        customIdentifier: "both",
+      }),
+    ],
+  });
+  assert.deepEqual(await plugins.collect(), [
+    { values: [{ name: "custom.dice.d6", value: 3 }] },
+    { customIdentifier: "ex", values: [{ name: "custom.dice.d6", value: 3 }] },
+  ]);
+});
+
+Deno.test("metric: plugins sharing a custom identifier are merged, in config order", async () => {
+  const plugins = createMetricPlugins({
+    plugins: [
+      plugin("a", "runtime/meta_none.sh", { customIdentifier: "db.example" }),
+      plugin("b", "dice.sh", { includePattern: /d6/ }),
+      plugin("c", "dice.sh", { includePattern: /d20/, customIdentifier: "db.example" }),
+    ],
+    maxConcurrent: 2,
+  });
+  assert.deepEqual(await plugins.collect(), [
+    {
+      customIdentifier: "db.example",
+      values: [{ name: "custom.plain.value", value: 1 }, { name: "custom.dice.d20", value: 17 }],
+    },
+    { values: [{ name: "custom.dice.d6", value: 3 }] },
+  ]);
+});
+
+Deno.test("metric: invalid lines are skipped and logged once per plugin, stderr every round", async () => {
+  await withLogs(async (lines) => {
+    const plugins = createMetricPlugins({ plugins: [plugin("mixed", "runtime/metric_mixed.sh")] });
+    const expected = [{
+      values: [
+        { name: "custom.mixed.tab", value: 1.5 },
+        { name: "custom.mixed.spaces", value: 2 },
+        { name: "custom.mixed.extra", value: 3 },
+        { name: "custom.mixed.hex", value: 0.25 },
+        { name: "custom.mixed.dup", value: 2 },
+      ],
+    }];
+    // The exit code (1) is ignored: the values count.
+    assert.deepEqual(await plugins.collect(), expected);
+    assert.deepEqual(await plugins.collect(), expected);
+    const cmd = FIXTURES + "runtime/metric_mixed.sh";
+    assert.deepEqual(lines.filter((l) => l.includes("<metrics.plugin>")), [
+      `INFO <metrics.plugin> command ${cmd} outputted to STDERR: "a note on stderr\\n"`,
+      "WARNING <metrics.plugin> Failed to parse values (key=#): " +
+      'strconv.ParseFloat: parsing "a": invalid syntax',
+      "WARNING <metrics.plugin> Failed to parse values (key=mixed.bad): " +
+      'strconv.ParseFloat: parsing "abc": invalid syntax',
+      "WARNING <metrics.plugin> Invalid value: name = custom.mixed.nan, value = NaN is not sent.",
+      "WARNING <metrics.plugin> Invalid value: name = custom.mixed.inf, value = -Infinity is not sent.",
+      `INFO <metrics.plugin> command ${cmd} outputted to STDERR: "a note on stderr\\n"`,
+    ]);
+  });
+});
+
+Deno.test("metric: use_plugin_timestamp keeps times strictly within 15 minutes", async () => {
+  await withLogs(async (lines) => {
+    const plugins = createMetricPlugins({
+      plugins: [plugin("ts", "runtime/metric_timestamps.sh", { usePluginTimestamp: true })],
+      nowSeconds: () => 1700000000,
+    });
+    assert.deepEqual(await plugins.collect(), [{
+      values: [
+        { name: "custom.ts.now", value: 1, time: 1700000000 },
+        { name: "custom.ts.ahead_in", value: 2, time: 1700000899 },
+        { name: "custom.ts.behind_in", value: 4, time: 1699999101 },
+      ],
+    }]);
+    await plugins.collect();
+    const warning =
+      "WARNING <metrics.plugin> Rejected because it exceeds the acceptable time window.";
+    assert.deepEqual(lines, [
+      `${warning} (key=ts.ahead_out): metric_timestamp=1700000900 now=1700000000`,
+      `${warning} (key=ts.behind_out): metric_timestamp=1699999100 now=1700000000`,
+      "WARNING <metrics.plugin> Failed to parse time (key=ts.word): " +
+      'strconv.ParseInt: parsing "soon": invalid syntax',
+    ]);
+  });
+});
+
+Deno.test("metric: a plugin printing 10 MB does not break the round", async () => {
+  await withLogs(async (lines) => {
+    const plugins = createMetricPlugins({
+      plugins: [plugin("flood", "runtime/metric_flood.sh"), plugin("dice", "dice.sh")],
+    });
+    assert.deepEqual(await plugins.collect(), [{
+      values: [
+        { name: "custom.flood.first", value: 42 },
+        { name: "custom.dice.d6", value: 3 },
+        { name: "custom.dice.d20", value: 17 },
+      ],
+    }]);
+    assert.deepEqual(lines, [
+      `WARNING <metrics.plugin> command ${FIXTURES}runtime/metric_flood.sh printed more output ` +
+      "than the agent keeps; the rest was ignored",
+    ]);
+  });
+});
+
+Deno.test("metric: an execution error gives no values and an ERROR", async () => {
+  await withLogs(async (lines) => {
+    const plugins = createMetricPlugins({
+      plugins: [
+        {
+          name: "missing",
+          command: { kind: "argv", argv: ["no-such-plugin-here"] },
+          env: [],
+          timeoutSeconds: 10,
+          usePluginTimestamp: false,
+        },
+        plugin("dice", "dice.sh", { includePattern: /d6/ }),
+      ],
+    });
+    assert.deepEqual(await plugins.collect(), [{ values: [{ name: "custom.dice.d6", value: 3 }] }]);
+    assert.deepEqual(lines.filter((l) => l.includes("<metrics.plugin>")), [
+      "ERROR <metrics.plugin> Failed to execute command no-such-plugin-here (skip these metrics): " +
+      'exit code: 127, exec: "no-such-plugin-here": executable file not found in $PATH',
+    ]);
+  });
+});
+
+Deno.test("metric: a plugin past its timeout is killed and the round goes on", async () => {
+  await withLogs(async (lines) => {
+    const plugins = createMetricPlugins({
+      plugins: [
+        {
+          name: "slow",
+          command: { kind: "shell", line: "sleep 30" },
+          env: [],
+          timeoutSeconds: 1,
+          usePluginTimestamp: false,
+        },
+        plugin("dice", "dice.sh", { includePattern: /d20/ }),
+      ],
+    });
+    assert.deepEqual(await plugins.collect(), [{
+      values: [{ name: "custom.dice.d20", value: 17 }],
+    }]);
+    assert.deepEqual(lines.filter((l) => l.includes("<metrics.plugin>")), [
+      "ERROR <metrics.plugin> Failed to execute command sleep 30 (skip these metrics): " +
+      "command timed out",
+    ]);
+  });
+});
+
+Deno.test("metric: no plugins, no values", async () => {
+  assert.deepEqual(await createMetricPlugins({ plugins: [] }).collect(), []);
+});
+
+Deno.test("metric: custom identifiers are listed once, in configuration order", () => {
+  assert.deepEqual(
+    listCustomIdentifiers(
+      [{ customIdentifier: "b" }, {}, { customIdentifier: "a" }],
+      [{ customIdentifier: "a" }, { customIdentifier: "c" }],
+    ),
+    ["b", "a", "c"],
+  );
+});
+
+Deno.test("metric: custom identifiers resolve once; unresolved ones drop their data", async () => {
+  const fake = await startFakeMackerel({
+    hosts: [{ id: "h-db", customIdentifier: "db.example" }, {
+      id: "h-web",
+      customIdentifier: "web",
+    }],
+  });
+  const client = createMackerelClient({
+    apibase: fake.url,
+    apikey: fake.apiKey,
+    version: "0.1.0",
+    revision: "test",
+  });
+  try {
+    await withLogs(async (lines) => {
+      fake.failWhile((r) => r.query.includes("customIdentifier=web"), 503);
+      const hosts = await resolveCustomIdentifiers({
+        client,
+        hostId: "self",
+        identifiers: ["db.example", "ghost", "web", "db.example"],
+      });
+      assert.equal(fake.requests.length, 3);
+      assert.equal(hosts.hostIdFor(undefined), "self");
+      assert.equal(hosts.hostIdFor("db.example"), "h-db");
+      assert.equal(hosts.hostIdFor("ghost"), undefined);
+      assert.equal(hosts.hostIdOrDrop("db.example", 4, "metric values"), "h-db");
+      assert.equal(hosts.hostIdOrDrop("web", 4, "metric values"), undefined);
+      assert.deepEqual(lines, [
+        "WARNING <command> Failed to retrieve the host of custom_identifier: ghost, " +
+        "no host was found for the custom identifier: ghost",
+        "WARNING <command> Failed to retrieve the host of custom_identifier: web, " +
+        "API request failed: fake failure 503 (GET /api/v0/hosts)",
+        "WARNING <command> Dropped 4 metric values for custom_identifier web: " +
+        "its host was not found at startup",
+      ]);
+    });
+    assert.deepEqual(fake.violations, []);
+  } finally {
+    client.close();
+    await fake.close();
+  }
+});
+
+Deno.test("metric: a plugin ignoring SIGTERM holds neither the round nor the next one", async () => {
+  const pidFile = await Deno.makeTempFile({ prefix: "metric_pid" });
+  const stubborn = FIXTURES + "runtime/metric_ignore_term.sh";
+  try {
+    await withLogs(async (lines) => {
+      const plugins = createMetricPlugins({
+        plugins: [
+          plugin("stubborn", "runtime/metric_ignore_term.sh", {
+            env: [`PID_FILE=${pidFile}`],
+            timeoutSeconds: 1,
+          }),
+          plugin("dice", "dice.sh", { includePattern: /d6/ }),
+        ],
+        // The round gives up 1 s after the timeout; the kill comes half a second later.
+        killGraceMs: 1_500,
+      });
+      const dice = [{ values: [{ name: "custom.dice.d6", value: 3 }] }];
+      assert.deepEqual(await plugins.collect(), dice);
+      const pid = Number(Deno.readTextFileSync(pidFile));
+      assert.ok(isRunning(pid), "the plugin still runs when the round ends");
+      assert.deepEqual(await plugins.collect(), dice);
+      await plugins.stop();
+      assert.ok(!isRunning(pid), "stop waits for the kill");
+      assert.deepEqual(lines.filter((l) => l.includes("<metrics.plugin>")), [
+        `WARNING <metrics.plugin> command ${stubborn} is still running from an earlier round; ` +
+        "skipped this round",
+        `ERROR <metrics.plugin> Failed to execute command ${stubborn} (skip these metrics): ` +
+        "command timed out",
+      ]);
+    });
+  } finally {
+    await Deno.remove(pidFile);
+  }
+});
+
+/** Whether a pid runs now (a zombie does not). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
+  }
+}
