@@ -28,9 +28,43 @@ const LEVEL_NAMES: Record<LogLevel, string> = {
   fatal: "CRITICAL",
 };
 
-/** Returns the logger for a module, by its mackerel-agent tag (e.g. `"metrics.cpuUsage"`). */
-export function logger(tag: string): Logger {
-  return getLogger([ROOT, tag]);
+/** One logging method: a plain string, a string with `{placeholders}` and their values, or a tagged template. */
+export interface LogMethod {
+  (message: string, properties?: Record<string, unknown>): void;
+  (template: TemplateStringsArray, ...values: unknown[]): void;
+}
+
+/** The agent's logger: LogTape's levels under upstream's names. */
+export interface AgentLogger {
+  readonly debug: LogMethod;
+  readonly info: LogMethod;
+  readonly warn: LogMethod;
+  readonly error: LogMethod;
+  readonly fatal: LogMethod;
+}
+
+/**
+ * Returns the logger for a module, by its mackerel-agent tag (e.g. `"metrics.cpuUsage"`).
+ *
+ * A plain string is logged verbatim: LogTape would read any `{…}` in it (a plugin's command line,
+ * a JSON batch) as a placeholder and print `undefined`, so its braces are escaped here. Pass
+ * properties, or use a tagged template, to interpolate on purpose.
+ */
+export function logger(tag: string): AgentLogger {
+  const inner: Logger = getLogger([ROOT, tag]);
+  const method = (level: "debug" | "info" | "warn" | "error" | "fatal"): LogMethod =>
+    ((first: string | TemplateStringsArray, ...rest: unknown[]) => {
+      if (typeof first !== "string") return inner[level](first, ...rest);
+      if (rest.length === 0) return inner[level](first.replaceAll("{", "{{").replaceAll("}", "}}"));
+      return inner[level](first, rest[0] as Record<string, unknown>);
+    }) as LogMethod;
+  return {
+    debug: method("debug"),
+    info: method("info"),
+    warn: method("warn"),
+    error: method("error"),
+    fatal: method("fatal"),
+  };
 }
 
 /** Formats a timestamp as upstream does: local time, `YYYY/MM/DD HH:MM:SS`. */

@@ -18,3 +18,22 @@ Deno.test("log: lines carry upstream's level names and tags, below the level dro
   );
   assert.match(lines[1], / CRITICAL <api> boom$/);
 });
+
+Deno.test("log: braces in a plain message are printed as they are, placeholders only on request", async () => {
+  const lines: string[] = [];
+  await setupLogging({ level: "info", write: (line) => lines.push(line) });
+  try {
+    logger("cmdutil").error(`RunCommand error. command: [sh -c awk '{print $1}'], error: {"a":1}`);
+    logger("cmdutil").info("value {v}", { v: 7 });
+    const name = "x{y}";
+    logger("cmdutil").info`tagged ${name}`;
+  } finally {
+    await resetLogging();
+  }
+  assert.match(
+    lines[0],
+    / ERROR <cmdutil> RunCommand error\. command: \[sh -c awk '\{print \$1\}'\], error: \{"a":1\}$/,
+  );
+  assert.match(lines[1], / INFO <cmdutil> value 7$/);
+  assert.match(lines[2], / INFO <cmdutil> tagged x\{y\}$/);
+});
