@@ -5,12 +5,7 @@
  * @module
  */
 import { createPidfile, removePidfile } from "../agent/pidfile.ts";
-import {
-  describeExit,
-  selfProgram,
-  supervise,
-  type SuperviseResult,
-} from "../agent/supervisor.ts";
+import { describeExit, selfProgram, supervise, type SuperviseResult } from "../agent/supervisor.ts";
 import { applyOverrides } from "../config/overrides.ts";
 import { defaultConfig } from "../config/schema.ts";
 import { setupLogging } from "../log.ts";

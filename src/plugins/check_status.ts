@@ -3,10 +3,10 @@
  *
  * @module
  */
+import type { CheckStatus } from "../mackerel/api_types.ts";
 import type { CommandResult } from "./command.ts";
 
-/** The statuses a check monitor reports. */
-export type CheckStatus = "OK" | "WARNING" | "CRITICAL" | "UNKNOWN";
+export type { CheckStatus };
 
 /** The API keeps at most this many runes (code points) of a check message. */
 export const MAX_CHECK_MESSAGE_RUNES = 1024;

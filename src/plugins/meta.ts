@@ -6,22 +6,10 @@
  *
  * @module
  */
+import type { GraphDef, GraphDefMetric } from "../mackerel/api_types.ts";
 import { goFields, goQuote, PLUGIN_PREFIX } from "./metric_output.ts";
 
-/** One metric line of a graph definition, as `POST /api/v0/graph-defs/create` takes it. */
-export interface GraphDefMetric {
-  readonly name: string;
-  readonly displayName?: string;
-  readonly isStacked: boolean;
-}
-
-/** One graph definition, as `POST /api/v0/graph-defs/create` takes it. */
-export interface GraphDef {
-  readonly name: string;
-  readonly displayName?: string;
-  readonly unit: string;
-  readonly metrics: readonly GraphDefMetric[];
-}
+export type { GraphDef, GraphDefMetric };
 
 /**
  * The outcome: definitions; `none` when the plugin simply has no meta (missing or bad header,
