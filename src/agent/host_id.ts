@@ -37,7 +37,8 @@ export async function writeHostId(root: string, id: string): Promise<void> {
   const temp = await Deno.makeTempFile({ dir: root, prefix: ".id-" });
   try {
     await Deno.writeTextFile(temp, id);
-    await Deno.chmod(temp, 0o644);
+    // As a plain create would: 0666 less the umask (makeTempFile starts at 0600).
+    await Deno.chmod(temp, 0o666 & ~Deno.umask());
     await Deno.rename(temp, hostIdPath(root));
   } catch (error) {
     await Deno.remove(temp).catch(() => {});

@@ -64,7 +64,13 @@ export async function prepareHost(options: PrepareOptions): Promise<RegisteredHo
     retryable: (error: unknown) => !isClientError(error),
     onRetry: (error: unknown) => log.info(`${message(error)}; retrying`),
   };
-  const savedId = await readHostId(root);
+  let savedId: string | undefined;
+  try {
+    savedId = await readHostId(root);
+  } catch (error) {
+    // Refuse rather than register anew: a second host on every restart is worse than an error.
+    throw new RegistrationError(`failed to load host ID: ${message(error)}`, { cause: error });
+  }
   let host: RegisteredHost;
   if (savedId === undefined) {
     host = await findByCustomIdentifier(options) ?? await create(options, patient);

@@ -31,6 +31,7 @@ export async function retry<T>(fn: () => Promise<T>, options: RetryOptions): Pro
       if (last) throw error;
       options.onRetry?.(error, attempt);
       await options.clock.sleep(options.delayMs, options.signal);
+      if (options.signal?.aborted) throw error;
     }
   }
 }

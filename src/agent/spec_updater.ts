@@ -22,21 +22,23 @@ export interface SpecUpdaterOptions {
 export async function runSpecUpdater(options: SpecUpdaterOptions): Promise<void> {
   const { clock, signal } = options;
   const log = logger("command");
-  while (!signal.aborted) {
-    try {
-      await options.update();
-    } catch (error) {
-      log.error(
-        `Error while updating host specs: ${error instanceof Error ? error.message : error}`,
-      );
-    }
-    const wake = new AbortController();
-    const onRefresh = () => wake.abort();
-    options.refresh?.addEventListener("refresh", onRefresh);
-    try {
+  // One listener for the whole loop, so a refresh asked for during an update is not lost.
+  let wake = new AbortController();
+  const onRefresh = () => wake.abort();
+  options.refresh?.addEventListener("refresh", onRefresh);
+  try {
+    while (!signal.aborted) {
+      try {
+        await options.update();
+      } catch (error) {
+        log.error(
+          `Error while updating host specs: ${error instanceof Error ? error.message : error}`,
+        );
+      }
       await clock.sleep(options.periodMs, AbortSignal.any([signal, wake.signal]));
-    } finally {
-      options.refresh?.removeEventListener("refresh", onRefresh);
+      wake = new AbortController();
     }
+  } finally {
+    options.refresh?.removeEventListener("refresh", onRefresh);
   }
 }

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { resetLogging, setupLogging } from "../../src/log.ts";
+import { hostIdPath, readHostId, removeHostId, writeHostId } from "../../src/agent/host_id.ts";
+
+/** Runs `fn` with a fresh temporary directory and the log lines (without timestamps) it produced. */
+async function withRoot(fn: (dir: string, logs: string[]) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "host_id_test_" });
+  const logs: string[] = [];
+  await setupLogging({ level: "debug", write: (line) => logs.push(line.slice(20)) });
+  try {
+    await fn(dir, logs);
+  } finally {
+    await resetLogging();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function entries(dir: string): Promise<string[]> {
+  return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+}
+
+Deno.test("host_id: the id file is <root>/id", () => {
+  assert.equal(hostIdPath("/var/lib/mackerel-agent"), "/var/lib/mackerel-agent/id");
+});
+
+Deno.test("host_id: save then load returns the id; the file holds it without a newline", async () => {
+  await withRoot(async (dir) => {
+    const root = join(dir, "a", "b");
+    await writeHostId(root, "2Xj9fQk7Hn3");
+    assert.equal(await readHostId(root), "2Xj9fQk7Hn3");
+    assert.equal(await Deno.readTextFile(join(root, "id")), "2Xj9fQk7Hn3");
+  });
+});
+
+/** Runs `fn` under `mask` as the process umask (tests of one file run one at a time). */
+async function withUmask(mask: number, fn: () => Promise<void>): Promise<void> {
+  const previous = Deno.umask(mask);
+  try {
+    await fn();
+  } finally {
+    Deno.umask(previous);
+  }
+}
+
+Deno.test("host_id: under umask 022 the root is created 0755 and the file 0644", async () => {
+  await withRoot(async (dir) => {
+    const root = join(dir, "root");
+    await withUmask(0o022, () => writeHostId(root, "2Xj9fQk7Hn3"));
+    assert.equal((await Deno.stat(root)).mode! & 0o777, 0o755);
+    assert.equal((await Deno.stat(join(root, "id"))).mode! & 0o777, 0o644);
+  });
+});
+
+Deno.test({
+  name: "host_id: the file mode is 0666 less the umask, as upstream ",
+  fn: async () => {
+    await withRoot(async (dir) => {
+      const root = join(dir, "root");
+      await withUmask(0o077, () => writeHostId(root, "2Xj9fQk7Hn3"));
+      assert.equal((await Deno.stat(root)).mode! & 0o777, 0o700);
+      assert.equal((await Deno.stat(join(root, "id"))).mode! & 0o777, 0o600);
+    });
+  },
+});
+
+Deno.test("host_id: a save replaces the old id and leaves no temporary file", async () => {
+  await withRoot(async (root) => {
+    await writeHostId(root, "first");
+    await writeHostId(root, "second");
+    assert.equal(await Deno.readTextFile(join(root, "id")), "second");
+    assert.deepEqual(await entries(root), ["id"]);
+  });
+});
+
+Deno.test("host_id: a failed save removes its temporary file", async () => {
+  await withRoot(async (root) => {
+    // A directory where the id file belongs: the final rename fails.
+    await Deno.mkdir(join(root, "id"));
+    await assert.rejects(writeHostId(root, "abc"));
+    assert.deepEqual(await entries(root), ["id"]);
+    assert.equal((await Deno.stat(join(root, "id"))).isDirectory, true);
+  });
+});
+
+Deno.test("host_id: trailing CR and LF are stripped on load", async () => {
+  await withRoot(async (root) => {
+    await Deno.writeTextFile(join(root, "id"), "2Xj9fQk7Hn3\r\n");
+    assert.equal(await readHostId(root), "2Xj9fQk7Hn3");
+    await Deno.writeTextFile(join(root, "id"), "2Xj9fQk7Hn3\n\n\r");
+    assert.equal(await readHostId(root), "2Xj9fQk7Hn3");
+    // Only the end is trimmed, as upstream's strings.TrimRight.
+    await Deno.writeTextFile(join(root, "id"), " 2Xj9\r\nfQk7 \n");
+    assert.equal(await readHostId(root), " 2Xj9\r\nfQk7 ");
+  });
+});
+
+Deno.test("host_id: an empty file loads as no id, with a WARNING", async () => {
+  await withRoot(async (root, logs) => {
+    await Deno.writeTextFile(join(root, "id"), "");
+    assert.equal(await readHostId(root), undefined);
+    await Deno.writeTextFile(join(root, "id"), "\r\n");
+    assert.equal(await readHostId(root), undefined);
+    assert.deepEqual(logs, [
+      "WARNING <command> HostIDFile found, but the content is empty",
+      "WARNING <command> HostIDFile found, but the content is empty",
+    ]);
+  });
+});
+
+Deno.test("host_id: a missing file loads as no id, silently", async () => {
+  await withRoot(async (root, logs) => {
+    assert.equal(await readHostId(root), undefined);
+    assert.equal(await readHostId(join(root, "no", "such", "dir")), undefined);
+    assert.deepEqual(logs, []);
+  });
+});
+
+Deno.test("host_id: remove deletes the file; loading afterwards gives no id", async () => {
+  await withRoot(async (root) => {
+    await writeHostId(root, "2Xj9fQk7Hn3");
+    await removeHostId(root);
+    assert.deepEqual(await entries(root), []);
+    assert.equal(await readHostId(root), undefined);
+    await assert.rejects(removeHostId(root), Deno.errors.NotFound);
+  });
+});
