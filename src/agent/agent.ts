@@ -1,5 +1,6 @@
 /**
- * The daemon: wires collectors, the scheduler, the post queue, the host spec and the signals.
+ * The daemon: wires collectors, plugins, the scheduler, the post queue, the host spec, checks,
+ * metadata and the signals.
  *
  * With an API key it registers the host and posts to Mackerel; without one it prints the host
  * spec and every batch as JSON lines on stdout (a deliberate difference: upstream refuses to start).
@@ -10,25 +11,37 @@ import type { Config } from "../config/schema.ts";
 import { describeHost } from "../host/describe.ts";
 import type { Source } from "../host/source.ts";
 import { logger } from "../log.ts";
-import type { MackerelClient } from "../mackerel/client.ts";
 import type { HostStatus } from "../mackerel/api_types.ts";
+import type { MackerelClient } from "../mackerel/client.ts";
 import { isNetworkError } from "../mackerel/errors.ts";
-import type { MetricPoint } from "../mackerel/types.ts";
+import type { HostPayload, MetricPoint } from "../mackerel/types.ts";
 import type { Collector } from "../metrics/collector.ts";
 import { createCollectors } from "../metrics/collectors.ts";
 import { createDiagnosticCollector, DIAGNOSTIC_GRAPH_DEFS } from "../metrics/diagnostic.ts";
 import { collectRound } from "../metrics/round.ts";
+import { createCheckSender } from "../plugins/check_sender.ts";
+import { runChecks } from "../plugins/check.ts";
+import {
+  createHostResolver,
+  type HostResolver,
+  listCustomIdentifiers,
+  resolveCustomIdentifiers,
+} from "../plugins/custom_identifiers.ts";
+import { collectGraphDefs, postGraphDefs } from "../plugins/graph_defs.ts";
+import { runMetadata } from "../plugins/metadata.ts";
+import { createMetricPlugins, type MetricPlugins } from "../plugins/metric.ts";
 import { REVISION, VERSION } from "../version.ts";
 import { clientFor } from "./api.ts";
 import { type Clock, realClock } from "./clock.ts";
-import { postDelaySeconds, postTimings } from "./delay.ts";
+import { agentSecondsToMs, initialDelaySeconds, postDelaySeconds, postTimings } from "./delay.ts";
 import { createPidfile, removePidfile } from "./pidfile.ts";
-import { createPostQueue } from "./queue.ts";
 import { createPoster } from "./poster.ts";
+import { createPostQueue } from "./queue.ts";
 import { prepareHost, RegistrationError } from "./registration.ts";
 import { runScheduler } from "./scheduler.ts";
 import { handleSignals, type Shutdown } from "./shutdown.ts";
 import { runSpecUpdater } from "./spec_updater.ts";
+import { type Sink, stdoutSink } from "./stdout_sink.ts";
 
 /** Options of {@linkcode runDaemon}. */
 export interface DaemonOptions {
@@ -54,64 +67,56 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log.error(`pidfile.Create("${config.pidfile}") failed: ${messageOf(error)}`);
     return 1;
   }
+  const metricPlugins = createMetricPlugins({ plugins: config.metricPlugins });
   try {
-    return await (config.apikey === "" ? runToStdout(options) : runPosting(options));
+    const { collectors } = await createCollectors({ source: options.source, config });
+    const system = config.diagnostic ? [...collectors, createDiagnosticCollector()] : collectors;
+    const payload = await describeHost({ config, source: options.source });
+    const context = {
+      ...options,
+      clock: options.clock ?? realClock,
+      system,
+      metricPlugins,
+      payload,
+    };
+    return config.apikey === "" ? await runToStdout(context) : await runPosting(context);
   } finally {
+    await metricPlugins.stop();
     await removePidfile({ path: config.pidfile });
   }
 }
 
-async function systemCollectors(options: DaemonOptions): Promise<Collector[]> {
-  const { collectors } = await createCollectors({ source: options.source, config: options.config });
-  return options.config.diagnostic ? [...collectors, createDiagnosticCollector()] : [...collectors];
+interface Context extends DaemonOptions {
+  readonly clock: Clock;
+  readonly system: readonly Collector[];
+  readonly metricPlugins: MetricPlugins;
+  readonly payload: HostPayload;
 }
 
-/** No API key: print the spec once and every batch as one JSON line. */
-async function runToStdout(options: DaemonOptions): Promise<number> {
-  const clock = options.clock ?? realClock;
+/** No API key: print the spec once, then every batch, check report and metadata as JSON lines. */
+function runToStdout(context: Context): Promise<number> {
   logger("main").warn(
     "apikey is not configured: printing the host spec and each batch to stdout instead of posting",
   );
-  const collectors = await systemCollectors(options);
-  const host = await describeHost({ config: options.config, source: options.source });
-  printLine({ host });
-  const shutdown = handleSignals({ graceMs: postTimings(options.minuteMs).maxTerminatingMs });
-  try {
-    await runScheduler({
-      clock,
-      minuteMs: options.minuteMs,
-      signal: shutdown.stop,
-      round: async (timeMs) => {
-        const time = Math.floor(timeMs / 1000);
-        const values = await collectRound(collectors, {
-          deadlineMs: collectorDeadline(options.minuteMs),
-        });
-        if (values.length > 0) printLine({ metrics: values.map((v) => ({ ...v, time })) });
-      },
-    });
-    return 0;
-  } finally {
-    shutdown.dispose();
-  }
-}
-
-const encoder = new TextEncoder();
-
-function printLine(value: unknown): void {
-  const bytes = encoder.encode(JSON.stringify(value) + "\n");
-  let written = 0;
-  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+  const sink = stdoutSink();
+  sink.printHost(context.payload);
+  return runLoops({
+    ...context,
+    sink,
+    resolver: createHostResolver("", new Map()),
+    deliver: () =>
+      Promise.resolve({
+        enqueue: (points) => sink.printMetrics(points),
+        finished: Promise.resolve("drained" as const),
+      }),
+  });
 }
 
 /** With an API key: register, then collect and post until stopped. */
-async function runPosting(options: DaemonOptions): Promise<number> {
-  const { config, source } = options;
-  const clock = options.clock ?? realClock;
-  const log = logger("command");
+async function runPosting(context: Context): Promise<number> {
+  const { config, clock } = context;
   const client = clientFor(config);
   try {
-    const collectors = await systemCollectors(options);
-    const payload = await describeHost({ config, source });
     let hostId: string;
     try {
       // Signals are installed only after registration, as upstream: a TERM while registration
@@ -119,59 +124,79 @@ async function runPosting(options: DaemonOptions): Promise<number> {
       const host = await prepareHost({
         api: client,
         root: config.root,
-        payload,
+        payload: context.payload,
         onStart: config.hostStatus.onStart,
         clock,
-        retryDelayMs: options.retryDelayMs,
+        retryDelayMs: context.retryDelayMs,
       });
       hostId = host.id;
-      log.info(
-        `Start: apibase = ${config.apibase}, hostName = ${payload.name}, hostID = ${hostId}`,
-      );
     } catch (error) {
       if (!(error instanceof RegistrationError)) throw error;
       logger("main").error(error.message);
       return 1;
     }
-    return await postUntilStopped({ ...options, clock, client, collectors, hostId });
+    const resolver = await resolveCustomIdentifiers({
+      client,
+      hostId,
+      identifiers: listCustomIdentifiers(config.metricPlugins, config.checkPlugins),
+    });
+    logger("command").info(
+      `Start: apibase = ${config.apibase}, hostName = ${context.payload.name}, hostID = ${hostId}`,
+    );
+    const code = await runLoops({
+      ...context,
+      sink: client,
+      resolver,
+      deliver: (shutdown, collectionDone) =>
+        postThroughQueue({ ...context, client, hostId, shutdown, collectionDone }),
+      updateSpec: async () => {
+        await client.updateHost(hostId, await describeHost({ config, source: context.source }));
+      },
+    });
+    if (code === 0 && config.hostStatus.onStop !== "") {
+      try {
+        // Not validated locally, as upstream: the API answers a wrong status with an error.
+        await client.updateHostStatus(hostId, config.hostStatus.onStop as HostStatus);
+      } catch (error) {
+        logger("main").error(`Failed update host status on stop: ${messageOf(error)}`);
+      }
+    }
+    return code;
   } finally {
     client.close();
   }
 }
 
-interface LoopOptions extends DaemonOptions {
-  readonly clock: Clock;
-  readonly client: MackerelClient;
-  readonly collectors: readonly Collector[];
-  readonly hostId: string;
+/** How a round's points leave the agent, and how that ended once collection stopped. */
+interface Delivery {
+  enqueue(points: readonly MetricPoint[]): void;
+  /** "forced" when the stop was forced before everything was delivered. */
+  readonly finished: Promise<"drained" | "forced">;
 }
 
-async function postUntilStopped(options: LoopOptions): Promise<number> {
-  const { config, source, minuteMs, clock, client, collectors, hostId } = options;
+/** Starts delivery; it ends once `collectionDone` aborts and what was handed over is out. */
+type Deliver = (shutdown: Shutdown, collectionDone: AbortSignal) => Promise<Delivery>;
+
+interface LoopOptions extends Context {
+  readonly sink: Sink;
+  readonly resolver: HostResolver;
+  readonly deliver: Deliver;
+  readonly updateSpec?: () => Promise<void>;
+}
+
+/** Runs every loop of the agent until a stop signal; returns the exit code. */
+async function runLoops(options: LoopOptions): Promise<number> {
+  const { clock, minuteMs } = options;
   const log = logger("agent");
-  const timings = postTimings(minuteMs);
   const refresh = new EventTarget();
-  const shutdown: Shutdown = handleSignals({
-    graceMs: timings.maxTerminatingMs,
+  const shutdown = handleSignals({
+    graceMs: postTimings(minuteMs).maxTerminatingMs,
     onHangup: () => refresh.dispatchEvent(new Event("refresh")),
   });
-  // The poster stops only after the scheduler has handed over the rounds still in progress.
+  // Delivery stops only after the scheduler has handed over the rounds still in progress.
   const collectionDone = new AbortController();
-  const queue = createPostQueue({ postDelaySeconds: await postDelaySeconds(hostId), minuteMs });
-  const poster = createPoster({
-    queue,
-    post: (points, signal) => client.postMetrics(points, signal),
-    isNetworkError,
-    signal: collectionDone.signal,
-    force: shutdown.force,
-    clock,
-  });
   try {
-    if (config.diagnostic) {
-      client.createGraphDefs(DIAGNOSTIC_GRAPH_DEFS).catch((error) => {
-        logger("command").error(`Failed to create graph definitions: ${messageOf(error)}`);
-      });
-    }
+    const delivery = await options.deliver(shutdown, collectionDone.signal);
     const scheduler = runScheduler({
       clock,
       minuteMs,
@@ -179,47 +204,133 @@ async function postUntilStopped(options: LoopOptions): Promise<number> {
       force: shutdown.force,
       round: async (timeMs) => {
         const time = Math.floor(timeMs / 1000);
-        const values = await collectRound(collectors, {
-          deadlineMs: collectorDeadline(options.minuteMs),
-        });
-        const points: MetricPoint[] = values.map((v) => ({
-          hostId,
-          name: v.name,
-          time,
-          value: v.value,
-        }));
+        const points = await collectPoints(options, time);
         if (points.length === 0) return;
         log.debug(`Enqueued ${points.length} points of ${time}`);
-        poster.enqueue(points);
+        delivery.enqueue(points);
       },
     }).finally(() => collectionDone.abort());
-    const specUpdates = runSpecUpdater({
-      clock,
-      periodMs: 60 * minuteMs,
-      refresh,
-      signal: shutdown.stop,
-      update: async () => {
-        await client.updateHost(hostId, await describeHost({ config, source }));
-      },
-    });
-    const [result] = await Promise.all([poster.run(), scheduler, specUpdates]);
-    if (result === "forced") {
+    const specUpdates = options.updateSpec
+      ? runSpecUpdater({
+        clock,
+        periodMs: 60 * minuteMs,
+        refresh,
+        signal: shutdown.stop,
+        update: options.updateSpec,
+      })
+      : Promise.resolve();
+    const plugins = runPluginLoops({ ...options, signal: shutdown.stop });
+    const [result] = await Promise.all([delivery.finished, scheduler, specUpdates, plugins]);
+    if (result === "forced" || shutdown.force.aborted) {
       logger("main").error("received terminate instruction again. force return");
       return 1;
-    }
-    if (config.hostStatus.onStop !== "") {
-      try {
-        // Not validated locally, as upstream: the API answers a wrong status with an error.
-        const status = config.hostStatus.onStop as HostStatus;
-        await client.updateHostStatus(hostId, status, shutdown.force);
-      } catch (error) {
-        logger("main").error(`Failed update host status on stop: ${messageOf(error)}`);
-      }
     }
     return 0;
   } finally {
     shutdown.dispose();
   }
+}
+
+/** One round: the system collectors and the metric plugins, as points for the API. */
+async function collectPoints(options: LoopOptions, time: number): Promise<MetricPoint[]> {
+  const { resolver } = options;
+  const [system, plugins] = await Promise.all([
+    collectRound(options.system, { deadlineMs: collectorDeadline(options.minuteMs) }),
+    options.metricPlugins.collect(),
+  ]);
+  const points: MetricPoint[] = system.map((v) => ({
+    hostId: resolver.hostId,
+    name: v.name,
+    time,
+    value: v.value,
+  }));
+  for (const group of plugins) {
+    const hostId = resolver.hostIdOrDrop(
+      group.customIdentifier,
+      group.values.length,
+      "metric values",
+    );
+    if (hostId === undefined) continue;
+    for (const v of group.values) {
+      points.push({ hostId, name: v.name, time: v.time ?? time, value: v.value });
+    }
+  }
+  return points;
+}
+
+/**
+ * After the initial delay, as upstream: graph definitions once, then the check and metadata loops
+ * until the stop; the check sender flushes once at the end.
+ */
+async function runPluginLoops(
+  options: LoopOptions & { readonly signal: AbortSignal },
+): Promise<void> {
+  const { config, clock, minuteMs, sink, signal, resolver } = options;
+  const delay = agentSecondsToMs(
+    initialDelaySeconds(await postDelaySeconds(resolver.hostId)),
+    minuteMs,
+  );
+  await clock.sleep(delay, signal);
+  if (signal.aborted) return;
+  const defs = [
+    ...(config.diagnostic ? DIAGNOSTIC_GRAPH_DEFS : []),
+    ...await collectGraphDefs(config.metricPlugins, { signal }),
+  ];
+  await postGraphDefs(sink, defs);
+  const sender = createCheckSender({
+    client: sink,
+    clock,
+    minuteMs,
+    checkCount: config.checkPlugins.length,
+  });
+  await Promise.all([
+    config.checkPlugins.length > 0
+      ? runChecks({
+        checks: config.checkPlugins,
+        hostIdFor: resolver.hostIdFor,
+        clock,
+        minuteMs,
+        sender,
+        signal,
+      })
+      : Promise.resolve(),
+    config.metadataPlugins.length > 0
+      ? runMetadata({
+        plugins: config.metadataPlugins,
+        client: sink,
+        hostId: resolver.hostId,
+        clock,
+        minuteMs,
+        signal,
+      })
+      : Promise.resolve(),
+  ]);
+  await sender.stop();
+}
+
+interface QueueOptions extends Context {
+  readonly client: MackerelClient;
+  readonly hostId: string;
+  readonly shutdown: Shutdown;
+  readonly collectionDone: AbortSignal;
+}
+
+/** Delivery through the post queue (§6.4): the poster runs until collection is done and drained. */
+async function postThroughQueue(options: QueueOptions): Promise<Delivery> {
+  const { client, clock, minuteMs, shutdown } = options;
+  const queue = createPostQueue({
+    postDelaySeconds: await postDelaySeconds(options.hostId),
+    minuteMs,
+  });
+  const poster = createPoster({
+    queue,
+    post: (points, signal) => client.postMetrics(points, signal),
+    isNetworkError,
+    signal: options.collectionDone,
+    force: shutdown.force,
+    clock,
+  });
+  return { enqueue: (points) => poster.enqueue(points), finished: poster.run() };
 }
 
 /** A collector may take half the minute, at most 30 s, so rounds cannot pile up. */

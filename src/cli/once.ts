@@ -2,8 +2,9 @@
  * `once`: describes the host and collects one round of metrics, printed as one JSON document.
  *
  * Deliberately flatter than upstream's Go-shaped `Created`/`Values` output:
- * `{"host": <create-host payload>, "metrics": [{"name", "value", "time"}, …]}`.
- * Like upstream it needs no config file and no API key, and rates cover a 1 s window.
+ * `{"host": <create-host payload>, "metrics": [{"name", "value", "time"}, …], "checks": […]}`.
+ * Like upstream it needs no config file and no API key, and rates cover a 1 s window; unlike
+ * upstream it also runs every check plugin once.
  *
  * @module
  */
@@ -15,19 +16,34 @@ import { logger } from "../log.ts";
 import type { MetricValue } from "../metrics/collector.ts";
 import { createCollectors } from "../metrics/collectors.ts";
 import { collectRound } from "../metrics/round.ts";
+import { runCheckOnce } from "../plugins/check.ts";
+import { collectGraphDefs } from "../plugins/graph_defs.ts";
+import { createMetricPlugins } from "../plugins/metric.ts";
 import { type CommonOptions, rootProblem } from "./options.ts";
 import { resolveConfigOrDefaults } from "./resolve.ts";
 
 /** One metric of the `once` document. */
 export interface OnceMetric extends MetricValue {
-  /** Unix seconds at the start of the round. */
+  /** Unix seconds: the round's, or the plugin's own with `use_plugin_timestamp`. */
   readonly time: number;
+  /** The plugin's `custom_identifier`: the value belongs to that host. */
+  readonly customIdentifier?: string;
+}
+
+/** One check result of the `once` document. */
+export interface OnceCheck {
+  readonly name: string;
+  readonly status: string;
+  readonly message: string;
+  readonly occurredAt: number;
 }
 
 /** The document `once` prints. */
 export interface OnceDocument {
   readonly host: HostPayload;
   readonly metrics: readonly OnceMetric[];
+  /** Every check plugin run once (upstream's `once` runs none). */
+  readonly checks: readonly OnceCheck[];
 }
 
 /** Options of {@linkcode collectOnce}. */
@@ -43,12 +59,35 @@ export async function collectOnce(options: CollectOnceOptions): Promise<OnceDocu
   const { config, source } = options;
   const { collectors } = await createCollectors({ source, config });
   const hostPromise = describeHost({ config, source });
-  // Rate collectors need a baseline: take it, wait the window, then take the round.
-  await collectRound(collectors);
-  await new Promise((resolve) => setTimeout(resolve, options.windowMs ?? 1000));
-  const time = Math.floor(Date.now() / 1000);
-  const [values, host] = await Promise.all([collectRound(collectors), hostPromise]);
-  return { host, metrics: values.map((v) => ({ name: v.name, value: v.value, time })) };
+  const metricPlugins = createMetricPlugins({ plugins: config.metricPlugins });
+  try {
+    // Upstream runs metric plugins in meta mode first; the definitions are not printed.
+    const meta = collectGraphDefs(config.metricPlugins);
+    const checks = Promise.all(config.checkPlugins.map(async (check) => {
+      const { status, message, occurredAt } = await runCheckOnce(check);
+      return { name: check.name, status, message, occurredAt };
+    }));
+    // Rate collectors need a baseline: take it, wait the window, then take the round.
+    await collectRound(collectors);
+    await new Promise((resolve) => setTimeout(resolve, options.windowMs ?? 1000));
+    const time = Math.floor(Date.now() / 1000);
+    const [values, pluginValues, host] = await Promise.all([
+      collectRound(collectors),
+      metricPlugins.collect(),
+      hostPromise,
+    ]);
+    const metrics: OnceMetric[] = values.map((v) => ({ name: v.name, value: v.value, time }));
+    for (const group of pluginValues) {
+      const about = group.customIdentifier ? { customIdentifier: group.customIdentifier } : {};
+      for (const v of group.values) {
+        metrics.push({ name: v.name, value: v.value, time: v.time ?? time, ...about });
+      }
+    }
+    await meta;
+    return { host, metrics, checks: await checks };
+  } finally {
+    await metricPlugins.stop();
+  }
 }
 
 /** Runs `once` and returns the exit code. */

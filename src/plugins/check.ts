@@ -70,6 +70,31 @@ export async function runChecks(options: RunChecksOptions): Promise<void> {
   await Promise.all(actions);
 }
 
+/** The outcome of one run of a check plugin. */
+export interface CheckRun extends LastResult {
+  /** Unix seconds just before the plugin started. */
+  readonly occurredAt: number;
+}
+
+/** Runs a check plugin once and turns its exit code and stdout into a status and message. */
+export async function runCheckOnce(
+  check: CheckPluginConfig,
+  options: { readonly clock?: Clock; readonly signal?: AbortSignal } = {},
+): Promise<CheckRun> {
+  const occurredAt = Math.floor((options.clock?.now() ?? Date.now()) / 1000);
+  const result = await runCommand({
+    command: check.command,
+    user: check.user,
+    env: check.env,
+    timeoutMs: check.timeoutSeconds * 1000,
+    signal: options.signal,
+  });
+  if (result.stderr !== "") log.warn`Checker "${check.name}" output stderr: ${result.stderr}`;
+  const outcome = checkOutcome(result);
+  log.debug`checker "${check.name}": status=${outcome.status} message=${outcome.message}`;
+  return { ...outcome, occurredAt };
+}
+
 async function runChecker(
   check: CheckPluginConfig,
   options: RunChecksOptions,
@@ -80,18 +105,8 @@ async function runChecker(
   let scheduled = clock.now();
   let last: LastResult | undefined;
   while (!signal.aborted) {
-    const occurredAt = Math.floor(clock.now() / 1000);
-    const result = await runCommand({
-      command: check.command,
-      user: check.user,
-      env: check.env,
-      timeoutMs: check.timeoutSeconds * 1000,
-      signal,
-    });
+    const { occurredAt, ...current } = await runCheckOnce(check, { clock, signal });
     if (signal.aborted) return;
-    if (result.stderr !== "") log.warn`Checker "${check.name}" output stderr: ${result.stderr}`;
-    const current = checkOutcome(result);
-    log.debug`checker "${check.name}": status=${current.status} message=${current.message}`;
 
     // Upstream's rule: a late run (laptop sleep, a slow plugin) skips the slots it missed.
     const now = clock.now();
