@@ -22,6 +22,7 @@ import { INIT_FLAGS, runInit } from "./init.ts";
 import { runOnce } from "./once.ts";
 import { COMMON_FLAGS, commonOptions } from "./options.ts";
 import { RETIRE_FLAGS, runRetire } from "./retire.ts";
+import { runSupervise } from "./supervise.ts";
 import { runVersion } from "./version.ts";
 
 interface Command {
@@ -53,6 +54,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   retire: { summary: "retire this host", flags: RETIRE_FLAGS, run: runRetire, helpExit: 2 },
   init: { summary: "write the API key into the config file", flags: INIT_FLAGS, run: runInit },
+  supervise: {
+    summary: "run the agent as a child, restart it when it dies and reload it on HUP",
+    flags: COMMON_FLAGS,
+    run: runSupervise,
+  },
 };
 
 /** The one-line usage shown with every usage error. */

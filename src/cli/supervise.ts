@@ -1,0 +1,94 @@
+/**
+ * `supervise`: resolve the config, take the pidfile, then run the daemon as a supervised child
+ * (reference §8.5).
+ *
+ * @module
+ */
+import { createPidfile, removePidfile } from "../agent/pidfile.ts";
+import { describeExit, selfProgram, supervise, type SuperviseResult } from "../agent/supervisor.ts";
+import { applyOverrides } from "../config/overrides.ts";
+import { defaultConfig } from "../config/schema.ts";
+import { setupLogging } from "../log.ts";
+import type { ParsedFlags } from "./flags.ts";
+import { commonOptions } from "./options.ts";
+import { resolveConfig } from "./resolve.ts";
+
+/**
+ * The flags to hand to the child and to configtest, rebuilt from what was parsed as `-name=value`
+ * words (so a value can never be read as a flag, and leftovers after the flags are dropped:
+ * upstream's child stops parsing there and would miss the trailing `-child`). `-child` itself is
+ * left out; the supervisor adds it for the child only.
+ */
+export function supervisedArgs(parsed: ParsedFlags): string[] {
+  const args: string[] = [];
+  for (const [name, value] of parsed.values) {
+    if (name === "child") continue;
+    for (const one of Array.isArray(value) ? value : [value]) args.push(`-${name}=${one}`);
+  }
+  return args;
+}
+
+/** The exit code of `supervise` for how supervision ended. */
+export function superviseExitCode(result: SuperviseResult): number {
+  const { status } = result;
+  // Upstream turns any failure into an error, hence 1; a plain exit code is passed on as is.
+  if (status.signal) return 1;
+  if (result.reason === "crash-loop") return status.code === 0 ? 1 : status.code;
+  return status.code;
+}
+
+/** Runs `supervise` and returns its exit code: the last child's, or 1 when it cannot start. */
+export async function runSupervise(parsed: ParsedFlags): Promise<number> {
+  if (Deno.build.os === "windows") {
+    console.error("supervise mode is not supported on windows");
+    return 1;
+  }
+  const options = commonOptions(parsed);
+  let config;
+  try {
+    // Like the daemon: without a config file the child runs on the defaults, so do we.
+    config = await fileExists(options.conf)
+      ? await resolveConfig(options)
+      : applyOverrides(defaultConfig(), options.overrides);
+  } catch (error) {
+    console.error(`failed to load config: ${messageOf(error)}`);
+    return 1;
+  }
+  await setupLogging({ level: config.verbose ? "debug" : config.silent ? "error" : "info" });
+  try {
+    await createPidfile({ path: config.pidfile });
+  } catch (error) {
+    console.error(messageOf(error));
+    return 1;
+  }
+  try {
+    const result = await supervise({
+      program: selfProgram(),
+      args: supervisedArgs(parsed),
+      // 30 agent seconds, so that `-interval` shortens the window with the rest of the schedule.
+      spawnWindowMs: options.minuteMs / 2,
+    });
+    const error = describeExit(result.status);
+    // The crash-loop case has already said why in its ERROR line.
+    if (error !== undefined && result.reason !== "crash-loop") console.error(error);
+    return superviseExitCode(result);
+  } catch (error) {
+    console.error(`failed to start mackerel-agent: ${messageOf(error)}`);
+    return 1;
+  } finally {
+    await removePidfile({ path: config.pidfile });
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
