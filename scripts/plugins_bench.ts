@@ -1,0 +1,59 @@
+/**
+ * Benchmark of issue "Plugins": 20 metric plugins every tick. Prints the wall time of one tick and
+ * the CPU time the agent itself spends on it (spawning, reading, parsing; the plugins' own CPU is
+ * theirs). Run with `deno task bench` (or `deno run -A scripts/plugins_bench.ts`).
+ *
+ * @module
+ */
+import process from "node:process";
+import type { MetricPluginConfig } from "../src/config/schema.ts";
+import { createMetricPlugins } from "../src/plugins/metric.ts";
+
+const PLUGINS = 20;
+const TICKS = 15;
+
+/** A typical small plugin: a few lines of `name value time`, as mackerel-plugin-* print. */
+const plugins: MetricPluginConfig[] = Array.from({ length: PLUGINS }, (_, i) => ({
+  name: `p${i}`,
+  command: {
+    kind: "argv",
+    argv: [
+      "/bin/sh",
+      "-c",
+      `now=$(date +%s); for m in a b c d e f g h; do printf 'bench${i}.%s\\t%d\\t%d\\n' $m 42 $now; done`,
+    ],
+  },
+  env: [],
+  timeoutSeconds: 30,
+  usePluginTimestamp: false,
+}));
+
+const runner = createMetricPlugins({ plugins });
+await runner.collect(); // warm up: module loading and the first spawns
+
+const walls: number[] = [];
+const cpus: number[] = [];
+let values = 0;
+for (let tick = 0; tick < TICKS; tick++) {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const groups = await runner.collect();
+  walls.push(performance.now() - started);
+  const cpu = process.cpuUsage(cpuBefore);
+  cpus.push((cpu.user + cpu.system) / 1000);
+  values = groups.reduce((n, g) => n + g.values.length, 0);
+}
+await runner.stop();
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`${PLUGINS} metric plugins, ${values} values per tick, ${TICKS} ticks`);
+console.log(
+  `wall time per tick: median ${median(walls).toFixed(1)} ms, max ${
+    Math.max(...walls).toFixed(1)
+  } ms`,
+);
+console.log(
+  `agent CPU per tick: median ${median(cpus).toFixed(1)} ms, max ${
+    Math.max(...cpus).toFixed(1)
+  } ms`,
+);
