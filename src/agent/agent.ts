@@ -67,6 +67,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log.error(`pidfile.Create("${config.pidfile}") failed: ${messageOf(error)}`);
     return 1;
   }
+  if (config.apikey === "") {
+    log.warn(
+      "apikey is not configured: printing the host spec and each batch to stdout instead of posting",
+    );
+  }
   const metricPlugins = createMetricPlugins({ plugins: config.metricPlugins });
   try {
     const { collectors } = await createCollectors({ source: options.source, config });
@@ -95,9 +100,6 @@ interface Context extends DaemonOptions {
 
 /** No API key: print the spec once, then every batch, check report and metadata as JSON lines. */
 function runToStdout(context: Context): Promise<number> {
-  logger("main").warn(
-    "apikey is not configured: printing the host spec and each batch to stdout instead of posting",
-  );
   const sink = stdoutSink();
   sink.printHost(context.payload);
   return runLoops({
