@@ -8,11 +8,10 @@
  */
 import { logger } from "../log.ts";
 
-const STOP_SIGNALS = [
-  ["SIGINT", "interrupt"],
-  ["SIGTERM", "terminated"],
-  ["SIGQUIT", "quit"],
-] as const;
+/** The stop signals and their Go names; Windows delivers only SIGINT (Ctrl-C) and SIGBREAK. */
+const STOP_SIGNALS: readonly (readonly [Deno.Signal, string])[] = Deno.build.os === "windows"
+  ? [["SIGINT", "interrupt"], ["SIGBREAK", "break"]]
+  : [["SIGINT", "interrupt"], ["SIGTERM", "terminated"], ["SIGQUIT", "quit"]];
 
 /** Options of {@linkcode handleSignals}. */
 export interface SignalOptions {
@@ -60,7 +59,7 @@ export function handleSignals(options: SignalOptions): Shutdown {
     listeners.push([signal, listener]);
   }
   const onHangup = options.onHangup;
-  if (onHangup) {
+  if (onHangup && Deno.build.os !== "windows") {
     listeners.push(["SIGHUP", () => {
       log.debug("Received signal 'hangup'");
       onHangup();

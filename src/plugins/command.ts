@@ -58,7 +58,17 @@ const PATH_SUFFIX = ":/opt/mackerel-agent/plugins/bin";
 const log = logger("cmdutil");
 
 /** The argv a spec runs as: `sh -c <line>` or the array, prefixed `sudo -Eu <user>` when a user is set. */
-export function commandArgv(command: CommandSpec, user?: string): string[] {
+export function commandArgv(
+  command: CommandSpec,
+  user?: string,
+  os: typeof Deno.build.os = Deno.build.os,
+): string[] {
+  if (os === "windows") {
+    // As upstream: cmd with Unicode output, trailing CR/LF trimmed; `user` is not supported there.
+    return command.kind === "shell"
+      ? ["cmd", "/U", "/c", command.line.replace(/[\r\n]+$/, "")]
+      : [...command.argv];
+  }
   const argv = command.kind === "shell" ? ["sh", "-c", command.line] : [...command.argv];
   return user ? ["sudo", "-Eu", user, ...argv] : argv;
 }

@@ -292,3 +292,16 @@ Deno.test("command: a negative timeout times out at once", async () => {
   assert.equal(r.exitCode, 143);
   assert.equal(r.error, "command timed out");
 });
+
+Deno.test("command: on Windows a line runs through cmd /U /c, trailing newlines trimmed, no sudo", () => {
+  assert.deepEqual(commandArgv({ kind: "shell", line: "dir C:\\\r\n" }, undefined, "windows"), [
+    "cmd",
+    "/U",
+    "/c",
+    "dir C:\\",
+  ]);
+  assert.deepEqual(commandArgv({ kind: "argv", argv: ["a.exe", "-x"] }, "nobody", "windows"), [
+    "a.exe",
+    "-x",
+  ]);
+});
