@@ -67,6 +67,11 @@ export function logger(tag: string): AgentLogger {
   };
 }
 
+/** The message of an error, or the value as text: what a log line or a user-facing line shows. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Formats a timestamp as upstream does: local time, `YYYY/MM/DD HH:MM:SS`. */
 export function formatTime(epochMs: number): string {
   const d = new Date(epochMs);

@@ -72,7 +72,12 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       "apikey is not configured: printing the host spec and each batch to stdout instead of posting",
     );
   }
-  const metricPlugins = createMetricPlugins({ plugins: config.metricPlugins });
+  // Stopping the agent ends running plugins at once: a slow one must not hold the drain back.
+  const stopPlugins = new AbortController();
+  const metricPlugins = createMetricPlugins({
+    plugins: config.metricPlugins,
+    signal: stopPlugins.signal,
+  });
   try {
     const { collectors } = await createCollectors({ source: options.source, config });
     const system = config.diagnostic ? [...collectors, createDiagnosticCollector()] : collectors;
@@ -82,6 +87,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       clock: options.clock ?? realClock,
       system,
       metricPlugins,
+      stopPlugins: () => stopPlugins.abort(),
       payload,
     };
     return config.apikey === "" ? await runToStdout(context) : await runPosting(context);
@@ -95,6 +101,8 @@ interface Context extends DaemonOptions {
   readonly clock: Clock;
   readonly system: readonly Collector[];
   readonly metricPlugins: MetricPlugins;
+  /** Ends the metric plugins still running. */
+  readonly stopPlugins: () => void;
   readonly payload: HostPayload;
 }
 
@@ -195,6 +203,7 @@ async function runLoops(options: LoopOptions): Promise<number> {
     graceMs: postTimings(minuteMs).maxTerminatingMs,
     onHangup: () => refresh.dispatchEvent(new Event("refresh")),
   });
+  shutdown.stop.addEventListener("abort", options.stopPlugins, { once: true });
   // Delivery stops only after the scheduler has handed over the rounds still in progress.
   const collectionDone = new AbortController();
   try {
@@ -222,7 +231,15 @@ async function runLoops(options: LoopOptions): Promise<number> {
       })
       : Promise.resolve();
     const plugins = runPluginLoops({ ...options, signal: shutdown.stop });
-    const [result] = await Promise.all([delivery.finished, scheduler, specUpdates, plugins]);
+    // A second signal, or the graceful limit, ends the wait whatever is still running.
+    const forced = new Promise<"forced">((resolve) => {
+      if (shutdown.force.aborted) resolve("forced");
+      shutdown.force.addEventListener("abort", () => resolve("forced"), { once: true });
+    });
+    const result = await Promise.race([
+      Promise.all([delivery.finished, scheduler, specUpdates, plugins]).then(([r]) => r),
+      forced,
+    ]);
     if (result === "forced" || shutdown.force.aborted) {
       logger("main").error("received terminate instruction again. force return");
       return 1;
@@ -278,6 +295,7 @@ async function runPluginLoops(
     ...(config.diagnostic ? DIAGNOSTIC_GRAPH_DEFS : []),
     ...await collectGraphDefs(config.metricPlugins, { signal }),
   ];
+  if (signal.aborted) return;
   await postGraphDefs(sink, defs);
   const sender = createCheckSender({
     client: sink,

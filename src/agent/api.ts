@@ -9,7 +9,7 @@ import { createMackerelClient, type MackerelClient } from "../mackerel/client.ts
 import { REVISION, VERSION } from "../version.ts";
 
 /**
- * Exports the config's proxies as `HTTP_PROXY`/`HTTPS_PROXY`, as upstream does, so plugins inherit
+ * Exports the config's proxies (call once, after the config is resolved) as `HTTP_PROXY`/`HTTPS_PROXY`, as upstream does, so plugins inherit
  * them and the client follows them; cloud metadata requests bypass them on their own.
  */
 export function exportProxyEnvironment(config: Config): void {
@@ -18,7 +18,6 @@ export function exportProxyEnvironment(config: Config): void {
 
 /** Creates the API client a command talks to Mackerel with. */
 export function clientFor(config: Config): MackerelClient {
-  exportProxyEnvironment(config);
   return createMackerelClient({
     apibase: config.apibase,
     apikey: config.apikey,

@@ -93,9 +93,15 @@ export function createPoster(options: PosterOptions): Poster {
   const { timings } = queue;
   let wake: (() => void) | undefined;
   let started = false;
+  let finished = false;
 
   const enqueue = (points: readonly MetricPoint[]): void => {
     if (points.length === 0) return;
+    if (finished) {
+      // A round that finished after a forced stop: nothing will post it any more.
+      log.warn(`The post loop has ended: ${points.length} points of a late round not posted`);
+      return;
+    }
     logDropped(queue, queue.enqueue(points));
     wake?.();
   };
@@ -156,8 +162,8 @@ export function createPoster(options: PosterOptions): Poster {
       timings.minuteMs,
     );
     log.debug(`wait ${seconds(initial)} seconds before initial posting.`);
+    // A stop here drains what is queued; upstream returns at once and loses it.
     await clock.sleep(initial, interrupt);
-    if (interrupt.aborted) return forced.aborted ? "forced" : "drained"; // upstream: a graceful return
 
     while (true) {
       if (forced.aborted) return forcedExit([]);
@@ -213,6 +219,7 @@ export function createPoster(options: PosterOptions): Poster {
     try {
       return await loop(interrupt.signal, forced.signal);
     } finally {
+      finished = true;
       ended.abort();
       signal.removeEventListener("abort", onStop);
       force?.removeEventListener("abort", onForce);

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ConfigError } from "../config/errors.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { applyOverrides } from "../config/overrides.ts";
 import { type Config, defaultConfig } from "../config/schema.ts";
@@ -11,7 +12,29 @@ import type { CommonOptions } from "./options.ts";
 /** Loads `-conf` and applies the explicit flags over it. Throws the loader's `ConfigError`. */
 export async function resolveConfig(options: CommonOptions): Promise<Config> {
   const file = await loadConfigFile(options.conf);
-  return applyOverrides(file, options.overrides, { child: options.child });
+  return checkApibase(applyOverrides(file, options.overrides, { child: options.child }));
+}
+
+/** The defaults with the explicit flags over them, for when no config file is read. */
+export function configFromFlags(options: CommonOptions): Config {
+  return checkApibase(applyOverrides(defaultConfig(), options.overrides, { child: options.child }));
+}
+
+/** Rejects an `apibase` that is not an http(s) URL, naming the key, before any request is made. */
+export function checkApibase(config: Config): Config {
+  let url: URL | undefined;
+  try {
+    url = new URL(config.apibase);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== "http:" && url?.protocol !== "https:") {
+    throw new ConfigError(`apibase: not an http(s) URL: "${config.apibase}"`, {
+      file: config.conffile,
+      key: "apibase",
+    });
+  }
+  return config;
 }
 
 /**
@@ -24,10 +47,24 @@ export async function resolveConfigOrDefaults(
   try {
     return { config: await resolveConfig(options) };
   } catch (problem) {
-    const config = applyOverrides(defaultConfig(), options.overrides, { child: options.child });
+    const config = configFromFlags(options);
     const missingDefault = !options.confExplicit && !(await exists(options.conf));
     return { config, problem: missingDefault ? undefined : problem };
   }
+}
+
+/**
+ * The daemon's config (also supervise's): `-conf` must exist when given; without `-conf`, a
+ * missing default file means the defaults (a fresh machine prints to stdout), with `missing` set
+ * for the caller to say so once logging is up.
+ */
+export async function resolveDaemonConfig(
+  options: CommonOptions,
+): Promise<{ config: Config; missing: boolean }> {
+  if (!options.confExplicit && !(await exists(options.conf))) {
+    return { config: configFromFlags(options), missing: true };
+  }
+  return { config: await resolveConfig(options), missing: false };
 }
 
 async function exists(path: string): Promise<boolean> {

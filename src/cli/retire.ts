@@ -4,7 +4,7 @@
  * @module
  */
 import { realClock } from "../agent/clock.ts";
-import { clientFor } from "../agent/api.ts";
+import { clientFor, exportProxyEnvironment } from "../agent/api.ts";
 import { readHostId, removeHostId } from "../agent/host_id.ts";
 import { retry } from "../agent/retry.ts";
 import { requireApikey } from "../config/overrides.ts";
@@ -40,6 +40,7 @@ export async function runRetire(parsed: ParsedFlags): Promise<number> {
     console.error("retirement is canceled");
     return 1;
   }
+  exportProxyEnvironment(config);
   const client = clientFor(config);
   try {
     await retry(() => client.retireHost(hostId), { attempts: 10, delayMs: 3000, clock: realClock });

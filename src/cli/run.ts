@@ -101,6 +101,11 @@ export async function run(args: readonly string[]): Promise<number> {
       console.error(error.message);
       return 1;
     }
+    // A file the user pointed at that cannot be read or written is their mistake to fix, not a bug.
+    if (Object.values(Deno.errors).some((type) => error instanceof type)) {
+      console.error(`${label}: ${(error as Error).message}`);
+      return 1;
+    }
     throw error;
   }
 }

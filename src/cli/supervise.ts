@@ -6,12 +6,10 @@
  */
 import { createPidfile, removePidfile } from "../agent/pidfile.ts";
 import { describeExit, selfProgram, supervise, type SuperviseResult } from "../agent/supervisor.ts";
-import { applyOverrides } from "../config/overrides.ts";
-import { defaultConfig } from "../config/schema.ts";
-import { setupLogging } from "../log.ts";
+import { errorMessage, setupLogging } from "../log.ts";
 import type { ParsedFlags } from "./flags.ts";
 import { commonOptions } from "./options.ts";
-import { resolveConfig } from "./resolve.ts";
+import { resolveDaemonConfig } from "./resolve.ts";
 
 /**
  * The flags to hand to the child and to configtest, rebuilt from what was parsed as `-name=value`
@@ -47,18 +45,16 @@ export async function runSupervise(parsed: ParsedFlags): Promise<number> {
   let config;
   try {
     // Like the daemon: without a config file the child runs on the defaults, so do we.
-    config = await fileExists(options.conf)
-      ? await resolveConfig(options)
-      : applyOverrides(defaultConfig(), options.overrides);
+    ({ config } = await resolveDaemonConfig(options));
   } catch (error) {
-    console.error(`failed to load config: ${messageOf(error)}`);
+    console.error(`failed to load config: ${errorMessage(error)}`);
     return 1;
   }
   await setupLogging({ level: config.verbose ? "debug" : config.silent ? "error" : "info" });
   try {
     await createPidfile({ path: config.pidfile });
   } catch (error) {
-    console.error(messageOf(error));
+    console.error(errorMessage(error));
     return 1;
   }
   try {
@@ -73,22 +69,9 @@ export async function runSupervise(parsed: ParsedFlags): Promise<number> {
     if (error !== undefined && result.reason !== "crash-loop") console.error(error);
     return superviseExitCode(result);
   } catch (error) {
-    console.error(`failed to start mackerel-agent: ${messageOf(error)}`);
+    console.error(`failed to start mackerel-agent: ${errorMessage(error)}`);
     return 1;
   } finally {
     await removePidfile({ path: config.pidfile });
   }
-}
-
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    return !(error instanceof Deno.errors.NotFound);
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

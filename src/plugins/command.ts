@@ -198,7 +198,9 @@ async function supervise(
     };
     if ((timedOut || aborted) && status.signal !== null) {
       const error = timedOut ? "command timed out" : "command canceled";
-      log.error(`RunCommand error. command: ${goArgv(argv)}, error: ${error}`);
+      // A cancel is the agent's own stop, not the plugin's fault: not worth an ERROR.
+      if (timedOut) log.error(`RunCommand error. command: ${goArgv(argv)}, error: ${error}`);
+      else log.debug(`RunCommand canceled. command: ${goArgv(argv)}`);
       return { ...result, error };
     }
     return result;

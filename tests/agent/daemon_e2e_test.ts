@@ -223,8 +223,9 @@ Deno.test("daemon: SIGHUP sends the host spec again", async () => {
 Deno.test("daemon: without an API key it prints the spec and each batch as JSON lines", async () => {
   const dir = await Deno.makeTempDir({ prefix: "agent-stdout-" });
   try {
+    await Deno.writeTextFile(join(dir, "agent.conf"), 'cloud_platform = "none"\n');
     const agent = spawnAgent([
-      `-conf=${join(dir, "missing.conf")}`,
+      `-conf=${join(dir, "agent.conf")}`,
       `-root=${dir}`,
       `-pidfile=${join(dir, "pid")}`,
       "-interval=1",

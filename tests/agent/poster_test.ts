@@ -322,14 +322,28 @@ Deno.test("poster: a stop with an empty queue returns at once", async () => {
   assert.equal(t.calls.length, 1);
 });
 
-Deno.test("poster: a stop during the initial delay returns without posting", async () => {
+Deno.test("poster: a stop during the initial delay drains what is queued (upstream drops it)", async () => {
   const t = setup({ postDelaySeconds: 40 });
   t.poster.enqueue(points(1));
   t.clock.after(3 * SEC, () => t.stop.abort());
   assert.equal(await t.clock.run(t.poster.run()), "drained");
-  assert.equal(t.clock.now(), T0 + 3 * SEC);
-  assert.deepEqual(t.calls, []);
-  assert.equal(t.queue.size, 1);
+  // Terminating: one agent second before the post, then done.
+  assert.equal(t.clock.now(), T0 + 4 * SEC);
+  assert.equal(t.calls.length, 1);
+  assert.equal(t.queue.size, 0);
+});
+
+Deno.test("poster: points handed over after the loop ended are counted in a WARNING", async () => {
+  await withLogs(async (lines) => {
+    const t = setup({ postDelaySeconds: 0 });
+    t.stop.abort();
+    assert.equal(await t.clock.run(t.poster.run()), "drained");
+    t.poster.enqueue(points(1, 3));
+    assert.ok(
+      lines.some((l) => l.includes("The post loop has ended: 3 points of a late round not posted")),
+      lines.join("\n"),
+    );
+  });
 });
 
 Deno.test("poster: a hanging API is abandoned after the graceful-stop limit", async () => {

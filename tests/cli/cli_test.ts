@@ -103,3 +103,32 @@ Deno.test("cli: configtest on a missing file names it, exit 1", async () => {
   assert.ok(stderr.includes("does-not-exist.conf"), stderr);
   assert.ok(!stderr.includes("    at "), "no stack trace");
 });
+
+Deno.test("cli: the daemon refuses a -conf that does not exist, exit 1", async () => {
+  const { code, stdout, stderr } = await runAgent(["-conf=/nonexistent/agent.conf", "-pidfile="]);
+  assert.equal(code, 1);
+  assert.equal(stdout, "");
+  assert.match(stderr, /^failed to load config: .*\/nonexistent\/agent\.conf/);
+});
+
+Deno.test("cli: a bad apibase is one line naming the key, exit 1", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".conf" });
+  try {
+    await Deno.writeTextFile(file, 'apikey = "k"\napibase = "api.example"\n');
+    const { code, stderr } = await runAgent(["configtest", `-conf=${file}`]);
+    assert.equal(code, 1);
+    assert.equal(
+      stderr,
+      `[CRITICAL] failed to test config: apibase: not an http(s) URL: "api.example"\n`,
+    );
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("cli: init into a place it cannot write is one line, no stack, exit 1", async () => {
+  const { code, stderr } = await runAgent(["init", "-apikey=k", "-conf=/proc/nope/agent.conf"]);
+  assert.equal(code, 1);
+  assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+  assert.match(stderr, /^mackerel-agent init: /);
+});
