@@ -86,3 +86,34 @@ command = "echo '{\\"rack\\": \\"A-12\\"}'"
     }
   },
 });
+
+Deno.test("daemon plugins: a slow plugin does not turn SIGTERM into a forced stop", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "agent-slow-" });
+  const api = await startFakeMackerel();
+  try {
+    const conf = join(dir, "agent.conf");
+    await Deno.writeTextFile(
+      conf,
+      `cloud_platform = "none"\n[plugin.metrics.dice]\ncommand = ["${PLUGINS}dice.sh"]\n` +
+        `[plugin.metrics.slow]\ncommand = "sleep 20"\n`,
+    );
+    const agent = spawnAgent([
+      `-conf=${conf}`,
+      `-apibase=${api.url}`,
+      `-apikey=${api.apiKey}`,
+      `-root=${join(dir, "root")}`,
+      `-pidfile=${join(dir, "pid")}`,
+      "-interval=2",
+    ]);
+    await waitFor(() => api.metrics().some((p) => p.name === "custom.dice.d6"), "custom metrics");
+    const stopped = Date.now();
+    agent.kill("SIGTERM");
+    assert.equal(await agent.exited, 0, agent.stderr());
+    assert.ok(Date.now() - stopped < 10_000, `stopped in ${Date.now() - stopped} ms`);
+    assert.ok(!agent.stderr().includes("force return"), agent.stderr());
+    assert.ok(!agent.stderr().includes("Timed out. force shutdown."), agent.stderr());
+  } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
