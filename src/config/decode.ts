@@ -22,8 +22,10 @@ import {
   textOf,
   ValueError,
 } from "./errors.ts";
+import { truncateRunes } from "../runes.ts";
 import {
   type CheckPluginConfig,
+  clampExecutionInterval,
   type CloudPlatform,
   type CommandConfig,
   type Config,
@@ -397,9 +399,9 @@ function buildCheckPlugin(name: string, raw: Struct): CheckPluginConfig {
     ? undefined
     : parseCommand(raw.action as Struct, { kind: "checks", name, prefix: "action." });
   let memo = raw.memo as string | undefined;
-  if (memo !== undefined && [...memo].length > MEMO_LIMIT) {
+  if (memo !== undefined && truncateRunes(memo, MEMO_LIMIT) !== memo) {
     log.warn("'plugin.checks.{name}.memo' size exceeds 250 characters", { name });
-    memo = [...memo].slice(0, MEMO_LIMIT).join("");
+    memo = truncateRunes(memo, MEMO_LIMIT);
   }
   const prevent = raw.prevent_alert_auto_close === true;
   let attempts = raw.max_check_attempts as number | undefined;
@@ -433,7 +435,7 @@ function buildMetadataPlugin(name: string, raw: Struct): MetadataPluginConfig {
   return {
     name,
     ...requireCommand("metadata", name, raw),
-    executionIntervalMinutes: Math.max(10, interval),
+    executionIntervalMinutes: clampExecutionInterval(interval),
   };
 }
 

@@ -129,6 +129,17 @@ export const DEFAULT_CONFFILE: string = paths.conffile;
 export const DEFAULT_ROOT: string = paths.root;
 /** The default pidfile on this operating system (`/var/run/mackerel-agent.pid` on Linux). */
 export const DEFAULT_PIDFILE: string = paths.pidfile;
+/** Metadata plugins run at most this often, in minutes (upstream's floor and default). */
+export const MIN_EXECUTION_INTERVAL_MINUTES = 10;
+
+/** A metadata plugin's `execution_interval`: absent or below the floor → 10 minutes. */
+export function clampExecutionInterval(minutes: number | undefined): number {
+  if (minutes === undefined || !(minutes >= MIN_EXECUTION_INTERVAL_MINUTES)) {
+    return MIN_EXECUTION_INTERVAL_MINUTES;
+  }
+  return minutes;
+}
+
 /** Plugin timeout when `timeout_seconds` is 0 or absent. */
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 

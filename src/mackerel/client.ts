@@ -18,6 +18,7 @@ import type {
 } from "./api_types.ts";
 import { ApiError, type ApiErrorInit } from "./errors.ts";
 import { encodeGoJson } from "./json.ts";
+import { truncateRunes } from "../runes.ts";
 import { createHttpTransport } from "./http.ts";
 import { STATUS_CODES } from "node:http";
 
@@ -254,14 +255,13 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
 
 /** Applies §7.4: message cut to 1024 code points, notificationInterval ≥ 10, maxCheckAttempts > 0. */
 export function toCheckReportPayload(report: CheckReport): CheckReportPayload {
-  const runes = Array.from(report.message);
   const interval = report.notificationInterval;
   const attempts = report.maxCheckAttempts;
   return {
     source: { type: "host", hostId: report.hostId },
     name: report.name,
     status: report.status,
-    message: runes.length > MESSAGE_LIMIT ? runes.slice(0, MESSAGE_LIMIT).join("") : report.message,
+    message: truncateRunes(report.message, MESSAGE_LIMIT),
     occurredAt: report.occurredAt,
     notificationInterval: interval === undefined
       ? undefined

@@ -4,7 +4,7 @@
  * Differences from `JSON.stringify` that matter: `<`, `>`, `&`, U+2028 and U+2029 are escaped as
  * `\u003c`…; NaN and ±Infinity are an error instead of `null`; `-0` stays `-0`; lone surrogates
  * become U+FFFD (Go strings are UTF-8); and, for values decoded from JSON (Go `interface{}`), object
- * keys are sorted by code unit — with `sortKeys`, integer-like keys included, which a plain object
+ * keys are sorted by code point — with `sortKeys`, integer-like keys included, which a plain object
  * would otherwise reorder.
  *
  * @module
@@ -76,7 +76,7 @@ function encodeObject(value: object, sortKeys: boolean, seen: Set<object>): stri
     }
     const record = value as Record<string, unknown>;
     const keys = Object.keys(record).filter((key) => !isOmitted(record[key]));
-    if (sortKeys) keys.sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+    if (sortKeys) keys.sort(compareCodePoints);
     const pairs = keys.map((key) => `${quoteGoString(key)}:${encode(record[key], sortKeys, seen)}`);
     return `{${pairs.join(",")}}`;
   } finally {
@@ -86,4 +86,15 @@ function encodeObject(value: object, sortKeys: boolean, seen: Set<object>): stri
 
 function isOmitted(value: unknown): boolean {
   return value === undefined || typeof value === "function" || typeof value === "symbol";
+}
+
+/** Orders strings as Go sorts map keys: by UTF-8 bytes, i.e. by code point (not UTF-16 unit). */
+export function compareCodePoints(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i].codePointAt(0)! - y[i].codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
 }

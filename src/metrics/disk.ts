@@ -100,8 +100,10 @@ export function createDiskCollector(options: DiskCollectorOptions): Collector {
     now: options.now,
     metricName: (label, field) => `disk.${label}.${field}.delta`,
     read: async () => {
-      const text = await source.readProc("diskstats");
+      // Mount points first: their statfs calls may take a while, and the sample's time is taken
+      // right after diskstats is read.
       const names = useMountpoint ? await mountpointNames(mounts) : new Map<string, string>();
+      const text = await source.readProc("diskstats");
       const counters = new Map<string, { reads: number; writes: number }>();
       for (const stat of parseDiskstats(text, (message) => log.warn(message))) {
         const sanitized = sanitizeMetricKey(stat.device);

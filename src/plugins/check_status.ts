@@ -5,6 +5,9 @@
  */
 import type { CheckStatus } from "../mackerel/api_types.ts";
 import type { CommandResult } from "./command.ts";
+import { truncateRunes } from "../runes.ts";
+
+export { truncateRunes };
 
 export type { CheckStatus };
 
@@ -24,20 +27,6 @@ export function checkOutcome(
 ): { readonly status: CheckStatus; readonly message: string } {
   if (result.error !== undefined) return { status: "UNKNOWN", message: result.error };
   return { status: checkStatusFromExitCode(result.exitCode), message: result.stdout };
-}
-
-/** The first `n` code points of `s` (Go's `[]rune` slicing), never splitting a surrogate pair. */
-export function truncateRunes(s: string, n: number): string {
-  // Fast path: a string of at most n UTF-16 units has at most n code points.
-  if (s.length <= n) return s;
-  let units = 0;
-  let runes = 0;
-  for (const ch of s) {
-    if (runes === n) return s.slice(0, units);
-    units += ch.length;
-    runes++;
-  }
-  return s;
 }
 
 /** A check message as the report body carries it: cut to {@linkcode MAX_CHECK_MESSAGE_RUNES}. */

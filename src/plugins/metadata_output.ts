@@ -6,6 +6,10 @@
  *
  * @module
  */
+import { encodeGoJson } from "../mackerel/json.ts";
+import { clampExecutionInterval, MIN_EXECUTION_INTERVAL_MINUTES } from "../config/schema.ts";
+
+export { clampExecutionInterval, MIN_EXECUTION_INTERVAL_MINUTES };
 
 /** A JSON value as decoded from a plugin. */
 export type JsonValue =
@@ -20,9 +24,6 @@ export type JsonValue =
 export type MetadataOutput =
   | { readonly ok: true; readonly value: JsonValue; readonly json: string }
   | { readonly ok: false; readonly error: string };
-
-/** Default and minimum of `execution_interval`, in minutes. */
-export const MIN_EXECUTION_INTERVAL_MINUTES = 10;
 
 /** Checks a metadata plugin's exit code and stdout: exactly one JSON value of any type. */
 export function parseMetadataOutput(stdout: string, exitCode: number): MetadataOutput {
@@ -50,32 +51,9 @@ function allFinite(v: JsonValue): boolean {
   return (Array.isArray(v) ? v : Object.values(v)).every(allFinite);
 }
 
-/** Compact JSON as Go's `json.Marshal` writes it: keys sorted, `<`, `>`, `&`, U+2028/9 escaped. */
+/** Re-encodes a value compactly as Go's `json.Marshal` does (keys in code-point order). */
 export function encodeMetadata(value: JsonValue): string {
-  if (value === null || typeof value === "boolean") return JSON.stringify(value);
-  // Go keeps the sign of negative zero; JSON.stringify drops it.
-  if (typeof value === "number") return Object.is(value, -0) ? "-0" : JSON.stringify(value);
-  if (typeof value === "string") {
-    return JSON.stringify(value.toWellFormed()).replace(
-      /[<>&\u2028\u2029]/g,
-      (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"),
-    );
-  }
-  if (Array.isArray(value)) return `[${value.map(encodeMetadata).join(",")}]`;
-  const obj = value as { readonly [key: string]: JsonValue };
-  // Go sorts map keys by their UTF-8 bytes, which is code-point order, not UTF-16 order.
-  const keys = Object.keys(obj).sort(compareCodePoints);
-  return `{${keys.map((k) => `${encodeMetadata(k)}:${encodeMetadata(obj[k])}`).join(",")}}`;
-}
-
-function compareCodePoints(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i].codePointAt(0)! - y[i].codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
+  return encodeGoJson(value, { sortKeys: true });
 }
 
 /** Semantic JSON equality (Go's `reflect.DeepEqual` on decoded values): formatting is no change. */
@@ -92,12 +70,4 @@ export function metadataEqual(a: JsonValue, b: JsonValue): boolean {
   const keys = Object.keys(ao);
   return keys.length === Object.keys(bo).length &&
     keys.every((k) => Object.hasOwn(bo, k) && metadataEqual(ao[k], bo[k]));
-}
-
-/** `execution_interval` in minutes: unset → 10, below 10 → 10, else as given. */
-export function clampExecutionInterval(minutes: number | undefined): number {
-  if (minutes === undefined || !(minutes >= MIN_EXECUTION_INTERVAL_MINUTES)) {
-    return MIN_EXECUTION_INTERVAL_MINUTES;
-  }
-  return minutes;
 }

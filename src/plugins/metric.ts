@@ -165,10 +165,19 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
     async collect() {
       // Filled as plugins finish; a slot still empty at the plugin's deadline stays empty.
       const got: (readonly PluginMetricValue[] | undefined)[] = [];
+      let returned = false;
       await Promise.all(options.plugins.map((plugin, i) => {
         const giveUp = new AbortController();
         const run = runPlugin(plugin, giveUp.signal).then(
-          (values) => void (got[i] = values),
+          (values) => {
+            if (!returned) got[i] = values;
+            else if (values.length > 0) {
+              // It waited for a slot, then finished after its round was handed over.
+              log.warn`command ${
+                commandString(plugin.command)
+              } finished after its round: ${values.length} values dropped`;
+            }
+          },
           (e) => log.error`command ${commandString(plugin.command)} failed: ${e}`,
         );
         inFlight.add(run);
@@ -182,6 +191,7 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
           giveUp.abort(); // a plugin still waiting for a slot gives up its turn
         });
       }));
+      returned = true;
       return groupByCustomIdentifier(
         options.plugins.map((plugin, i) => ({ plugin, values: got[i] ?? [] })),
       );
