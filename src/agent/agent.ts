@@ -10,7 +10,7 @@
 import type { Config } from "../config/schema.ts";
 import { describeHost } from "../host/describe.ts";
 import type { Source } from "../host/source.ts";
-import { logger } from "../log.ts";
+import { errorMessage, logger } from "../log.ts";
 import type { HostStatus } from "../mackerel/api_types.ts";
 import type { MackerelClient } from "../mackerel/client.ts";
 import { isNetworkError } from "../mackerel/errors.ts";
@@ -40,6 +40,7 @@ import { createPostQueue } from "./queue.ts";
 import { prepareHost, RegistrationError } from "./registration.ts";
 import { runScheduler } from "./scheduler.ts";
 import { handleSignals, type Shutdown } from "./shutdown.ts";
+import { watchExecutable } from "./self_update.ts";
 import { runSpecUpdater } from "./spec_updater.ts";
 import { type Sink, stdoutSink } from "./stdout_sink.ts";
 
@@ -52,6 +53,8 @@ export interface DaemonOptions {
   readonly clock?: Clock;
   /** Registration retry delay (upstream: 3 s); tests shrink it. */
   readonly retryDelayMs?: number;
+  /** `-private-autoshutdown`: stop gracefully once the executable is replaced. */
+  readonly autoshutdown?: boolean;
 }
 
 /** Runs the daemon until a stop signal; returns the process exit code. */
@@ -64,7 +67,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   try {
     await createPidfile({ path: config.pidfile });
   } catch (error) {
-    log.error(`pidfile.Create("${config.pidfile}") failed: ${messageOf(error)}`);
+    log.error(`pidfile.Create("${config.pidfile}") failed: ${errorMessage(error)}`);
     return 1;
   }
   if (config.apikey === "") {
@@ -168,7 +171,7 @@ async function runPosting(context: Context): Promise<number> {
         // Not validated locally, as upstream: the API answers a wrong status with an error.
         await client.updateHostStatus(hostId, config.hostStatus.onStop as HostStatus);
       } catch (error) {
-        logger("main").error(`Failed update host status on stop: ${messageOf(error)}`);
+        logger("main").error(`Failed update host status on stop: ${errorMessage(error)}`);
       }
     }
     return code;
@@ -231,6 +234,14 @@ async function runLoops(options: LoopOptions): Promise<number> {
       })
       : Promise.resolve();
     const plugins = runPluginLoops({ ...options, signal: shutdown.stop });
+    if (options.autoshutdown) {
+      watchExecutable({
+        clock,
+        periodMs: agentSecondsToMs(10, minuteMs),
+        onChange: shutdown.requestStop,
+        signal: shutdown.stop,
+      }).catch((error) => log.warn(`cannot watch the executable: ${errorMessage(error)}`));
+    }
     // A second signal, or the graceful limit, ends the wait whatever is still running.
     const forced = new Promise<"forced">((resolve) => {
       if (shutdown.force.aborted) resolve("forced");
@@ -356,8 +367,4 @@ async function postThroughQueue(options: QueueOptions): Promise<Delivery> {
 /** A collector may take half the minute, at most 30 s, so rounds cannot pile up. */
 function collectorDeadline(minuteMs: number): number {
   return Math.min(30_000, minuteMs / 2);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -27,6 +27,8 @@ export interface Shutdown {
   readonly stop: AbortSignal;
   /** Aborted by a second stop signal, or when the graceful limit has passed. */
   readonly force: AbortSignal;
+  /** Asks for a graceful stop as a first signal would (the self-update watch uses it). */
+  requestStop(): void;
   /** Removes the signal listeners and the timer. */
   dispose(): void;
 }
@@ -38,6 +40,16 @@ export function handleSignals(options: SignalOptions): Shutdown {
   const force = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const listeners: [Deno.Signal, () => void][] = [];
+  /** The first request stops gracefully and arms the limit; returns false when one came before. */
+  const requestStop = (): boolean => {
+    if (stop.signal.aborted) return false;
+    stop.abort();
+    timer = setTimeout(() => {
+      log.info("Timed out. force shutdown.");
+      force.abort();
+    }, options.graceMs);
+    return true;
+  };
   for (const [signal, goName] of STOP_SIGNALS) {
     const listener = () => {
       if (!stop.signal.aborted) {
@@ -46,11 +58,7 @@ export function handleSignals(options: SignalOptions): Shutdown {
           `Received signal '${goName}', try graceful shutdown up to ${seconds} seconds. ` +
             "If you want force shutdown immediately, send a signal again.",
         );
-        stop.abort();
-        timer = setTimeout(() => {
-          log.info("Timed out. force shutdown.");
-          force.abort();
-        }, options.graceMs);
+        requestStop();
         return;
       }
       log.info(`Received signal '${goName}' again, force shutdown.`);
@@ -69,6 +77,7 @@ export function handleSignals(options: SignalOptions): Shutdown {
   return {
     stop: stop.signal,
     force: force.signal,
+    requestStop: () => void requestStop(),
     dispose() {
       clearTimeout(timer);
       for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);

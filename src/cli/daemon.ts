@@ -32,5 +32,10 @@ export async function runDaemonCommand(options: CommonOptions): Promise<number> 
   // As upstream: the config's proxies go into the environment, for the client and the plugins.
   exportProxyEnvironment(config);
   const source = createSource({ procfs: options.procfs, sysfs: options.sysfs });
-  return await runDaemon({ config, source, minuteMs: options.minuteMs });
+  return await runDaemon({
+    config,
+    source,
+    minuteMs: options.minuteMs,
+    autoshutdown: options.autoshutdown,
+  });
 }

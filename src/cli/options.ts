@@ -73,6 +73,8 @@ export interface CommonOptions {
   /** Length of the agent's minute in milliseconds (`-interval` × 1000). */
   readonly minuteMs: number;
   readonly child: boolean;
+  /** `-private-autoshutdown`: stop when the executable is replaced. */
+  readonly autoshutdown: boolean;
 }
 
 /** Turns parsed flags into {@linkcode CommonOptions}. Throws {@linkcode UsageError} on bad values. */
@@ -108,6 +110,7 @@ export function commonOptions(parsed: ParsedFlags): CommonOptions {
       .map((flag) => [flag, str(flag) ?? `/${flag.slice(0, -2)}`] as const),
     minuteMs: interval * 1000,
     child: bool("child") ?? false,
+    autoshutdown: bool("private-autoshutdown") ?? false,
   };
 }
 
