@@ -6,6 +6,7 @@ import { resetLogging, setupLogging } from "../../src/log.ts";
 import { createCheckSender } from "../../src/plugins/check_sender.ts";
 import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
 import { createVirtualClock, type VirtualClock } from "../support/virtual_clock.ts";
+import { waitFor } from "../support/wait.ts";
 
 const START = Date.UTC(2024, 0, 1);
 const MINUTE = 60_000;
@@ -23,13 +24,6 @@ function report(name: string, extra: Partial<CheckReport> = {}): CheckReport {
 }
 
 /** Polls (real time) until `cond` holds; fails the test after 5 s. */
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function withLogs<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
   const lines: string[] = [];

@@ -4,6 +4,7 @@ import type { CheckReport } from "../../src/mackerel/api_types.ts";
 import { resetLogging, setupLogging } from "../../src/log.ts";
 import { decideReport, runChecks } from "../../src/plugins/check.ts";
 import { createVirtualClock } from "../support/virtual_clock.ts";
+import { waitFor } from "../support/wait.ts";
 
 const RUNTIME = new URL("../fixtures/plugins/runtime/", import.meta.url).pathname;
 const START = Date.UTC(2024, 0, 1);
@@ -23,13 +24,6 @@ function check(name: string, line: string, extra: Partial<CheckPluginConfig> = {
 }
 
 /** Polls (real time) until `cond` holds; fails the test after 5 s. */
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function withLogs<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
   const lines: string[] = [];

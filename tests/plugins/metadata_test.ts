@@ -5,6 +5,7 @@ import { resetLogging, setupLogging } from "../../src/log.ts";
 import { metadataCachePath, runMetadata } from "../../src/plugins/metadata.ts";
 import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
 import { createVirtualClock, type VirtualClock } from "../support/virtual_clock.ts";
+import { waitFor } from "../support/wait.ts";
 
 const RUNTIME = new URL("../fixtures/plugins/runtime/", import.meta.url).pathname;
 const START = Date.UTC(2024, 0, 1);
@@ -21,13 +22,6 @@ function plugin(name: string, line: string, env: string[] = []): MetadataPluginC
 }
 
 /** Polls (real time) until `cond` holds; fails the test after 5 s. */
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 interface Harness {
   readonly fake: FakeMackerel;

@@ -10,6 +10,7 @@ import { runChecks } from "../../src/plugins/check.ts";
 import { createCheckSender } from "../../src/plugins/check_sender.ts";
 import { startFakeMackerel } from "../support/fake_mackerel.ts";
 import { createVirtualClock } from "../support/virtual_clock.ts";
+import { waitFor } from "../support/wait.ts";
 
 const PLUGINS = "/usr/lib/nagios/plugins";
 const START = Date.UTC(2024, 0, 1);
@@ -43,13 +44,6 @@ function check(name: string, argv: string[]): CheckPluginConfig {
 }
 
 /** Polls (real time) until `cond` holds; fails the test after 5 s. */
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 nagiosTest("nagios: check_dummy's exit codes become statuses, its stdout the message", async () => {
   const clock = createVirtualClock(START);

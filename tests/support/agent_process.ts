@@ -3,6 +3,7 @@
  *
  * @module
  */
+export { waitFor } from "./wait.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -99,17 +100,4 @@ export function spawnAgent(args: readonly string[], options: RunAgentOptions = {
     kill: (signal) => child.kill(signal),
     exited,
   };
-}
-
-/** Polls `predicate` every 50 ms until it holds; throws with `what` after `timeoutMs`. */
-export async function waitFor(
-  predicate: () => boolean,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
