@@ -11,10 +11,7 @@ import type { MackerelClient } from "../mackerel/client.ts";
 import type { HostPayload, MetricPoint } from "../mackerel/types.ts";
 
 /** The calls plugins make to deliver their results (the API client is one). */
-export type Sink = Pick<
-  MackerelClient,
-  "createGraphDefs" | "reportCheckMonitors" | "putMetadata" | "findHostByCustomIdentifier"
->;
+export type Sink = Pick<MackerelClient, "createGraphDefs" | "reportCheckMonitors" | "putMetadata">;
 
 /** A {@linkcode Sink} that prints, plus the host and metric lines. */
 export interface StdoutSink extends Sink {
@@ -42,6 +39,5 @@ export function stdoutSink(print: (value: unknown) => void = printLine): StdoutS
       Promise.resolve(print({ checkReports: reports.map(({ hostId: _, ...report }) => report) })),
     putMetadata: (_hostId: string, namespace: string, value: unknown) =>
       Promise.resolve(print({ metadata: { namespace, value } })),
-    findHostByCustomIdentifier: () => Promise.resolve(undefined),
   };
 }

@@ -14,7 +14,7 @@ import type { CheckReport, CheckStatus } from "../mackerel/api_types.ts";
 import { logger } from "../log.ts";
 import type { CheckSender } from "./check_sender.ts";
 import { checkOutcome } from "./check_status.ts";
-import { runCommand } from "./command.ts";
+import { runPluginCommand } from "./command.ts";
 
 /** Options of {@linkcode runChecks}. */
 export interface RunChecksOptions {
@@ -82,13 +82,7 @@ export async function runCheckOnce(
   options: { readonly clock?: Clock; readonly signal?: AbortSignal } = {},
 ): Promise<CheckRun> {
   const occurredAt = Math.floor((options.clock?.now() ?? Date.now()) / 1000);
-  const result = await runCommand({
-    command: check.command,
-    user: check.user,
-    env: check.env,
-    timeoutMs: check.timeoutSeconds * 1000,
-    signal: options.signal,
-  });
+  const result = await runPluginCommand(check, { signal: options.signal });
   if (result.stderr !== "") log.warn`Checker "${check.name}" output stderr: ${result.stderr}`;
   const outcome = checkOutcome(result);
   log.debug`checker "${check.name}": status=${outcome.status} message=${outcome.message}`;
@@ -163,16 +157,12 @@ async function runAction(
   signal: AbortSignal,
 ): Promise<void> {
   const action = check.action!;
-  const result = await runCommand({
-    command: action.command,
-    user: action.user,
-    env: action.env,
+  const result = await runPluginCommand(action, {
     extraEnv: {
       MACKEREL_STATUS: current.status,
       MACKEREL_PREVIOUS_STATUS: previousStatus,
       MACKEREL_CHECK_MESSAGE: current.message,
     },
-    timeoutMs: action.timeoutSeconds * 1000,
     signal,
   });
   if (result.stdout !== "") log.debug`Checker "${check.name}" action output: ${result.stdout}`;

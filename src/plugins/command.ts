@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { CommandSpec } from "../config/schema.ts";
+import type { CommandConfig, CommandSpec } from "../config/schema.ts";
 import { logger } from "../log.ts";
 
 /** What a run produced; `exitCode` follows §7.1 (128 + N for signal N, 125–127 for launch failures). */
@@ -99,6 +99,27 @@ export function buildEnv(
     if (eq > 0) out[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   return Object.assign(out, extraEnv);
+}
+
+/** What {@linkcode runPluginCommand} adds to a plugin section's own settings. */
+export interface PluginRunOptions {
+  readonly extraEnv?: Record<string, string>;
+  readonly signal?: AbortSignal;
+  readonly killGraceMs?: number;
+}
+
+/** Runs a plugin section's command with its `user`, `env` and `timeout_seconds`. */
+export function runPluginCommand(
+  config: CommandConfig,
+  options: PluginRunOptions = {},
+): Promise<CommandResult> {
+  return runCommand({
+    command: config.command,
+    user: config.user,
+    env: config.env,
+    timeoutMs: config.timeoutSeconds * 1000,
+    ...options,
+  });
 }
 
 /** Runs a plugin command with a timeout, a process-group kill and capped output (§7.1). */

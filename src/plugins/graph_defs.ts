@@ -7,7 +7,7 @@ import type { MetricPluginConfig } from "../config/schema.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
 import type { MackerelClient } from "../mackerel/client.ts";
 import { logger } from "../log.ts";
-import { commandString, runCommand } from "./command.ts";
+import { commandString, runPluginCommand } from "./command.ts";
 import { parseGraphMeta } from "./meta.ts";
 import { goQuote } from "./metric_output.ts";
 
@@ -51,12 +51,8 @@ export async function collectGraphDefs(
 
 async function graphDefsOf(plugin: MetricPluginConfig, signal?: AbortSignal): Promise<GraphDef[]> {
   const cmd = commandString(plugin.command);
-  const result = await runCommand({
-    command: plugin.command,
-    user: plugin.user,
-    env: plugin.env,
+  const result = await runPluginCommand(plugin, {
     extraEnv: { MACKEREL_AGENT_PLUGIN_META: "1" },
-    timeoutMs: plugin.timeoutSeconds * 1000,
     signal,
   });
   const fail = (err: string) => {

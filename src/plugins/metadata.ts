@@ -16,7 +16,7 @@ import type { MetadataPluginConfig } from "../config/schema.ts";
 import type { MackerelClient } from "../mackerel/client.ts";
 import { isServerError } from "../mackerel/errors.ts";
 import { logger } from "../log.ts";
-import { runCommand } from "./command.ts";
+import { runPluginCommand } from "./command.ts";
 import {
   encodeMetadata,
   type JsonValue,
@@ -122,13 +122,7 @@ async function fetchMetadata(
   plugin: MetadataPluginConfig,
   signal: AbortSignal,
 ): Promise<JsonValue | undefined> {
-  const result = await runCommand({
-    command: plugin.command,
-    user: plugin.user,
-    env: plugin.env,
-    timeoutMs: plugin.timeoutSeconds * 1000,
-    signal,
-  });
+  const result = await runPluginCommand(plugin, { signal });
   if (signal.aborted && !result.timedOut) return undefined; // the agent is stopping
   if (result.error !== undefined) {
     log.warn`Error occurred while executing a metadata plugin "${plugin.name}": ${result.error}`;

@@ -11,7 +11,7 @@
  */
 import type { MetricPluginConfig } from "../config/schema.ts";
 import { logger } from "../log.ts";
-import { type CommandResult, commandString, runCommand } from "./command.ts";
+import { type CommandResult, commandString, runPluginCommand } from "./command.ts";
 import { goQuote, parseMetricOutput } from "./metric_output.ts";
 
 /** One value of a plugin, ready for the post queue. */
@@ -99,12 +99,8 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
       }
       let result: CommandResult;
       try {
-        result = await runCommand({
-          command: plugin.command,
-          user: plugin.user,
-          env: plugin.env,
+        result = await runPluginCommand(plugin, {
           extraEnv: { MACKEREL_AGENT_PLUGIN_META: "" },
-          timeoutMs: plugin.timeoutSeconds * 1000,
           killGraceMs: options.killGraceMs,
           signal,
         });
