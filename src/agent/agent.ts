@@ -12,36 +12,30 @@ import { describeHost } from "../host/describe.ts";
 import type { Source } from "../host/source.ts";
 import { errorMessage, logger } from "../log.ts";
 import type { HostStatus } from "../mackerel/api_types.ts";
-import type { MackerelClient } from "../mackerel/client.ts";
-import { isNetworkError } from "../mackerel/errors.ts";
 import type { HostPayload, MetricPoint } from "../mackerel/types.ts";
 import type { Collector } from "../metrics/collector.ts";
 import { createCollectors } from "../metrics/collectors.ts";
-import { createDiagnosticCollector, DIAGNOSTIC_GRAPH_DEFS } from "../metrics/diagnostic.ts";
+import { createDiagnosticCollector } from "../metrics/diagnostic.ts";
 import { collectRound } from "../metrics/round.ts";
-import { createCheckSender } from "../plugins/check_sender.ts";
-import { runChecks } from "../plugins/check.ts";
 import {
   createHostResolver,
   type HostResolver,
   listCustomIdentifiers,
   resolveCustomIdentifiers,
 } from "../plugins/custom_identifiers.ts";
-import { collectGraphDefs, postGraphDefs } from "../plugins/graph_defs.ts";
-import { runMetadata } from "../plugins/metadata.ts";
 import { createMetricPlugins, type MetricPlugins } from "../plugins/metric.ts";
 import { REVISION, VERSION } from "../version.ts";
 import { clientFor } from "./api.ts";
 import { type Clock, realClock } from "./clock.ts";
-import { agentSecondsToMs, initialDelaySeconds, postDelaySeconds, postTimings } from "./delay.ts";
+import { agentSecondsToMs, postTimings } from "./delay.ts";
 import { createPidfile, removePidfile } from "./pidfile.ts";
-import { createPoster } from "./poster.ts";
-import { createPostQueue } from "./queue.ts";
 import { prepareHost, RegistrationError } from "./registration.ts";
 import { runScheduler } from "./scheduler.ts";
-import { handleSignals, type Shutdown } from "./shutdown.ts";
+import { handleSignals } from "./shutdown.ts";
 import { watchExecutable } from "./self_update.ts";
 import { runSpecUpdater } from "./spec_updater.ts";
+import { type Deliver, queueDelivery } from "./delivery.ts";
+import { runPluginLoops } from "./plugin_loops.ts";
 import { type Sink, stdoutSink } from "./stdout_sink.ts";
 
 /** Options of {@linkcode runDaemon}. */
@@ -161,7 +155,7 @@ async function runPosting(context: Context): Promise<number> {
       sink: client,
       resolver,
       deliver: (shutdown, collectionDone) =>
-        postThroughQueue({ ...context, client, hostId, shutdown, collectionDone }),
+        queueDelivery({ ...context, client, hostId, shutdown, collectionDone }),
       updateSpec: async () => {
         await client.updateHost(hostId, await describeHost({ config, source: context.source }));
       },
@@ -179,16 +173,6 @@ async function runPosting(context: Context): Promise<number> {
     client.close();
   }
 }
-
-/** How a round's points leave the agent, and how that ended once collection stopped. */
-interface Delivery {
-  enqueue(points: readonly MetricPoint[]): void;
-  /** "forced" when the stop was forced before everything was delivered. */
-  readonly finished: Promise<"drained" | "forced">;
-}
-
-/** Starts delivery; it ends once `collectionDone` aborts and what was handed over is out. */
-type Deliver = (shutdown: Shutdown, collectionDone: AbortSignal) => Promise<Delivery>;
 
 interface LoopOptions extends Context {
   readonly sink: Sink;
@@ -286,82 +270,6 @@ async function collectPoints(options: LoopOptions, time: number): Promise<Metric
     }
   }
   return points;
-}
-
-/**
- * After the initial delay, as upstream: graph definitions once, then the check and metadata loops
- * until the stop; the check sender flushes once at the end.
- */
-async function runPluginLoops(
-  options: LoopOptions & { readonly signal: AbortSignal },
-): Promise<void> {
-  const { config, clock, minuteMs, sink, signal, resolver } = options;
-  const delay = agentSecondsToMs(
-    initialDelaySeconds(await postDelaySeconds(resolver.hostId)),
-    minuteMs,
-  );
-  await clock.sleep(delay, signal);
-  if (signal.aborted) return;
-  const defs = [
-    ...(config.diagnostic ? DIAGNOSTIC_GRAPH_DEFS : []),
-    ...await collectGraphDefs(config.metricPlugins, { signal }),
-  ];
-  if (signal.aborted) return;
-  await postGraphDefs(sink, defs);
-  const sender = createCheckSender({
-    client: sink,
-    clock,
-    minuteMs,
-    checkCount: config.checkPlugins.length,
-  });
-  await Promise.all([
-    config.checkPlugins.length > 0
-      ? runChecks({
-        checks: config.checkPlugins,
-        hostIdFor: resolver.hostIdFor,
-        clock,
-        minuteMs,
-        sender,
-        signal,
-      })
-      : Promise.resolve(),
-    config.metadataPlugins.length > 0
-      ? runMetadata({
-        plugins: config.metadataPlugins,
-        client: sink,
-        hostId: resolver.hostId,
-        clock,
-        minuteMs,
-        signal,
-      })
-      : Promise.resolve(),
-  ]);
-  await sender.stop();
-}
-
-interface QueueOptions extends Context {
-  readonly client: MackerelClient;
-  readonly hostId: string;
-  readonly shutdown: Shutdown;
-  readonly collectionDone: AbortSignal;
-}
-
-/** Delivery through the post queue (§6.4): the poster runs until collection is done and drained. */
-async function postThroughQueue(options: QueueOptions): Promise<Delivery> {
-  const { client, clock, minuteMs, shutdown } = options;
-  const queue = createPostQueue({
-    postDelaySeconds: await postDelaySeconds(options.hostId),
-    minuteMs,
-  });
-  const poster = createPoster({
-    queue,
-    post: (points, signal) => client.postMetrics(points, signal),
-    isNetworkError,
-    signal: options.collectionDone,
-    force: shutdown.force,
-    clock,
-  });
-  return { enqueue: (points) => poster.enqueue(points), finished: poster.run() };
 }
 
 /** A collector may take half the minute, at most 30 s, so rounds cannot pile up. */

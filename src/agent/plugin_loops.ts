@@ -1,0 +1,80 @@
+/**
+ * The plugin loops of the daemon besides metric plugins: graph definitions, checks and metadata.
+ *
+ * @module
+ */
+import type { Config } from "../config/schema.ts";
+import { DIAGNOSTIC_GRAPH_DEFS } from "../metrics/diagnostic.ts";
+import { createCheckSender } from "../plugins/check_sender.ts";
+import { runChecks } from "../plugins/check.ts";
+import type { HostResolver } from "../plugins/custom_identifiers.ts";
+import { collectGraphDefs, postGraphDefs } from "../plugins/graph_defs.ts";
+import { runMetadata } from "../plugins/metadata.ts";
+import type { Clock } from "./clock.ts";
+import { agentSecondsToMs, initialDelaySeconds, postDelaySeconds } from "./delay.ts";
+import type { Sink } from "./stdout_sink.ts";
+
+/** Options of {@linkcode runPluginLoops}. */
+export interface PluginLoopsOptions {
+  readonly config: Pick<
+    Config,
+    "diagnostic" | "metricPlugins" | "checkPlugins" | "metadataPlugins"
+  >;
+  readonly clock: Clock;
+  /** Length of the agent's minute in milliseconds. */
+  readonly minuteMs: number;
+  /** Where graph definitions, check reports and metadata go: the API, or stdout. */
+  readonly sink: Sink;
+  readonly resolver: HostResolver;
+  /** The stop request. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * After the initial delay, as upstream: graph definitions once, then the check and metadata loops
+ * until the stop; the check sender flushes once at the end.
+ */
+export async function runPluginLoops(options: PluginLoopsOptions): Promise<void> {
+  const { config, clock, minuteMs, sink, signal, resolver } = options;
+  const delay = agentSecondsToMs(
+    initialDelaySeconds(await postDelaySeconds(resolver.hostId)),
+    minuteMs,
+  );
+  await clock.sleep(delay, signal);
+  if (signal.aborted) return;
+  const defs = [
+    ...(config.diagnostic ? DIAGNOSTIC_GRAPH_DEFS : []),
+    ...await collectGraphDefs(config.metricPlugins, { signal }),
+  ];
+  if (signal.aborted) return;
+  await postGraphDefs(sink, defs);
+  const sender = createCheckSender({
+    client: sink,
+    clock,
+    minuteMs,
+    checkCount: config.checkPlugins.length,
+  });
+  await Promise.all([
+    config.checkPlugins.length > 0
+      ? runChecks({
+        checks: config.checkPlugins,
+        hostIdFor: resolver.hostIdFor,
+        clock,
+        minuteMs,
+        sender,
+        signal,
+      })
+      : Promise.resolve(),
+    config.metadataPlugins.length > 0
+      ? runMetadata({
+        plugins: config.metadataPlugins,
+        client: sink,
+        hostId: resolver.hostId,
+        clock,
+        minuteMs,
+        signal,
+      })
+      : Promise.resolve(),
+  ]);
+  await sender.stop();
+}
