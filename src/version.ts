@@ -24,10 +24,20 @@ function readRevision(): string {
     if (gitDir.protocol !== "file:") return "unknown";
     const head = Deno.readTextFileSync(new URL("HEAD", gitDir)).trim();
     const ref = head.match(/^ref: (.+)$/)?.[1];
-    const sha = ref ? Deno.readTextFileSync(new URL(ref, gitDir)).trim() : head;
+    const sha = ref ? readRef(gitDir, ref) : head;
     return /^[0-9a-f]{7,}$/.test(sha) ? sha.slice(0, 7) : "unknown";
   } catch {
     return "unknown";
+  }
+}
+
+/** A branch's commit: its loose ref file, else its line in `packed-refs` (after `git gc`). */
+function readRef(gitDir: URL, ref: string): string {
+  try {
+    return Deno.readTextFileSync(new URL(ref, gitDir)).trim();
+  } catch {
+    const packed = Deno.readTextFileSync(new URL("packed-refs", gitDir));
+    return packed.split("\n").find((line) => line.endsWith(` ${ref}`))?.split(" ")[0] ?? "";
   }
 }
 
