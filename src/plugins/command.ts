@@ -15,6 +15,7 @@
  */
 import type { CommandConfig, CommandSpec } from "../config/schema.ts";
 import { logger } from "../log.ts";
+import { errnoText, exitCodeFor, locate } from "./exec_path.ts";
 
 /** What a run produced; `exitCode` follows §7.1 (128 + N for signal N, 125–127 for launch failures). */
 export interface CommandResult {
@@ -272,77 +273,6 @@ function drain(stream: ReadableStream<Uint8Array>, cap: number): Drained {
       reader.cancel().catch(() => {});
     },
   };
-}
-
-type Located = { readonly path: string } | { readonly code: number; readonly message: string };
-
-/**
- * Resolves argv[0] as Go's exec.Command does, so launch failures carry Go's texts and codes:
- * a bare name is searched in PATH (`exec: "x": executable file not found in $PATH`), a name with a
- * slash is checked as execve(2) would (`fork/exec ./dir: permission denied`).
- */
-function locate(name: string, path: string): Located {
-  if (name.includes("/")) {
-    const problem = executableProblem(name);
-    if (problem === undefined) return { path: name };
-    return { code: exitCodeFor(problem), message: `fork/exec ${name}: ${problem}` };
-  }
-  const found = path.split(":")
-    .map((dir) => dir === "" ? name : `${dir.replace(/\/+$/, "")}/${name}`)
-    .find((candidate) => executableProblem(candidate) === undefined);
-  const quoted = JSON.stringify(name);
-  if (found === undefined) {
-    return { code: 127, message: `exec: ${quoted}: executable file not found in $PATH` };
-  }
-  if (!found.startsWith("/")) {
-    const message = `exec: ${quoted}: cannot run executable found relative to current directory`;
-    return { code: 125, message };
-  }
-  return { path: found };
-}
-
-/** Why execve would refuse the file, in errno words, or `undefined` when it looks executable. */
-function executableProblem(file: string): string | undefined {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(file);
-  } catch (e) {
-    return errnoText(e);
-  }
-  if (info.isDirectory) return "permission denied";
-  return canExecute(info) ? undefined : "permission denied";
-}
-
-/** An OS error in Go's errno words. */
-function errnoText(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (e instanceof Deno.errors.NotADirectory) return "not a directory";
-  return (e as Error).message;
-}
-
-/** Upstream's launch-failure codes: 127 not found, 126 not permitted, 125 anything else. */
-function exitCodeFor(problem: string): number {
-  return problem === "no such file or directory"
-    ? 127
-    : problem === "permission denied"
-    ? 126
-    : 125;
-}
-
-/** Approximates access(X_OK); supplementary groups are unknown, so group bits are given the benefit. */
-function canExecute(info: Deno.FileInfo): boolean {
-  const mode = info.mode;
-  if (mode === null) return true;
-  let uid: number | null = null;
-  try {
-    uid = Deno.uid();
-  } catch {
-    // Without --allow-sys the owner is unknown: any execute bit will do.
-  }
-  if (uid === null || uid === 0) return (mode & 0o111) !== 0;
-  if (info.uid === uid) return (mode & 0o100) !== 0;
-  return (mode & 0o011) !== 0;
 }
 
 let setsidPath: string | null | undefined;

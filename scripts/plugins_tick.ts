@@ -1,7 +1,7 @@
 /**
  * Benchmark of issue "Plugins": 20 metric plugins every tick. Prints the wall time of one tick and
  * the CPU time the agent itself spends on it (spawning, reading, parsing; the plugins' own CPU is
- * theirs). Run with `deno task bench` (or `deno run -A scripts/plugins_bench.ts`).
+ * theirs). Run with `deno task bench` (or `deno run -A scripts/plugins_tick.ts`).
  *
  * @module
  */
