@@ -1,0 +1,84 @@
+/**
+ * Go-style executable lookup for plugin commands (reference §7.1).
+ *
+ * Deno.Command reports a missing or non-executable program with its own wording, while upstream's
+ * logs and exit codes come from Go's `os/exec`: `exec: "x": executable file not found in $PATH`
+ * (127), `fork/exec ./x: permission denied` (126), anything else 125. Resolving argv[0] here,
+ * before spawning, lets the agent report launch failures exactly as mackerel-agent does.
+ *
+ * @module
+ */
+
+/** Where argv[0] resolved to, or why it cannot run: an upstream exit code and Go's message. */
+export type Located =
+  | { readonly path: string }
+  | { readonly code: number; readonly message: string };
+
+/**
+ * Resolves argv[0] as Go's exec.Command does, so launch failures carry Go's texts and codes:
+ * a bare name is searched in PATH (`exec: "x": executable file not found in $PATH`), a name with a
+ * slash is checked as execve(2) would (`fork/exec ./dir: permission denied`).
+ */
+export function locate(name: string, path: string): Located {
+  if (name.includes("/")) {
+    const problem = executableProblem(name);
+    if (problem === undefined) return { path: name };
+    return { code: exitCodeFor(problem), message: `fork/exec ${name}: ${problem}` };
+  }
+  const found = path.split(":")
+    .map((dir) => dir === "" ? name : `${dir.replace(/\/+$/, "")}/${name}`)
+    .find((candidate) => executableProblem(candidate) === undefined);
+  const quoted = JSON.stringify(name);
+  if (found === undefined) {
+    return { code: 127, message: `exec: ${quoted}: executable file not found in $PATH` };
+  }
+  if (!found.startsWith("/")) {
+    const message = `exec: ${quoted}: cannot run executable found relative to current directory`;
+    return { code: 125, message };
+  }
+  return { path: found };
+}
+
+/** Why execve would refuse the file, in errno words, or `undefined` when it looks executable. */
+export function executableProblem(file: string): string | undefined {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(file);
+  } catch (e) {
+    return errnoText(e);
+  }
+  if (info.isDirectory) return "permission denied";
+  return canExecute(info) ? undefined : "permission denied";
+}
+
+/** An OS error in Go's errno words (`no such file or directory`, `permission denied` …). */
+export function errnoText(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.NotADirectory) return "not a directory";
+  return (e as Error).message;
+}
+
+/** Upstream's launch-failure codes: 127 not found, 126 not permitted, 125 anything else. */
+export function exitCodeFor(problem: string): number {
+  return problem === "no such file or directory"
+    ? 127
+    : problem === "permission denied"
+    ? 126
+    : 125;
+}
+
+/** Approximates access(X_OK); supplementary groups are unknown, so group bits are given the benefit. */
+export function canExecute(info: Deno.FileInfo): boolean {
+  const mode = info.mode;
+  if (mode === null) return true;
+  let uid: number | null = null;
+  try {
+    uid = Deno.uid();
+  } catch {
+    // Without --allow-sys the owner is unknown: any execute bit will do.
+  }
+  if (uid === null || uid === 0) return (mode & 0o111) !== 0;
+  if (info.uid === uid) return (mode & 0o100) !== 0;
+  return (mode & 0o011) !== 0;
+}
