@@ -99,7 +99,7 @@ Deno.test("once: without -A the built-in fallbacks still give a valid document",
   const conf = await offlineConf();
   try {
     const { code, stdout, stderr } = await runAgent(["once", `-conf=${conf}`], {
-      permissions: ["--allow-sys", "--allow-read", "--allow-env"],
+      permissions: ["--allow-sys", "--allow-read"],
     });
     assert.equal(code, 0, stderr);
     const doc = JSON.parse(stdout);
