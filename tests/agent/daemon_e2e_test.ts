@@ -3,8 +3,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { daemonArgs, spawnAgent, type SpawnedAgent, waitFor } from "../support/agent_process.ts";
 import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
-import { spawnAgent, type SpawnedAgent, waitFor } from "../support/agent_process.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 interface Setup {
   readonly dir: string;
@@ -17,15 +18,7 @@ async function setup(conf = ""): Promise<Setup> {
   const api = await startFakeMackerel();
   const confPath = join(dir, "agent.conf");
   await Deno.writeTextFile(confPath, `cloud_platform = "none"\n${conf}`);
-  const args = [
-    `-conf=${confPath}`,
-    `-apibase=${api.url}`,
-    `-apikey=${api.apiKey}`,
-    `-root=${join(dir, "root")}`,
-    `-pidfile=${join(dir, "agent.pid")}`,
-    "-interval=1",
-    "-verbose",
-  ];
+  const args = [...daemonArgs(dir, api), "-interval=1", "-verbose"];
   return { dir, api, args };
 }
 
@@ -144,7 +137,7 @@ Deno.test("daemon: a 503 window is survived: every enqueued point arrives exactl
           .every(([time]) => received.has(time));
       },
       "the backlog to drain",
-      30_000,
+      { timeoutMs: 30_000 },
     );
     assert.equal(await stop(agent), 0, agent.stderr());
     const failed = s.api.requests.filter((r) => r.path === "/api/v0/tsdb" && r.status === 503);
@@ -221,8 +214,7 @@ Deno.test("daemon: SIGHUP sends the host spec again", async () => {
 });
 
 Deno.test("daemon: without an API key it prints the spec and each batch as JSON lines", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "agent-stdout-" });
-  try {
+  await withTempDir("agent-stdout-", async (dir) => {
     await Deno.writeTextFile(join(dir, "agent.conf"), 'cloud_platform = "none"\n');
     const agent = spawnAgent([
       `-conf=${join(dir, "agent.conf")}`,
@@ -240,7 +232,5 @@ Deno.test("daemon: without an API key it prints the spec and each batch as JSON 
       assert.ok(line.metrics.some((m: { name: string }) => m.name === "loadavg1"));
     }
     assert.match(agent.stderr(), /apikey is not configured/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { daemonArgs, spawnAgent, waitFor } from "../support/agent_process.ts";
 import { startFakeMackerel } from "../support/fake_mackerel.ts";
-import { spawnAgent, waitFor } from "../support/agent_process.ts";
 
 const PLUGINS = new URL("../fixtures/plugins/", import.meta.url).pathname;
 const CHECK_DUMMY = "/usr/lib/nagios/plugins/check_dummy";
@@ -32,14 +32,9 @@ max_check_attempts = 3
 command = "echo '{\\"rack\\": \\"A-12\\"}'"
 `,
       );
-      const agent = spawnAgent([
-        `-conf=${conf}`,
-        `-apibase=${api.url}`,
-        `-apikey=${api.apiKey}`,
-        `-root=${join(dir, "root")}`,
-        `-pidfile=${join(dir, "pid")}`,
-        "-interval=1",
-      ], { env: { MACKEREL_PLUGIN_WORKDIR: dir } });
+      const agent = spawnAgent([...daemonArgs(dir, api), "-interval=1"], {
+        env: { MACKEREL_PLUGIN_WORKDIR: dir },
+      });
       await waitFor(
         () => api.metrics().some((p) => p.name === "custom.dice.d20"),
         "custom metrics",
@@ -97,14 +92,7 @@ Deno.test("daemon plugins: a slow plugin does not turn SIGTERM into a forced sto
       `cloud_platform = "none"\n[plugin.metrics.dice]\ncommand = ["${PLUGINS}dice.sh"]\n` +
         `[plugin.metrics.slow]\ncommand = "sleep 20"\n`,
     );
-    const agent = spawnAgent([
-      `-conf=${conf}`,
-      `-apibase=${api.url}`,
-      `-apikey=${api.apiKey}`,
-      `-root=${join(dir, "root")}`,
-      `-pidfile=${join(dir, "pid")}`,
-      "-interval=2",
-    ]);
+    const agent = spawnAgent([...daemonArgs(dir, api), "-interval=2"]);
     await waitFor(() => api.metrics().some((p) => p.name === "custom.dice.d6"), "custom metrics");
     const stopped = Date.now();
     agent.kill("SIGTERM");

@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { resetLogging, setupLogging } from "../../src/log.ts";
 import { hostIdPath, readHostId, removeHostId, writeHostId } from "../../src/agent/host_id.ts";
+import { withLogs } from "../support/logs.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 /** Runs `fn` with a fresh temporary directory and the log lines (without timestamps) it produced. */
-async function withRoot(fn: (dir: string, logs: string[]) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "host_id_test_" });
-  const logs: string[] = [];
-  await setupLogging({ level: "debug", write: (line) => logs.push(line.slice(20)) });
-  try {
-    await fn(dir, logs);
-  } finally {
-    await resetLogging();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withRoot = (fn: (dir: string, logs: string[]) => Promise<void>): Promise<void> =>
+  withTempDir("host_id_test_", (dir) => withLogs((logs) => fn(dir, logs)));
 
 async function entries(dir: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();

@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { createPidfile, PidfileError, removePidfile } from "../../src/agent/pidfile.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
+import { withLogs } from "../support/logs.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 /** No process has this pid: Linux pids stay below 2^22. */
 const DEAD_PID = 2147483647;
 
 /** Runs `fn` with a temp dir and the log lines (without timestamps) it produced. */
-async function withDir(fn: (dir: string, logs: string[]) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "pidfile_test_" });
-  const logs: string[] = [];
-  await setupLogging({ level: "debug", write: (line) => logs.push(line.slice(20)) });
-  try {
-    await fn(dir, logs);
-  } finally {
-    await resetLogging();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string, logs: string[]) => Promise<void>): Promise<void> =>
+  withTempDir("pidfile_test_", (dir) => withLogs((logs) => fn(dir, logs)));
 
 /** Runs `fn` while a child process runs; kills and reaps it afterwards. */
 async function withChild(

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import type { MetricPoint } from "../../src/mackerel/types.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
 import { postDelaySeconds } from "../../src/agent/delay.ts";
 import { createPostQueue } from "../../src/agent/queue.ts";
 import { realClock } from "../../src/agent/clock.ts";
 import { createPoster, type PostFunction } from "../../src/agent/poster.ts";
+import { withLogs } from "../support/logs.ts";
 import { createVirtualClock, type VirtualClock } from "../support/virtual_clock.ts";
 
 /** 2024-01-01T00:00:00Z: second 0 of a minute. */
@@ -75,20 +75,6 @@ async function produce(
   for (const [i, batch] of batches.entries()) {
     if (i > 0) await clock.sleep(MIN);
     enqueue(batch);
-  }
-}
-
-/** Runs `fn` with DEBUG logging collected; lines lose their wall-clock timestamp. */
-async function withLogs(fn: (lines: string[]) => Promise<void>): Promise<void> {
-  const lines: string[] = [];
-  await setupLogging({
-    level: "debug",
-    write: (line) => lines.push(line.replace(/^\S+ \S+ /, "")),
-  });
-  try {
-    await fn(lines);
-  } finally {
-    await resetLogging();
   }
 }
 

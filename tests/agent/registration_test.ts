@@ -7,10 +7,12 @@ import {
   type RegisteredHost,
   RegistrationError,
 } from "../../src/agent/registration.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
-import { createMackerelClient, type MackerelClient } from "../../src/mackerel/client.ts";
+import type { MackerelClient } from "../../src/mackerel/client.ts";
 import type { HostPayload } from "../../src/mackerel/types.ts";
-import { type FakeHost, type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
+import { withApi as withFakeApi } from "../support/api_client.ts";
+import type { FakeHost, FakeMackerel } from "../support/fake_mackerel.ts";
+import { withLogs } from "../support/logs.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const PAYLOAD: HostPayload = {
   name: "web01",
@@ -41,18 +43,10 @@ interface Harness {
 }
 
 /** Runs `fn` against the real client and a fake API holding `hosts`, with a temp root. */
-async function withApi(
+function withApi(
   hosts: readonly (Partial<FakeHost> & { readonly id: string })[],
   fn: (h: Harness) => Promise<void>,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "registration_test_" });
-  const fake = await startFakeMackerel({ hosts });
-  const client = createMackerelClient({
-    apibase: fake.url,
-    apikey: fake.apiKey,
-    version: "0.1.0",
-    revision: "abc1234",
-  });
   const sleeps: number[] = [];
   const clock: Clock = {
     now: () => Date.now(),
@@ -61,27 +55,23 @@ async function withApi(
       return Promise.resolve();
     },
   };
-  const logs: string[] = [];
-  await setupLogging({ level: "debug", write: (line) => logs.push(line.slice(20)) });
-  const root = join(dir, "root");
-  try {
-    await fn({
-      fake,
-      client,
-      root,
-      sleeps,
-      logs,
-      prepare: (options) =>
-        prepareHost({ api: client, root, payload: PAYLOAD, onStart: "", clock, ...options }),
-      calls: () => fake.requests.map((r) => `${r.method} ${r.path}`),
-    });
-    assert.deepEqual(fake.violations, []);
-  } finally {
-    await resetLogging();
-    client.close();
-    await fake.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  return withTempDir("registration_test_", (dir) => {
+    const root = join(dir, "root");
+    const run = (fake: FakeMackerel, client: MackerelClient) =>
+      withLogs((logs) =>
+        fn({
+          fake,
+          client,
+          root,
+          sleeps,
+          logs,
+          prepare: (options) =>
+            prepareHost({ api: client, root, payload: PAYLOAD, onStart: "", clock, ...options }),
+          calls: () => fake.requests.map((r) => `${r.method} ${r.path}`),
+        })
+      );
+    return withFakeApi(run, { hosts });
+  });
 }
 
 /** The fields registration reads, to compare with exact values. */

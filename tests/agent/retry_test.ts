@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { retry } from "../../src/agent/retry.ts";
-import { createVirtualClock } from "../support/virtual_clock.ts";
+import { abortAfter, createVirtualClock } from "../support/virtual_clock.ts";
 
 const T0 = Date.UTC(2024, 0, 1);
 
@@ -87,10 +87,9 @@ Deno.test({
   fn: async () => {
     const clock = createVirtualClock(T0);
     const { fn, calls } = flaky(clock, Infinity, 0);
-    const controller = new AbortController();
-    clock.after(4500, () => controller.abort());
+    const stop = abortAfter(clock, 4500);
     await assert.rejects(
-      clock.run(retry(fn, { attempts: 20, delayMs: 3000, clock, signal: controller.signal })),
+      clock.run(retry(fn, { attempts: 20, delayMs: 3000, clock, signal: stop })),
       new Error("failure 2"),
     );
     // Attempts at 0 and 3000; the wait for 6000 is cut at 4500 and nothing more is tried.
@@ -102,10 +101,9 @@ Deno.test({
 Deno.test("retry: an abort during the wait cuts it short", async () => {
   const clock = createVirtualClock(T0);
   const { fn, calls } = flaky(clock, Infinity, 0);
-  const controller = new AbortController();
-  clock.after(4500, () => controller.abort());
+  const stop = abortAfter(clock, 4500);
   await assert.rejects(
-    clock.run(retry(fn, { attempts: 20, delayMs: 3000, clock, signal: controller.signal })),
+    clock.run(retry(fn, { attempts: 20, delayMs: 3000, clock, signal: stop })),
   );
   // No attempt waits for the 6000 slot, let alone the 19 more of an uninterrupted run.
   assert.deepEqual(calls.slice(0, 2), [0, 3000]);

@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
 import { runScheduler } from "../../src/agent/scheduler.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
-import { createVirtualClock } from "../support/virtual_clock.ts";
+import { withLogs } from "../support/logs.ts";
+import { abortAfter, createVirtualClock } from "../support/virtual_clock.ts";
 
 /** 2024-01-01T00:00:00Z, second 0 of a minute. */
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
-
-/** Runs `fn` with the log lines (without timestamps) it produced. */
-async function withLogs(fn: (logs: string[]) => Promise<void>): Promise<void> {
-  const logs: string[] = [];
-  await setupLogging({ level: "debug", write: (line) => logs.push(line.slice(20)) });
-  try {
-    await fn(logs);
-  } finally {
-    await resetLogging();
-  }
-}
 
 /** A promise the test settles by hand. */
 function deferred() {
@@ -29,13 +18,12 @@ Deno.test("scheduler: a round at once, then one at every minute boundary, stampe
   // 17.25 s into a minute: the first round is stamped now, the next ones on the boundaries.
   const start = T0 + 17_250;
   const clock = createVirtualClock(start);
-  const stop = new AbortController();
   const rounds: { stamp: number; at: number }[] = [];
-  clock.after(3 * MIN, () => stop.abort());
+  const stop = abortAfter(clock, 3 * MIN);
   await clock.run(runScheduler({
     clock,
     minuteMs: MIN,
-    signal: stop.signal,
+    signal: stop,
     round: (timeMs) => {
       rounds.push({ stamp: timeMs - T0, at: clock.now() - T0 });
       return Promise.resolve();
@@ -54,13 +42,12 @@ Deno.test("scheduler: a round at once, then one at every minute boundary, stampe
 
 Deno.test("scheduler: the minute is the agent's minute (-interval)", async () => {
   const clock = createVirtualClock(T0 + 1500);
-  const stop = new AbortController();
   const stamps: number[] = [];
-  clock.after(3500, () => stop.abort());
+  const stop = abortAfter(clock, 3500);
   await clock.run(runScheduler({
     clock,
     minuteMs: 1000,
-    signal: stop.signal,
+    signal: stop,
     round: (timeMs) => {
       stamps.push(timeMs - T0);
       return Promise.resolve();
@@ -72,18 +59,17 @@ Deno.test("scheduler: the minute is the agent's minute (-interval)", async () =>
 Deno.test("scheduler: a 4th tick while 3 rounds hang is skipped with a WARNING", async () => {
   await withLogs(async (logs) => {
     const clock = createVirtualClock(T0);
-    const stop = new AbortController();
     const hanging: ReturnType<typeof deferred>[] = [];
     const stamps: number[] = [];
     const settledAt: number[] = [];
     clock.after(3.5 * MIN, () => hanging[0].resolve());
-    clock.after(4.5 * MIN, () => stop.abort());
+    const stop = abortAfter(clock, 4.5 * MIN);
     clock.after(5.25 * MIN, () => hanging.slice(1).forEach((d) => d.resolve()));
     const scheduler = runScheduler({
       clock,
       minuteMs: MIN,
       maxConcurrent: 3,
-      signal: stop.signal,
+      signal: stop,
       round: async (timeMs) => {
         stamps.push((timeMs - T0) / MIN);
         const d = deferred();
@@ -106,15 +92,14 @@ Deno.test("scheduler: a 4th tick while 3 rounds hang is skipped with a WARNING",
 
 Deno.test("scheduler: a stop waits for the rounds in progress", async () => {
   const clock = createVirtualClock(T0);
-  const stop = new AbortController();
   const round = deferred();
   let finished = false;
-  clock.after(30_000, () => stop.abort());
+  const stop = abortAfter(clock, 30_000);
   clock.after(45_000, () => round.resolve());
   const scheduler = runScheduler({
     clock,
     minuteMs: MIN,
-    signal: stop.signal,
+    signal: stop,
     round: async () => {
       await round.promise;
       finished = true;
@@ -127,15 +112,14 @@ Deno.test("scheduler: a stop waits for the rounds in progress", async () => {
 
 Deno.test("scheduler: force ends the wait for hanging rounds", async () => {
   const clock = createVirtualClock(T0);
-  const stop = new AbortController();
   const force = new AbortController();
   let started = 0;
-  clock.after(1.5 * MIN, () => stop.abort());
+  const stop = abortAfter(clock, 1.5 * MIN);
   clock.after(2 * MIN, () => force.abort());
   await clock.run(runScheduler({
     clock,
     minuteMs: MIN,
-    signal: stop.signal,
+    signal: stop,
     force: force.signal,
     round: () => {
       started++;
@@ -182,13 +166,12 @@ Deno.test("scheduler: an already aborted signal runs no round", async () => {
 Deno.test("scheduler: a failing round is logged and the ticking goes on", async () => {
   await withLogs(async (logs) => {
     const clock = createVirtualClock(T0);
-    const stop = new AbortController();
     const stamps: number[] = [];
-    clock.after(2.5 * MIN, () => stop.abort());
+    const stop = abortAfter(clock, 2.5 * MIN);
     await clock.run(runScheduler({
       clock,
       minuteMs: MIN,
-      signal: stop.signal,
+      signal: stop,
       round: (timeMs) => {
         stamps.push((timeMs - T0) / MIN);
         return stamps.length === 1 ? Promise.reject(new Error("disk gone")) : Promise.resolve();
@@ -201,13 +184,12 @@ Deno.test("scheduler: a failing round is logged and the ticking goes on", async 
 
 Deno.test("scheduler: a round taking longer than a minute does not shift the boundaries", async () => {
   const clock = createVirtualClock(T0);
-  const stop = new AbortController();
   const stamps: number[] = [];
-  clock.after(4.5 * MIN, () => stop.abort());
+  const stop = abortAfter(clock, 4.5 * MIN);
   await clock.run(runScheduler({
     clock,
     minuteMs: MIN,
-    signal: stop.signal,
+    signal: stop,
     round: async (timeMs) => {
       stamps.push((timeMs - T0) / MIN);
       await clock.sleep(1.5 * MIN);

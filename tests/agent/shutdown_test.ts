@@ -5,18 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { handleSignals, type Shutdown } from "../../src/agent/shutdown.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
-
-/** Runs `fn` with the log lines (without timestamps) it produced. */
-async function withLogs(fn: (logs: string[]) => Promise<void>): Promise<void> {
-  const logs: string[] = [];
-  await setupLogging({ level: "debug", write: (line) => logs.push(line.slice(20)) });
-  try {
-    await fn(logs);
-  } finally {
-    await resetLogging();
-  }
-}
+import { withLogs } from "../support/logs.ts";
 
 /**
  * Waits for `promise`. Signal listeners do not keep the event loop alive, so a timer does; it also

@@ -1,34 +1,22 @@
 import assert from "node:assert/strict";
 import { runSpecUpdater } from "../../src/agent/spec_updater.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
-import { createVirtualClock } from "../support/virtual_clock.ts";
+import { withLogs } from "../support/logs.ts";
+import { abortAfter, createVirtualClock } from "../support/virtual_clock.ts";
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
-/** Runs `fn` with the log lines (without timestamps) it produced. */
-async function withLogs(fn: (logs: string[]) => Promise<void>): Promise<void> {
-  const logs: string[] = [];
-  await setupLogging({ level: "debug", write: (line) => logs.push(line.slice(20)) });
-  try {
-    await fn(logs);
-  } finally {
-    await resetLogging();
-  }
-}
-
 const refreshNow = (target: EventTarget) => () => target.dispatchEvent(new Event("refresh"));
 
 Deno.test("spec_updater: updates at once, then every period, until stopped", async () => {
   const clock = createVirtualClock(T0);
-  const stop = new AbortController();
   const updates: number[] = [];
-  clock.after(2.5 * HOUR, () => stop.abort());
+  const stop = abortAfter(clock, 2.5 * HOUR);
   await clock.run(runSpecUpdater({
     clock,
     periodMs: HOUR,
-    signal: stop.signal,
+    signal: stop,
     update: () => {
       updates.push((clock.now() - T0) / MIN);
       return Promise.resolve();
@@ -42,17 +30,16 @@ Deno.test("spec_updater: updates at once, then every period, until stopped", asy
 
 Deno.test("spec_updater: a refresh event updates now and restarts the period", async () => {
   const clock = createVirtualClock(T0);
-  const stop = new AbortController();
   const refresh = new EventTarget();
   const updates: number[] = [];
   clock.after(30 * MIN, refreshNow(refresh));
   clock.after(100 * MIN, refreshNow(refresh));
-  clock.after(170 * MIN, () => stop.abort());
+  const stop = abortAfter(clock, 170 * MIN);
   await clock.run(runSpecUpdater({
     clock,
     periodMs: HOUR,
     refresh,
-    signal: stop.signal,
+    signal: stop,
     update: () => {
       updates.push((clock.now() - T0) / MIN);
       return Promise.resolve();
@@ -64,13 +51,12 @@ Deno.test("spec_updater: a refresh event updates now and restarts the period", a
 Deno.test("spec_updater: a failing update is logged and tried again next period", async () => {
   await withLogs(async (logs) => {
     const clock = createVirtualClock(T0);
-    const stop = new AbortController();
     const updates: number[] = [];
-    clock.after(2.5 * HOUR, () => stop.abort());
+    const stop = abortAfter(clock, 2.5 * HOUR);
     await clock.run(runSpecUpdater({
       clock,
       periodMs: HOUR,
-      signal: stop.signal,
+      signal: stop,
       update: async () => {
         updates.push((clock.now() - T0) / MIN);
         // Upstream does not retry in between: the next try is the next period's.
@@ -107,17 +93,16 @@ Deno.test({
   name: "spec_updater: a refresh during an update is not lost ",
   fn: async () => {
     const clock = createVirtualClock(T0);
-    const stop = new AbortController();
     const refresh = new EventTarget();
     const updates: number[] = [];
     // SIGHUP arrives while the first update (taking 10 s, e.g. cloud probing) is in progress.
     clock.after(5000, refreshNow(refresh));
-    clock.after(30 * MIN, () => stop.abort());
+    const stop = abortAfter(clock, 30 * MIN);
     await clock.run(runSpecUpdater({
       clock,
       periodMs: HOUR,
       refresh,
-      signal: stop.signal,
+      signal: stop,
       update: async () => {
         updates.push(clock.now() - T0);
         await clock.sleep(10_000);

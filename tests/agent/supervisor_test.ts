@@ -15,6 +15,8 @@ import {
   type SuperviseResult,
 } from "../../src/agent/supervisor.ts";
 import { resetLogging, setupLogging } from "../../src/log.ts";
+import { alive } from "../support/pids.ts";
+import { waitFor } from "../support/wait.ts";
 
 const CHILD = new URL("../fixtures/supervise/child.sh", import.meta.url).pathname;
 
@@ -101,25 +103,11 @@ function killQuietly(pid: number): void {
 }
 
 /** Polls `check` every 20 ms until it holds; fails after 10 s. */
-async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (check: () => Promise<boolean> | boolean, what: string) =>
+  waitFor(check, what, { timeoutMs: 10_000, intervalMs: 20 });
 
 async function childCount(h: Harness, n: number): Promise<void> {
   await until(async () => (await h.children()).length >= n, `${n} children`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const TRAPPED_EXIT = { success: false, code: 3, signal: null };

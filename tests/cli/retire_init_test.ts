@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runAgent } from "../support/agent_process.ts";
 import { startFakeMackerel } from "../support/fake_mackerel.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 async function withHost(
   fn: (ctx: { dir: string; url: string; key: string; retired: () => boolean }) => Promise<void>,
@@ -75,8 +76,7 @@ Deno.test("retire: no id file is an error; -h exits 2 as upstream", async () => 
 });
 
 Deno.test("init: writes the key in front of the file once, then leaves it alone", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "init-" });
-  try {
+  await withTempDir("init-", async (dir) => {
     const conf = join(dir, "etc", "mackerel-agent.conf");
     const missingKey = await runAgent(["init", `-conf=${conf}`]);
     assert.equal(missingKey.code, 1);
@@ -93,7 +93,5 @@ Deno.test("init: writes the key in front of the file once, then leaves it alone"
       /apikey already set in ".*mackerel-agent\.conf"\. Skip initializing/,
     );
     assert.equal(await Deno.readTextFile(conf), 'apikey = "hoge"\n');
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

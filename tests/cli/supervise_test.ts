@@ -8,6 +8,10 @@ import { join } from "node:path";
 import { supervisedArgs, superviseExitCode } from "../../src/cli/supervise.ts";
 import { parseFlags } from "../../src/cli/flags.ts";
 import { COMMON_FLAGS } from "../../src/cli/options.ts";
+import { runAgent, spawnAgent } from "../support/agent_process.ts";
+import { alive } from "../support/pids.ts";
+import { withTempDir } from "../support/temp_dir.ts";
+import { waitFor } from "../support/wait.ts";
 
 const ENTRY = new URL("../fixtures/supervise/entry.ts", import.meta.url).pathname;
 
@@ -30,23 +34,9 @@ async function agentChildren(ppid: number): Promise<number[]> {
   return pids;
 }
 
-function alive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Polls `check` every 50 ms until it holds; fails after 20 s. */
-async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** Polls `check` every 50 ms (each look scans /proc) until it holds; fails after 20 s. */
+const until = (check: () => Promise<boolean> | boolean, what: string) =>
+  waitFor(check, what, { intervalMs: 50 });
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -55,27 +45,10 @@ Deno.test("supervise: restarts a killed agent and refuses a broken config on HUP
   const conf = join(dir, "agent.conf");
   const pidfile = join(dir, "agent.pid");
   await Deno.writeTextFile(conf, 'cloud_platform = "none"\n');
-  const supervisor = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "-A",
-      ENTRY,
-      "supervise",
-      "-conf",
-      conf,
-      "-root",
-      join(dir, "root"),
-      "-pidfile",
-      pidfile,
-      "-interval",
-      "1",
-    ],
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const supervisor = spawnAgent(
+    ["supervise", "-conf", conf, "-root", join(dir, "root"), "-pidfile", pidfile, "-interval", "1"],
+    { entry: ENTRY },
+  );
   const seen = new Set<number>();
   // Whatever happens, nothing outlives the test: the supervisor and every child seen.
   const guard = setTimeout(() => killAll(), 45_000);
@@ -88,26 +61,19 @@ Deno.test("supervise: restarts a killed agent and refuses a broken config on HUP
       }
     }
   };
-  let out = "";
-  let err = "";
-  const pump = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) add(chunk);
-  };
-  const done = Promise.all([
-    pump(supervisor.stdout, (t) => out += t),
-    pump(supervisor.stderr, (t) => err += t),
-    supervisor.status,
-  ]);
+  const err = () => supervisor.stderr();
   const children = async () => {
     const pids = await agentChildren(supervisor.pid);
     for (const pid of pids) seen.add(pid);
     return pids;
   };
   /** Metric lines printed after the `n`th host line, i.e. by the `n`th agent once it runs. */
-  const metricLinesOfAgent = (n: number) =>
-    out.split("\n").slice(nthIndex(out.split("\n"), '{"host":', n)).filter((l) =>
+  const metricLinesOfAgent = (n: number) => {
+    const out = supervisor.stdout();
+    return out.split("\n").slice(nthIndex(out.split("\n"), '{"host":', n)).filter((l) =>
       l.startsWith('{"metrics":')
     ).length;
+  };
   try {
     await until(async () => (await readOr(pidfile)) === String(supervisor.pid), "the pidfile");
     await until(async () => (await children()).length === 1, "the first agent");
@@ -121,63 +87,47 @@ Deno.test("supervise: restarts a killed agent and refuses a broken config on HUP
     assert.notEqual(second, first);
     assert.equal(alive(first), false);
     assert.match(
-      err,
+      err(),
       /WARNING <supervisor> mackerel-agent abnormally finished with following error and try to restart it: signal: killed\n/,
     );
     await until(() => metricLinesOfAgent(2) > 0, "the second agent's metrics");
 
     await Deno.writeTextFile(conf, "[filesystems\n");
     Deno.kill(supervisor.pid, "SIGHUP");
-    await until(() => err.includes("failed to reload"), "the refused reload");
-    assert.match(err, /INFO <supervisor> receiving HUP, spawning a new mackerel-agent\n/);
+    await until(() => err().includes("failed to reload"), "the refused reload");
+    assert.match(err(), /INFO <supervisor> receiving HUP, spawning a new mackerel-agent\n/);
     assert.match(
-      err,
+      err(),
       /WARNING <supervisor> failed to reload: configtest failed: \[CRITICAL\] failed to test config: .*agent\.conf/,
     );
     assert.deepEqual(await children(), [second]);
 
     Deno.kill(supervisor.pid, "SIGTERM");
-    const [, , status] = await done;
-    assert.equal(status.code, 0, err);
+    assert.equal(await supervisor.exited, 0, err());
     assert.equal(alive(second), false);
     assert.equal(await readOr(pidfile), undefined);
   } finally {
     clearTimeout(guard);
     killAll();
-    await done;
+    await supervisor.exited;
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("supervise: a broken config fails early, before the pidfile and any child", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "supervise-" });
-  try {
+  await withTempDir("supervise-", async (dir) => {
     const conf = join(dir, "agent.conf");
     await Deno.writeTextFile(conf, "[filesystems\n");
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "-A",
-        ENTRY,
-        "supervise",
-        "-conf",
-        conf,
-        "-pidfile",
-        join(dir, "pid"),
-      ],
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      signal: AbortSignal.timeout(20_000),
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
+    const output = await runAgent(["supervise", "-conf", conf, "-pidfile", join(dir, "pid")], {
+      entry: ENTRY,
+      timeoutMs: 20_000,
+    });
+    const stderr = output.stderr;
     assert.equal(output.code, 1);
     assert.match(stderr, /^failed to load config: .*agent\.conf.*line 1.*\n$/);
     assert.equal(stderr.split("\n").length, 2, stderr);
     assert.equal(await readOr(join(dir, "pid")), undefined);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("supervise: the child and configtest get the parsed flags back, without -child", () => {

@@ -2,31 +2,19 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../src/config/errors.ts";
 import { loadConfigFile } from "../../src/config/load.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
+import { captureLogs } from "../support/logs.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../fixtures/config/${name}`, import.meta.url));
 
-async function withTempConfig<T>(text: string, fn: (path: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "config-test-" });
-  try {
+/** Runs `fn` with the path of a temp `mackerel-agent.conf` holding `text`. */
+const withTempConfig = <T>(text: string, fn: (path: string) => Promise<T>): Promise<T> =>
+  withTempDir("config-test-", async (dir) => {
     const path = `${dir}/mackerel-agent.conf`;
     await Deno.writeTextFile(path, text);
     return await fn(path);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
-  const lines: string[] = [];
-  await setupLogging({ level: "debug", write: (line) => lines.push(line) });
-  try {
-    return { result: await fn(), lines };
-  } finally {
-    await resetLogging();
-  }
-}
+  });
 
 async function loadError(path: string): Promise<ConfigError> {
   const error = await loadConfigFile(path).then(() => undefined, (e) => e);
@@ -305,7 +293,9 @@ Deno.test("config: a bad duration names the key with upstream's reason", async (
 });
 
 Deno.test("config: a memo over 250 code points is cut, with a WARNING", async () => {
-  const { result: c, lines } = await captureLogs(() => loadConfigFile(fixture("memo.conf")));
+  const { result: c, lines } = await captureLogs(() => loadConfigFile(fixture("memo.conf")), {
+    timestamps: true,
+  });
   assert.deepEqual(c.checkPlugins.map((p) => p.memo), [
     "あいうえお",
     "0123456789".repeat(25),
@@ -322,7 +312,9 @@ Deno.test("config: max_check_attempts is forced to 1 with prevent_alert_auto_clo
   const text = 'apikey = "k"\n[plugin.checks.c]\ncommand = "c"\nmax_check_attempts = 5\n' +
     'prevent_alert_auto_close = true\n[plugin.checks.d]\ncommand = "d"\nmax_check_attempts = 5\n';
   await withTempConfig(text, async (path) => {
-    const { result: c, lines } = await captureLogs(() => loadConfigFile(path));
+    const { result: c, lines } = await captureLogs(() => loadConfigFile(path), {
+      timestamps: true,
+    });
     assert.deepEqual(
       c.checkPlugins.map((p) => [p.maxCheckAttempts, p.preventAlertAutoClose]),
       [[1, true], [5, false]],

@@ -1,24 +1,14 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../../src/config/errors.ts";
 import { glob, loadConfigFile } from "../../src/config/load.ts";
+import { withTempDir, writeFiles } from "../support/temp_dir.ts";
 
 /** Runs `fn` in a fresh temp dir holding `files`; the path of the dir is passed. */
-async function withFiles(
-  files: Record<string, string>,
-  fn: (dir: string) => Promise<void>,
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "include-test-" });
-  try {
-    for (const [name, text] of Object.entries(files)) {
-      const path = `${dir}/${name}`;
-      await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-      await Deno.writeTextFile(path, text);
-    }
+const withFiles = (files: Record<string, string>, fn: (dir: string) => Promise<void>) =>
+  withTempDir("include-test-", async (dir) => {
+    await writeFiles(dir, files);
     await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+  });
 
 /** Runs `fn` with the working directory set to `dir` (include globs are relative to it). */
 async function inDir(dir: string, fn: () => Promise<void>): Promise<void> {

@@ -2,15 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../../src/config/errors.ts";
 import { initConfig } from "../../src/config/init.ts";
 import { loadConfigFile } from "../../src/config/load.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "init-test-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../support/temp_dir.ts";
 
 Deno.test("init: -apikey is required", async () => {
   await assert.rejects(initConfig({ path: "/nonexistent/x.conf", apikey: "" }), {
@@ -20,7 +12,7 @@ Deno.test("init: -apikey is required", async () => {
 });
 
 Deno.test("init: creates the directory and a file holding just the key; a second run skips", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("init-test-", async (dir) => {
     const path = `${dir}/etc/mackerel-agent/mackerel-agent.conf`;
     assert.equal(await initConfig({ path, apikey: "hoge" }), "written");
     assert.equal(await Deno.readTextFile(path), 'apikey = "hoge"\n');
@@ -34,7 +26,7 @@ Deno.test("init: creates the directory and a file holding just the key; a second
 });
 
 Deno.test("init: an empty or key-less file gets the key (and apibase) in front", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("init-test-", async (dir) => {
     const empty = `${dir}/empty.conf`;
     await Deno.writeTextFile(empty, "");
     assert.equal(await initConfig({ path: empty, apikey: "hoge" }), "written");
@@ -57,7 +49,7 @@ Deno.test("init: an empty or key-less file gets the key (and apibase) in front",
 });
 
 Deno.test("init: the key is quoted so that any text survives", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("init-test-", async (dir) => {
     const path = `${dir}/q.conf`;
     const apikey = 'a"b\\c\td\u0001é';
     await initConfig({ path, apikey });
@@ -67,7 +59,7 @@ Deno.test("init: the key is quoted so that any text survives", async () => {
 });
 
 Deno.test("init: a file that does not load is an error and is left untouched", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("init-test-", async (dir) => {
     const path = `${dir}/bad.conf`;
     await Deno.writeTextFile(path, "[plugin.metrics.x\n");
     const e = await initConfig({ path, apikey: "hoge" }).catch((e) => e);

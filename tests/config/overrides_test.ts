@@ -2,17 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../../src/config/errors.ts";
 import { applyOverrides, proxyEnvironment, requireApikey } from "../../src/config/overrides.ts";
 import { type Config, defaultConfig } from "../../src/config/schema.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
-
-async function captureLogs<T>(fn: () => T): Promise<{ result: T; lines: string[] }> {
-  const lines: string[] = [];
-  await setupLogging({ level: "debug", write: (line) => lines.push(line) });
-  try {
-    return { result: fn(), lines: lines.map((l) => l.replace(/^\S+ \S+ /, "")) };
-  } finally {
-    await resetLogging();
-  }
-}
+import { captureLogs } from "../support/logs.ts";
 
 const fromFile: Config = {
   ...defaultConfig(),

@@ -1,66 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  type FilesystemUsage,
-  listFilesystems,
-  parseMounts,
-  type StatFsLike,
-} from "../../src/host/filesystems.ts";
+import { type FilesystemUsage, listFilesystems, parseMounts } from "../../src/host/filesystems.ts";
 import { createSource } from "../../src/host/source.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
+import { withLogs } from "../support/logs.ts";
+import { withTempDir, writeFiles } from "../support/temp_dir.ts";
+import { block4k, fakeStatfs, X86_STATFS, x86DeviceOf as deviceOf } from "../support/x86_statfs.ts";
 
 const X86 = new URL("../fixtures/procfs/x86/", import.meta.url).pathname;
-
-const block4k = (blocks: number, bfree: number, bavail: number): StatFsLike => ({
-  bsize: 4096,
-  blocks,
-  bfree,
-  bavail,
-});
-
-/** statfs answers for the x86 fixture's mount points; /mnt/stuck never answers. */
-const FIXTURE_STATFS: Record<string, StatFsLike> = {
-  "/dev": block4k(1007500, 1007500, 1007500),
-  "/run": block4k(203086, 202836, 202836),
-  "/": block4k(5000000, 1500000, 1250000),
-  "/sys/kernel/security": block4k(0, 0, 0),
-  "/sys/fs/cgroup": block4k(0, 0, 0),
-  "/dev/shm": block4k(16384, 16000, 16000),
-  // 512-byte fragments: odd counts show df's rounding up to whole KiB.
-  "/var/lib/my data": {
-    bsize: 4096,
-    frsize: 512,
-    blocks: 2000001,
-    bfree: 1000001,
-    bavail: 1000001,
-  },
-  "/srv": block4k(1000, 500, 450),
-  "/data": block4k(200, 150, 150),
-  "/var/lib/docker/containers": block4k(5000000, 1500000, 1250000),
-  "/var/lib/docker/devicemapper/mnt/abcdef": block4k(10, 5, 5),
-  "/var/lib/docker/devicemapper/mnt/0123": block4k(10, 5, 5),
-  "/backup": block4k(300, 0, 0),
-  "/snap/core/123": block4k(50, 0, 0),
-};
-
-/** A fake statfs over a table, recording each call; a path marked stuck never answers. */
-function fakeStatfs(table: Record<string, StatFsLike>, stuck: readonly string[] = []) {
-  const calls: string[] = [];
-  const statfs = (path: string): Promise<StatFsLike> => {
-    calls.push(path);
-    if (stuck.includes(path)) return new Promise<StatFsLike>(() => {});
-    const stats = table[path];
-    return stats ? Promise.resolve(stats) : Promise.reject(new Error(`ENOENT: statfs '${path}'`));
-  };
-  return { statfs, calls };
-}
-
-/** st_dev per mount point: the docker bind mount shares the root's device, the rest are distinct. */
-const devIds = new Map<string, number>([["/var/lib/docker/containers", 2049], ["/", 2049]]);
-const deviceOf = (path: string): Promise<number> => {
-  if (!devIds.has(path)) devIds.set(path, 3000 + devIds.size);
-  return Promise.resolve(devIds.get(path)!);
-};
 
 const usage = (
   name: string,
@@ -69,18 +15,12 @@ const usage = (
   [kbSize, kbUsed, kbAvailable, percentUsed]: readonly number[],
 ): FilesystemUsage => ({ name, mount, type, kbSize, kbUsed, kbAvailable, percentUsed });
 
-async function withProcfs(files: Record<string, string>, run: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "filesystems_test_" });
-  try {
-    for (const [rel, text] of Object.entries(files)) {
-      await Deno.mkdir(join(dir, rel, ".."), { recursive: true });
-      await Deno.writeTextFile(join(dir, rel), text);
-    }
+/** Runs `run` with a temp procfs root holding `files` (path → text). */
+const withProcfs = (files: Record<string, string>, run: (dir: string) => Promise<void>) =>
+  withTempDir("filesystems_test_", async (dir) => {
+    await writeFiles(dir, files);
     await run(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+  });
 
 Deno.test("filesystems: parseMounts decodes octal escapes and skips short lines", () => {
   const text = "/dev/sda2 /var/lib/my\\040data\\011x xfs rw,relatime 0 0\n" +
@@ -93,7 +33,7 @@ Deno.test("filesystems: parseMounts decodes octal escapes and skips short lines"
 });
 
 Deno.test("filesystems: lists local filesystems like df -Pkl after upstream's drop rules", async () => {
-  const { statfs, calls } = fakeStatfs(FIXTURE_STATFS);
+  const { statfs, calls } = fakeStatfs(X86_STATFS);
   const list = await listFilesystems({ source: createSource({ procfs: X86 }), statfs, deviceOf });
   assert.deepEqual(list, [
     usage("udev", "/dev", "devtmpfs", [4030000, 0, 4030000, 0]),
@@ -117,10 +57,8 @@ Deno.test("filesystems: lists local filesystems like df -Pkl after upstream's dr
 });
 
 Deno.test("filesystems: a statfs that never answers is skipped once with one warning", async () => {
-  const lines: string[] = [];
-  await setupLogging({ level: "info", write: (line) => lines.push(line) });
-  try {
-    const { statfs, calls } = fakeStatfs(FIXTURE_STATFS, ["/mnt/stuck"]);
+  await withLogs(async (lines) => {
+    const { statfs, calls } = fakeStatfs(X86_STATFS, ["/mnt/stuck"]);
     const options = { source: createSource({ procfs: X86 }), statfs, deviceOf, timeoutMs: 50 };
     const first = await listFilesystems(options);
     assert.equal(first.length, 9);
@@ -136,9 +74,7 @@ Deno.test("filesystems: a statfs that never answers is skipped once with one war
     assert.deepEqual(second, first);
     assert.equal(calls.filter((path) => path === "/mnt/stuck").length, 1);
     assert.equal(lines.length, 1);
-  } finally {
-    await resetLogging();
-  }
+  }, { level: "info", timestamps: true });
 });
 
 Deno.test("filesystems: bind mounts of one device fold into the mount nearest the root", async () => {

@@ -16,6 +16,7 @@ import { encodeGoJson } from "../../src/mackerel/json.ts";
 import { proxyForUrl } from "../../src/mackerel/http.ts";
 import type { HostPayload } from "../../src/mackerel/types.ts";
 import type { CheckReport } from "../../src/mackerel/api_types.ts";
+import { clientFor } from "../support/api_client.ts";
 import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
 
 const KEY = "test-api-key";
@@ -37,16 +38,6 @@ const PAYLOAD_JSON = '{"name":"web\\u003c01\\u003e\\u0026","meta":{"agent-revisi
   '"agent-version":"0.1.0","agent-name":"mackerel-agent/0.1.0 (Revision abc1234)"},' +
   '"interfaces":null,"roleFullnames":["My-Service:app"],"checks":[{"name":"ssh"}],' +
   '"customIdentifier":"i-0abc.ec2.amazonaws.com"}\n';
-
-function clientFor(fake: FakeMackerel, options: Partial<MackerelClientOptions> = {}) {
-  return createMackerelClient({
-    apibase: fake.url,
-    apikey: KEY,
-    version: "0.1.0",
-    revision: "abc1234",
-    ...options,
-  });
-}
 
 async function withFake(
   fn: (fake: FakeMackerel, client: MackerelClient) => Promise<void>,

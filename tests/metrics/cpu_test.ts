@@ -4,19 +4,10 @@ import fc from "fast-check";
 import { createSource } from "../../src/host/source.ts";
 import type { MetricValue } from "../../src/metrics/collector.ts";
 import { cpuUsage, createCpuCollector, parseStat } from "../../src/metrics/cpu.ts";
+import { PROCFS_FIXTURES } from "../support/procfs_tree.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
-const PROCFS = join(import.meta.dirname!, "../fixtures/procfs");
-const fixture = (tree: string) => Deno.readTextFile(join(PROCFS, tree, "stat"));
-
-/** Runs `body` with a procfs root in a fresh temp dir whose `stat` the test rewrites. */
-async function withTempProcfs(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "cpu_test_" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const fixture = (tree: string) => Deno.readTextFile(join(PROCFS_FIXTURES, tree, "stat"));
 
 /** Copies fixture `tree`'s stat into `dir` and collects once. */
 async function collectFrom(
@@ -90,14 +81,16 @@ Deno.test("cpu: parseStat gives undefined for text without a usable cpu line", (
 });
 
 Deno.test("cpu: the collector names its source and yields nothing on the first sample", async () => {
-  const collector = createCpuCollector({ source: createSource({ procfs: join(PROCFS, "x86") }) });
+  const collector = createCpuCollector({
+    source: createSource({ procfs: join(PROCFS_FIXTURES, "x86") }),
+  });
   assert.equal(collector.name, "cpu");
-  assert.deepEqual(collector.sources, [join(PROCFS, "x86", "stat")]);
+  assert.deepEqual(collector.sources, [join(PROCFS_FIXTURES, "x86", "stat")]);
   assert.deepEqual(await collector.collect(), []);
 });
 
 Deno.test("cpu: two snapshots give exact percentages summing to CPUCount × 100", async () => {
-  await withTempProcfs(async (dir) => {
+  await withTempDir("cpu_test_", async (dir) => {
     const collector = createCpuCollector({ source: createSource({ procfs: dir }) });
     assert.deepEqual(await collectFrom(collector, dir, "x86"), []);
     const values = await collectFrom(collector, dir, "x86-next");
@@ -108,7 +101,7 @@ Deno.test("cpu: two snapshots give exact percentages summing to CPUCount × 100"
 });
 
 Deno.test("cpu: a 2.4 kernel without iowait, steal or guest gets only user/nice/system/idle", async () => {
-  await withTempProcfs(async (dir) => {
+  await withTempDir("cpu_test_", async (dir) => {
     const collector = createCpuCollector({ source: createSource({ procfs: dir }) });
     assert.deepEqual(await collectFrom(collector, dir, "old-kernel"), []);
     // Δuser 150, Δnice 10, Δsystem 40, Δidle 800: ΔTotal 1000 on 2 CPUs, so Δ × 200 / 1000.
@@ -141,7 +134,7 @@ Deno.test("cpu: a 2.6.0 kernel's seven columns add iowait, irq and softirq only"
 });
 
 Deno.test("cpu: counters going backwards give nothing, then the new baseline is used", async () => {
-  await withTempProcfs(async (dir) => {
+  await withTempDir("cpu_test_", async (dir) => {
     const collector = createCpuCollector({ source: createSource({ procfs: dir }) });
     assert.deepEqual(await collectFrom(collector, dir, "x86"), []);
     assert.deepEqual(await collectFrom(collector, dir, "x86-next"), X86_TO_NEXT);
@@ -164,7 +157,7 @@ Deno.test("cpu: counters going backwards give nothing, then the new baseline is 
 });
 
 Deno.test("cpu: no tick elapsed (ΔTotal = 0) gives nothing rather than NaN", async () => {
-  await withTempProcfs(async (dir) => {
+  await withTempDir("cpu_test_", async (dir) => {
     const collector = createCpuCollector({ source: createSource({ procfs: dir }) });
     assert.deepEqual(await collectFrom(collector, dir, "x86"), []);
     assert.deepEqual(await collectFrom(collector, dir, "x86"), []);
@@ -173,7 +166,7 @@ Deno.test("cpu: no tick elapsed (ΔTotal = 0) gives nothing rather than NaN", as
 });
 
 Deno.test("cpu: a decreased iowait is reported from its current value, as upstream does", async () => {
-  await withTempProcfs(async (dir) => {
+  await withTempDir("cpu_test_", async (dir) => {
     const collector = createCpuCollector({ source: createSource({ procfs: dir }) });
     assert.deepEqual(await collectFrom(collector, dir, "x86"), []);
     // x86-next with iowait 140 instead of 540 (it went from 500 down to 140). ΔTotal is the raw
@@ -197,7 +190,7 @@ Deno.test("cpu: a decreased iowait is reported from its current value, as upstre
 });
 
 Deno.test("cpu: an unreadable format rejects with the path and keeps the baseline", async () => {
-  await withTempProcfs(async (dir) => {
+  await withTempDir("cpu_test_", async (dir) => {
     const collector = createCpuCollector({ source: createSource({ procfs: dir }) });
     assert.deepEqual(await collectFrom(collector, dir, "x86"), []);
     await Deno.writeTextFile(join(dir, "stat"), "intr 1 2 3\n");
@@ -246,7 +239,7 @@ Deno.test("cpu: arbitrary stat text never throws in parseStat nor yields NaN or 
       assert.ok(Math.abs(sum - cpus * 100) < 1e-6 * cpus * 100, `sum ${sum}`);
     }
   }));
-  await withTempProcfs(async (dir) => {
+  await withTempDir("cpu_test_", async (dir) => {
     await fc.assert(
       fc.asyncProperty(statText, statText, async (first, second) => {
         const collector = createCpuCollector({ source: createSource({ procfs: dir }) });

@@ -4,29 +4,8 @@ import fc from "fast-check";
 import type { FilesystemUsage } from "../../src/host/filesystems.ts";
 import { createSource } from "../../src/host/source.ts";
 import { createDiskCollector, parseDiskstats } from "../../src/metrics/disk.ts";
-
-const FIXTURES = new URL("../fixtures/procfs/", import.meta.url).pathname;
-
-/** Runs `body` with a temp procfs holding x86's diskstats; `next(tree)` swaps in another tree's. */
-async function withProcfs(
-  body: (dir: string, next: (tree: string) => Promise<void>) => Promise<void>,
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "disk_test_" });
-  const next = (tree: string) =>
-    Deno.copyFile(join(FIXTURES, tree, "diskstats"), join(dir, "diskstats"));
-  try {
-    await next("x86");
-    await body(dir, next);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-/** A clock the test moves by hand. */
-function manualClock() {
-  let ms = 1_000;
-  return { now: () => ms, advance: (by: number) => void (ms += by) };
-}
+import { PROCFS_FIXTURES, withProcfsSnapshots } from "../support/procfs_tree.ts";
+import { manualClock } from "../support/virtual_clock.ts";
 
 const fsAt = (name: string, mount: string): FilesystemUsage => ({
   name,
@@ -41,7 +20,7 @@ const fsAt = (name: string, mount: string): FilesystemUsage => ({
 Deno.test("disk: parseDiskstats keeps eleven counters, skips dm-, all-zero devices and short lines", async () => {
   const warnings: string[] = [];
   const stats = parseDiskstats(
-    await Deno.readTextFile(join(FIXTURES, "x86", "diskstats")),
+    await Deno.readTextFile(join(PROCFS_FIXTURES, "x86", "diskstats")),
     (m) => warnings.push(m),
   );
   assert.deepEqual(stats.map((s) => s.device), [
@@ -83,8 +62,8 @@ Deno.test("disk: parseDiskstats keeps eleven counters, skips dm-, all-zero devic
 });
 
 Deno.test("disk: no values on the first sample, then reads and writes per second", async () => {
-  await withProcfs(async (dir, next) => {
-    const clock = manualClock();
+  await withProcfsSnapshots("diskstats", async (dir, next) => {
+    const clock = manualClock(1_000);
     const disk = createDiskCollector({ source: createSource({ procfs: dir }), now: clock.now });
     assert.equal(disk.name, "disk");
     assert.deepEqual(disk.sources, [join(dir, "diskstats")]);
@@ -111,8 +90,8 @@ Deno.test("disk: no values on the first sample, then reads and writes per second
 });
 
 Deno.test("disk: a counter that went backwards or a vanished device is omitted", async () => {
-  await withProcfs(async (dir, next) => {
-    const clock = manualClock();
+  await withProcfsSnapshots("diskstats", async (dir, next) => {
+    const clock = manualClock(1_000);
     const disk = createDiskCollector({ source: createSource({ procfs: dir }), now: clock.now });
     await disk.collect();
     await next("reset");
@@ -131,8 +110,8 @@ Deno.test("disk: a counter that went backwards or a vanished device is omitted",
 });
 
 Deno.test("disk: ignore is matched unanchored against the sanitized device name", async () => {
-  await withProcfs(async (dir, next) => {
-    const clock = manualClock();
+  await withProcfsSnapshots("diskstats", async (dir, next) => {
+    const clock = manualClock(1_000);
     const disk = createDiskCollector({
       source: createSource({ procfs: dir }),
       ignore: /loop|sda\d|cciss_/,
@@ -151,8 +130,8 @@ Deno.test("disk: ignore is matched unanchored against the sanitized device name"
 });
 
 Deno.test("disk: use_mountpoint names a /dev/<device> filesystem by its sanitized mount point", async () => {
-  await withProcfs(async (dir, next) => {
-    const clock = manualClock();
+  await withProcfsSnapshots("diskstats", async (dir, next) => {
+    const clock = manualClock(1_000);
     const disk = createDiskCollector({
       source: createSource({ procfs: dir }),
       useMountpoint: true,
@@ -183,8 +162,8 @@ Deno.test("disk: use_mountpoint names a /dev/<device> filesystem by its sanitize
 });
 
 Deno.test("disk: use_mountpoint falls back to device names when filesystems cannot be listed", async () => {
-  await withProcfs(async (dir, next) => {
-    const clock = manualClock();
+  await withProcfsSnapshots("diskstats", async (dir, next) => {
+    const clock = manualClock(1_000);
     const disk = createDiskCollector({
       source: createSource({ procfs: dir }),
       useMountpoint: true,
@@ -205,8 +184,8 @@ Deno.test("disk: use_mountpoint falls back to device names when filesystems cann
 });
 
 Deno.test("disk: a missing diskstats is an error naming the file, and the next sample still works", async () => {
-  await withProcfs(async (dir, next) => {
-    const clock = manualClock();
+  await withProcfsSnapshots("diskstats", async (dir, next) => {
+    const clock = manualClock(1_000);
     const disk = createDiskCollector({ source: createSource({ procfs: dir }), now: clock.now });
     await disk.collect();
     await Deno.remove(join(dir, "diskstats"));

@@ -1,47 +1,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  type FilesystemUsage,
-  listFilesystems,
-  type StatFsLike,
-} from "../../src/host/filesystems.ts";
+import { type FilesystemUsage, listFilesystems } from "../../src/host/filesystems.ts";
 import { createSource } from "../../src/host/source.ts";
 import { createFilesystemCollector } from "../../src/metrics/filesystem.ts";
+import { fakeStatfs, X86_STATFS, x86DeviceOf } from "../support/x86_statfs.ts";
 
 const X86 = new URL("../fixtures/procfs/x86/", import.meta.url).pathname;
-
-const block4k = (blocks: number, bfree: number, bavail: number): StatFsLike => ({
-  bsize: 4096,
-  blocks,
-  bfree,
-  bavail,
-});
-
-const STATFS: Record<string, StatFsLike> = {
-  "/dev": block4k(1007500, 1007500, 1007500),
-  "/run": block4k(203086, 202836, 202836),
-  "/": block4k(5000000, 1500000, 1250000),
-  "/dev/shm": block4k(16384, 16000, 16000),
-  "/var/lib/my data": {
-    bsize: 4096,
-    frsize: 512,
-    blocks: 2000001,
-    bfree: 1000001,
-    bavail: 1000001,
-  },
-  "/srv": block4k(1000, 500, 450),
-  "/data": block4k(200, 150, 150),
-  "/backup": block4k(300, 0, 0),
-  "/snap/core/123": block4k(50, 0, 0),
-};
 
 /** The x86 fixture's filesystems, listed through the real lister with a table-driven statfs. */
 const listFixture = () =>
   listFilesystems({
     source: createSource({ procfs: X86 }),
-    statfs: (path) =>
-      STATFS[path] ? Promise.resolve(STATFS[path]) : Promise.reject(new Error(`ENOENT ${path}`)),
-    deviceOf: (path) => Promise.resolve(Object.keys(STATFS).indexOf(path)),
+    statfs: fakeStatfs(X86_STATFS).statfs,
+    deviceOf: x86DeviceOf,
   });
 
 const fs = (name: string, mount: string, kbUsed: number, kbAvailable: number): FilesystemUsage => ({

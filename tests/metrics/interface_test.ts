@@ -3,33 +3,11 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { createSource } from "../../src/host/source.ts";
 import { createInterfaceCollector, parseNetDev } from "../../src/metrics/interface.ts";
-
-const FIXTURES = new URL("../fixtures/procfs/", import.meta.url).pathname;
-
-/** Runs `body` with a temp procfs holding x86's net/dev; `next(tree)` swaps in another tree's. */
-async function withProcfs(
-  body: (dir: string, next: (tree: string) => Promise<void>) => Promise<void>,
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "interface_test_" });
-  await Deno.mkdir(join(dir, "net"));
-  const next = (tree: string) =>
-    Deno.copyFile(join(FIXTURES, tree, "net", "dev"), join(dir, "net", "dev"));
-  try {
-    await next("x86");
-    await body(dir, next);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-/** A clock the test moves by hand. */
-function manualClock() {
-  let ms = 5_000;
-  return { now: () => ms, advance: (by: number) => void (ms += by) };
-}
+import { PROCFS_FIXTURES, withProcfsSnapshots } from "../support/procfs_tree.ts";
+import { manualClock } from "../support/virtual_clock.ts";
 
 Deno.test("interface: parseNetDev reads bytes from fields 1 and 9 and skips the headers", async () => {
-  const stats = parseNetDev(await Deno.readTextFile(join(FIXTURES, "x86", "net", "dev")));
+  const stats = parseNetDev(await Deno.readTextFile(join(PROCFS_FIXTURES, "x86", "net", "dev")));
   assert.deepEqual(stats, [
     { name: "lo", rxBytes: 8307, txBytes: 8307 },
     { name: "eth0", rxBytes: 1000000, txBytes: 500000 },
@@ -48,8 +26,8 @@ Deno.test("interface: parseNetDev reads bytes from fields 1 and 9 and skips the 
 });
 
 Deno.test("interface: no values on the first sample, then bytes per second without lo and veth", async () => {
-  await withProcfs(async (dir, next) => {
-    const clock = manualClock();
+  await withProcfsSnapshots("net/dev", async (dir, next) => {
+    const clock = manualClock(5_000);
     const collector = createInterfaceCollector({
       source: createSource({ procfs: dir }),
       now: clock.now,
@@ -74,8 +52,8 @@ Deno.test("interface: no values on the first sample, then bytes per second witho
 });
 
 Deno.test("interface: a counter that went backwards or a vanished interface is omitted", async () => {
-  await withProcfs(async (dir, next) => {
-    const clock = manualClock();
+  await withProcfsSnapshots("net/dev", async (dir, next) => {
+    const clock = manualClock(5_000);
     const collector = createInterfaceCollector({
       source: createSource({ procfs: dir }),
       now: clock.now,
@@ -93,8 +71,8 @@ Deno.test("interface: a counter that went backwards or a vanished interface is o
 });
 
 Deno.test("interface: ignore is matched unanchored against the sanitized name", async () => {
-  await withProcfs(async (dir, next) => {
-    const clock = manualClock();
+  await withProcfsSnapshots("net/dev", async (dir, next) => {
+    const clock = manualClock(5_000);
     const collector = createInterfaceCollector({
       source: createSource({ procfs: dir }),
       ignore: /docker|0_1/,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createSource } from "../../src/host/source.ts";
 import { createLoadavgCollector, parseLoadavg } from "../../src/metrics/loadavg.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const PROCFS = join(import.meta.dirname!, "../fixtures/procfs");
 
@@ -45,16 +46,13 @@ Deno.test("loadavg: the collector reads <procfs>/loadavg", async () => {
 });
 
 Deno.test("loadavg: a garbled file rejects with upstream's message and the path", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "loadavg_test_" });
-  try {
+  await withTempDir("loadavg_test_", async (dir) => {
     await Deno.writeTextFile(join(dir, "loadavg"), "not a load average\n");
     const collector = createLoadavgCollector({ source: createSource({ procfs: dir }) });
     await assert.rejects(collector.collect(), {
       message: `unexpected format of /proc/loadavg (read from ${join(dir, "loadavg")})`,
     });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("loadavg: a missing file rejects with NotFound", async () => {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { createSource } from "../../src/host/source.ts";
 import { createMemoryCollector, memoryValues, parseMeminfo } from "../../src/metrics/memory.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const PROCFS = join(import.meta.dirname!, "../fixtures/procfs");
 const collectorFor = (tree: string) =>
@@ -88,8 +89,7 @@ const meminfoLine = fc.oneof(
 );
 
 Deno.test("memory: arbitrary meminfo lines never throw nor yield NaN from the collector", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "memory_test_" });
-  try {
+  await withTempDir("memory_test_", async (dir) => {
     const collector = createMemoryCollector({ source: createSource({ procfs: dir }) });
     await fc.assert(
       fc.asyncProperty(fc.array(meminfoLine, { maxLength: 8 }), async (lines) => {
@@ -100,7 +100,5 @@ Deno.test("memory: arbitrary meminfo lines never throw nor yield NaN from the co
       }),
       { numRuns: 200 },
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

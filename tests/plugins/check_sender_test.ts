@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import type { CheckReport } from "../../src/mackerel/api_types.ts";
-import { createMackerelClient, type MackerelClient } from "../../src/mackerel/client.ts";
 import { ApiError } from "../../src/mackerel/errors.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
 import { createCheckSender } from "../../src/plugins/check_sender.ts";
-import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
+import { withApi } from "../support/api_client.ts";
+import type { FakeMackerel } from "../support/fake_mackerel.ts";
+import { withLogs } from "../support/logs.ts";
 import { createVirtualClock, type VirtualClock } from "../support/virtual_clock.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -21,35 +21,6 @@ function report(name: string, extra: Partial<CheckReport> = {}): CheckReport {
     occurredAt: 1704067200,
     ...extra,
   };
-}
-
-/** Polls (real time) until `cond` holds; fails the test after 5 s. */
-
-async function withLogs<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
-  const lines: string[] = [];
-  await setupLogging({ level: "info", write: (l) => lines.push(l.replace(/^\S+ \S+ /, "")) });
-  try {
-    return await fn(lines);
-  } finally {
-    await resetLogging();
-  }
-}
-
-async function withApi(fn: (fake: FakeMackerel, client: MackerelClient) => Promise<void>) {
-  const fake = await startFakeMackerel();
-  const client = createMackerelClient({
-    apibase: fake.url,
-    apikey: fake.apiKey,
-    version: "0.1.0",
-    revision: "test",
-  });
-  try {
-    await fn(fake, client);
-    assert.deepEqual(fake.violations, []);
-  } finally {
-    client.close();
-    await fake.close();
-  }
 }
 
 const reportPosts = (fake: FakeMackerel) => fake.requests.filter((r) => r.path === REPORT_PATH);
@@ -146,7 +117,7 @@ Deno.test("check_sender: a 500 answer is retried 30 seconds later until accepted
     const warning = "WARNING <command> ReportCheckMonitors: failed to report (will retry): " +
       "API request failed: oops (POST /api/v0/monitoring/checks/report)";
     assert.deepEqual(lines, [warning, warning]);
-  });
+  }, { level: "info" });
 });
 
 Deno.test("check_sender: a 400 answer is final and the loss is counted", async () => {
@@ -172,7 +143,7 @@ Deno.test("check_sender: a 400 answer is final and the loss is counted", async (
       "ERROR <command> ReportCheckMonitors: gave up on 2 check reports: " +
       "API request failed: invalid report (POST /api/v0/monitoring/checks/report)",
     ]);
-  });
+  }, { level: "info" });
 });
 
 Deno.test("check_sender: a network error is retried at once", async () => {
@@ -192,7 +163,7 @@ Deno.test("check_sender: a network error is retried at once", async () => {
       lines[0],
       /^WARNING <command> ReportCheckMonitors: failed to report \(will retry immediately\): API request failed: /,
     );
-  });
+  }, { level: "info" });
 });
 
 Deno.test("check_sender: network errors cost two tries per cycle, cycles 30 s apart", async () => {
@@ -205,7 +176,7 @@ Deno.test("check_sender: network errors cost two tries per cycle, cycles 30 s ap
     await clock.advance(60_000);
     assert.deepEqual(client.posts.map((p) => p.at), [0, 0, 30_000, 30_000]);
     await sender.stop();
-  });
+  }, { level: "info" });
 });
 
 Deno.test("check_sender: chunks of 20 per host, 1 s apart", async () => {
@@ -242,7 +213,7 @@ Deno.test("check_sender: a backlog over twice the checks slows to 15 s between c
       "WARNING <command> 45 check reports are waiting; pausing 15 seconds between posts",
     ]);
     await sender.stop();
-  });
+  }, { level: "info" });
 });
 
 Deno.test("check_sender: a full buffer drops the oldest reports and counts them", async () => {
@@ -260,7 +231,7 @@ Deno.test("check_sender: a full buffer drops the oldest reports and counts them"
       "WARNING <command> Dropped the 5 oldest check reports: the buffer of 360 reports was full",
       "WARNING <command> 360 check reports are waiting; pausing 15 seconds between posts",
     ]);
-  });
+  }, { level: "info" });
 });
 
 Deno.test("check_sender: stop flushes once, and gives up on what fails then", async () => {
@@ -275,7 +246,7 @@ Deno.test("check_sender: stop flushes once, and gives up on what fails then", as
       "ERROR <command> ReportCheckMonitors: dropped 1 check reports at stop: " +
       "API request failed: 503 Service Unavailable (POST /api/v0/monitoring/checks/report)",
     ]);
-  });
+  }, { level: "info" });
 });
 
 Deno.test("check_sender: stop interrupts the retry wait for one last try", async () => {
@@ -290,5 +261,5 @@ Deno.test("check_sender: stop interrupts the retry wait for one last try", async
     assert.deepEqual(client.posts.map((p) => [p.at, p.names]), [[0, ["disk"]], [10_000, [
       "disk",
     ]]]);
-  });
+  }, { level: "info" });
 });

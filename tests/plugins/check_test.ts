@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import type { CheckPluginConfig } from "../../src/config/schema.ts";
 import type { CheckReport } from "../../src/mackerel/api_types.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
 import { decideReport, runChecks } from "../../src/plugins/check.ts";
+import { withLogs } from "../support/logs.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 import { createVirtualClock } from "../support/virtual_clock.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -21,18 +22,6 @@ function check(name: string, line: string, extra: Partial<CheckPluginConfig> = {
     preventAlertAutoClose: false,
     ...extra,
   } as CheckPluginConfig;
-}
-
-/** Polls (real time) until `cond` holds; fails the test after 5 s. */
-
-async function withLogs<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
-  const lines: string[] = [];
-  await setupLogging({ level: "info", write: (l) => lines.push(l.replace(/^\S+ \S+ /, "")) });
-  try {
-    return await fn(lines);
-  } finally {
-    await resetLogging();
-  }
 }
 
 /** Starts the checkers on a virtual clock with a sender that records what it is given. */
@@ -141,7 +130,7 @@ Deno.test("check: exit codes map to statuses, the message is the entire stdout",
     assert.deepEqual(lines.filter((l) => l.includes("<checks>")), [
       'WARNING <checks> Checker "stderr" output stderr: oops\n',
     ]);
-  });
+  }, { level: "info" });
 });
 
 Deno.test("check: runs every interval; unchanged OK is skipped, non-OK re-sent", async () => {
@@ -239,7 +228,7 @@ Deno.test("check: the action runs after every run with the result in its environ
       await removeSequence(seq.file);
       await Deno.remove(out);
     }
-  });
+  }, { level: "info" });
 });
 
 Deno.test("check: a late run skips the slots it missed", async () => {
@@ -287,12 +276,11 @@ Deno.test("check: reports for an unresolved custom identifier are dropped and co
       'WARNING <checks> Dropped 1 report of check "remote": ' +
       "custom_identifier ghost.example has no host",
     ]);
-  });
+  }, { level: "info" });
 });
 
 Deno.test("check: a run cut short by stop reports nothing", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "check_stop" });
-  try {
+  await withTempDir("check_stop", async (dir) => {
     const run = start([
       check("hang", RUNTIME + "wait_for_file.sh", {
         env: [`STARTED=${dir}/started`, `RELEASE=${dir}/never`],
@@ -302,9 +290,7 @@ Deno.test("check: a run cut short by stop reports nothing", async () => {
     await run.stop();
     assert.deepEqual(run.reports, []);
     assert.deepEqual(run.wakes, []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 function exists(path: string): boolean {

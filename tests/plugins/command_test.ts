@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
 import { buildEnv, commandArgv, pluginPath, runCommand } from "../../src/plugins/command.ts";
+import { isRunning } from "../support/pids.ts";
 
 const FIXTURES = new URL("../fixtures/plugins/", import.meta.url).pathname;
 const fixture = (name: string) => FIXTURES + name;
 const GRACE = 500;
 /** Long enough for a fixture to install its traps and start its grandchild on a busy machine. */
 const SETUP_TIMEOUT = 800;
-
-/** Whether a pid runs now (a zombie does not). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return false;
-  }
-}
 
 /** Whether a pid is gone (or a zombie nobody will run again), polling briefly for the reaper. */
 async function isGone(pid: number): Promise<boolean> {

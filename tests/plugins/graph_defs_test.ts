@@ -1,48 +1,8 @@
 import assert from "node:assert/strict";
-import type { MetricPluginConfig } from "../../src/config/schema.ts";
-import { createMackerelClient, type MackerelClient } from "../../src/mackerel/client.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
 import { collectGraphDefs, postGraphDefs } from "../../src/plugins/graph_defs.ts";
-import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
-
-const FIXTURES = new URL("../fixtures/plugins/", import.meta.url).pathname;
-
-function plugin(name: string, script: string): MetricPluginConfig {
-  return {
-    name,
-    command: { kind: "shell", line: FIXTURES + script },
-    env: [],
-    timeoutSeconds: 10,
-    usePluginTimestamp: false,
-  };
-}
-
-async function withLogs<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
-  const lines: string[] = [];
-  await setupLogging({ level: "debug", write: (l) => lines.push(l.replace(/^\S+ \S+ /, "")) });
-  try {
-    return await fn(lines);
-  } finally {
-    await resetLogging();
-  }
-}
-
-async function withApi(fn: (fake: FakeMackerel, client: MackerelClient) => Promise<void>) {
-  const fake = await startFakeMackerel();
-  const client = createMackerelClient({
-    apibase: fake.url,
-    apikey: fake.apiKey,
-    version: "0.1.0",
-    revision: "test",
-  });
-  try {
-    await fn(fake, client);
-    assert.deepEqual(fake.violations, []);
-  } finally {
-    client.close();
-    await fake.close();
-  }
-}
+import { withApi } from "../support/api_client.ts";
+import { withLogs } from "../support/logs.ts";
+import { metricPlugin } from "../support/plugin_fixtures.ts";
 
 const DICE_DEF = {
   name: "custom.dice",
@@ -57,11 +17,11 @@ const DICE_DEF = {
 Deno.test("graph_defs: meta output of every plugin becomes graph definitions", async () => {
   await withLogs(async (lines) => {
     const defs = await collectGraphDefs([
-      plugin("dice", "dice.sh"),
-      plugin("none", "runtime/meta_none.sh"),
-      plugin("bad", "runtime/meta_bad_json.sh"),
-      plugin("v2", "runtime/meta_version.sh"),
-      plugin("stacked", "runtime/meta_stacked.sh"),
+      metricPlugin("dice", "dice.sh"),
+      metricPlugin("none", "runtime/meta_none.sh"),
+      metricPlugin("bad", "runtime/meta_bad_json.sh"),
+      metricPlugin("v2", "runtime/meta_version.sh"),
+      metricPlugin("stacked", "runtime/meta_stacked.sh"),
     ], { maxConcurrent: 2 });
     assert.deepEqual(defs, [
       DICE_DEF,
@@ -111,7 +71,7 @@ Deno.test("graph_defs: a plugin that fails to run is logged with its exit and st
 
 Deno.test("graph_defs: definitions are posted once with upstream's exact body", async () => {
   await withApi(async (fake, client) => {
-    const defs = await collectGraphDefs([plugin("dice", "dice.sh")]);
+    const defs = await collectGraphDefs([metricPlugin("dice", "dice.sh")]);
     assert.equal(await postGraphDefs(client, defs), true);
     const posts = fake.requests.filter((r) => r.path === "/api/v0/graph-defs/create");
     assert.equal(posts.length, 1);

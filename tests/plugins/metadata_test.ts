@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import type { MetadataPluginConfig } from "../../src/config/schema.ts";
-import { createMackerelClient } from "../../src/mackerel/client.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
 import { metadataCachePath, runMetadata } from "../../src/plugins/metadata.ts";
-import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
+import { withApi } from "../support/api_client.ts";
+import type { FakeMackerel } from "../support/fake_mackerel.ts";
+import { withLogs } from "../support/logs.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 import { createVirtualClock, type VirtualClock } from "../support/virtual_clock.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -21,8 +22,6 @@ function plugin(name: string, line: string, env: string[] = []): MetadataPluginC
   };
 }
 
-/** Polls (real time) until `cond` holds; fails the test after 5 s. */
-
 interface Harness {
   readonly fake: FakeMackerel;
   readonly clock: VirtualClock;
@@ -39,64 +38,55 @@ interface Harness {
  * MACKEREL_PLUGIN_WORKDIR in a temp dir; `plugins` receives that dir. Resolves to the PUTs made
  * by the end, after the stop.
  */
-async function withMetadata(
+function withMetadata(
   plugins: (dir: string) => MetadataPluginConfig[],
   fn: (h: Harness) => Promise<void>,
 ): Promise<[string, number, string][]> {
-  const lines: string[] = [];
-  await setupLogging({ level: "debug", write: (l) => lines.push(l.replace(/^\S+ \S+ /, "")) });
-  const dir = await Deno.makeTempDir({ prefix: "metadata_test" });
-  const fake = await startFakeMackerel({ hosts: [{ id: "host1" }] });
-  const client = createMackerelClient({
-    apibase: fake.url,
-    apikey: fake.apiKey,
-    version: "0.1.0",
-    revision: "test",
-  });
-  const clock = createVirtualClock(START);
-  const controller = new AbortController();
-  const configs = plugins(dir);
-  const done = runMetadata({
-    plugins: configs,
-    client,
-    hostId: "host1",
-    clock,
-    minuteMs: MINUTE,
-    signal: controller.signal,
-    env: { MACKEREL_PLUGIN_WORKDIR: dir },
-  });
-  const idle = () => waitFor(() => clock.pending === configs.length + 1, "the loops to sleep");
-  const puts = (): [string, number, string][] =>
-    fake.requests.filter((r) => r.method === "PUT").map((r) => [
-      r.path.replace("/api/v0/hosts/host1/metadata/", ""),
-      r.status,
-      r.rawBody,
-    ]);
-  try {
-    await idle();
-    await fn({
-      fake,
-      clock,
-      dir,
-      lines,
-      async step(ms) {
-        await clock.advance(ms);
-        await idle();
-      },
-      puts,
-    });
-    controller.abort();
-    await done;
-    assert.deepEqual(fake.violations, []);
-    return puts();
-  } finally {
-    controller.abort();
-    await done.catch(() => {});
-    client.close();
-    await fake.close();
-    await Deno.remove(dir, { recursive: true });
-    await resetLogging();
-  }
+  return withLogs((lines) =>
+    withTempDir("metadata_test", (dir) =>
+      withApi(async (fake, client) => {
+        const clock = createVirtualClock(START);
+        const controller = new AbortController();
+        const configs = plugins(dir);
+        const done = runMetadata({
+          plugins: configs,
+          client,
+          hostId: "host1",
+          clock,
+          minuteMs: MINUTE,
+          signal: controller.signal,
+          env: { MACKEREL_PLUGIN_WORKDIR: dir },
+        });
+        const idle = () =>
+          waitFor(() => clock.pending === configs.length + 1, "the loops to sleep");
+        const puts = (): [string, number, string][] =>
+          fake.requests.filter((r) => r.method === "PUT").map((r) => [
+            r.path.replace("/api/v0/hosts/host1/metadata/", ""),
+            r.status,
+            r.rawBody,
+          ]);
+        try {
+          await idle();
+          await fn({
+            fake,
+            clock,
+            dir,
+            lines,
+            async step(ms) {
+              await clock.advance(ms);
+              await idle();
+            },
+            puts,
+          });
+          controller.abort();
+          await done;
+          return puts();
+        } finally {
+          controller.abort();
+          await done.catch(() => {});
+        }
+      }, { hosts: [{ id: "host1" }] }))
+  );
 }
 
 /** A sequence.sh plugin playing `outputs` (JSON lines, exit 0), one per run. */

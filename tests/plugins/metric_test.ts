@@ -1,51 +1,23 @@
 import assert from "node:assert/strict";
-import type { MetricPluginConfig } from "../../src/config/schema.ts";
-import { resetLogging, setupLogging } from "../../src/log.ts";
-import { createMackerelClient } from "../../src/mackerel/client.ts";
 import {
   listCustomIdentifiers,
   resolveCustomIdentifiers,
 } from "../../src/plugins/custom_identifiers.ts";
 import { createMetricPlugins } from "../../src/plugins/metric.ts";
-import { startFakeMackerel } from "../support/fake_mackerel.ts";
-
-const FIXTURES = new URL("../fixtures/plugins/", import.meta.url).pathname;
-
-function plugin(
-  name: string,
-  script: string,
-  extra: Partial<MetricPluginConfig> = {},
-): MetricPluginConfig {
-  return {
-    name,
-    command: { kind: "shell", line: FIXTURES + script },
-    env: [],
-    timeoutSeconds: 10,
-    usePluginTimestamp: false,
-    ...extra,
-  };
-}
-
-/** Runs `fn` with log lines captured (message part only: `LEVEL <tag> text`). */
-async function withLogs<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
-  const lines: string[] = [];
-  await setupLogging({ level: "debug", write: (l) => lines.push(l.replace(/^\S+ \S+ /, "")) });
-  try {
-    return await fn(lines);
-  } finally {
-    await resetLogging();
-  }
-}
+import { withApi } from "../support/api_client.ts";
+import { withLogs } from "../support/logs.ts";
+import { isRunning } from "../support/pids.ts";
+import { metricPlugin, PLUGIN_FIXTURES } from "../support/plugin_fixtures.ts";
 
 Deno.test("metric: a dice plugin's values come under custom.", async () => {
-  const plugins = createMetricPlugins({ plugins: [plugin("dice", "dice.sh")] });
+  const plugins = createMetricPlugins({ plugins: [metricPlugin("dice", "dice.sh")] });
   assert.deepEqual(await plugins.collect(), [{
     values: [{ name: "custom.dice.d6", value: 3 }, { name: "custom.dice.d20", value: 17 }],
   }]);
 });
 
 Deno.test("metric: MACKEREL_AGENT_PLUGIN_META is set and empty during rounds", async () => {
-  const plugins = createMetricPlugins({ plugins: [plugin("env", "runtime/meta_env.sh")] });
+  const plugins = createMetricPlugins({ plugins: [metricPlugin("env", "runtime/meta_env.sh")] });
   assert.deepEqual(await plugins.collect(), [{
     values: [{ name: "custom.meta.set", value: 1 }, { name: "custom.meta.length", value: 0 }],
   }]);
@@ -54,9 +26,9 @@ Deno.test("metric: MACKEREL_AGENT_PLUGIN_META is set and empty during rounds", a
 Deno.test("metric: include_pattern and exclude_pattern filter the raw keys", async () => {
   const plugins = createMetricPlugins({
     plugins: [
-      plugin("include", "dice.sh", { includePattern: /^dice\.d6/ }),
-      plugin("exclude", "dice.sh", { excludePattern: /^dice\.d20/, customIdentifier: "ex" }),
-      plugin("both", "dice.sh", {
+      metricPlugin("include", "dice.sh", { includePattern: /^dice\.d6/ }),
+      metricPlugin("exclude", "dice.sh", { excludePattern: /^dice\.d20/, customIdentifier: "ex" }),
+      metricPlugin("both", "dice.sh", {
         includePattern: /^dice\.d20/,
         excludePattern: /^dice\.d20/,
         customIdentifier: "both",
@@ -72,9 +44,9 @@ Deno.test("metric: include_pattern and exclude_pattern filter the raw keys", asy
 Deno.test("metric: plugins sharing a custom identifier are merged, in config order", async () => {
   const plugins = createMetricPlugins({
     plugins: [
-      plugin("a", "runtime/meta_none.sh", { customIdentifier: "db.example" }),
-      plugin("b", "dice.sh", { includePattern: /d6/ }),
-      plugin("c", "dice.sh", { includePattern: /d20/, customIdentifier: "db.example" }),
+      metricPlugin("a", "runtime/meta_none.sh", { customIdentifier: "db.example" }),
+      metricPlugin("b", "dice.sh", { includePattern: /d6/ }),
+      metricPlugin("c", "dice.sh", { includePattern: /d20/, customIdentifier: "db.example" }),
     ],
     maxConcurrent: 2,
   });
@@ -89,7 +61,9 @@ Deno.test("metric: plugins sharing a custom identifier are merged, in config ord
 
 Deno.test("metric: invalid lines are skipped and logged once per plugin, stderr every round", async () => {
   await withLogs(async (lines) => {
-    const plugins = createMetricPlugins({ plugins: [plugin("mixed", "runtime/metric_mixed.sh")] });
+    const plugins = createMetricPlugins({
+      plugins: [metricPlugin("mixed", "runtime/metric_mixed.sh")],
+    });
     const expected = [{
       values: [
         { name: "custom.mixed.tab", value: 1.5 },
@@ -102,7 +76,7 @@ Deno.test("metric: invalid lines are skipped and logged once per plugin, stderr 
     // The exit code (1) is ignored: the values count.
     assert.deepEqual(await plugins.collect(), expected);
     assert.deepEqual(await plugins.collect(), expected);
-    const cmd = FIXTURES + "runtime/metric_mixed.sh";
+    const cmd = PLUGIN_FIXTURES + "runtime/metric_mixed.sh";
     assert.deepEqual(lines.filter((l) => l.includes("<metrics.plugin>")), [
       `INFO <metrics.plugin> command ${cmd} outputted to STDERR: "a note on stderr\\n"`,
       "WARNING <metrics.plugin> Failed to parse values (key=#): " +
@@ -119,7 +93,7 @@ Deno.test("metric: invalid lines are skipped and logged once per plugin, stderr 
 Deno.test("metric: use_plugin_timestamp keeps times strictly within 15 minutes", async () => {
   await withLogs(async (lines) => {
     const plugins = createMetricPlugins({
-      plugins: [plugin("ts", "runtime/metric_timestamps.sh", { usePluginTimestamp: true })],
+      plugins: [metricPlugin("ts", "runtime/metric_timestamps.sh", { usePluginTimestamp: true })],
       nowSeconds: () => 1700000000,
     });
     assert.deepEqual(await plugins.collect(), [{
@@ -144,7 +118,7 @@ Deno.test("metric: use_plugin_timestamp keeps times strictly within 15 minutes",
 Deno.test("metric: a plugin printing 10 MB does not break the round", async () => {
   await withLogs(async (lines) => {
     const plugins = createMetricPlugins({
-      plugins: [plugin("flood", "runtime/metric_flood.sh"), plugin("dice", "dice.sh")],
+      plugins: [metricPlugin("flood", "runtime/metric_flood.sh"), metricPlugin("dice", "dice.sh")],
     });
     assert.deepEqual(await plugins.collect(), [{
       values: [
@@ -154,7 +128,7 @@ Deno.test("metric: a plugin printing 10 MB does not break the round", async () =
       ],
     }]);
     assert.deepEqual(lines, [
-      `WARNING <metrics.plugin> command ${FIXTURES}runtime/metric_flood.sh printed more output ` +
+      `WARNING <metrics.plugin> command ${PLUGIN_FIXTURES}runtime/metric_flood.sh printed more output ` +
       "than the agent keeps; the rest was ignored",
     ]);
   });
@@ -171,7 +145,7 @@ Deno.test("metric: an execution error gives no values and an ERROR", async () =>
           timeoutSeconds: 10,
           usePluginTimestamp: false,
         },
-        plugin("dice", "dice.sh", { includePattern: /d6/ }),
+        metricPlugin("dice", "dice.sh", { includePattern: /d6/ }),
       ],
     });
     assert.deepEqual(await plugins.collect(), [{ values: [{ name: "custom.dice.d6", value: 3 }] }]);
@@ -193,7 +167,7 @@ Deno.test("metric: a plugin past its timeout is killed and the round goes on", a
           timeoutSeconds: 1,
           usePluginTimestamp: false,
         },
-        plugin("dice", "dice.sh", { includePattern: /d20/ }),
+        metricPlugin("dice", "dice.sh", { includePattern: /d20/ }),
       ],
     });
     assert.deepEqual(await plugins.collect(), [{
@@ -221,19 +195,11 @@ Deno.test("metric: custom identifiers are listed once, in configuration order", 
 });
 
 Deno.test("metric: custom identifiers resolve once; unresolved ones drop their data", async () => {
-  const fake = await startFakeMackerel({
-    hosts: [{ id: "h-db", customIdentifier: "db.example" }, {
-      id: "h-web",
-      customIdentifier: "web",
-    }],
-  });
-  const client = createMackerelClient({
-    apibase: fake.url,
-    apikey: fake.apiKey,
-    version: "0.1.0",
-    revision: "test",
-  });
-  try {
+  const seeded = [{ id: "h-db", customIdentifier: "db.example" }, {
+    id: "h-web",
+    customIdentifier: "web",
+  }];
+  await withApi(async (fake, client) => {
     await withLogs(async (lines) => {
       fake.failWhile((r) => r.query.includes("customIdentifier=web"), 503);
       const hosts = await resolveCustomIdentifiers({
@@ -256,25 +222,21 @@ Deno.test("metric: custom identifiers resolve once; unresolved ones drop their d
         "its host was not found at startup",
       ]);
     });
-    assert.deepEqual(fake.violations, []);
-  } finally {
-    client.close();
-    await fake.close();
-  }
+  }, { hosts: seeded });
 });
 
 Deno.test("metric: a plugin ignoring SIGTERM holds neither the round nor the next one", async () => {
   const pidFile = await Deno.makeTempFile({ prefix: "metric_pid" });
-  const stubborn = FIXTURES + "runtime/metric_ignore_term.sh";
+  const stubborn = PLUGIN_FIXTURES + "runtime/metric_ignore_term.sh";
   try {
     await withLogs(async (lines) => {
       const plugins = createMetricPlugins({
         plugins: [
-          plugin("stubborn", "runtime/metric_ignore_term.sh", {
+          metricPlugin("stubborn", "runtime/metric_ignore_term.sh", {
             env: [`PID_FILE=${pidFile}`],
             timeoutSeconds: 1,
           }),
-          plugin("dice", "dice.sh", { includePattern: /d6/ }),
+          metricPlugin("dice", "dice.sh", { includePattern: /d6/ }),
         ],
         // The round gives up 1 s after the timeout; the kill comes half a second later.
         killGraceMs: 1_500,
@@ -297,13 +259,3 @@ Deno.test("metric: a plugin ignoring SIGTERM holds neither the round nor the nex
     await Deno.remove(pidFile);
   }
 });
-
-/** Whether a pid runs now (a zombie does not). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return false;
-  }
-}

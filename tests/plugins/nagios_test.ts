@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import type { CheckPluginConfig } from "../../src/config/schema.ts";
 import type { CheckReport } from "../../src/mackerel/api_types.ts";
-import { createMackerelClient } from "../../src/mackerel/client.ts";
 import { runChecks } from "../../src/plugins/check.ts";
 import { createCheckSender } from "../../src/plugins/check_sender.ts";
+import { clientFor } from "../support/api_client.ts";
 import { startFakeMackerel } from "../support/fake_mackerel.ts";
 import { createVirtualClock } from "../support/virtual_clock.ts";
 import { waitFor } from "../support/wait.ts";
@@ -43,8 +43,6 @@ function check(name: string, argv: string[]): CheckPluginConfig {
   };
 }
 
-/** Polls (real time) until `cond` holds; fails the test after 5 s. */
-
 nagiosTest("nagios: check_dummy's exit codes become statuses, its stdout the message", async () => {
   const clock = createVirtualClock(START);
   const reports: CheckReport[] = [];
@@ -78,12 +76,7 @@ nagiosTest("nagios: check_dummy's exit codes become statuses, its stdout the mes
 
 nagiosTest("nagios: check_dummy and check_load reports reach the API", async () => {
   const fake = await startFakeMackerel();
-  const client = createMackerelClient({
-    apibase: fake.url,
-    apikey: fake.apiKey,
-    version: "0.1.0",
-    revision: "test",
-  });
+  const client = clientFor(fake);
   const clock = createVirtualClock(START);
   const controller = new AbortController();
   const checks = [

@@ -17,6 +17,8 @@ import {
   TARGETS,
 } from "../../scripts/compile_targets.ts";
 import { VERSION } from "../../src/version.ts";
+import { hasCommand } from "../support/commands.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 Deno.test("compile_targets: six targets, x86_64 and aarch64 of linux-gnu, darwin and windows", () => {
   assert.deepEqual(TARGETS, [
@@ -126,8 +128,7 @@ Deno.test({
     (HAS_SHA256SUM ? "" : " (skipped: sha256sum is not installed)"),
   ignore: !HAS_SHA256SUM,
 }, async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("compile_targets_test_", async (dir) => {
     const bytes = new TextEncoder().encode("agent binary\n");
     await Deno.writeFile(`${dir}/mackerel-agent-0.1.0-x86_64-unknown-linux-gnu`, bytes);
     const digest = Array.from(
@@ -145,9 +146,7 @@ Deno.test({
       "mackerel-agent-0.1.0-x86_64-unknown-linux-gnu: OK\n",
     );
     assert.equal(out.code, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("compile_targets: the revision is the checkout's HEAD, else GITHUB_SHA, else unknown", () => {
@@ -267,12 +266,3 @@ Deno.test("compile_targets: source problems find computed imports, workers and i
     "src/a.ts:5: a file located through import.meta",
   ]);
 });
-
-function hasCommand(name: string): boolean {
-  try {
-    new Deno.Command(name, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync();
-    return true;
-  } catch {
-    return false;
-  }
-}

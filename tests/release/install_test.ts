@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { hasCommand } from "../support/commands.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const INSTALL = new URL("scripts/install.sh", ROOT).pathname;
@@ -29,15 +30,6 @@ async function install(dir: string, args: readonly string[], destdir = `${dir}/r
 }
 
 const mode = (path: string) => Deno.statSync(path).mode! & 0o777;
-
-function hasCommand(name: string): boolean {
-  try {
-    new Deno.Command(name, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("install: lays out binary, unit, env file, config and conf.d under DESTDIR", async () => {
   const dir = await workspace();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const PACKAGING = new URL("packaging/", ROOT);
@@ -52,8 +53,7 @@ Deno.test("packaging: ExecStopPost retires only when AUTO_RETIREMENT is set and 
   const line = unitSection(unit, "Service").find((l) => l.startsWith("ExecStopPost="))!;
   // systemd turns `$$` into `$` and passes the quoted word to sh -c.
   const script = line.match(/^ExecStopPost=\/bin\/sh -c '(.*)'$/)![1].replaceAll("$$", "$");
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("packaging_test_", async (dir) => {
     const fake = `${dir}/mackerel-agent`;
     await Deno.writeTextFile(fake, `#!/bin/sh\nfor a in "$@"; do echo "$a"; done > ${dir}/args\n`);
     await Deno.chmod(fake, 0o755);
@@ -78,9 +78,7 @@ Deno.test("packaging: ExecStopPost retires only when AUTO_RETIREMENT is set and 
       code: 0,
       args: ["retire", "-force", "--root", "/var/lib/mackerel agent", "-conf", "/etc/x.conf", "-v"],
     });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("packaging: the environment file sets the four variables the unit reads", async () => {
@@ -113,13 +111,10 @@ Deno.test("packaging: every commented setting of the sample config is one config
   const uncommented = text.replace(/^# ?((\[[^\]]+\])|([a-z_]+ *= *.+))$/gm, "$1");
   assert.ok(uncommented.includes("\n[plugin.checks.ssh]\n"));
   assert.ok(uncommented.includes("\napikey = "));
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("packaging_test_", async (dir) => {
     await Deno.writeTextFile(`${dir}/all.conf`, uncommented);
     const out = await agent(["configtest", "-conf", `${dir}/all.conf`]);
     assert.equal(out.stderr, `SUCCESS (${dir}/all.conf)\n`);
     assert.equal(out.code, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

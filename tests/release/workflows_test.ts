@@ -1,19 +1,12 @@
 import assert from "node:assert/strict";
 import { parseLintOutput, VALIDATOR } from "../../scripts/validate_workflows.ts";
+import { hasCommand } from "../support/commands.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const WORKFLOWS = new URL(".github/workflows/", ROOT);
 
-function hasNpx(): boolean {
-  try {
-    new Deno.Command("npx", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const HAS_NPX = hasNpx();
+const HAS_NPX = hasCommand("npx");
 
 async function validate(args: readonly string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -31,8 +24,7 @@ Deno.test({
     (HAS_NPX ? "" : " (skipped: npx is not installed)"),
   ignore: !HAS_NPX,
 }, async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("workflows_test_", async (dir) => {
     const ours = await Deno.readTextFile(new URL("release.yml", WORKFLOWS));
     // Two mistakes a first tag would meet: a job that needs a job that does not exist, and a
     // misspelled job key.
@@ -56,9 +48,7 @@ Deno.test({
       ok.stdout,
       "ok       .github/workflows/ci.yml\nok       .github/workflows/release.yml\n",
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("workflows: the linter's report is read per file", () => {

@@ -1,20 +1,41 @@
 /**
- * Runs the real agent (`deno run main.ts …`) as a child process for CLI and end-to-end tests.
+ * Runs the real agent (`deno run main.ts …`, or another entry script) as a child process for CLI
+ * and end-to-end tests.
  *
  * @module
  */
+import { join } from "node:path";
 export { waitFor } from "./wait.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /** Options of {@linkcode runAgent}. */
 export interface RunAgentOptions {
+  /** The script to run instead of `main.ts` (e.g. a fixture wiring the agent differently). */
+  readonly entry?: string;
   /** Deno permission flags; `-A` by default. */
   readonly permissions?: readonly string[];
   /** Kill the child after this long (the test fails on the missing exit code). */
   readonly timeoutMs?: number;
   readonly cwd?: string;
   readonly env?: Record<string, string>;
+}
+
+/**
+ * The flags of a run against the fake API `api` with every file under `dir`: the config
+ * `dir/agent.conf` (the test writes it), the host id under `dir/root`, the pidfile `dir/agent.pid`.
+ */
+export function daemonArgs(
+  dir: string,
+  api: { readonly url: string; readonly apiKey: string },
+): string[] {
+  return [
+    `-conf=${join(dir, "agent.conf")}`,
+    `-apibase=${api.url}`,
+    `-apikey=${api.apiKey}`,
+    `-root=${join(dir, "root")}`,
+    `-pidfile=${join(dir, "agent.pid")}`,
+  ];
 }
 
 /** What a finished agent process left behind. */
@@ -24,20 +45,29 @@ export interface AgentOutput {
   readonly stderr: string;
 }
 
-/** Runs `main.ts` with `args` to completion and returns its exit code and output. */
-export async function runAgent(
+/** `deno run` of the entry with `args`, output piped, input closed and colours off. */
+function agentCommand(
   args: readonly string[],
-  options: RunAgentOptions = {},
-): Promise<AgentOutput> {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...(options.permissions ?? ["-A"]), MAIN, ...args],
+  options: RunAgentOptions,
+  signal?: AbortSignal,
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...(options.permissions ?? ["-A"]), options.entry ?? MAIN, ...args],
     cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    signal,
   });
+}
+
+/** Runs `main.ts` with `args` to completion and returns its exit code and output. */
+export async function runAgent(
+  args: readonly string[],
+  options: RunAgentOptions = {},
+): Promise<AgentOutput> {
+  const command = agentCommand(args, options, AbortSignal.timeout(options.timeoutMs ?? 30_000));
   const output = await command.output();
   const decoder = new TextDecoder();
   return {
@@ -65,14 +95,7 @@ export interface SpawnedAgent {
  * 60 s) whatever happens, so a hung agent cannot hang the test run.
  */
 export function spawnAgent(args: readonly string[], options: RunAgentOptions = {}): SpawnedAgent {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...(options.permissions ?? ["-A"]), MAIN, ...args],
-    cwd: options.cwd,
-    env: { NO_COLOR: "1", ...options.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = agentCommand(args, options).spawn();
   const guard = setTimeout(() => {
     try {
       child.kill("SIGKILL");

@@ -118,6 +118,19 @@ export function startFakeMetadata(options: FakeMetadataOptions = {}): FakeMetada
   };
 }
 
+/** Runs `fn` against a fake started with `options`, and closes the fake whatever `fn` does. */
+export async function withFakeMetadata<T>(
+  options: FakeMetadataOptions,
+  fn: (fake: FakeMetadata) => Promise<T>,
+): Promise<T> {
+  const fake = startFakeMetadata(options);
+  try {
+    return await fn(fake);
+  } finally {
+    await fake.close();
+  }
+}
+
 type Handler = (request: Request, url: URL) => Response | Promise<Response>;
 
 function ec2Handler(options: FakeEc2Options, hang: () => Promise<Response>): Handler {

@@ -114,3 +114,19 @@ export function createVirtualClock(startMs: number): VirtualClock {
     },
   };
 }
+
+/**
+ * An AbortSignal that aborts when `clock` reaches `now() + ms`: the stop request of a loop under
+ * test. Its timer is set at once, so it fires before any timer the loop sets for the same instant.
+ */
+export function abortAfter(clock: VirtualClock, ms: number): AbortSignal {
+  const stop = new AbortController();
+  clock.after(ms, () => stop.abort());
+  return stop.signal;
+}
+
+/** A bare clock reading `startMs` that only moves by `advance`, for code that reads `now()` only. */
+export function manualClock(startMs: number): { now(): number; advance(ms: number): void } {
+  let ms = startMs;
+  return { now: () => ms, advance: (by) => void (ms += by) };
+}

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { createSource } from "../../../src/host/source.ts";
 import { collectBlockDevices } from "../../../src/host/spec/block_device.ts";
+import { withTempDir } from "../../support/temp_dir.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../fixtures/spec/${name}`, import.meta.url));
@@ -33,27 +34,21 @@ Deno.test("block_device: no /sys/block gives undefined", async () => {
 });
 
 Deno.test("block_device: a device entry with no attribute files is an empty map", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("block_device_test_", async (dir) => {
     await Deno.mkdir(`${dir}/block/ram0`, { recursive: true });
     assert.deepEqual(await collectBlockDevices(createSource({ sysfs: dir })), { ram0: {} });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("block_device: an attribute that cannot be read rejects, naming it", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("block_device_test_", async (dir) => {
     // A directory where a file should be: it exists but reading it fails, as upstream's error case.
     await Deno.mkdir(`${dir}/block/sdb/size`, { recursive: true });
     await assert.rejects(
       collectBlockDevices(createSource({ sysfs: dir })),
       (error: Error) => error.message.startsWith(`cannot read ${dir}/block/sdb/size: `),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("block_device: the live machine's values carry no trailing newline", async () => {

@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
 import { detectCloud } from "../../../src/host/spec/cloud.ts";
-import { startFakeMetadata } from "../../support/fake_metadata.ts";
+import { withFakeMetadata } from "../../support/fake_metadata.ts";
 
 const source = createSource({
   sysfs: new URL("../../fixtures/cloud/sys-other", import.meta.url).pathname,
 });
 
 Deno.test("cloud.azure: compute and network keys map to upstream's names", async () => {
-  const fake = startFakeMetadata({ azure: {} });
-  try {
+  await withFakeMetadata({ azure: {} }, async (fake) => {
     const result = await detectCloud({
       platform: "auto",
       source,
@@ -39,14 +38,11 @@ Deno.test("cloud.azure: compute and network keys map to upstream's names", async
       assert.equal(request.headers["metadata"], "true", request.path);
       assert.ok(request.path.endsWith("?api-version=2017-04-02&format=text"), request.path);
     }
-  } finally {
-    await fake.close();
-  }
+  });
 });
 
 Deno.test("cloud.azure: a transport error skips the rest of its group only", async () => {
-  const fake = startFakeMetadata({ azure: { hang: ["compute/osType"] } });
-  try {
+  await withFakeMetadata({ azure: { hang: ["compute/osType"] } }, async (fake) => {
     const result = await detectCloud({
       platform: "azurevm",
       source,
@@ -65,7 +61,5 @@ Deno.test("cloud.azure: a transport error skips the rest of its group only", asy
       },
       customIdentifier: "13f56399-bd52-4150-9748-7190aae1ff21.virtual_machine.azure.microsoft.com",
     });
-  } finally {
-    await fake.close();
-  }
+  });
 });

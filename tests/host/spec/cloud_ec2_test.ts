@@ -12,7 +12,7 @@ import {
   FAKE_EC2_TOKEN,
   type FakeEc2Options,
   type FakeMetadata,
-  startFakeMetadata,
+  withFakeMetadata,
 } from "../../support/fake_metadata.ts";
 
 const fixture = (name: string) =>
@@ -32,17 +32,9 @@ const EXPECTED_METADATA = {
   "reservation-id": "r-0123456789abcdef0",
 };
 
-async function withFake(
-  ec2: FakeEc2Options,
-  body: (fake: FakeMetadata) => Promise<void>,
-): Promise<void> {
-  const fake = startFakeMetadata({ ec2 });
-  try {
-    await body(fake);
-  } finally {
-    await fake.close();
-  }
-}
+/** Runs `body` against a fake metadata service that answers as EC2 only. */
+const withFake = (ec2: FakeEc2Options, body: (fake: FakeMetadata) => Promise<void>) =>
+  withFakeMetadata({ ec2 }, body);
 
 Deno.test("cloud.ec2: isEC2UUID follows upstream's table, little-endian form included", () => {
   const table: ReadonlyArray<readonly [string, boolean]> = [

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
 import { detectCloud, parseGceMetadata } from "../../../src/host/spec/cloud.ts";
-import { startFakeMetadata } from "../../support/fake_metadata.ts";
+import { withFakeMetadata } from "../../support/fake_metadata.ts";
 
 const FIXTURE = new URL("../../fixtures/cloud/gce_metadata.json", import.meta.url);
 const source = createSource({
@@ -47,8 +47,7 @@ Deno.test("cloud.gce: missing parts are left out or zero, as Go's decoder leaves
 });
 
 Deno.test("cloud.gce: auto-detection reads one document with Metadata-Flavor: Google", async () => {
-  const fake = startFakeMetadata({ gce: {} });
-  try {
+  await withFakeMetadata({ gce: {} }, async (fake) => {
     const result = await detectCloud({
       platform: "auto",
       source,
@@ -65,7 +64,5 @@ Deno.test("cloud.gce: auto-detection reads one document with Metadata-Flavor: Go
       "GET /computeMetadata/v1?recursive=true",
     ]);
     assert.equal(gce[0].headers["metadata-flavor"], "Google");
-  } finally {
-    await fake.close();
-  }
+  });
 });

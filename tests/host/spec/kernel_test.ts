@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { createSource } from "../../../src/host/source.ts";
 import { collectKernel } from "../../../src/host/spec/kernel.ts";
+import { withTempDir } from "../../support/temp_dir.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../fixtures/spec/${name}`, import.meta.url));
@@ -20,8 +21,7 @@ Deno.test("kernel: uname fields from procfs with the platform of the etc root", 
 });
 
 Deno.test("kernel: platform fields are omitted when no distribution is known", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("kernel_test_", async (dir) => {
     const proc = `${dir}/proc`;
     await Deno.mkdir(`${proc}/sys/kernel`, { recursive: true });
     await Deno.writeTextFile(`${proc}/sys/kernel/ostype`, "Linux\n");
@@ -36,23 +36,18 @@ Deno.test("kernel: platform fields are omitted when no distribution is known", a
       machine: Deno.build.arch,
       os: "GNU/Linux",
     });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("kernel: an unreadable uname field rejects, naming the file", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("kernel_test_", async (dir) => {
     await Deno.mkdir(`${dir}/sys/kernel`, { recursive: true });
     await Deno.writeTextFile(`${dir}/sys/kernel/ostype`, "Linux\n");
     await Deno.writeTextFile(`${dir}/sys/kernel/version`, "#1 SMP\n");
     await assert.rejects(collectKernel(createSource({ procfs: dir, etc: dir })), {
       message: `cannot read ${dir}/sys/kernel/osrelease: no such file`,
     });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("kernel: the live machine has name and platform fields", async () => {

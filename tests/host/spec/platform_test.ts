@@ -6,21 +6,17 @@ import {
   displayPlatformName,
   parseOsRelease,
 } from "../../../src/host/spec/platform.ts";
+import { withTempDir, writeFiles } from "../../support/temp_dir.ts";
 
 const etc = (name: string) =>
   fileURLToPath(new URL(`../../fixtures/spec/${name}`, import.meta.url));
 
-async function detectIn(files: Readonly<Record<string, string>>) {
-  const dir = await Deno.makeTempDir();
-  try {
+function detectIn(files: Readonly<Record<string, string>>) {
+  return withTempDir("platform_test_", async (dir) => {
     await Deno.mkdir(`${dir}/etc`);
-    for (const [name, text] of Object.entries(files)) {
-      await Deno.writeTextFile(`${dir}/etc/${name}`, text);
-    }
+    await writeFiles(`${dir}/etc`, files);
     return await detectPlatform(createSource({ etc: `${dir}/etc` }));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 Deno.test("platform: Debian from debian_version's first line", async () => {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { resetLogging, setupLogging } from "../../../src/log.ts";
 import type { FilesystemUsage } from "../../../src/host/filesystems.ts";
 import { createSource } from "../../../src/host/source.ts";
 import { collectHostSpec } from "../../../src/host/spec/spec.ts";
 import { AGENT_NAME, REVISION, VERSION } from "../../../src/version.ts";
+import { captureLogs } from "../../support/logs.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../fixtures/spec/${name}`, import.meta.url));
@@ -186,11 +186,8 @@ Deno.test("spec: the full payload of the x86 fixture host", async () => {
 });
 
 Deno.test("spec: a failing part is skipped with a warning, empty ones and options omitted", async () => {
-  const lines: string[] = [];
-  await setupLogging({ level: "info", write: (line) => lines.push(line) });
-  let payload;
-  try {
-    payload = await collectHostSpec({
+  const { result: payload, lines } = await captureLogs(() =>
+    collectHostSpec({
       // The arm64 tree has no meminfo, no kernel files and no /sys/block.
       source: createSource({
         procfs: fixture("arm64/proc"),
@@ -203,10 +200,7 @@ Deno.test("spec: a failing part is skipped with a warning, empty ones and option
       customIdentifier: "",
       listFilesystems: () => Promise.resolve([]),
       networkInterfaces: () => [],
-    });
-  } finally {
-    await resetLogging();
-  }
+    }), { level: "info" });
   assert.deepEqual(Object.keys(payload.meta), [
     "agent-revision",
     "agent-version",
@@ -220,7 +214,7 @@ Deno.test("spec: a failing part is skipped with a warning, empty ones and option
   assert.deepEqual(payload.checks, []);
   assert.equal("displayName" in payload, false);
   assert.equal("customIdentifier" in payload, false);
-  const warnings = lines.map((line) => line.replace(/^\S+ \S+ /, "")).sort();
+  const warnings = lines.toSorted();
   const proc = fixture("arm64/proc");
   assert.equal(warnings.length, 2);
   assert.match(
