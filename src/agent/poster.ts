@@ -8,6 +8,7 @@
 import type { MetricPoint } from "../mackerel/types.ts";
 import { logger } from "../log.ts";
 import { type Clock, realClock } from "./clock.ts";
+import { tryWithImmediateRetry } from "./retry.ts";
 import { agentSecondsToMs, initialDelaySeconds } from "./delay.ts";
 import type { Batch, Dropped, PostQueue } from "./queue.ts";
 
@@ -121,25 +122,17 @@ export function createPoster(options: PosterOptions): Poster {
 
   /** One try plus, for a quick network error, one immediate retry; true when delivered. */
   const postWithRetry = async (points: readonly MetricPoint[], forced: AbortSignal) => {
-    const attempt = async (): Promise<{ error: unknown } | undefined> => {
-      try {
-        await untilAborted(post(points, forced), forced);
-        return undefined;
-      } catch (error) {
-        return { error };
-      }
-    };
-    const startedAt = clock.now();
-    let failure = await attempt();
-    let retried = false;
-    if (
-      failure && !forced.aborted && isNetworkError(failure.error) &&
-      clock.now() - startedAt < timings.immediateRetryWindowMs
-    ) {
-      log.warn(`Failed to post metrics value (will retry immediately): ${describe(failure.error)}`);
-      retried = true;
-      failure = await attempt();
-    }
+    const { failure, retried } = await tryWithImmediateRetry(
+      () => untilAborted(post(points, forced), forced),
+      {
+        clock,
+        windowMs: timings.immediateRetryWindowMs,
+        isNetworkError,
+        allowed: () => !forced.aborted,
+        onRetry: (error) =>
+          log.warn(`Failed to post metrics value (will retry immediately): ${describe(error)}`),
+      },
+    );
     if (!failure) {
       log.debug("Posting metrics succeeded.");
       return { delivered: true, retried };

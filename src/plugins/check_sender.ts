@@ -11,6 +11,7 @@
  */
 import type { Clock } from "../agent/clock.ts";
 import { agentSecondsToMs } from "../agent/delay.ts";
+import { tryWithImmediateRetry } from "../agent/retry.ts";
 import type { CheckReport } from "../mackerel/api_types.ts";
 import type { MackerelClient } from "../mackerel/client.ts";
 import { isClientError, isNetworkError } from "../mackerel/errors.ts";
@@ -63,20 +64,14 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
 
   /** One POST with the immediate network retry; resolves to the error, or undefined on success. */
   const attempt = async (chunk: readonly CheckReport[]): Promise<unknown> => {
-    const started = clock.now();
-    try {
-      await client.reportCheckMonitors(chunk);
-      return undefined;
-    } catch (e) {
-      if (!isNetworkError(e) || clock.now() - started >= s(25)) return e;
-      log.warn`ReportCheckMonitors: failed to report (will retry immediately): ${e}`;
-    }
-    try {
-      await client.reportCheckMonitors(chunk);
-      return undefined;
-    } catch (e) {
-      return e;
-    }
+    const { failure } = await tryWithImmediateRetry(() => client.reportCheckMonitors(chunk), {
+      clock,
+      windowMs: s(25),
+      isNetworkError,
+      onRetry: (e) =>
+        log.warn`ReportCheckMonitors: failed to report (will retry immediately): ${e}`,
+    });
+    return failure?.error;
   };
 
   /** Posts a chunk until it is accepted, refused with a 4xx, or the sender stops. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { retry } from "../../src/agent/retry.ts";
+import { retry, tryWithImmediateRetry } from "../../src/agent/retry.ts";
 import { abortAfter, createVirtualClock } from "../support/virtual_clock.ts";
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -144,4 +144,49 @@ Deno.test("retry: an abort while an attempt runs stops after that attempt", asyn
     new Error("failure 2"),
   );
   assert.deepEqual(calls, [0, 3100]);
+});
+
+Deno.test("retry: a quick network failure is tried again at once, and only once", async () => {
+  const clock = createVirtualClock(0);
+  let calls = 0;
+  const result = await tryWithImmediateRetry(() => {
+    calls++;
+    return Promise.reject(new Error("reset"));
+  }, { clock, windowMs: 25_000, isNetworkError: () => true });
+  assert.equal(calls, 2);
+  assert.equal(result.retried, true);
+  assert.equal((result.failure?.error as Error).message, "reset");
+});
+
+Deno.test("retry: no immediate retry for a slow, a non-network or an unwanted failure", async () => {
+  const clock = createVirtualClock(0);
+  const cases = [
+    { slow: true, network: true, allowed: true },
+    { slow: false, network: false, allowed: true },
+    { slow: false, network: true, allowed: false },
+  ];
+  for (const c of cases) {
+    let calls = 0;
+    const result = await clock.run(tryWithImmediateRetry(async () => {
+      calls++;
+      if (c.slow) await clock.sleep(25_000);
+      throw new Error("down");
+    }, {
+      clock,
+      windowMs: 25_000,
+      isNetworkError: () => c.network,
+      allowed: () => c.allowed,
+    }));
+    assert.equal(calls, 1, JSON.stringify(c));
+    assert.equal(result.retried, false);
+  }
+});
+
+Deno.test("retry: success on the first try needs no retry", async () => {
+  const result = await tryWithImmediateRetry(() => Promise.resolve(), {
+    clock: createVirtualClock(0),
+    windowMs: 25_000,
+    isNetworkError: () => true,
+  });
+  assert.deepEqual(result, { failure: undefined, retried: false });
 });
