@@ -9,6 +9,8 @@
  *
  * @module
  */
+import { realClock } from "../../../agent/clock.ts";
+import { retry as retryAttempts } from "../../../agent/retry.ts";
 
 /** Status and body of one metadata answer. */
 export interface MetadataResponse {
@@ -91,33 +93,17 @@ export interface RetryOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Runs `attempt` until it resolves, at most `attempts` times; throws the last error. */
+/**
+ * Runs `attempt` until it resolves, at most `attempts` times; throws the last error, or the abort
+ * reason once `signal` aborts (so that a cancelled probe ends as cancelled, not as failed).
+ */
 export async function retry<T>(options: RetryOptions, attempt: () => Promise<T>): Promise<T> {
-  for (let i = 1;; i++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (i >= options.attempts) throw error;
-    }
-    await sleep(options.delayMs, options.signal);
+  try {
+    return await retryAttempts(attempt, { ...options, clock: realClock });
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw error;
   }
-}
-
-/** Resolves after `ms`, or rejects with the abort reason as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** The innermost message of an error: fetch says only "fetch failed" and hides the reason in `cause`. */
