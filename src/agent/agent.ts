@@ -61,7 +61,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   try {
     await createPidfile({ path: config.pidfile });
   } catch (error) {
-    log.error(`pidfile.Create("${config.pidfile}") failed: ${errorMessage(error)}`);
+    // A returned error, as upstream prints it: one plain line on stderr.
+    console.error(`pidfile.Create("${config.pidfile}") failed: ${errorMessage(error)}`);
     return 1;
   }
   if (config.apikey === "") {
@@ -139,7 +140,7 @@ async function runPosting(context: Context): Promise<number> {
       hostId = host.id;
     } catch (error) {
       if (!(error instanceof RegistrationError)) throw error;
-      logger("main").error(error.message);
+      console.error(`command.Prepare failed: ${error.message}`);
       return 1;
     }
     const resolver = await resolveCustomIdentifiers({
@@ -236,7 +237,7 @@ async function runLoops(options: LoopOptions): Promise<number> {
       forced,
     ]);
     if (result === "forced" || shutdown.force.aborted) {
-      logger("main").error("received terminate instruction again. force return");
+      console.error("received terminate instruction again. force return");
       return 1;
     }
     return 0;

@@ -46,11 +46,6 @@ export interface Poster {
   run(): Promise<PosterResult>;
 }
 
-/** Renders real milliseconds as seconds for log lines (`30`, `0.5`). */
-function seconds(ms: number): number {
-  return Number((ms / 1000).toFixed(3));
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -92,6 +87,8 @@ export function createPoster(options: PosterOptions): Poster {
   const { queue, post, isNetworkError, signal, force } = options;
   const clock = options.clock ?? realClock;
   const { timings } = queue;
+  /** Whole seconds of the agent's minute, as upstream's log lines print them. */
+  const seconds = (ms: number) => Math.round(ms / timings.secondMs);
   let wake: (() => void) | undefined;
   let started = false;
   let finished = false;

@@ -62,7 +62,7 @@ export async function prepareHost(options: PrepareOptions): Promise<RegisteredHo
     clock,
     signal,
     retryable: (error: unknown) => !isClientError(error),
-    onRetry: (error: unknown) => log.info(`${message(error)}; retrying`),
+    onRetry: (error: unknown) => log.warn(`${message(error)}; retrying`),
   };
   let savedId: string | undefined;
   try {

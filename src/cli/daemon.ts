@@ -36,6 +36,6 @@ export async function runDaemonCommand(options: CommonOptions): Promise<number> 
     config,
     source,
     minuteMs: options.minuteMs,
-    autoshutdown: options.autoshutdown,
+    autoshutdown: options.autoshutdown || config.autoshutdown,
   });
 }

@@ -11,7 +11,20 @@ import type { CommonOptions } from "./options.ts";
 
 /** Loads `-conf` and applies the explicit flags over it. Throws the loader's `ConfigError`. */
 export async function resolveConfig(options: CommonOptions): Promise<Config> {
-  const file = await loadConfigFile(options.conf);
+  let file: Config;
+  try {
+    file = await loadConfigFile(options.conf);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // Upstream's wording (§2.1 step 6), which operators' alerts match.
+    throw new ConfigError(`failed to load the config file: ${error.message}`, {
+      file: error.file,
+      line: error.line,
+      key: error.key,
+      detail: error.detail,
+      cause: error,
+    });
+  }
   return checkApibase(applyOverrides(file, options.overrides, { child: options.child }));
 }
 

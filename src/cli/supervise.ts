@@ -54,7 +54,7 @@ export async function runSupervise(parsed: ParsedFlags): Promise<number> {
   try {
     await createPidfile({ path: config.pidfile });
   } catch (error) {
-    console.error(errorMessage(error));
+    console.error(`pidfile.Create("${config.pidfile}") failed: ${errorMessage(error)}`);
     return 1;
   }
   try {

@@ -240,6 +240,7 @@ export interface ConfigPatch extends PluginSections {
       | "httpProxy"
       | "httpsProxy"
       | "cloudPlatform"
+      | "autoshutdown"
     >
   >;
   readonly include?: string;
@@ -263,6 +264,7 @@ const TOP_KEYS: ReadonlyArray<readonly [string, keyof ConfigPatch["top"]]> = [
   ["http_proxy", "httpProxy"],
   ["https_proxy", "httpsProxy"],
   ["cloud_platform", "cloudPlatform"],
+  ["autoshutdown", "autoshutdown"],
 ];
 
 /** Turns a decoded document into the patch it applies, building its plugins (§2.3). */

@@ -77,6 +77,8 @@ export interface Config {
   readonly httpProxy: string;
   readonly httpsProxy: string;
   readonly cloudPlatform: CloudPlatform;
+  /** Upstream quirk: `autoshutdown = true` acts like `-private-autoshutdown` (§2.2). */
+  readonly autoshutdown: boolean;
   readonly hostStatus: { readonly onStart: string; readonly onStop: string };
   readonly filesystems: { readonly ignore?: RegExp; readonly useMountpoint: boolean };
   readonly disks: { readonly ignore?: RegExp };
@@ -159,6 +161,7 @@ export function defaultConfig(): Config {
     httpProxy: "",
     httpsProxy: "",
     cloudPlatform: "auto",
+    autoshutdown: false,
     hostStatus: { onStart: "", onStop: "" },
     filesystems: { useMountpoint: false },
     disks: {},

@@ -22,7 +22,7 @@ export async function collectRound(
   collectors: readonly Collector[],
   options: RoundOptions = {},
 ): Promise<MetricValue[]> {
-  const log = logger("metrics");
+  const log = logger("agent");
   const deadlineMs = options.deadlineMs ?? 30_000;
   const results = await Promise.all(collectors.map(async (collector) => {
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -405,11 +405,12 @@ Deno.test("poster: a one-second minute runs the same schedule sixty times faster
     assert.equal(await t.clock.run(t.poster.run()), "drained");
     // initial 15/60 s; failure → 1 s; the leftover batch waits a half-minute of 0.5 s.
     assert.deepEqual(t.calls.map((c) => c.at), [250, 1250, 1750]);
+    // The log speaks in agent seconds, so it reads exactly as with a real minute.
     assert.deepEqual(lines.filter((l) => l.includes("seconds")), [
-      "DEBUG <command> wait 0.25 seconds before initial posting.",
+      "DEBUG <command> wait 15 seconds before initial posting.",
       "DEBUG <command> Sleep 0 seconds before posting.",
-      "DEBUG <command> Sleep 1 seconds before posting.",
-      "DEBUG <command> Sleep 0.5 seconds before posting.",
+      "DEBUG <command> Sleep 60 seconds before posting.",
+      "DEBUG <command> Sleep 30 seconds before posting.",
     ]);
   });
 });

@@ -191,7 +191,7 @@ Deno.test("registration: 500 twice, then the create succeeds after two waits", a
     assert.deepEqual(h.fake.requests.map((r) => r.status), [500, 500, 200, 200]);
     assert.deepEqual(h.sleeps, [7, 7]);
     const retrying =
-      "INFO <command> API request failed: fake failure 500 (POST /api/v0/hosts); retrying";
+      "WARNING <command> API request failed: fake failure 500 (POST /api/v0/hosts); retrying";
     assert.deepEqual(h.logs, [retrying, retrying]);
     assert.equal(await Deno.readTextFile(join(h.root, "id")), "fake0000001");
   });

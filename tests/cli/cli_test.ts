@@ -132,3 +132,19 @@ Deno.test("cli: init into a place it cannot write is one line, no stack, exit 1"
   assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
   assert.match(stderr, /^mackerel-agent init: /);
 });
+
+Deno.test("cli: a config error carries upstream's 'failed to load the config file' prefix", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".conf" });
+  try {
+    await Deno.writeTextFile(file, 'apikey = "k"\n[plugin.metrics.mysql]\ncommand = 100\n');
+    const { code, stderr } = await runAgent([`-conf=${file}`, "-pidfile="]);
+    assert.equal(code, 1);
+    assert.equal(
+      stderr,
+      `failed to load config: failed to load the config file: ${file}: plugin.metrics.mysql: ` +
+        "failed to parse plugin command. A configuration value of `command` should be string or string slice, but int64\n",
+    );
+  } finally {
+    await Deno.remove(file);
+  }
+});

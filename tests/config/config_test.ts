@@ -344,3 +344,15 @@ Deno.test("config: a missing file is a ConfigError naming the file", async () =>
   assert.equal(e.message, `open ${path}: no such file or directory`);
   assert.equal(e.file, path);
 });
+
+Deno.test("config: autoshutdown = true is read, as upstream's untagged field (§2.2 quirk)", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".conf" });
+  try {
+    await Deno.writeTextFile(file, 'apikey = "k"\nautoshutdown = true\n');
+    assert.equal((await loadConfigFile(file)).autoshutdown, true);
+    await Deno.writeTextFile(file, 'apikey = "k"\n');
+    assert.equal((await loadConfigFile(file)).autoshutdown, false);
+  } finally {
+    await Deno.remove(file);
+  }
+});
