@@ -33,7 +33,7 @@ export interface PluginValues {
 /** Options of {@linkcode createMetricPlugins}. */
 export interface MetricPluginsOptions {
   readonly plugins: readonly MetricPluginConfig[];
-  /** How many plugins run at once; default 4. */
+  /** How many plugins run at once; default 16. */
   readonly maxConcurrent?: number;
   /** The current Unix time in seconds, for `use_plugin_timestamp`; default the system clock. */
   readonly nowSeconds?: () => number;
@@ -51,7 +51,11 @@ export interface MetricPlugins {
   stop(): Promise<void>;
 }
 
-const DEFAULT_MAX_CONCURRENT = 4;
+/**
+ * Plugins running at once. Upstream runs them all; a bound keeps a host with dozens of plugins
+ * from forking them in one burst, while still giving each a turn well inside the minute.
+ */
+const DEFAULT_MAX_CONCURRENT = 16;
 /** Time granted after a plugin's timeout for it to exit and be reaped before the round moves on. */
 const REAP_MARGIN_MS = 1_000;
 /** Distinct warnings remembered per plugin; beyond this the memory is reset (and lines repeat). */
