@@ -1,32 +1,12 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { createSource } from "../../../src/host/source.ts";
 import { collectBlockDevices } from "../../../src/host/spec/block_device.ts";
+import { specFixture as fixture, X86_BLOCK_DEVICES } from "../../support/spec_x86.ts";
 import { withTempDir } from "../../support/temp_dir.ts";
-
-const fixture = (name: string) =>
-  fileURLToPath(new URL(`../../fixtures/spec/${name}`, import.meta.url));
 
 Deno.test("block_device: every entry with trimmed values, missing files omitted", async () => {
   const devices = await collectBlockDevices(createSource({ sysfs: fixture("x86/sys") }));
-  assert.deepEqual(devices, {
-    loop0: { size: "0", removable: "0" },
-    nvme0n1: {
-      size: "16777216",
-      removable: "0",
-      model: "Amazon Elastic Block Store",
-      state: "live",
-    },
-    sda: {
-      size: "41943040",
-      removable: "0",
-      model: "QEMU HARDDISK",
-      rev: "2.5+",
-      state: "running",
-      timeout: "30",
-      vendor: "ATA",
-    },
-  });
+  assert.deepEqual(devices, X86_BLOCK_DEVICES);
 });
 
 Deno.test("block_device: no /sys/block gives undefined", async () => {

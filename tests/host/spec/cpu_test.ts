@@ -1,29 +1,11 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { createSource } from "../../../src/host/source.ts";
 import { collectCpu, formatFloat, parseCpuinfo } from "../../../src/host/spec/cpu.ts";
-
-const fixture = (name: string) =>
-  fileURLToPath(new URL(`../../fixtures/spec/${name}`, import.meta.url));
-
-const xeon = {
-  vendor_id: "GenuineIntel",
-  model: "85",
-  stepping: "4",
-  physical_id: "0",
-  core_id: "0",
-  cache_size: "25344 KB",
-  model_name: "Intel(R) Xeon(R) Platinum 8124M CPU @ 3.00GHz",
-  family: "6",
-  cores: "1",
-};
+import { specFixture as fixture, X86_CPU, X86_XEON } from "../../support/spec_x86.ts";
 
 Deno.test("cpu: x86 blocks, the sysfs maximum frequency winning over cpu MHz", async () => {
   const source = createSource({ procfs: fixture("x86/proc"), sysfs: fixture("x86/sys") });
-  assert.deepEqual(await collectCpu(source), [
-    { ...xeon, mhz: "3500" },
-    { ...xeon, mhz: "2999.998" },
-  ]);
+  assert.deepEqual(await collectCpu(source), X86_CPU);
 });
 
 Deno.test("cpu: arm64 vendor and model named from implementer and part, core id from sysfs", async () => {

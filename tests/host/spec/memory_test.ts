@@ -1,39 +1,11 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { createSource } from "../../../src/host/source.ts";
 import { collectMemorySpec, parseMemorySpec } from "../../../src/host/spec/memory.ts";
-
-const fixture = (name: string) =>
-  fileURLToPath(new URL(`../../fixtures/spec/${name}`, import.meta.url));
+import { specFixture as fixture, X86_MEMORY } from "../../support/spec_x86.ts";
 
 Deno.test("memory: exact kB map of the known keys (upstream TestGenerateMemorySpec)", async () => {
   const spec = await collectMemorySpec(createSource({ procfs: fixture("x86/proc") }));
-  assert.deepEqual(spec, {
-    total: "15434208kB",
-    free: "3009856kB",
-    buffers: "443104kB",
-    cached: "6305168kB",
-    active: "7662608kB",
-    inactive: "3375044kB",
-    dirty: "516kB",
-    writeback: "0kB",
-    anon_pages: "4289480kB",
-    mapped: "258168kB",
-    slab: "1169796kB",
-    slab_reclaimable: "965756kB",
-    slab_unreclaim: "204040kB",
-    page_tables: "61024kB",
-    nfs_unstable: "0kB",
-    bounce: "0kB",
-    commit_limit: "7717104kB",
-    committed_as: "23796544kB",
-    vmalloc_total: "34359738367kB",
-    vmalloc_used: "42608kB",
-    vmalloc_chunk: "34359578580kB",
-    swap_cached: "0kB",
-    swap_total: "0kB",
-    swap_free: "0kB",
-  });
+  assert.deepEqual(spec, X86_MEMORY);
 });
 
 Deno.test("memory: 32-bit High/Low keys are reported; lines without a value are skipped", () => {

@@ -5,6 +5,7 @@ import { createSource } from "../../../src/host/source.ts";
 import { collectHostSpec } from "../../../src/host/spec/spec.ts";
 import { AGENT_NAME, REVISION, VERSION } from "../../../src/version.ts";
 import { captureLogs } from "../../support/logs.ts";
+import { X86_BLOCK_DEVICES, X86_CPU, X86_MEMORY } from "../../support/spec_x86.ts";
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../fixtures/spec/${name}`, import.meta.url));
@@ -55,45 +56,6 @@ const networkInterfaces = (): Deno.NetworkInterfaceInfo[] => [
   },
 ];
 
-const xeon = {
-  vendor_id: "GenuineIntel",
-  model: "85",
-  stepping: "4",
-  physical_id: "0",
-  core_id: "0",
-  cache_size: "25344 KB",
-  model_name: "Intel(R) Xeon(R) Platinum 8124M CPU @ 3.00GHz",
-  family: "6",
-  cores: "1",
-};
-
-const memory = {
-  total: "15434208kB",
-  free: "3009856kB",
-  buffers: "443104kB",
-  cached: "6305168kB",
-  active: "7662608kB",
-  inactive: "3375044kB",
-  dirty: "516kB",
-  writeback: "0kB",
-  anon_pages: "4289480kB",
-  mapped: "258168kB",
-  slab: "1169796kB",
-  slab_reclaimable: "965756kB",
-  slab_unreclaim: "204040kB",
-  page_tables: "61024kB",
-  nfs_unstable: "0kB",
-  bounce: "0kB",
-  commit_limit: "7717104kB",
-  committed_as: "23796544kB",
-  vmalloc_total: "34359738367kB",
-  vmalloc_used: "42608kB",
-  vmalloc_chunk: "34359578580kB",
-  swap_cached: "0kB",
-  swap_total: "0kB",
-  swap_free: "0kB",
-};
-
 Deno.test("spec: the full payload of the x86 fixture host", async () => {
   const payload = await collectHostSpec({
     source: x86,
@@ -112,25 +74,8 @@ Deno.test("spec: the full payload of the x86 fixture host", async () => {
       "agent-revision": REVISION,
       "agent-version": VERSION,
       "agent-name": AGENT_NAME,
-      block_device: {
-        loop0: { size: "0", removable: "0" },
-        nvme0n1: {
-          size: "16777216",
-          removable: "0",
-          model: "Amazon Elastic Block Store",
-          state: "live",
-        },
-        sda: {
-          size: "41943040",
-          removable: "0",
-          model: "QEMU HARDDISK",
-          rev: "2.5+",
-          state: "running",
-          timeout: "30",
-          vendor: "ATA",
-        },
-      },
-      cpu: [{ ...xeon, mhz: "3500" }, { ...xeon, mhz: "2999.998" }],
+      block_device: X86_BLOCK_DEVICES,
+      cpu: X86_CPU,
       filesystem: {
         "/dev/nvme0n1p1": {
           kb_size: 7941576,
@@ -149,7 +94,7 @@ Deno.test("spec: the full payload of the x86 fixture host", async () => {
         platform_name: "Ubuntu",
         platform_version: "24.04",
       },
-      memory,
+      memory: X86_MEMORY,
       cloud: { provider: "ec2", metadata: { "instance-id": "i-0abc" } },
     },
     interfaces: [{
