@@ -11,7 +11,7 @@ export const specFixture = (name: string): string =>
   fileURLToPath(new URL(`../fixtures/spec/${name}`, import.meta.url));
 
 /** The fields both Xeon processors of the fixture share (each has its own `mhz`). */
-export const X86_XEON = {
+const X86_XEON = {
   vendor_id: "GenuineIntel",
   model: "85",
   stepping: "4",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
 import { collectCpu, formatFloat, parseCpuinfo } from "../../../src/host/spec/cpu.ts";
-import { specFixture as fixture, X86_CPU, X86_XEON } from "../../support/spec_x86.ts";
+import { specFixture as fixture, X86_CPU } from "../../support/spec_x86.ts";
 
 Deno.test("cpu: x86 blocks, the sysfs maximum frequency winning over cpu MHz", async () => {
   const source = createSource({ procfs: fixture("x86/proc"), sysfs: fixture("x86/sys") });
