@@ -9,9 +9,9 @@
  *
  * @module
  */
-import { createPostQueue } from "../src/agent/queue.ts";
-import { createPoster } from "../src/agent/poster.ts";
-import { realClock } from "../src/agent/clock.ts";
+import { createPostQueue } from "../src/delivery/queue.ts";
+import { createPoster } from "../src/delivery/poster.ts";
+import { realClock } from "../src/async/clock.ts";
 import { createMackerelClient } from "../src/mackerel/client.ts";
 import { isNetworkError } from "../src/mackerel/errors.ts";
 import type { MetricPoint } from "../src/mackerel/types.ts";

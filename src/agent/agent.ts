@@ -26,15 +26,16 @@ import {
 import { createMetricPlugins, type MetricPlugins } from "../plugins/metric.ts";
 import { REVISION, VERSION } from "../version.ts";
 import { clientFor } from "./api.ts";
-import { type Clock, realClock } from "./clock.ts";
-import { agentSecondsToMs, postTimings } from "./delay.ts";
+import { type Clock, realClock } from "../async/clock.ts";
+import { agentSecondsToMs } from "../async/minute.ts";
+import { postTimings } from "../delivery/delay.ts";
 import { createPidfile, removePidfile } from "./pidfile.ts";
 import { prepareHost, RegistrationError } from "./registration.ts";
 import { runScheduler } from "./scheduler.ts";
 import { handleSignals } from "./shutdown.ts";
 import { watchExecutable } from "./self_update.ts";
 import { runSpecUpdater } from "./spec_updater.ts";
-import { type Deliver, queueDelivery } from "./delivery.ts";
+import { type Deliver, queueDelivery } from "../delivery/delivery.ts";
 import { runPluginLoops } from "./plugin_loops.ts";
 import { type Sink, stdoutSink } from "./stdout_sink.ts";
 

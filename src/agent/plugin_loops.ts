@@ -10,8 +10,9 @@ import { runChecks } from "../plugins/check.ts";
 import type { HostResolver } from "../plugins/custom_identifiers.ts";
 import { collectGraphDefs, postGraphDefs } from "../plugins/graph_defs.ts";
 import { runMetadata } from "../plugins/metadata.ts";
-import type { Clock } from "./clock.ts";
-import { agentSecondsToMs, initialDelaySeconds, postDelaySeconds } from "./delay.ts";
+import type { Clock } from "../async/clock.ts";
+import { agentSecondsToMs } from "../async/minute.ts";
+import { initialDelaySeconds, postDelaySeconds } from "../delivery/delay.ts";
 import type { Sink } from "./stdout_sink.ts";
 
 /** Options of {@linkcode runPluginLoops}. */

@@ -6,9 +6,9 @@
 import { isClientError } from "../mackerel/errors.ts";
 import type { HostPayload } from "../mackerel/types.ts";
 import { logger } from "../log.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../async/clock.ts";
 import { hostIdPath, readHostId, writeHostId } from "./host_id.ts";
-import { retry } from "./retry.ts";
+import { retry } from "../async/retry.ts";
 
 /** The host fields the agent reads from the API. */
 export interface RegisteredHost {

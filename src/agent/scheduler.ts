@@ -7,7 +7,7 @@
  * @module
  */
 import { logger } from "../log.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../async/clock.ts";
 
 /** Options of {@linkcode runScheduler}. */
 export interface SchedulerOptions {

@@ -5,7 +5,7 @@
  * @module
  */
 import { logger } from "../log.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../async/clock.ts";
 
 /** Options of {@linkcode watchExecutable}. */
 export interface WatchExecutableOptions {

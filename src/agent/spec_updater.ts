@@ -4,7 +4,7 @@
  * @module
  */
 import { logger } from "../log.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../async/clock.ts";
 
 /** Options of {@linkcode runSpecUpdater}. */
 export interface SpecUpdaterOptions {

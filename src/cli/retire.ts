@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { realClock } from "../agent/clock.ts";
+import { realClock } from "../async/clock.ts";
 import { clientFor, exportProxyEnvironment } from "../agent/api.ts";
 import { readHostId, removeHostId } from "../agent/host_id.ts";
-import { retry } from "../agent/retry.ts";
+import { retry } from "../async/retry.ts";
 import { requireApikey } from "../config/overrides.ts";
 import { logger } from "../log.ts";
 import type { FlagSpec, ParsedFlags } from "./flags.ts";

@@ -59,6 +59,36 @@ export interface MetadataPluginConfig extends CommandConfig {
 /** `cloud_platform`. */
 export type CloudPlatform = "auto" | "none" | "ec2" | "gce" | "azurevm";
 
+/**
+ * `[collectors]`, this agent's own table: opt-in system metrics beyond upstream's, all off by
+ * default. The TOML keys are the snake_case names (`interface_errors`).
+ */
+export interface CollectorsConfig {
+  /** Pressure stall information from `/proc/pressure/{cpu,io,memory}`. */
+  readonly pressure: boolean;
+  /** Inodes used, free and used % per filesystem. */
+  readonly inodes: boolean;
+  /** Interface errors and drops, rx and tx. */
+  readonly interfaceErrors: boolean;
+  /** TCP connections by state, opens and retransmitted segments. */
+  readonly tcp: boolean;
+  /** File descriptors in use and the system maximum. */
+  readonly files: boolean;
+  /** Processes running and blocked, forks, context switches and interrupts. */
+  readonly processes: boolean;
+}
+
+/**
+ * `[spool]`, this agent's own table: the on-disk outbox under `root` that keeps collected data
+ * through outages, crashes and restarts. The oldest data goes first when either bound is reached.
+ */
+export interface SpoolConfig {
+  /** `max_size_mb`: bytes the spool may hold on disk (default 64 MiB). */
+  readonly maxBytes: number;
+  /** `max_age`: minutes a record is kept at most (default 6 h, upstream's 360 rounds). */
+  readonly maxAgeMinutes: number;
+}
+
 /** The whole configuration after defaults, includes and flags. */
 export interface Config {
   /** The config file this was read from (`-conf`), or `undefined` when none was read. */
@@ -86,6 +116,8 @@ export interface Config {
   readonly metricPlugins: readonly MetricPluginConfig[];
   readonly checkPlugins: readonly CheckPluginConfig[];
   readonly metadataPlugins: readonly MetadataPluginConfig[];
+  readonly collectors: CollectorsConfig;
+  readonly spool: SpoolConfig;
 }
 
 /** Upstream's default API endpoint. */
@@ -145,6 +177,11 @@ export function clampExecutionInterval(minutes: number | undefined): number {
 /** Plugin timeout when `timeout_seconds` is 0 or absent. */
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 
+/** `[spool] max_size_mb` default: 64 MiB, ample for six hours of a host with many plugins. */
+export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
+/** `[spool] max_age` default: six hours, what upstream's queue of 360 rounds holds. */
+export const DEFAULT_SPOOL_MAX_AGE_MINUTES = 360;
+
 /** The configuration used when no file is read (e.g. by `once`). */
 export function defaultConfig(): Config {
   return {
@@ -169,5 +206,14 @@ export function defaultConfig(): Config {
     metricPlugins: [],
     checkPlugins: [],
     metadataPlugins: [],
+    collectors: {
+      pressure: false,
+      inodes: false,
+      interfaceErrors: false,
+      tcp: false,
+      files: false,
+      processes: false,
+    },
+    spool: { maxBytes: DEFAULT_SPOOL_MAX_BYTES, maxAgeMinutes: DEFAULT_SPOOL_MAX_AGE_MINUTES },
   };
 }

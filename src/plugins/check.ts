@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Clock } from "../agent/clock.ts";
+import type { Clock } from "../async/clock.ts";
 import type { CheckPluginConfig } from "../config/schema.ts";
 import type { CheckReport, CheckStatus } from "../mackerel/api_types.ts";
 import { logger } from "../log.ts";

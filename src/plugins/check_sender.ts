@@ -9,9 +9,9 @@
  *
  * @module
  */
-import type { Clock } from "../agent/clock.ts";
-import { agentSecondsToMs } from "../agent/delay.ts";
-import { tryWithImmediateRetry } from "../agent/retry.ts";
+import type { Clock } from "../async/clock.ts";
+import { agentSecondsToMs } from "../async/minute.ts";
+import { tryWithImmediateRetry } from "../async/retry.ts";
 import type { CheckReport } from "../mackerel/api_types.ts";
 import type { MackerelClient } from "../mackerel/client.ts";
 import { isClientError, isNetworkError } from "../mackerel/errors.ts";

@@ -10,8 +10,8 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import type { Clock } from "../agent/clock.ts";
-import { agentSecondsToMs } from "../agent/delay.ts";
+import type { Clock } from "../async/clock.ts";
+import { agentSecondsToMs } from "../async/minute.ts";
 import type { MetadataPluginConfig } from "../config/schema.ts";
 import type { MackerelClient } from "../mackerel/client.ts";
 import { isServerError } from "../mackerel/errors.ts";

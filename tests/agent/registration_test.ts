@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Clock } from "../../src/agent/clock.ts";
+import type { Clock } from "../../src/async/clock.ts";
 import {
   prepareHost,
   type PrepareOptions,

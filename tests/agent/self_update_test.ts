@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { realClock } from "../../src/agent/clock.ts";
+import { realClock } from "../../src/async/clock.ts";
 import { watchExecutable } from "../../src/agent/self_update.ts";
 
 async function watchUntil(path: string, change: () => Promise<void>): Promise<boolean> {

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Clock } from "../../src/agent/clock.ts";
+import type { Clock } from "../../src/async/clock.ts";
 
 /** A {@linkcode Clock} whose time only moves when the test says so. */
 export interface VirtualClock extends Clock {

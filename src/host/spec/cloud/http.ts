@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { realClock } from "../../../agent/clock.ts";
-import { retry as retryAttempts } from "../../../agent/retry.ts";
+import { realClock } from "../../../async/clock.ts";
+import { retry as retryAttempts } from "../../../async/retry.ts";
 
 /** Status and body of one metadata answer. */
 export interface MetadataResponse {

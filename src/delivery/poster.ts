@@ -7,9 +7,10 @@
  */
 import type { MetricPoint } from "../mackerel/types.ts";
 import { logger } from "../log.ts";
-import { type Clock, realClock } from "./clock.ts";
-import { tryWithImmediateRetry } from "./retry.ts";
-import { agentSecondsToMs, initialDelaySeconds } from "./delay.ts";
+import { type Clock, realClock } from "../async/clock.ts";
+import { tryWithImmediateRetry } from "../async/retry.ts";
+import { agentSecondsToMs } from "../async/minute.ts";
+import { initialDelaySeconds } from "./delay.ts";
 import type { Batch, Dropped, PostQueue } from "./queue.ts";
 
 const log = logger("command");

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import type { MetricPoint } from "../../src/mackerel/types.ts";
-import { createPostQueue, DEFAULT_CAPACITY, DEFAULT_MAX_REQUEUES } from "../../src/agent/queue.ts";
+import {
+  createPostQueue,
+  DEFAULT_CAPACITY,
+  DEFAULT_MAX_REQUEUES,
+} from "../../src/delivery/queue.ts";
 
 /** 2024-01-01T00:00:00Z, second 0 of a minute. */
 const T0 = Date.UTC(2024, 0, 1);

@@ -5,9 +5,7 @@
  *
  * @module
  */
-
-/** Upstream's minute in milliseconds, the default of every timing here. */
-export const DEFAULT_MINUTE_MS = 60_000;
+import { agentSecondsToMs, DEFAULT_MINUTE_MS } from "../async/minute.ts";
 
 /**
  * Seconds past the minute at which this host posts: the last byte of SHA-1(hostId) mod 60, so that a
@@ -23,14 +21,6 @@ export async function postDelaySeconds(hostId: string): Promise<number> {
 /** Seconds waited before the first post after start: half the post delay, rounded down. */
 export function initialDelaySeconds(postDelay: number): number {
   return Math.floor(postDelay / 2);
-}
-
-/**
- * Converts agent seconds (sixtieths of the minute) to real milliseconds; multiplies before dividing
- * so that whole results stay exact (30 s of a 1 000 ms minute is 500, not 500.00000000000006).
- */
-export function agentSecondsToMs(seconds: number, minuteMs: number): number {
-  return seconds * minuteMs / 60;
 }
 
 /** Every delay of the post loop, in real milliseconds, for one length of the minute. */

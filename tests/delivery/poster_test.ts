@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { MetricPoint } from "../../src/mackerel/types.ts";
-import { postDelaySeconds } from "../../src/agent/delay.ts";
-import { createPostQueue } from "../../src/agent/queue.ts";
-import { realClock } from "../../src/agent/clock.ts";
-import { createPoster, type PostFunction } from "../../src/agent/poster.ts";
+import { postDelaySeconds } from "../../src/delivery/delay.ts";
+import { createPostQueue } from "../../src/delivery/queue.ts";
+import { realClock } from "../../src/async/clock.ts";
+import { createPoster, type PostFunction } from "../../src/delivery/poster.ts";
 import { withLogs } from "../support/logs.ts";
 import { createVirtualClock, type VirtualClock } from "../support/virtual_clock.ts";
 

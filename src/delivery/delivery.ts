@@ -6,11 +6,11 @@
 import type { MackerelClient } from "../mackerel/client.ts";
 import { isNetworkError } from "../mackerel/errors.ts";
 import type { MetricPoint } from "../mackerel/types.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../async/clock.ts";
 import { postDelaySeconds } from "./delay.ts";
 import { createPoster } from "./poster.ts";
 import { createPostQueue } from "./queue.ts";
-import type { Shutdown } from "./shutdown.ts";
+import type { Shutdown } from "../agent/shutdown.ts";
 
 /** How a round's points leave the agent, and how that ended once collection stopped. */
 export interface Delivery {

@@ -8,7 +8,8 @@
  * @module
  */
 import type { MetricPoint } from "../mackerel/types.ts";
-import { agentSecondsToMs, type PostTimings, postTimings } from "./delay.ts";
+import { agentSecondsToMs } from "../async/minute.ts";
+import { type PostTimings, postTimings } from "./delay.ts";
 
 /** The loop states of upstream's post loop; `first` at start. */
 export type PostState = "first" | "default" | "queued" | "hadError" | "terminating";

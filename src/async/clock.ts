@@ -16,16 +16,29 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** Sleeps on a real timer; resolves early (never rejects) when `signal` aborts. */
+/** The longest delay a timer takes; a longer one fires after 1 ms, so longer sleeps are chained. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Sleeps on a real timer; resolves early (never rejects) when `signal` aborts. Any length works: a
+ * sleep past {@linkcode MAX_TIMER_MS} is chained from timers that each stay within it.
+ */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
+    let left = Number.isNaN(ms) ? 0 : Math.max(0, ms); // Infinity: until aborted
+    let id: ReturnType<typeof setTimeout>;
     const done = () => {
       clearTimeout(id);
       signal?.removeEventListener("abort", done);
       resolve();
     };
-    const id = setTimeout(done, Math.max(0, ms));
+    const arm = () => {
+      const step = Math.min(left, MAX_TIMER_MS);
+      left -= step;
+      id = setTimeout(left > 0 ? arm : done, step);
+    };
+    arm();
     signal?.addEventListener("abort", done, { once: true });
   });
 }

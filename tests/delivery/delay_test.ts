@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  DEFAULT_MINUTE_MS,
-  initialDelaySeconds,
-  postDelaySeconds,
-  postTimings,
-} from "../../src/agent/delay.ts";
+import { DEFAULT_MINUTE_MS } from "../../src/async/minute.ts";
+import { initialDelaySeconds, postDelaySeconds, postTimings } from "../../src/delivery/delay.ts";
 
 Deno.test("delay: post second is the last SHA-1 byte of the host id mod 60 (upstream's ids)", async () => {
   assert.equal(await postDelaySeconds("246PUVUngPo"), 40);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { retry, tryWithImmediateRetry } from "../../src/agent/retry.ts";
+import { retry, tryWithImmediateRetry } from "../../src/async/retry.ts";
 import { abortAfter, createVirtualClock } from "../support/virtual_clock.ts";
 
 const T0 = Date.UTC(2024, 0, 1);
