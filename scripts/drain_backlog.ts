@@ -1,95 +1,183 @@
 /**
- * Benchmark of issue "Delivery": after a simulated one-hour outage (60 batches of a typical host's
- * points), the wall time to deliver everything to the fake API on loopback, and the memory the
- * backlog holds. Run with `deno task bench` (or `deno run -A scripts/drain_backlog.ts`).
+ * Benchmark of the durable outbox (issue "Delivery that loses nothing"), for rounds of 40 points
+ * (a typical host) and of 400 (a host with many plugins):
  *
- * The queue keeps upstream's pacing (two batches per POST, half a minute apart while a backlog
- * exists); the agent's minute is shrunk to 60 ms here so the pacing costs 0.9 s in all and the
- * figure shows the work of encoding, posting and decoding.
+ * 1. fill: the spool's cost per round — CPU time of `put` (encode, frame, write, fdatasync), bytes
+ *    written, fsyncs — while a six-hour backlog of 360 rounds builds up, and the memory while
+ *    holding it;
+ * 2. drain, in a fresh process as after a restart: the replay, then delivery to a fake API in a
+ *    third process on loopback with upstream's pacing and the minute shrunk to 20 ms: wall time,
+ *    CPU per 1 000 points, and peak RSS — which must not grow with the backlog, since the backlog
+ *    lives on disk.
+ *
+ * Each phase runs in a process of its own so that one's memory does not colour the other's.
+ * Run with `deno task bench` (or `deno run -A scripts/drain_backlog.ts`).
  *
  * @module
  */
-import { createPostQueue } from "../src/delivery/queue.ts";
-import { createPoster } from "../src/delivery/poster.ts";
+import { cpuUsage } from "node:process";
 import { realClock } from "../src/async/clock.ts";
+import { createOutbox } from "../src/delivery/outbox.ts";
+import { openSpool } from "../src/delivery/spool.ts";
 import { createMackerelClient } from "../src/mackerel/client.ts";
-import { isNetworkError } from "../src/mackerel/errors.ts";
+import { encodeMetricPoints } from "../src/mackerel/json.ts";
 import type { MetricPoint } from "../src/mackerel/types.ts";
-import { startFakeMackerel } from "../tests/support/fake_mackerel.ts";
 
-const BATCHES = 60;
-/** A 4-CPU host with 2 disks, 2 interfaces and 2 filesystems sends about this many points a minute. */
-const POINTS_PER_BATCH = 40;
-const MINUTE_MS = 60;
+const ROUNDS = 360;
+const MINUTE_MS = 20;
+const SPOOL = { maxBytes: 256 << 20, maxAgeMs: 24 * 3_600_000 };
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+const cpuMs = () => {
+  const { user, system } = cpuUsage();
+  return (user + system) / 1000;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function batch(minute: number): MetricPoint[] {
+function round(minute: number, size: number): MetricPoint[] {
   const time = 1_764_000_000 + minute * 60;
-  return Array.from({ length: POINTS_PER_BATCH }, (_, i) => ({
+  return Array.from({ length: size }, (_, i) => ({
     hostId: "3yAQ2ctKe6t",
-    name: `metric.${i}.value`,
+    name: i < 40 ? `filesystem.sda${i}.used` : `custom.plugin${i % 20}.metric${i}.value`,
     time,
-    value: Math.random() * 100,
+    value: Math.round(Math.random() * 1e9) / 1000,
   }));
 }
 
-function mib(bytes: number): string {
-  return (bytes / 1024 / 1024).toFixed(1);
+/** Phase 1, in its own process: builds the backlog one round at a time, as the agent does. */
+async function fill(dir: string, size: number) {
+  const { spool } = await openSpool({ dir, ...SPOOL });
+  const rssBefore = Deno.memoryUsage().rss;
+  let cpu = 0;
+  let bytes = 0;
+  const wallStart = performance.now();
+  for (let m = 0; m < ROUNDS; m++) {
+    const points = round(m, size);
+    const before = cpuMs();
+    const body = new TextEncoder().encode(encodeMetricPoints(points));
+    await spool.put({ kind: "metrics", body, count: points.length });
+    cpu += cpuMs() - before;
+    bytes += body.length;
+  }
+  const wall = performance.now() - wallStart;
+  await spool.close();
+  return {
+    putCpuMs: cpu / ROUNDS,
+    putWallMs: wall / ROUNDS,
+    bodyBytes: bytes / ROUNDS,
+    onDisk: spool.stats().bytesOnDisk,
+    rssBefore,
+    rssHolding: Deno.memoryUsage().rss,
+  };
 }
 
-(globalThis as { gc?: () => void }).gc?.();
-const before = Deno.memoryUsage();
-const api = await startFakeMackerel();
-const client = createMackerelClient({
-  apibase: api.url,
-  apikey: api.apiKey,
-  version: "bench",
-  revision: "bench",
-});
-const queue = createPostQueue({ postDelaySeconds: 0, minuteMs: MINUTE_MS });
-for (let minute = 0; minute < BATCHES; minute++) queue.enqueue(batch(minute));
-const holding = Deno.memoryUsage();
-
-const stop = new AbortController();
-const poster = createPoster({
-  queue,
-  post: (points, signal) => client.postMetrics(points, signal),
-  isNetworkError,
-  signal: stop.signal,
-  clock: realClock,
-});
-const started = performance.now();
-const running = poster.run();
-while (api.metrics().length < BATCHES * POINTS_PER_BATCH) {
-  await new Promise((resolve) => setTimeout(resolve, 5));
+/** Phase 2, in its own process: replays the spool and drains it to the API at `url`. */
+async function drain(dir: string, url: string) {
+  const rssStart = Deno.memoryUsage().rss;
+  const replayStart = performance.now();
+  const { spool } = await openSpool({ dir, ...SPOOL });
+  const replayMs = performance.now() - replayStart;
+  const rssReplayed = Deno.memoryUsage().rss;
+  const points = spool.entries().reduce((n, e) => n + e.count, 0);
+  const client = createMackerelClient({
+    apibase: url,
+    apikey: "bench",
+    version: "bench",
+    revision: "bench",
+  });
+  const outbox = createOutbox({
+    spool,
+    client,
+    postDelaySeconds: 0,
+    minuteMs: MINUTE_MS,
+    clock: realClock,
+    checkCount: 0,
+  });
+  let peak = rssReplayed;
+  const stop = new AbortController();
+  const cpuBefore = cpuMs();
+  const start = performance.now();
+  const running = outbox.run(stop.signal, new AbortController().signal);
+  while (spool.entries().length > 0) {
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+    await sleep(25);
+  }
+  const wallMs = performance.now() - start;
+  const cpu = cpuMs() - cpuBefore;
+  stop.abort();
+  await running;
+  client.close();
+  return { points, replayMs, rssStart, rssReplayed, peak, wallMs, cpuPer1000: cpu / points * 1000 };
 }
-const elapsed = performance.now() - started;
-stop.abort();
-await running;
-client.close();
-await api.close();
 
-const posts = api.requests.filter((r) => r.path === "/api/v0/tsdb").length;
-const pacing = (posts - 1) * MINUTE_MS / 2;
-console.log(
-  `backlog: ${BATCHES} batches × ${POINTS_PER_BATCH} points = ${BATCHES * POINTS_PER_BATCH} points`,
-);
-console.log(
-  `delivered in ${posts} POSTs, ${
-    elapsed.toFixed(0)
-  } ms wall (${pacing} ms of it is the queue's pacing)`,
-);
-console.log(`work per POST: ${((elapsed - pacing) / posts).toFixed(2)} ms`);
-console.log(
-  `memory while holding the backlog: rss ${mib(holding.rss)} MiB, heap ${
-    mib(holding.heapUsed)
-  } MiB ` +
-    `(heap +${mib(holding.heapUsed - before.heapUsed)} MiB over the empty process)`,
-);
-const full = createPostQueue({ postDelaySeconds: 0 });
-for (let minute = 0; minute < full.capacity; minute++) full.enqueue(batch(minute));
-const atBound = Deno.memoryUsage();
-console.log(
-  `memory at the bound (${full.capacity} batches, ${full.pointCount} points): heap ${
-    mib(atBound.heapUsed)
-  } MiB, rss ${mib(atBound.rss)} MiB`,
-);
+/** Runs this script's `phase` in a new process and returns what it printed (one JSON line). */
+async function phase(...args: string[]): Promise<Record<string, number>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", import.meta.filename!, ...args],
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`phase ${args[0]} failed`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+/** Starts the fake API in a process of its own, so its CPU is not counted. */
+async function startFakeApi(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", new URL("./fake_api.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stdin: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the fake API did not start");
+    text += value;
+  }
+  return {
+    url: text.trim(),
+    stop: async () => {
+      await child.stdin.close();
+      await reader.cancel();
+      await child.status;
+    },
+  };
+}
+
+const [mode, dirArg, arg] = Deno.args;
+if (mode === "fill") {
+  console.log(JSON.stringify(await fill(dirArg, Number(arg))));
+} else if (mode === "drain") {
+  console.log(JSON.stringify(await drain(dirArg, arg)));
+} else {
+  for (const size of [40, 400]) {
+    const dir = await Deno.makeTempDir({ prefix: "spool-bench-" });
+    const api = await startFakeApi();
+    try {
+      const f = await phase("fill", dir, String(size));
+      const d = await phase("drain", dir, api.url);
+      const posts = Math.ceil(ROUNDS / 2);
+      console.log(`\n${ROUNDS} rounds × ${size} points = ${ROUNDS * size} points`);
+      console.log(
+        `  spool put: ${f.putCpuMs.toFixed(2)} ms CPU, ${f.putWallMs.toFixed(2)} ms wall, ` +
+          `${Math.round(f.bodyBytes)} bytes and 1 fdatasync per round; ${
+            mib(f.onDisk)
+          } MiB on disk`,
+      );
+      console.log(
+        `  filling: rss ${mib(f.rssBefore)} → ${mib(f.rssHolding)} MiB; after a restart: rss ${
+          mib(d.rssStart)
+        } → ${mib(d.rssReplayed)} MiB (replay ${d.replayMs.toFixed(0)} ms)`,
+      );
+      console.log(
+        `  drain: ${posts} POSTs in ${d.wallMs.toFixed(0)} ms wall (${
+          (posts - 1) * MINUTE_MS / 2
+        } ms of it pacing), ${d.cpuPer1000.toFixed(2)} ms CPU per 1 000 points, peak rss ${
+          mib(d.peak)
+        } MiB`,
+      );
+    } finally {
+      await api.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+}

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { describeHost } from "../host/describe.ts";
 import type { Source } from "../host/source.ts";
@@ -28,16 +29,20 @@ import { REVISION, VERSION } from "../version.ts";
 import { clientFor } from "./api.ts";
 import { type Clock, realClock } from "../async/clock.ts";
 import { agentSecondsToMs } from "../async/minute.ts";
-import { postTimings } from "../delivery/delay.ts";
+import { postDelaySeconds, postTimings } from "../delivery/delay.ts";
+import { createOutbox } from "../delivery/outbox.ts";
+import type { PosterResult } from "../delivery/poster.ts";
+import type { DataSink } from "../delivery/sink.ts";
+import { openSpool } from "../delivery/spool.ts";
+import { clearMetadataCache } from "../plugins/metadata.ts";
 import { createPidfile, removePidfile } from "./pidfile.ts";
 import { prepareHost, RegistrationError } from "./registration.ts";
 import { runScheduler } from "./scheduler.ts";
 import { handleSignals } from "./shutdown.ts";
 import { watchExecutable } from "./self_update.ts";
 import { runSpecUpdater } from "./spec_updater.ts";
-import { type Deliver, queueDelivery } from "../delivery/delivery.ts";
 import { runPluginLoops } from "./plugin_loops.ts";
-import { type Sink, stdoutSink } from "./stdout_sink.ts";
+import { stdoutSink } from "./stdout_sink.ts";
 
 /** Options of {@linkcode runDaemon}. */
 export interface DaemonOptions {
@@ -109,16 +114,7 @@ interface Context extends DaemonOptions {
 function runToStdout(context: Context): Promise<number> {
   const sink = stdoutSink();
   sink.printHost(context.payload);
-  return runLoops({
-    ...context,
-    sink,
-    resolver: createHostResolver("", new Map()),
-    deliver: () =>
-      Promise.resolve({
-        enqueue: (points) => sink.printMetrics(points),
-        finished: Promise.resolve("drained" as const),
-      }),
-  });
+  return runLoops({ ...context, sink, resolver: createHostResolver("", new Map()) });
 }
 
 /** With an API key: register, then collect and post until stopped. */
@@ -152,12 +148,26 @@ async function runPosting(context: Context): Promise<number> {
     logger("command").info(
       `Start: apibase = ${config.apibase}, hostName = ${context.payload.name}, hostID = ${hostId}`,
     );
+    const { spool } = await openSpool({
+      dir: join(config.root, "spool"),
+      maxBytes: config.spool.maxBytes,
+      maxAgeMs: config.spool.maxAgeMinutes * 60_000,
+      clock,
+    });
+    const outbox = createOutbox({
+      spool,
+      client,
+      postDelaySeconds: await postDelaySeconds(hostId),
+      minuteMs: context.minuteMs,
+      clock,
+      checkCount: config.checkPlugins.length,
+      onMetadataRefused: (namespace) => clearMetadataCache(config.metadataPlugins, namespace),
+    });
     const code = await runLoops({
       ...context,
-      sink: client,
+      sink: outbox,
+      deliver: (stop, force) => outbox.run(stop, force),
       resolver,
-      deliver: (shutdown, collectionDone) =>
-        queueDelivery({ ...context, client, hostId, shutdown, collectionDone }),
       updateSpec: async () => {
         await client.updateHost(hostId, await describeHost({ config, source: context.source }));
       },
@@ -177,15 +187,19 @@ async function runPosting(context: Context): Promise<number> {
 }
 
 interface LoopOptions extends Context {
-  readonly sink: Sink;
+  readonly sink: DataSink;
+  /**
+   * Runs delivery until `stop` (every producer is done) and what can be sent is sent, or `force`.
+   * Without it (stdout) nothing waits to be sent.
+   */
+  readonly deliver?: (stop: AbortSignal, force: AbortSignal) => Promise<PosterResult>;
   readonly resolver: HostResolver;
-  readonly deliver: Deliver;
   readonly updateSpec?: () => Promise<void>;
 }
 
 /** Runs every loop of the agent until a stop signal; returns the exit code. */
 async function runLoops(options: LoopOptions): Promise<number> {
-  const { clock, minuteMs } = options;
+  const { clock, minuteMs, sink } = options;
   const log = logger("agent");
   const refresh = new EventTarget();
   const shutdown = handleSignals({
@@ -193,10 +207,15 @@ async function runLoops(options: LoopOptions): Promise<number> {
     onHangup: () => refresh.dispatchEvent(new Event("refresh")),
   });
   shutdown.stop.addEventListener("abort", options.stopPlugins, { once: true });
-  // Delivery stops only after the scheduler has handed over the rounds still in progress.
-  const collectionDone = new AbortController();
+  // Delivery stops only after every producer has handed over its last data.
+  const producersDone = new AbortController();
   try {
-    const delivery = await options.deliver(shutdown, collectionDone.signal);
+    const delivery = options.deliver?.(producersDone.signal, shutdown.force) ??
+      Promise.resolve("drained" as const);
+    log.info(
+      "The first round sends no cpu, disk or interface values: rates need a second sample, " +
+        "a minute later",
+    );
     const scheduler = runScheduler({
       clock,
       minuteMs,
@@ -207,9 +226,9 @@ async function runLoops(options: LoopOptions): Promise<number> {
         const points = await collectPoints(options, time);
         if (points.length === 0) return;
         log.debug(`Enqueued ${points.length} points of ${time}`);
-        delivery.enqueue(points);
+        await sink.putMetrics(points);
       },
-    }).finally(() => collectionDone.abort());
+    });
     const specUpdates = options.updateSpec
       ? runSpecUpdater({
         clock,
@@ -228,13 +247,15 @@ async function runLoops(options: LoopOptions): Promise<number> {
         signal: shutdown.stop,
       }).catch((error) => log.warn(`cannot watch the executable: ${errorMessage(error)}`));
     }
+    const producers = Promise.all([scheduler, specUpdates, plugins])
+      .finally(() => producersDone.abort());
     // A second signal, or the graceful limit, ends the wait whatever is still running.
     const forced = new Promise<"forced">((resolve) => {
       if (shutdown.force.aborted) resolve("forced");
       shutdown.force.addEventListener("abort", () => resolve("forced"), { once: true });
     });
     const result = await Promise.race([
-      Promise.all([delivery.finished, scheduler, specUpdates, plugins]).then(([r]) => r),
+      Promise.all([delivery, producers]).then(([r]) => r),
       forced,
     ]);
     if (result === "forced" || shutdown.force.aborted) {

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { logger } from "../log.ts";
+import { describeBadHostId, isHostId } from "../mackerel/host_id.ts";
 
 /** Path of the id file under `root`. */
 export function hostIdPath(root: string): string {
@@ -25,6 +26,12 @@ export async function readHostId(root: string): Promise<string | undefined> {
     logger("command").warn("HostIDFile found, but the content is empty");
     return undefined;
   }
+  if (!isHostId(id)) {
+    throw new Error(
+      `${hostIdPath(root)} does not hold a host id: ${describeBadHostId(id)}; ` +
+        "delete it to register this host again",
+    );
+  }
   return id;
 }
 
@@ -33,6 +40,7 @@ export async function readHostId(root: string): Promise<string | undefined> {
  * leaves a half-written id that would register the host a second time.
  */
 export async function writeHostId(root: string, id: string): Promise<void> {
+  if (!isHostId(id)) throw new RangeError(`not a host id: ${describeBadHostId(id)}`);
   await Deno.mkdir(root, { recursive: true, mode: 0o755 });
   const temp = await Deno.makeTempFile({ dir: root, prefix: ".id-" });
   try {

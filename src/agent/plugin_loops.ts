@@ -3,17 +3,16 @@
  *
  * @module
  */
-import type { Config } from "../config/schema.ts";
-import { DIAGNOSTIC_GRAPH_DEFS } from "../metrics/diagnostic.ts";
-import { createCheckSender } from "../plugins/check_sender.ts";
-import { runChecks } from "../plugins/check.ts";
-import type { HostResolver } from "../plugins/custom_identifiers.ts";
-import { collectGraphDefs, postGraphDefs } from "../plugins/graph_defs.ts";
-import { runMetadata } from "../plugins/metadata.ts";
 import type { Clock } from "../async/clock.ts";
 import { agentSecondsToMs } from "../async/minute.ts";
+import type { Config } from "../config/schema.ts";
 import { initialDelaySeconds, postDelaySeconds } from "../delivery/delay.ts";
-import type { Sink } from "./stdout_sink.ts";
+import type { DataSink } from "../delivery/sink.ts";
+import { DIAGNOSTIC_GRAPH_DEFS } from "../metrics/diagnostic.ts";
+import { runChecks } from "../plugins/check.ts";
+import type { HostResolver } from "../plugins/custom_identifiers.ts";
+import { collectGraphDefs } from "../plugins/graph_defs.ts";
+import { runMetadata } from "../plugins/metadata.ts";
 
 /** Options of {@linkcode runPluginLoops}. */
 export interface PluginLoopsOptions {
@@ -24,8 +23,8 @@ export interface PluginLoopsOptions {
   readonly clock: Clock;
   /** Length of the agent's minute in milliseconds. */
   readonly minuteMs: number;
-  /** Where graph definitions, check reports and metadata go: the API, or stdout. */
-  readonly sink: Sink;
+  /** Where graph definitions, check reports and metadata go: the outbox, or stdout. */
+  readonly sink: DataSink;
   readonly resolver: HostResolver;
   /** The stop request. */
   readonly signal: AbortSignal;
@@ -33,7 +32,7 @@ export interface PluginLoopsOptions {
 
 /**
  * After the initial delay, as upstream: graph definitions once, then the check and metadata loops
- * until the stop; the check sender flushes once at the end.
+ * until the stop.
  */
 export async function runPluginLoops(options: PluginLoopsOptions): Promise<void> {
   const { config, clock, minuteMs, sink, signal, resolver } = options;
@@ -48,13 +47,7 @@ export async function runPluginLoops(options: PluginLoopsOptions): Promise<void>
     ...await collectGraphDefs(config.metricPlugins, { signal }),
   ];
   if (signal.aborted) return;
-  await postGraphDefs(sink, defs);
-  const sender = createCheckSender({
-    client: sink,
-    clock,
-    minuteMs,
-    checkCount: config.checkPlugins.length,
-  });
+  if (defs.length > 0) await sink.putGraphDefs(defs);
   await Promise.all([
     config.checkPlugins.length > 0
       ? runChecks({
@@ -62,14 +55,14 @@ export async function runPluginLoops(options: PluginLoopsOptions): Promise<void>
         hostIdFor: resolver.hostIdFor,
         clock,
         minuteMs,
-        sender,
+        sink,
         signal,
       })
       : Promise.resolve(),
     config.metadataPlugins.length > 0
       ? runMetadata({
         plugins: config.metadataPlugins,
-        client: sink,
+        sink,
         hostId: resolver.hostId,
         clock,
         minuteMs,
@@ -77,5 +70,4 @@ export async function runPluginLoops(options: PluginLoopsOptions): Promise<void>
       })
       : Promise.resolve(),
   ]);
-  await sender.stop();
 }

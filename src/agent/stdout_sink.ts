@@ -6,17 +6,12 @@
  *
  * @module
  */
-import type { CheckReport, GraphDef } from "../mackerel/api_types.ts";
-import type { MackerelClient } from "../mackerel/client.ts";
-import type { HostPayload, MetricPoint } from "../mackerel/types.ts";
+import type { DataSink } from "../delivery/sink.ts";
+import type { HostPayload } from "../mackerel/types.ts";
 
-/** The calls plugins make to deliver their results (the API client is one). */
-export type Sink = Pick<MackerelClient, "createGraphDefs" | "reportCheckMonitors" | "putMetadata">;
-
-/** A {@linkcode Sink} that prints, plus the host and metric lines. */
-export interface StdoutSink extends Sink {
+/** A {@linkcode DataSink} that prints, plus the host line. */
+export interface StdoutSink extends DataSink {
   printHost(payload: HostPayload): void;
-  printMetrics(points: readonly MetricPoint[]): void;
 }
 
 const encoder = new TextEncoder();
@@ -30,14 +25,14 @@ export function printLine(value: unknown): void {
 
 /** Creates the stdout sink. */
 export function stdoutSink(print: (value: unknown) => void = printLine): StdoutSink {
+  const printed = (value: unknown) => Promise.resolve(print(value));
   return {
     printHost: (host) => print({ host }),
-    printMetrics: (points) =>
-      print({ metrics: points.map(({ name, value, time }) => ({ name, value, time })) }),
-    createGraphDefs: (defs: readonly GraphDef[]) => Promise.resolve(print({ graphDefs: defs })),
-    reportCheckMonitors: (reports: readonly CheckReport[]) =>
-      Promise.resolve(print({ checkReports: reports.map(({ hostId: _, ...report }) => report) })),
-    putMetadata: (_hostId: string, namespace: string, value: unknown) =>
-      Promise.resolve(print({ metadata: { namespace, value } })),
+    putMetrics: (points) =>
+      printed({ metrics: points.map(({ name, value, time }) => ({ name, value, time })) }),
+    putCheckReport: ({ hostId: _, ...report }) => printed({ checkReports: [report] }),
+    wakeChecks: () => {},
+    putMetadata: ({ namespace, value }) => printed({ metadata: { namespace, value } }),
+    putGraphDefs: (defs) => printed({ graphDefs: defs }),
   };
 }

@@ -1,77 +1,67 @@
 /**
- * The post loop: drives the post queue's state machine with a clock, an injected POST function and
- * stop signals (reference §6.3–§6.6). It owns sleeping, the immediate network retry, logging and
- * graceful termination; the HTTP client is somebody else's.
+ * The metric post loop: drives the post queue's state machine (reference §6.3–§6.6) over rounds
+ * kept in the spool. It owns sleeping, the immediate network retry, logging and graceful
+ * termination; what a failure means is the policy's (./policy.ts), the HTTP is the client's.
+ *
+ * A round leaves the spool only once the API has taken it. A transient failure requeues it at the
+ * tail (as upstream); a refused payload (400) is split to find the refused points, the rest is
+ * delivered; any other refusal drops the round with an ERROR. At a stop the queue drains one
+ * second apart as upstream's does; when a post fails while draining and everything left is on
+ * disk, the loop ends at once and the spool keeps it for the next start.
  *
  * @module
  */
-import type { MetricPoint } from "../mackerel/types.ts";
-import { logger } from "../log.ts";
 import { type Clock, realClock } from "../async/clock.ts";
 import { tryWithImmediateRetry } from "../async/retry.ts";
 import { agentSecondsToMs } from "../async/minute.ts";
+import { errorMessage, logger } from "../log.ts";
+import { encodeMetricPoints } from "../mackerel/json.ts";
+import type { MetricPoint } from "../mackerel/types.ts";
+import { isNetworkError } from "../mackerel/errors.ts";
 import { initialDelaySeconds } from "./delay.ts";
-import type { Batch, Dropped, PostQueue } from "./queue.ts";
+import { classifyFailure } from "./policy.ts";
+import type { PostQueue } from "./queue.ts";
+import { deliverSplitting, halves } from "./split.ts";
+import type { Spool, SpoolEntry } from "./spool.ts";
 
 const log = logger("command");
 
-/** How the loop ended: everything posted (or nothing to post), or cut short (upstream exits 1). */
-export type PosterResult = "drained" | "forced";
+/** How the loop ended: all posted; stopped with the rest on disk; or cut short (upstream exits 1). */
+export type PosterResult = "drained" | "kept" | "forced";
 
-/** Sends one POST of metric points; rejects on any failure. Must honour `signal` to stop early. */
-export type PostFunction = (points: readonly MetricPoint[], signal: AbortSignal) => Promise<void>;
+/** Sends one `POST /api/v0/tsdb` body; rejects on any failure. Must honour `signal`. */
+export type PostJson = (json: string, signal: AbortSignal) => Promise<void>;
 
 /** Options of {@linkcode createPoster}. */
 export interface PosterOptions {
   /** The state machine; its minute and post delay set every wait. */
-  readonly queue: PostQueue;
-  /** Sends points to the API (or elsewhere). */
-  readonly post: PostFunction;
-  /** True for transport errors, which earn one immediate retry. */
-  readonly isNetworkError: (error: unknown) => boolean;
+  readonly queue: PostQueue<SpoolEntry>;
+  /** Where the rounds are kept until the API has them. */
+  readonly spool: Spool;
+  readonly post: PostJson;
   /** Stop request: drain the queue, then end. */
   readonly signal: AbortSignal;
   /** Second stop request: end at once. */
   readonly force?: AbortSignal;
   /** Real time unless a test brings a virtual clock. */
   readonly clock?: Clock;
+  /** Requests one refused payload may cost while searching for the refused points; 32. */
+  readonly splitBudget?: number;
 }
 
-/** A post loop and the entry point its producers push batches through. */
+/** A post loop and the entry point rounds are handed to once they are in the spool. */
 export interface Poster {
   /** The queue being driven. */
-  readonly queue: PostQueue;
-  /** Queues one round's points (empty rounds are skipped); wakes the loop. */
-  enqueue(points: readonly MetricPoint[]): void;
+  readonly queue: PostQueue<SpoolEntry>;
+  /** Queues a round already in the spool; wakes the loop. */
+  enqueue(entry: SpoolEntry): void;
   /** Runs the loop until drained after a stop request, or forced; call once. */
   run(): Promise<PosterResult>;
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function logDropped(queue: PostQueue, dropped: Dropped): void {
-  if (dropped.batches === 0) return;
-  log.warn(
-    `Post queue is full (${queue.capacity} batches): dropped the oldest ${dropped.batches} ` +
-      `batches, ${dropped.points} points`,
-  );
-}
-
-function logAbandoned(batches: readonly Batch[]): void {
-  for (const batch of batches) {
-    // Upstream prints the batch JSON; the count makes the loss readable without counting it.
-    log.error(
-      "Post values may be invalid and abandoned: {json} ({count} points, {tries} failures)",
-      {
-        json: JSON.stringify(batch.points),
-        count: batch.points.length,
-        tries: batch.requeues,
-      },
-    );
-  }
-}
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+const DEFAULT_SPLIT_BUDGET = 32;
 
 /** Settles with `promise`, or rejects as soon as `signal` aborts (for a POST that ignores it). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -83,25 +73,42 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** Joins JSON arrays (`[a,b]`, `[c]` → `[a,b,c]`) without parsing them. */
+function joinArrays(arrays: readonly string[]): string {
+  const inner = arrays.map((a) => a.slice(1, -1)).filter((a) => a !== "");
+  return `[${inner.join(",")}]`;
+}
+
+/** A few names of refused points, for the log line. */
+function someNames(points: readonly MetricPoint[]): string {
+  const names = [...new Set(points.map((p) => p.name))];
+  const shown = names.slice(0, 5).map((n) => JSON.stringify(n)).join(", ");
+  return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
+}
+
 /** Creates the post loop for `options.queue`. */
 export function createPoster(options: PosterOptions): Poster {
-  const { queue, post, isNetworkError, signal, force } = options;
+  const { queue, spool, post, signal, force } = options;
   const clock = options.clock ?? realClock;
   const { timings } = queue;
+  const splitBudget = options.splitBudget ?? DEFAULT_SPLIT_BUDGET;
   /** Whole seconds of the agent's minute, as upstream's log lines print them. */
   const seconds = (ms: number) => Math.round(ms / timings.secondMs);
   let wake: (() => void) | undefined;
   let started = false;
   let finished = false;
 
-  const enqueue = (points: readonly MetricPoint[]): void => {
-    if (points.length === 0) return;
+  const enqueue = (entry: SpoolEntry): void => {
     if (finished) {
-      // A round that finished after a forced stop: nothing will post it any more.
-      log.warn(`The post loop has ended: ${points.length} points of a late round not posted`);
+      // A round that finished after the loop ended: the spool has it, or nothing will post it.
+      if (spool.isDurable(entry.id)) {
+        log.info(`${entry.count} points of a late round are kept in the spool for the next start`);
+      } else {
+        log.warn(`The post loop has ended: ${entry.count} points of a late round not posted`);
+      }
       return;
     }
-    logDropped(queue, queue.enqueue(points));
+    queue.enqueue(entry);
     wake?.();
   };
 
@@ -118,33 +125,131 @@ export function createPoster(options: PosterOptions): Poster {
     });
   };
 
-  /** One try plus, for a quick network error, one immediate retry; true when delivered. */
-  const postWithRetry = async (points: readonly MetricPoint[], forced: AbortSignal) => {
-    const { failure, retried } = await tryWithImmediateRetry(
-      () => untilAborted(post(points, forced), forced),
-      {
-        clock,
-        windowMs: timings.immediateRetryWindowMs,
-        isNetworkError,
-        allowed: () => !forced.aborted,
-        onRetry: (error) =>
-          log.warn(`Failed to post metrics value (will retry immediately): ${describe(error)}`),
-      },
-    );
-    if (!failure) {
-      log.debug("Posting metrics succeeded.");
-      return { delivered: true, retried };
-    }
-    if (!forced.aborted) {
-      log.warn(`Failed to post metrics value (will retry): ${describe(failure.error)}`);
-    }
-    return { delivered: false, retried };
+  /** One try plus, for a quick network error, one immediate retry. */
+  const postWithRetry = (json: string, forced: AbortSignal) =>
+    tryWithImmediateRetry(() => untilAborted(post(json, forced), forced), {
+      clock,
+      windowMs: timings.immediateRetryWindowMs,
+      isNetworkError,
+      allowed: () => !forced.aborted,
+      onRetry: (error) =>
+        log.warn(`Failed to post metrics value (will retry immediately): ${errorMessage(error)}`),
+    });
+
+  /** Rounds not posted yet: in flight, then waiting. */
+  const leftover = (inFlight: readonly SpoolEntry[]) => {
+    const byId = new Map([...inFlight, ...queue.waiting()].map((e) => [e.id, e]));
+    return [...byId.values()].filter((e) => spool.has(e.id));
   };
 
-  const forcedExit = (inFlight: readonly MetricPoint[]): PosterResult => {
-    const lost = queue.pointCount + inFlight.length;
-    if (lost > 0) log.warn(`Terminating before posting everything: ${lost} points not posted`);
-    return "forced";
+  /** Whether every round still to post survives a restart. */
+  const allOnDisk = (inFlight: readonly SpoolEntry[]) =>
+    leftover(inFlight).every((e) => spool.isDurable(e.id));
+
+  /** Says what an end leaves over: kept on disk for the next start, or lost with memory. */
+  const reportLeftovers = (inFlight: readonly SpoolEntry[], result: PosterResult): PosterResult => {
+    const left = leftover(inFlight);
+    if (left.length === 0) return result;
+    const points = left.reduce((n, e) => n + e.count, 0);
+    const lost = left.filter((e) => !spool.isDurable(e.id)).reduce((n, e) => n + e.count, 0);
+    if (lost === 0) {
+      log.info(
+        `${points} points of ${left.length} rounds are kept in the spool for the next start`,
+      );
+    } else {
+      log.warn(`Terminating before posting everything: ${lost} points not posted`);
+    }
+    return result;
+  };
+
+  /** Posts the parts of a refused payload alone; delivers what the API takes. */
+  const split = async (
+    entries: readonly SpoolEntry[],
+    points: readonly MetricPoint[],
+    forced: AbortSignal,
+  ) => {
+    const result = await deliverSplitting(halves(points), {
+      send: (part) => untilAborted(post(encodeMetricPoints(part), forced), forced),
+      classify: (error) => classifyFailure(error, timings.minuteMs),
+      budget: splitBudget,
+      signal: forced,
+    });
+    if (result.refused.length > 0) {
+      log.error(
+        `The API refused ${result.refused.length} points (${someNames(result.refused)}), ` +
+          `dropped; the other ${result.delivered.length} points were delivered: ${
+            errorMessage(result.refusal)
+          }`,
+      );
+    }
+    let rest: SpoolEntry | undefined;
+    if (result.pending.length > 0) {
+      // The remainder becomes a round of its own (collected when the oldest part was), then the
+      // originals go: a crash in between posts some points twice, never loses them.
+      rest = await spool.put({
+        kind: "metrics",
+        body: encoder.encode(encodeMetricPoints(result.pending)),
+        count: result.pending.length,
+        at: Math.min(...entries.map((e) => e.at)),
+      });
+    }
+    await spool.ack(entries.map((e) => e.id));
+    return { rest, transient: result.transient };
+  };
+
+  /** Posts one dequeued set of rounds and records the outcome; true when the loop should end. */
+  const postRounds = async (
+    taken: readonly SpoolEntry[],
+    forced: AbortSignal,
+  ): Promise<PosterResult | undefined> => {
+    const bodies: string[] = [];
+    const entries: SpoolEntry[] = [];
+    for (const entry of taken) {
+      const body = await spool.read(entry);
+      if (body === undefined) continue; // dropped by the spool's bounds meanwhile
+      bodies.push(decoder.decode(body));
+      entries.push(entry);
+    }
+    if (entries.length === 0) return undefined;
+    const json = joinArrays(bodies);
+    const { failure, retried } = await postWithRetry(json, forced);
+    if (!failure) {
+      log.debug("Posting metrics succeeded.");
+      await spool.ack(entries.map((e) => e.id));
+      const outcome = queue.onSuccess();
+      if (outcome.recovered || retried) log.debug("Posting metrics recovered.");
+      return outcome.done ? "drained" : undefined;
+    }
+    if (forced.aborted) return reportLeftovers(entries, "forced");
+    const verdict = classifyFailure(failure.error, timings.minuteMs);
+    if (verdict.kind === "transient") {
+      log.warn(`Failed to post metrics value (will retry): ${errorMessage(failure.error)}`);
+      const hold = verdict.retryAfterMs === undefined ? 0 : clock.now() + verdict.retryAfterMs;
+      queue.onFailure(entries, hold);
+      // Requeued above: what is left is all in the queue.
+      if (queue.state === "terminating" && allOnDisk([])) return reportLeftovers([], "kept");
+      return undefined;
+    }
+    const points = bodies.flatMap((b) => JSON.parse(b) as MetricPoint[]);
+    if (verdict.splittable && points.length > 1) {
+      const { rest, transient } = await split(entries, points, forced);
+      if (rest === undefined) {
+        const outcome = queue.onSuccess();
+        return outcome.done ? "drained" : undefined;
+      }
+      const hold = transient?.failure.kind === "transient" && transient.failure.retryAfterMs
+        ? clock.now() + transient.failure.retryAfterMs
+        : 0;
+      queue.onFailure([rest], hold);
+      if (forced.aborted) return reportLeftovers([], "forced");
+      return undefined;
+    }
+    log.error(
+      `The API refused ${points.length} points, dropped: ${errorMessage(failure.error)}`,
+    );
+    await spool.ack(entries.map((e) => e.id));
+    queue.onFailure([]);
+    return queue.state === "terminating" && queue.size === 0 ? "drained" : undefined;
   };
 
   const loop = async (interrupt: AbortSignal, forced: AbortSignal): Promise<PosterResult> => {
@@ -157,7 +262,7 @@ export function createPoster(options: PosterOptions): Poster {
     await clock.sleep(initial, interrupt);
 
     while (true) {
-      if (forced.aborted) return forcedExit([]);
+      if (forced.aborted) return reportLeftovers([], "forced");
       if (signal.aborted) queue.terminate();
       if (queue.state === "terminating" && queue.size === 0) return "drained";
       if (queue.size === 0) {
@@ -169,20 +274,10 @@ export function createPoster(options: PosterOptions): Poster {
       log.debug(`Sleep ${seconds(next.delayMs)} seconds before posting.`);
       // Once terminating the stop signal has fired already; only a forced end may cut the wait.
       await clock.sleep(next.delayMs, queue.state === "terminating" ? forced : interrupt);
-      if (forced.aborted) return forcedExit(next.points);
+      if (forced.aborted) return reportLeftovers(next.batches, "forced");
       if (signal.aborted) queue.terminate(); // a stop while sleeping posts at once
-
-      const { delivered, retried } = await postWithRetry(next.points, forced);
-      if (forced.aborted && !delivered) return forcedExit(next.points);
-      if (delivered) {
-        const outcome = queue.onSuccess();
-        if (outcome.recovered || retried) log.debug("Posting metrics recovered.");
-        if (outcome.done) return "drained";
-      } else {
-        const outcome = queue.onFailure(next.batches);
-        logAbandoned(outcome.abandoned);
-        logDropped(queue, outcome.dropped);
-      }
+      const ended = await postRounds(next.batches, forced);
+      if (ended) return ended;
     }
   };
 

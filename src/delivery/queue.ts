@@ -1,49 +1,33 @@
 /**
- * The post queue as a pure state machine: which batches the next POST carries and how long to wait
+ * The post queue as a pure state machine: which rounds the next POST carries and how long to wait
  * before it (reference §6.4). No I/O and no timers; the driver (`poster.ts`) sleeps, posts and logs.
  *
- * Deliberate difference from upstream: a full queue drops its oldest batches (and says how many
- * points) instead of blocking the producer, which upstream lets stall collection.
+ * The queue holds references to rounds kept in the spool (their id and point count), not the
+ * points: the spool bounds what is kept (by bytes and age) and drops the oldest first, so the
+ * queue itself has no capacity and no requeue limit (upstream drops a batch after 60 failures; a
+ * durable spool keeps it until its age bound).
  *
  * @module
  */
-import type { MetricPoint } from "../mackerel/types.ts";
 import { agentSecondsToMs } from "../async/minute.ts";
 import { type PostTimings, postTimings } from "./delay.ts";
 
 /** The loop states of upstream's post loop; `first` at start. */
 export type PostState = "first" | "default" | "queued" | "hadError" | "terminating";
 
-/** One round's points, with the number of failed posts it has been through. */
-export interface Batch {
-  readonly points: readonly MetricPoint[];
-  readonly requeues: number;
+/** One round waiting to be posted: its spool record and the points in it. */
+export interface QueuedRound {
+  readonly id: number;
+  readonly count: number;
 }
 
-/** Batches held at most: 360 one-minute rounds, about six hours of outage. */
-export const DEFAULT_CAPACITY = 360;
-/** Failed posts a batch survives; the next failure abandons it. */
-export const DEFAULT_MAX_REQUEUES = 60;
-/** Batches merged into one POST at most. */
+/** Rounds merged into one POST at most. */
 export const MAX_BATCHES_PER_POST = 2;
 
-/** What a full queue threw away to make room. */
-export interface Dropped {
-  readonly batches: number;
-  readonly points: number;
-}
-
-/** The next POST: its batches, their points in order, and the wait before sending. */
-export interface Dequeued {
-  readonly batches: readonly Batch[];
-  readonly points: readonly MetricPoint[];
+/** The next POST: its rounds, and the wait before sending. */
+export interface Dequeued<R extends QueuedRound = QueuedRound> {
+  readonly batches: readonly R[];
   readonly delayMs: number;
-}
-
-/** The result of a failed POST: batches given up on (with their failure count), and room made for the requeued ones. */
-export interface FailureOutcome {
-  readonly abandoned: readonly Batch[];
-  readonly dropped: Dropped;
 }
 
 /** The result of a successful POST. */
@@ -60,49 +44,43 @@ export interface PostQueueOptions {
   readonly postDelaySeconds: number;
   /** The agent's minute in ms; 60 000 unless `-interval` shrinks it. */
   readonly minuteMs?: number;
-  /** Batches held at most before the oldest are dropped; 360. */
-  readonly capacity?: number;
-  /** Failed posts a batch survives; 60. */
-  readonly maxRequeues?: number;
 }
 
-/** The state machine of the post loop. */
-export interface PostQueue {
+/** The state machine of the post loop, over rounds of type `R`. */
+export interface PostQueue<R extends QueuedRound = QueuedRound> {
   /** The delays in force, derived from the minute. */
   readonly timings: PostTimings;
   /** Seconds past the minute this host posts at. */
   readonly postDelaySeconds: number;
-  /** Batches held at most. */
-  readonly capacity: number;
   /** Current loop state. */
   readonly state: PostState;
-  /** Batches waiting (not counting those of a POST in flight). */
+  /** Rounds waiting (not counting those of a POST in flight). */
   readonly size: number;
-  /** Points waiting, over all batches. */
+  /** Points waiting, over all rounds. */
   readonly pointCount: number;
-  /** Appends a batch; when full, drops the oldest batches first and reports them. */
-  enqueue(points: readonly MetricPoint[]): Dropped;
-  /** Takes the next POST (≤ 2 batches) and its delay, then picks the next state; none when empty. */
-  next(nowMs: number): Dequeued | undefined;
+  /** The rounds waiting, oldest first. */
+  waiting(): readonly R[];
+  /** Appends a round. */
+  enqueue(round: R): void;
+  /** Takes the next POST (≤ 2 rounds) and its delay, then picks the next state; none when empty. */
+  next(nowMs: number): Dequeued<R> | undefined;
   /** Records a successful POST. */
   onSuccess(): SuccessOutcome;
-  /** Records a failed POST: counts a failure on each batch and requeues it at the tail, or abandons it. */
-  onFailure(batches: readonly Batch[]): FailureOutcome;
+  /**
+   * Records a failed POST: the rounds given go back to the tail; no POST is made before
+   * `holdUntilMs` (a `Retry-After`), on top of the usual delay.
+   */
+  onFailure(requeue: readonly R[], holdUntilMs?: number): void;
   /** Switches to `terminating`; returns false when it already was (a second stop request). */
   terminate(): boolean;
 }
 
-const NOTHING_DROPPED: Dropped = Object.freeze({ batches: 0, points: 0 });
-
 /** Creates an empty post queue in state `first`. */
-export function createPostQueue(options: PostQueueOptions): PostQueue {
+export function createPostQueue<R extends QueuedRound = QueuedRound>(
+  options: PostQueueOptions,
+): PostQueue<R> {
   const timings = postTimings(options.minuteMs);
-  const capacity = options.capacity ?? DEFAULT_CAPACITY;
-  const maxRequeues = options.maxRequeues ?? DEFAULT_MAX_REQUEUES;
   const { postDelaySeconds } = options;
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new RangeError(`post queue capacity must be a positive integer, got ${capacity}`);
-  }
   if (!Number.isInteger(postDelaySeconds) || postDelaySeconds < 0 || postDelaySeconds >= 60) {
     throw new RangeError(
       `post delay must be an integer in [0, 60) seconds, got ${postDelaySeconds}`,
@@ -110,19 +88,15 @@ export function createPostQueue(options: PostQueueOptions): PostQueue {
   }
   const postDelayMs = agentSecondsToMs(postDelaySeconds, timings.minuteMs);
 
-  const batches: Batch[] = [];
+  const rounds: R[] = [];
   let points = 0;
   let state: PostState = "first";
   let lastFailed = false;
+  let holdUntil = 0;
 
-  const push = (batch: Batch): Dropped => {
-    batches.push(batch);
-    points += batch.points.length;
-    if (batches.length <= capacity) return NOTHING_DROPPED;
-    const removed = batches.splice(0, batches.length - capacity);
-    const removedPoints = removed.reduce((n, b) => n + b.points.length, 0);
-    points -= removedPoints;
-    return { batches: removed.length, points: removedPoints };
+  const push = (round: R) => {
+    rounds.push(round);
+    points += round.count;
   };
 
   const delayFor = (current: PostState, nowMs: number): number => {
@@ -145,49 +119,36 @@ export function createPostQueue(options: PostQueueOptions): PostQueue {
   return {
     timings,
     postDelaySeconds,
-    capacity,
     get state() {
       return state;
     },
     get size() {
-      return batches.length;
+      return rounds.length;
     },
     get pointCount() {
       return points;
     },
-    enqueue: (batchPoints) => push({ points: batchPoints, requeues: 0 }),
+    waiting: () => [...rounds],
+    enqueue: push,
     next(nowMs) {
-      const taken = batches.splice(0, MAX_BATCHES_PER_POST);
+      const taken = rounds.splice(0, MAX_BATCHES_PER_POST);
       if (taken.length === 0) return undefined;
-      const flat = taken.flatMap((b) => b.points);
-      points -= flat.length;
-      const delayMs = delayFor(state, nowMs);
+      points -= taken.reduce((n, r) => n + r.count, 0);
+      const delayMs = Math.max(delayFor(state, nowMs), holdUntil - nowMs);
       // Chosen before sleeping, as upstream does: a backlog keeps the short queued delay.
-      if (state !== "terminating") state = batches.length > 0 ? "queued" : "default";
-      return { batches: taken, points: flat, delayMs };
+      if (state !== "terminating") state = rounds.length > 0 ? "queued" : "default";
+      return { batches: taken, delayMs };
     },
     onSuccess() {
       const recovered = lastFailed;
       lastFailed = false;
-      return { done: state === "terminating" && batches.length === 0, recovered };
+      return { done: state === "terminating" && rounds.length === 0, recovered };
     },
-    onFailure(failed) {
+    onFailure(requeue, holdUntilMs = 0) {
       lastFailed = true;
+      holdUntil = holdUntilMs;
       if (state !== "terminating") state = "hadError";
-      const abandoned: Batch[] = [];
-      let droppedBatches = 0;
-      let droppedPoints = 0;
-      for (const batch of failed) {
-        const requeues = batch.requeues + 1;
-        if (requeues > maxRequeues) {
-          abandoned.push({ points: batch.points, requeues });
-          continue;
-        }
-        const dropped = push({ points: batch.points, requeues });
-        droppedBatches += dropped.batches;
-        droppedPoints += dropped.points;
-      }
-      return { abandoned, dropped: { batches: droppedBatches, points: droppedPoints } };
+      for (const round of requeue) push(round);
     },
     terminate() {
       if (state === "terminating") return false;

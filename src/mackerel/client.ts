@@ -17,7 +17,8 @@ import type {
   HostStatus,
 } from "./api_types.ts";
 import { ApiError, type ApiErrorInit } from "./errors.ts";
-import { encodeGoJson } from "./json.ts";
+import { encodeGoJson, encodeMetricPoints } from "./json.ts";
+import { describeBadHostId, isHostId } from "./host_id.ts";
 import { truncateRunes } from "../runes.ts";
 import { createHttpTransport } from "./http.ts";
 import { STATUS_CODES } from "node:http";
@@ -41,6 +42,8 @@ export interface MackerelClientOptions {
   readonly httpsProxy?: string;
   /** Replaces the transport (proxy options are then ignored); for tests. */
   readonly fetch?: typeof fetch;
+  /** Bytes of a response body read at most; a longer answer is an error. Default 1 MiB. */
+  readonly maxResponseBytes?: number;
 }
 
 /** The API calls of the agent. Each takes an optional signal that aborts it (→ network error). */
@@ -61,6 +64,8 @@ export interface MackerelClient {
   retireHost(id: string, signal?: AbortSignal): Promise<void>;
   /** `POST /api/v0/tsdb`. */
   postMetrics(points: readonly MetricPoint[], signal?: AbortSignal): Promise<void>;
+  /** `POST /api/v0/tsdb` with a body already encoded (see `encodeMetricPoints`). */
+  postMetricsJson(json: string, signal?: AbortSignal): Promise<void>;
   /** `POST /api/v0/graph-defs/create`. */
   createGraphDefs(defs: readonly GraphDef[], signal?: AbortSignal): Promise<void>;
   /** `POST /api/v0/monitoring/checks/report`, applying §7.4's compatibility rules. */
@@ -77,6 +82,8 @@ export interface MackerelClient {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** The API answers with a few hundred bytes; a megabyte is already a broken server or proxy. */
+const DEFAULT_MAX_RESPONSE_BYTES = 1 << 20;
 const MESSAGE_LIMIT = 1024;
 const NOTIFICATION_INTERVAL_FALLBACK = 10;
 const HOST_STATUSES = ["working", "standby", "maintenance", "poweroff"];
@@ -87,8 +94,10 @@ interface Call {
   readonly method: "GET" | "POST" | "PUT";
   readonly path: string;
   readonly query?: string;
-  /** Absent for GET; otherwise encoded as Go JSON. */
-  readonly body?: { readonly value: unknown; readonly sortKeys?: boolean };
+  /** Absent for GET; otherwise encoded as Go JSON, or already encoded. */
+  readonly body?: { readonly value: unknown; readonly sortKeys?: boolean } | {
+    readonly json: string;
+  };
   readonly signal?: AbortSignal;
 }
 
@@ -100,6 +109,7 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
     : undefined;
   base.username = base.password = "";
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const redact = [options.apikey];
   const injected = options.fetch;
   const transport = injected ? undefined : createHttpTransport(options);
@@ -122,7 +132,12 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
     const fail = (init: ErrorDetails) => failure(call, init);
     let body: string | undefined;
     try {
-      body = call.body && `${encodeGoJson(call.body.value, { sortKeys: call.body.sortKeys })}\n`;
+      body = call.body &&
+        `${
+          "json" in call.body
+            ? call.body.json
+            : encodeGoJson(call.body.value, { sortKeys: call.body.sortKeys })
+        }\n`;
     } catch (cause) {
       throw fail({ status: 0, kind: "other", reason: (cause as Error).message, cause });
     }
@@ -133,6 +148,7 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
     let status = 0;
     let text: string;
     let statusLine = "";
+    let retryAfter: string | null = null;
     try {
       const response = await send(url, {
         method: call.method,
@@ -147,8 +163,12 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
       // Go's resp.Status; a server may send no reason phrase, so fall back to the standard one.
       const reason = response.statusText || STATUS_CODES[status] || "";
       statusLine = `${status} ${reason}`.trim();
-      text = await response.text();
+      retryAfter = response.headers.get("retry-after");
+      text = await readBounded(response, maxResponseBytes);
     } catch (cause) {
+      if (cause instanceof ResponseTooLarge) {
+        throw fail({ status, kind: "other", reason: `${cause.message} (${statusLine})`, cause });
+      }
       const reason = deadline.aborted
         ? `request timed out after ${timeoutMs} ms`
         : signal.aborted
@@ -157,7 +177,7 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
       throw fail({ status: 0, reason, cause });
     }
     if (status < 200 || status > 299) {
-      throw fail({ status, reason: serverMessage(text) || statusLine, body: text });
+      throw fail({ status, reason: serverMessage(text) || statusLine, body: text, retryAfter });
     }
     try {
       return JSON.parse(text);
@@ -201,7 +221,7 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
       const call = { method: "POST", path: "/api/v0/hosts", signal } as const;
       const data = await request({ ...call, body: { value: orderHostPayload(payload) } });
       const id = field(data, "id");
-      if (typeof id !== "string" || id === "") throw unexpected(call, "no host id", data);
+      if (!isHostId(id)) throw unexpected(call, `not a host id: ${describeBadHostId(id)}`, data);
       return id;
     },
     async updateHost(id, payload, signal) {
@@ -217,13 +237,10 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
       await request({ method: "POST", path: `/api/v0/hosts/${id}/retire`, body, signal });
     },
     async postMetrics(points, signal) {
-      const value = points.map((p) => ({
-        hostId: p.hostId,
-        name: p.name,
-        time: p.time,
-        value: p.value,
-      }));
-      await request({ method: "POST", path: "/api/v0/tsdb", body: { value }, signal });
+      await this.postMetricsJson(encodeMetricPoints(points), signal);
+    },
+    async postMetricsJson(json, signal) {
+      await request({ method: "POST", path: "/api/v0/tsdb", body: { json }, signal });
     },
     async createGraphDefs(defs, signal) {
       const value = defs.map((d) => ({
@@ -300,7 +317,7 @@ function field(data: unknown, key: string): unknown {
 
 function toHost(raw: unknown): HostResponse | undefined {
   const id = field(raw, "id");
-  if (typeof id !== "string" || id === "") return undefined;
+  if (!isHostId(id)) return undefined;
   const text = (key: string) => {
     const value = field(raw, key);
     return typeof value === "string" ? value : undefined;
@@ -335,4 +352,38 @@ function transportReason(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
   const inner = cause.cause instanceof Error ? cause.cause.message : "";
   return inner ? `${cause.message}: ${inner}` : cause.message;
+}
+
+/** A response body past the client's limit. */
+class ResponseTooLarge extends Error {}
+
+/** Reads a response body as text, refusing (and cancelling) one longer than `cap` bytes. */
+async function readBounded(response: Response, cap: number): Promise<string> {
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  const tooLarge = () => new ResponseTooLarge(`response body larger than ${cap} bytes`);
+  if (declared > cap) {
+    await response.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > cap) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(bytes);
 }

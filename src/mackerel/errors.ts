@@ -27,6 +27,10 @@ export interface ApiErrorInit {
   readonly cause?: unknown;
   /** Secrets (the API key) to blank out of the message and the body excerpt. */
   readonly redact?: readonly string[];
+  /** The answer's `Retry-After` header, as sent. */
+  readonly retryAfter?: string | null;
+  /** When the answer arrived, for a `Retry-After` date; now by default. */
+  readonly nowMs?: number;
 }
 
 const EXCERPT_LENGTH = 200;
@@ -44,6 +48,8 @@ export class ApiError extends Error {
   readonly bodyExcerpt: string;
   /** The class the retry rules use. */
   readonly kind: ApiErrorKind;
+  /** How long the server asked the client to wait (`Retry-After`), in ms. */
+  readonly retryAfterMs?: number;
 
   constructor(init: ApiErrorInit) {
     const redact = (text: string) => redactSecrets(text, init.redact ?? []);
@@ -56,7 +62,21 @@ export class ApiError extends Error {
     this.status = init.status;
     this.bodyExcerpt = Array.from(redact(init.body ?? "")).slice(0, EXCERPT_LENGTH).join("");
     this.kind = init.kind ?? kindOfStatus(init.status);
+    const retryAfterMs = parseRetryAfter(init.retryAfter, init.nowMs ?? Date.now());
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
   }
+}
+
+/** `Retry-After` in ms: delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  nowMs: number,
+): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
 /** The class of an HTTP status: 0 → network, 4xx → client, 5xx → server, anything else → other. */

@@ -12,7 +12,7 @@ import type { Clock } from "../async/clock.ts";
 import type { CheckPluginConfig } from "../config/schema.ts";
 import type { CheckReport, CheckStatus } from "../mackerel/api_types.ts";
 import { logger } from "../log.ts";
-import type { CheckSender } from "./check_sender.ts";
+import type { DataSink } from "../delivery/sink.ts";
 import { checkOutcome } from "./check_status.ts";
 import { runPluginCommand } from "./command.ts";
 
@@ -24,7 +24,8 @@ export interface RunChecksOptions {
   readonly clock: Clock;
   /** The agent's minute in ms (60 000 upstream). */
   readonly minuteMs: number;
-  readonly sender: Pick<CheckSender, "enqueue" | "wake">;
+  /** Where reports go (the outbox, or stdout). */
+  readonly sink: Pick<DataSink, "putCheckReport" | "wakeChecks">;
   /** Aborting stops every checker; a run cut short by it reports nothing. */
   readonly signal: AbortSignal;
 }
@@ -116,21 +117,21 @@ async function runChecker(
     }
     const decision = decideReport(last, current, check.preventAlertAutoClose);
     last = decision.remember;
-    if (decision.report) enqueue(check, current, occurredAt, options);
+    if (decision.report) await enqueue(check, current, occurredAt, options);
     if (decision.wake) {
       log.debug`checker "${check.name}": status has changed: send it immediately`;
-      options.sender.wake();
+      options.sink.wakeChecks();
     }
     await clock.sleep(wait, signal);
   }
 }
 
-function enqueue(
+async function enqueue(
   check: CheckPluginConfig,
   current: LastResult,
   occurredAt: number,
   options: RunChecksOptions,
-): void {
+): Promise<void> {
   const hostId = options.hostIdFor(check.customIdentifier);
   if (hostId === undefined) {
     log
@@ -146,7 +147,11 @@ function enqueue(
     notificationInterval: check.notificationIntervalMinutes,
     maxCheckAttempts: check.maxCheckAttempts,
   };
-  options.sender.enqueue(report);
+  try {
+    await options.sink.putCheckReport(report);
+  } catch (e) {
+    log.error`Dropped 1 report of check "${check.name}": ${e}`;
+  }
 }
 
 /** The check's `action`, with the result in its environment; its output is only logged. */

@@ -5,7 +5,6 @@
  */
 import type { MetricPluginConfig } from "../config/schema.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
-import type { MackerelClient } from "../mackerel/client.ts";
 import { logger } from "../log.ts";
 import { commandString, runPluginCommand } from "./command.ts";
 import { parseGraphMeta } from "./meta.ts";
@@ -75,20 +74,4 @@ async function graphDefsOf(plugin: MetricPluginConfig, signal?: AbortSignal): Pr
     return [];
   }
   return [...meta.defs];
-}
-
-/** Posts the definitions in one request if there are any; never retried, a failure is logged. */
-export async function postGraphDefs(
-  client: Pick<MackerelClient, "createGraphDefs">,
-  defs: readonly GraphDef[],
-  signal?: AbortSignal,
-): Promise<boolean> {
-  if (defs.length === 0) return true;
-  try {
-    await client.createGraphDefs(defs, signal);
-    return true;
-  } catch (e) {
-    logger("command").error`Failed to create graph definitions: ${e}`;
-    return false;
-  }
 }

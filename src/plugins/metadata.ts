@@ -3,9 +3,10 @@
  *
  * Each plugin first runs 10 s after the loop starts, then every `execution_interval` minutes
  * aligned to that start. A value is queued only when it differs (as JSON, not as text) from the last
- * one, remembered in memory and in a cache file so a restart does not re-send unchanged metadata.
- * A sender puts the newest queued value per namespace every minute. All delays are fractions of the
- * agent's minute (DESIGN.md principle 8).
+ * one, remembered in memory and in a cache file so a restart does not re-send unchanged metadata,
+ * and handed to the outbox, which puts the newest value per namespace every minute. A value the
+ * API refuses clears the cache ({@linkcode clearMetadataCache}), so the next run sends it again.
+ * All delays are fractions of the agent's minute (DESIGN.md principle 8).
  *
  * @module
  */
@@ -13,8 +14,7 @@ import { dirname, join } from "node:path";
 import type { Clock } from "../async/clock.ts";
 import { agentSecondsToMs } from "../async/minute.ts";
 import type { MetadataPluginConfig } from "../config/schema.ts";
-import type { MackerelClient } from "../mackerel/client.ts";
-import { isServerError } from "../mackerel/errors.ts";
+import type { DataSink } from "../delivery/sink.ts";
 import { logger } from "../log.ts";
 import { runPluginCommand } from "./command.ts";
 import {
@@ -28,13 +28,14 @@ import {
 /** Options of {@linkcode runMetadata}. */
 export interface RunMetadataOptions {
   readonly plugins: readonly MetadataPluginConfig[];
-  readonly client: Pick<MackerelClient, "putMetadata">;
+  /** Where changed values go (the outbox, or stdout). */
+  readonly sink: Pick<DataSink, "putMetadata">;
   /** The agent's own host: metadata always goes there. */
   readonly hostId: string;
   readonly clock: Clock;
   /** The agent's minute in ms (60 000 upstream). */
   readonly minuteMs: number;
-  /** Aborting stops the plugins; queued values are put once more before the loop ends. */
+  /** Aborting stops the plugins. */
   readonly signal: AbortSignal;
   /** The agent's environment, for the cache directory; default `Deno.env`. */
   readonly env?: Readonly<Record<string, string>>;
@@ -44,7 +45,6 @@ export interface RunMetadataOptions {
 export const MAX_METADATA_BYTES = 100 * 1024;
 
 const log = logger("metadata");
-const commandLog = logger("command");
 
 /**
  * The cache file of a plugin: `<d>/mackerel-plugin-metadata-<name>` when the plugin's `env` sets
@@ -70,30 +70,17 @@ interface Generator {
   last?: { readonly value: JsonValue };
 }
 
-interface Queued {
-  readonly value: JsonValue;
-  readonly generator: Generator;
-}
-
-/** Runs every metadata plugin and the sender until `signal` aborts. */
+/** Runs every metadata plugin until `signal` aborts. */
 export async function runMetadata(options: RunMetadataOptions): Promise<void> {
   const env = options.env ?? Deno.env.toObject();
-  const queue = new Map<string, Queued>();
   const generators = options.plugins.map((plugin): Generator => ({
     plugin,
     cachePath: metadataCachePath(plugin.name, plugin.env, env),
   }));
-  await Promise.all([
-    ...generators.map((g) => runGenerator(g, options, queue)),
-    runSender(options, queue),
-  ]);
+  await Promise.all(generators.map((g) => runGenerator(g, options)));
 }
 
-async function runGenerator(
-  generator: Generator,
-  options: RunMetadataOptions,
-  queue: Map<string, Queued>,
-): Promise<void> {
+async function runGenerator(generator: Generator, options: RunMetadataOptions): Promise<void> {
   const { clock, signal } = options;
   const name = generator.plugin.name;
   const intervalMs = generator.plugin.executionIntervalMinutes * options.minuteMs;
@@ -113,7 +100,12 @@ async function runGenerator(
       continue;
     }
     await save(generator, value);
-    queue.set(name, { value, generator });
+    try {
+      await options.sink.putMetadata({ hostId: options.hostId, namespace: name, value });
+    } catch (e) {
+      log.error`metadata plugin "${name}": the value could not be kept for sending: ${e}`;
+      generator.last = undefined; // compared afresh, and sent, next time
+    }
   }
 }
 
@@ -145,10 +137,25 @@ async function fetchMetadata(
   return output.value;
 }
 
-/** Compares with the last value: from memory, else from the cache file of an earlier run. */
+/**
+ * Compares with the last value: from memory, else from the cache file of an earlier run. A cache
+ * file removed since (the API refused the value) means the value must be sent again.
+ */
 async function isChanged(generator: Generator, value: JsonValue): Promise<boolean> {
+  if (generator.last !== undefined && !await exists(generator.cachePath)) {
+    generator.last = undefined;
+  }
   if (generator.last === undefined) generator.last = await loadCache(generator);
   return generator.last === undefined || !metadataEqual(generator.last.value, value);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function loadCache(generator: Generator): Promise<{ value: JsonValue } | undefined> {
@@ -187,40 +194,23 @@ async function save(generator: Generator, value: JsonValue): Promise<void> {
   }
 }
 
-/** Forgets the last value, so the next run is sent whatever it is. */
-async function clear(generator: Generator): Promise<void> {
-  generator.last = undefined;
+/**
+ * Removes the cache file of the metadata plugin `namespace` (its value was refused), so that its
+ * next run — in this process or the next — sends the value whatever it is.
+ */
+export async function clearMetadataCache(
+  plugins: readonly MetadataPluginConfig[],
+  namespace: string,
+  agentEnv: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
+): Promise<void> {
+  const plugin = plugins.find((p) => p.name === namespace);
+  if (!plugin) return;
+  const path = metadataCachePath(plugin.name, plugin.env, agentEnv);
   try {
-    await Deno.remove(generator.cachePath);
+    await Deno.remove(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
-      log.warn`metadata plugin "${generator.plugin.name}": failed to remove the cache file: ${e}`;
+      log.warn`metadata plugin "${namespace}": failed to remove the cache file: ${e}`;
     }
-  }
-}
-
-/** Every minute, puts the newest queued value of each namespace; once more at stop. */
-async function runSender(options: RunMetadataOptions, queue: Map<string, Queued>): Promise<void> {
-  const { clock, signal } = options;
-  for (;;) {
-    await clock.sleep(options.minuteMs, signal);
-    const final = signal.aborted;
-    const batch = [...queue];
-    queue.clear();
-    for (const [namespace, queued] of batch) {
-      try {
-        await options.client.putMetadata(options.hostId, namespace, queued.value);
-      } catch (e) {
-        commandLog.error`put metadata "${namespace}" failed: ${e}`;
-        if (isServerError(e) && !final) {
-          // Retried next minute, unless the plugin produced a newer value meanwhile.
-          if (!queue.has(namespace)) queue.set(namespace, queued);
-        } else {
-          // Forgetting the value makes the next run (or the next start) send it again.
-          await clear(queued.generator);
-        }
-      }
-    }
-    if (final) return;
   }
 }

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import type { MetricPoint } from "../../src/mackerel/types.ts";
+import { ApiError } from "../../src/mackerel/errors.ts";
+import { encodeMetricPoints } from "../../src/mackerel/json.ts";
 import { postDelaySeconds } from "../../src/delivery/delay.ts";
 import { createPostQueue } from "../../src/delivery/queue.ts";
 import { realClock } from "../../src/async/clock.ts";
-import { createPoster, type PostFunction } from "../../src/delivery/poster.ts";
+import { createPoster, type PostJson } from "../../src/delivery/poster.ts";
+import { openSpool, type Spool, type SpoolEntry } from "../../src/delivery/spool.ts";
 import { withLogs } from "../support/logs.ts";
 import { createVirtualClock, type VirtualClock } from "../support/virtual_clock.ts";
 
@@ -12,9 +15,10 @@ const T0 = Date.UTC(2024, 0, 1);
 const SEC = 1_000;
 const MIN = 60_000;
 
-class NetworkError extends Error {}
-const isNetworkError = (e: unknown) => e instanceof NetworkError;
-const serverError = () => new Error("API request failed: 503 Service Unavailable");
+const apiError = (status: number, reason: string) =>
+  new ApiError({ method: "POST", path: "/api/v0/tsdb", status, reason });
+const networkError = (reason: string) => apiError(0, reason);
+const serverError = () => apiError(503, "503 Service Unavailable");
 
 function points(value: number, size = 1, minute = value): MetricPoint[] {
   return Array.from({ length: size }, (_, i) => ({
@@ -34,47 +38,61 @@ type Behaviour = (
 interface Setup {
   readonly postDelaySeconds?: number;
   readonly minuteMs?: number;
-  readonly capacity?: number;
   readonly behave?: Behaviour;
+  /** Pretend every record is on disk (the memory spool is what runs on a virtual clock). */
+  readonly durable?: boolean;
 }
 
-/** A poster on a virtual clock whose POSTs are recorded (time, points) and stored on success. */
-function setup(options: Setup = {}) {
+/** A poster over a memory spool on a virtual clock; POSTs are recorded (time, points) and stored on success. */
+async function setup(options: Setup = {}) {
   const clock = createVirtualClock(T0);
-  const queue = createPostQueue({
+  const opened = await openSpool({ maxBytes: 1 << 30, maxAgeMs: 24 * 60 * MIN, clock });
+  const spool: Spool = options.durable
+    ? { ...opened.spool, isDurable: (id) => opened.spool.has(id) }
+    : opened.spool;
+  const queue = createPostQueue<SpoolEntry>({
     postDelaySeconds: options.postDelaySeconds ?? 0,
     minuteMs: options.minuteMs,
-    capacity: options.capacity,
   });
   const stop = new AbortController();
   const force = new AbortController();
   const calls: { at: number; points: readonly MetricPoint[] }[] = [];
   const stored: MetricPoint[] = [];
-  const post: PostFunction = async (batch, signal) => {
+  const post: PostJson = async (json, signal) => {
+    const batch = JSON.parse(json) as MetricPoint[];
     calls.push({ at: clock.now() - T0, points: batch });
     await options.behave?.(batch, calls.length, signal);
     stored.push(...batch);
   };
   const poster = createPoster({
     queue,
+    spool,
     post,
-    isNetworkError,
     signal: stop.signal,
     force: force.signal,
     clock,
   });
-  return { clock, queue, stop, force, calls, stored, poster };
+  /** Keeps a round in the spool and hands it to the poster, as the outbox does. */
+  const enqueue = async (batch: readonly MetricPoint[]) => {
+    const entry = await spool.put({
+      kind: "metrics",
+      body: new TextEncoder().encode(encodeMetricPoints(batch)),
+      count: batch.length,
+    });
+    poster.enqueue(entry);
+  };
+  return { clock, queue, spool, stop, force, calls, stored, poster, enqueue };
 }
 
 /** Enqueues `batches[i]` at virtual time `i` minutes (i = 0 at once). */
 async function produce(
   clock: VirtualClock,
-  enqueue: (p: MetricPoint[]) => void,
+  enqueue: (p: MetricPoint[]) => Promise<void>,
   batches: MetricPoint[][],
 ) {
   for (const [i, batch] of batches.entries()) {
     if (i > 0) await clock.sleep(MIN);
-    enqueue(batch);
+    await enqueue(batch);
   }
 }
 
@@ -82,7 +100,7 @@ const keyOf = (p: MetricPoint) => `${p.name}@${p.time}`;
 
 Deno.test("poster: a batch refused three times is requeued; all 7 points stored once (TestLoop)", async () => {
   let refusals = 0;
-  const t = setup({
+  const t = await setup({
     postDelaySeconds: await postDelaySeconds("xxx1234567890"),
     behave: (batch) => {
       if (batch.some((p) => p.value === 3) && refusals < 3) {
@@ -91,7 +109,7 @@ Deno.test("poster: a batch refused three times is requeued; all 7 points stored 
       }
     },
   });
-  const producer = produce(t.clock, t.poster.enqueue, [1, 2, 3, 4, 5, 6, 7].map((v) => points(v)));
+  const producer = produce(t.clock, t.enqueue, [1, 2, 3, 4, 5, 6, 7].map((v) => points(v)));
   t.clock.after(20 * MIN, () => t.stop.abort());
   const [result] = await t.clock.run(Promise.all([t.poster.run(), producer]));
   assert.equal(result, "drained");
@@ -122,7 +140,7 @@ Deno.test("poster: a batch refused three times is requeued; all 7 points stored 
 Deno.test("poster: an hour-long outage loses and duplicates nothing", async () => {
   const outageEnd = T0 + 60 * MIN;
   let refusals = 0;
-  const t = setup({
+  const t = await setup({
     postDelaySeconds: await postDelaySeconds("21GZjCE5Etb"),
     behave: () => {
       if (t.clock.now() < outageEnd) {
@@ -132,7 +150,7 @@ Deno.test("poster: an hour-long outage loses and duplicates nothing", async () =
     },
   });
   const batches = Array.from({ length: 60 }, (_, i) => points(i, 50, i));
-  const producer = produce(t.clock, t.poster.enqueue, batches);
+  const producer = produce(t.clock, t.enqueue, batches);
   t.clock.after(3 * 60 * MIN, () => t.stop.abort());
   const [result] = await t.clock.run(Promise.all([t.poster.run(), producer]));
   assert.equal(result, "drained");
@@ -150,8 +168,8 @@ Deno.test("poster: an hour-long outage loses and duplicates nothing", async () =
 
 Deno.test("poster: first post right after the initial delay, then at the host's second", async () => {
   await withLogs(async (lines) => {
-    const t = setup({ postDelaySeconds: await postDelaySeconds("246PUVUngPo") });
-    const producer = produce(t.clock, t.poster.enqueue, [points(1), points(2), points(3)]);
+    const t = await setup({ postDelaySeconds: await postDelaySeconds("246PUVUngPo") });
+    const producer = produce(t.clock, t.enqueue, [points(1), points(2), points(3)]);
     t.clock.after(3 * MIN, () => t.stop.abort());
     await t.clock.run(Promise.all([t.poster.run(), producer]));
     assert.deepEqual(t.calls.map((c) => c.at / SEC), [20, 100, 160]);
@@ -169,9 +187,8 @@ Deno.test("poster: first post right after the initial delay, then at the host's 
 
 Deno.test("poster: two waiting batches go in one post, half a minute apart", async () => {
   await withLogs(async (lines) => {
-    const t = setup();
-    for (const v of [1, 2, 3, 4, 5]) t.poster.enqueue(points(v));
-    t.poster.enqueue([]); // an empty round is not worth a POST
+    const t = await setup();
+    for (const v of [1, 2, 3, 4, 5]) await t.enqueue(points(v));
     t.clock.after(2 * MIN, () => t.stop.abort());
     assert.equal(await t.clock.run(t.poster.run()), "drained");
     assert.deepEqual(
@@ -193,18 +210,18 @@ Deno.test("poster: two waiting batches go in one post, half a minute apart", asy
 
 Deno.test("poster: a network error is retried at once and recovers", async () => {
   await withLogs(async (lines) => {
-    const t = setup({
+    const t = await setup({
       behave: (_, call) => {
-        if (call === 1) throw new NetworkError("connection reset by peer");
+        if (call === 1) throw networkError("connection reset by peer");
       },
     });
-    t.poster.enqueue(points(1));
+    await t.enqueue(points(1));
     t.clock.after(MIN, () => t.stop.abort());
     assert.equal(await t.clock.run(t.poster.run()), "drained");
     assert.deepEqual(t.calls.map((c) => c.at), [0, 0]);
     assert.deepEqual(t.stored, points(1));
     assert.deepEqual(lines.slice(2), [
-      "WARNING <command> Failed to post metrics value (will retry immediately): connection reset by peer",
+      "WARNING <command> Failed to post metrics value (will retry immediately): API request failed: connection reset by peer (POST /api/v0/tsdb)",
       "DEBUG <command> Posting metrics succeeded.",
       "DEBUG <command> Posting metrics recovered.",
     ]);
@@ -213,19 +230,19 @@ Deno.test("poster: a network error is retried at once and recovers", async () =>
 
 Deno.test("poster: a failed immediate retry requeues and waits a minute", async () => {
   await withLogs(async (lines) => {
-    const t = setup({
+    const t = await setup({
       behave: (_, call) => {
-        if (call <= 2) throw new NetworkError(`refused ${call}`);
+        if (call <= 2) throw networkError(`refused ${call}`);
       },
     });
-    t.poster.enqueue(points(1));
+    await t.enqueue(points(1));
     t.clock.after(5 * MIN, () => t.stop.abort());
     assert.equal(await t.clock.run(t.poster.run()), "drained");
     assert.deepEqual(t.calls.map((c) => c.at / SEC), [0, 0, 60]);
     assert.deepEqual(t.stored, points(1));
     assert.deepEqual(lines.filter((l) => l.startsWith("WARNING")), [
-      "WARNING <command> Failed to post metrics value (will retry immediately): refused 1",
-      "WARNING <command> Failed to post metrics value (will retry): refused 2",
+      "WARNING <command> Failed to post metrics value (will retry immediately): API request failed: refused 1 (POST /api/v0/tsdb)",
+      "WARNING <command> Failed to post metrics value (will retry): API request failed: refused 2 (POST /api/v0/tsdb)",
     ]);
     assert.ok(lines.includes("DEBUG <command> Sleep 60 seconds before posting."));
     assert.equal(lines.at(-1), "DEBUG <command> Posting metrics recovered.");
@@ -233,47 +250,25 @@ Deno.test("poster: a failed immediate retry requeues and waits a minute", async 
 });
 
 Deno.test("poster: no immediate retry when the failing try took 25 s, nor for a server error", async () => {
-  const t = setup({
+  const t = await setup({
     behave: async (_, call) => {
       if (call === 1) {
         await t.clock.sleep(25 * SEC);
-        throw new NetworkError("timeout");
+        throw networkError("timeout");
       }
       if (call === 2) throw serverError();
     },
   });
-  t.poster.enqueue(points(1));
+  await t.enqueue(points(1));
   t.clock.after(5 * MIN, () => t.stop.abort());
   assert.equal(await t.clock.run(t.poster.run()), "drained");
   assert.deepEqual(t.calls.map((c) => c.at / SEC), [0, 85, 145]);
   assert.deepEqual(t.stored, points(1));
 });
 
-Deno.test("poster: a batch is abandoned after 60 requeues, with its count logged", async () => {
-  await withLogs(async (lines) => {
-    const t = setup({
-      behave: (batch) => {
-        if (batch.some((p) => p.value === 13)) throw serverError();
-      },
-    });
-    t.poster.enqueue(points(13, 2));
-    t.clock.after(2 * 60 * MIN, () => t.stop.abort());
-    assert.equal(await t.clock.run(t.poster.run()), "drained");
-    assert.equal(t.calls.length, 61);
-    assert.deepEqual(t.calls.map((c) => c.at), Array.from({ length: 61 }, (_, i) => i * MIN));
-    assert.deepEqual(t.stored, []);
-    assert.deepEqual(lines.filter((l) => l.startsWith("ERROR")), [
-      `ERROR <command> Post values may be invalid and abandoned: ${
-        JSON.stringify(points(13, 2))
-      } (2 points, 61 failures)`,
-    ]);
-    assert.equal(t.queue.size, 0);
-  });
-});
-
 Deno.test("poster: a stop while sleeping posts at once, then drains one second apart", async () => {
-  const t = setup();
-  for (const v of [1, 2, 3, 4, 5]) t.poster.enqueue(points(v));
+  const t = await setup();
+  for (const v of [1, 2, 3, 4, 5]) await t.enqueue(points(v));
   t.clock.after(10 * SEC, () => t.stop.abort());
   assert.equal(await t.clock.run(t.poster.run()), "drained");
   assert.deepEqual(
@@ -285,12 +280,12 @@ Deno.test("poster: a stop while sleeping posts at once, then drains one second a
 });
 
 Deno.test("poster: a stop during a slow post drains the rest one second apart", async () => {
-  const t = setup({
+  const t = await setup({
     behave: async (_, call) => {
       if (call === 1) await t.clock.sleep(5 * SEC);
     },
   });
-  for (const v of [1, 2, 3, 4, 5, 6, 7]) t.poster.enqueue(points(v));
+  for (const v of [1, 2, 3, 4, 5, 6, 7]) await t.enqueue(points(v));
   t.clock.after(2 * SEC, () => t.stop.abort());
   assert.equal(await t.clock.run(t.poster.run()), "drained");
   assert.deepEqual(
@@ -300,8 +295,8 @@ Deno.test("poster: a stop during a slow post drains the rest one second apart", 
 });
 
 Deno.test("poster: a stop with an empty queue returns at once", async () => {
-  const t = setup();
-  t.poster.enqueue(points(1));
+  const t = await setup();
+  await t.enqueue(points(1));
   t.clock.after(5 * SEC, () => t.stop.abort());
   assert.equal(await t.clock.run(t.poster.run()), "drained");
   assert.equal(t.clock.now(), T0 + 5 * SEC);
@@ -309,8 +304,8 @@ Deno.test("poster: a stop with an empty queue returns at once", async () => {
 });
 
 Deno.test("poster: a stop during the initial delay drains what is queued (upstream drops it)", async () => {
-  const t = setup({ postDelaySeconds: 40 });
-  t.poster.enqueue(points(1));
+  const t = await setup({ postDelaySeconds: 40 });
+  await t.enqueue(points(1));
   t.clock.after(3 * SEC, () => t.stop.abort());
   assert.equal(await t.clock.run(t.poster.run()), "drained");
   // Terminating: one agent second before the post, then done.
@@ -321,10 +316,10 @@ Deno.test("poster: a stop during the initial delay drains what is queued (upstre
 
 Deno.test("poster: points handed over after the loop ended are counted in a WARNING", async () => {
   await withLogs(async (lines) => {
-    const t = setup({ postDelaySeconds: 0 });
+    const t = await setup({ postDelaySeconds: 0 });
     t.stop.abort();
     assert.equal(await t.clock.run(t.poster.run()), "drained");
-    t.poster.enqueue(points(1, 3));
+    await t.enqueue(points(1, 3));
     assert.ok(
       lines.some((l) => l.includes("The post loop has ended: 3 points of a late round not posted")),
       lines.join("\n"),
@@ -335,7 +330,7 @@ Deno.test("poster: points handed over after the loop ended are counted in a WARN
 Deno.test("poster: a hanging API is abandoned after the graceful-stop limit", async () => {
   await withLogs(async (lines) => {
     let aborted = false;
-    const t = setup({
+    const t = await setup({
       behave: (_, _call, signal) =>
         new Promise((_, reject) =>
           signal.addEventListener("abort", () => {
@@ -344,9 +339,9 @@ Deno.test("poster: a hanging API is abandoned after the graceful-stop limit", as
           })
         ),
     });
-    t.poster.enqueue(points(1, 3));
-    t.poster.enqueue(points(2, 4));
-    t.poster.enqueue(points(3, 5));
+    await t.enqueue(points(1, 3));
+    await t.enqueue(points(2, 4));
+    await t.enqueue(points(3, 5));
     t.clock.after(10 * SEC, () => t.stop.abort());
     assert.equal(await t.clock.run(t.poster.run()), "forced");
     assert.equal(t.clock.now(), T0 + 40 * SEC);
@@ -359,16 +354,16 @@ Deno.test("poster: a hanging API is abandoned after the graceful-stop limit", as
 });
 
 Deno.test("poster: a POST deaf to its signal cannot hold the stop past the limit", async () => {
-  const t = setup({ minuteMs: 6 * SEC, behave: () => new Promise<void>(() => {}) });
-  t.poster.enqueue(points(1));
+  const t = await setup({ minuteMs: 6 * SEC, behave: () => new Promise<void>(() => {}) });
+  await t.enqueue(points(1));
   t.clock.after(SEC, () => t.stop.abort());
   assert.equal(await t.clock.run(t.poster.run()), "forced");
   assert.equal(t.clock.now(), T0 + SEC + 3 * SEC, "half of the 6 s minute after the stop");
 });
 
 Deno.test("poster: a second stop request forces the end while draining", async () => {
-  const t = setup({ behave: () => Promise.reject(serverError()) });
-  for (const v of [1, 2, 3]) t.poster.enqueue(points(v));
+  const t = await setup({ behave: () => Promise.reject(serverError()) });
+  for (const v of [1, 2, 3]) await t.enqueue(points(v));
   t.clock.after(10 * SEC, () => t.stop.abort());
   t.clock.after(12.5 * SEC, () => t.force.abort());
   assert.equal(await t.clock.run(t.poster.run()), "forced");
@@ -377,30 +372,16 @@ Deno.test("poster: a second stop request forces the end while draining", async (
   assert.equal(t.clock.pending, 0);
 });
 
-Deno.test("poster: a full queue drops the oldest batches with a warning", async () => {
-  await withLogs(async (lines) => {
-    const t = setup({ capacity: 2 });
-    for (const v of [1, 2, 3, 4]) t.poster.enqueue(points(v, v + 1));
-    t.clock.after(MIN, () => t.stop.abort());
-    assert.equal(await t.clock.run(t.poster.run()), "drained");
-    assert.deepEqual(lines.slice(0, 2), [
-      "WARNING <command> Post queue is full (2 batches): dropped the oldest 1 batches, 2 points",
-      "WARNING <command> Post queue is full (2 batches): dropped the oldest 1 batches, 3 points",
-    ]);
-    assert.deepEqual([...new Set(t.stored.map((p) => p.value))], [3, 4]);
-  });
-});
-
 Deno.test("poster: a one-second minute runs the same schedule sixty times faster", async () => {
   await withLogs(async (lines) => {
-    const t = setup({
+    const t = await setup({
       postDelaySeconds: 30,
       minuteMs: SEC,
       behave: (_, call) => {
         if (call === 1) throw serverError();
       },
     });
-    for (const v of [1, 2, 3]) t.poster.enqueue(points(v));
+    for (const v of [1, 2, 3]) await t.enqueue(points(v));
     t.clock.after(5 * SEC, () => t.stop.abort());
     assert.equal(await t.clock.run(t.poster.run()), "drained");
     // initial 15/60 s; failure → 1 s; the leftover batch waits a half-minute of 0.5 s.
@@ -416,28 +397,10 @@ Deno.test("poster: a one-second minute runs the same schedule sixty times faster
 });
 
 Deno.test("poster: run may be called only once", async () => {
-  const t = setup();
+  const t = await setup();
   t.stop.abort();
   assert.equal(await t.clock.run(t.poster.run()), "drained");
   await assert.rejects(t.poster.run(), /already running/);
-});
-
-Deno.test("poster: on real timers a drain leaves no timer behind", async () => {
-  const stop = new AbortController();
-  const sent: number[] = [];
-  const poster = createPoster({
-    queue: createPostQueue({ postDelaySeconds: 0, minuteMs: 600 }),
-    post: (batch) => {
-      sent.push(...batch.map((p) => p.value));
-      stop.abort(); // the stop request arrives during the first POST
-      return Promise.resolve();
-    },
-    isNetworkError,
-    signal: stop.signal,
-  });
-  for (const v of [1, 2, 3]) poster.enqueue(points(v));
-  assert.equal(await poster.run(), "drained");
-  assert.deepEqual(sent, [1, 2, 3]);
 });
 
 Deno.test("clock: the real sleep resolves early when aborted, and at once when already aborted", async () => {
@@ -448,4 +411,129 @@ Deno.test("clock: the real sleep resolves early when aborted, and at once when a
   await realClock.sleep(60 * MIN, AbortSignal.abort());
   await realClock.sleep(0);
   assert.equal(typeof realClock.now(), "number");
+});
+
+Deno.test("poster: a 400 is split to find the refused point; the rest is delivered once", async () => {
+  await withLogs(async (lines) => {
+    const bad = { hostId: "2Xj9fQk7Hn3", name: "custom.bad", time: T0 / 1000, value: 1 };
+    const t = await setup({
+      behave: (batch) => {
+        if (batch.some((p) => p.name === "custom.bad")) throw apiError(400, "Invalid metric name");
+      },
+    });
+    const round = [...points(1, 5), bad, ...points(2, 4)];
+    await t.enqueue(round);
+    await t.enqueue(points(3, 2));
+    t.clock.after(MIN, () => t.stop.abort());
+    assert.equal(await t.clock.run(t.poster.run()), "drained");
+    const delivered = round.filter((p) => p !== bad).concat(points(3, 2));
+    assert.deepEqual(t.stored.map(keyOf).sort(), delivered.map(keyOf).sort());
+    assert.equal(new Set(t.stored.map(keyOf)).size, t.stored.length, "no point twice");
+    assert.ok(t.calls.length <= 12, `a handful of requests, not one per point: ${t.calls.length}`);
+    assert.deepEqual(lines.filter((l) => l.startsWith("ERROR")), [
+      'ERROR <command> The API refused 1 points ("custom.bad"), dropped; the other 11 points ' +
+      "were delivered: API request failed: Invalid metric name (POST /api/v0/tsdb)",
+    ]);
+    assert.deepEqual(t.spool.entries(), [], "nothing left in the spool");
+  });
+});
+
+Deno.test("poster: a 403 drops the round with an ERROR instead of retrying it", async () => {
+  await withLogs(async (lines) => {
+    const t = await setup({
+      behave: (_, call) => {
+        if (call === 1) throw apiError(403, "Forbidden");
+      },
+    });
+    await t.enqueue(points(1, 3));
+    await t.enqueue(points(2, 2));
+    await t.enqueue(points(3, 1));
+    t.clock.after(3 * MIN, () => t.stop.abort());
+    assert.equal(await t.clock.run(t.poster.run()), "drained");
+    assert.deepEqual(t.calls.map((c) => [c.at / SEC, c.points.length]), [[0, 5], [60, 1]]);
+    assert.deepEqual(t.stored, points(3, 1));
+    assert.deepEqual(lines.filter((l) => l.startsWith("ERROR")), [
+      "ERROR <command> The API refused 5 points, dropped: API request failed: Forbidden (POST /api/v0/tsdb)",
+    ]);
+  });
+});
+
+Deno.test("poster: Retry-After holds the next post, up to ten minutes", async () => {
+  const retryAfter = (seconds: number) =>
+    new ApiError({
+      method: "POST",
+      path: "/api/v0/tsdb",
+      status: 429,
+      reason: "Too Many Requests",
+      retryAfter: String(seconds),
+    });
+  const t = await setup({
+    behave: (_, call) => {
+      if (call === 1) throw retryAfter(300);
+      if (call === 2) throw retryAfter(3600);
+    },
+  });
+  await t.enqueue(points(1));
+  t.clock.after(30 * MIN, () => t.stop.abort());
+  assert.equal(await t.clock.run(t.poster.run()), "drained");
+  assert.deepEqual(t.calls.map((c) => c.at / MIN), [0, 5, 15]);
+  assert.deepEqual(t.stored, points(1));
+});
+
+Deno.test("poster: a failure while draining ends at once when the rest is on disk", async () => {
+  await withLogs(async (lines) => {
+    const t = await setup({ durable: true, behave: () => Promise.reject(serverError()) });
+    for (const v of [1, 2, 3]) await t.enqueue(points(v, 2));
+    t.clock.after(10 * SEC, () => t.stop.abort());
+    assert.equal(await t.clock.run(t.poster.run()), "kept");
+    assert.deepEqual(t.calls.map((c) => c.at / SEC), [0, 10]);
+    assert.equal(t.clock.now(), T0 + 10 * SEC, "no 30 s of retries: the spool keeps the rounds");
+    assert.deepEqual(t.spool.entries().map((e) => e.count), [2, 2, 2]);
+    assert.ok(
+      lines.includes(
+        "INFO <command> 6 points of 3 rounds are kept in the spool for the next start",
+      ),
+      lines.join("\n"),
+    );
+  });
+});
+
+Deno.test("poster: a forced stop with every round on disk says they are kept", async () => {
+  await withLogs(async (lines) => {
+    const t = await setup({ durable: true, behave: () => new Promise<void>(() => {}) });
+    await t.enqueue(points(1, 3));
+    await t.enqueue(points(2, 4));
+    t.clock.after(SEC, () => t.stop.abort());
+    assert.equal(await t.clock.run(t.poster.run()), "forced");
+    assert.deepEqual(lines.filter((l) => !l.startsWith("DEBUG")), [
+      "INFO <command> 7 points of 2 rounds are kept in the spool for the next start",
+    ]);
+  });
+});
+
+Deno.test("poster: on real timers a drain leaves no timer behind", async () => {
+  const { spool } = await openSpool({ maxBytes: 1 << 20, maxAgeMs: MIN });
+  const stop = new AbortController();
+  const sent: number[] = [];
+  const poster = createPoster({
+    queue: createPostQueue<SpoolEntry>({ postDelaySeconds: 0, minuteMs: 600 }),
+    spool,
+    post: (json) => {
+      sent.push(...(JSON.parse(json) as MetricPoint[]).map((p) => p.value));
+      stop.abort(); // the stop request arrives during the first POST
+      return Promise.resolve();
+    },
+    signal: stop.signal,
+  });
+  for (const v of [1, 2, 3]) {
+    poster.enqueue(
+      await spool.put({
+        kind: "metrics",
+        body: new TextEncoder().encode(encodeMetricPoints(points(v))),
+        count: 1,
+      }),
+    );
+  }
+  assert.equal(await poster.run(), "drained");
+  assert.deepEqual(sent, [1, 2, 3]);
 });

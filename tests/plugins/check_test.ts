@@ -24,7 +24,7 @@ function check(name: string, line: string, extra: Partial<CheckPluginConfig> = {
   } as CheckPluginConfig;
 }
 
-/** Starts the checkers on a virtual clock with a sender that records what it is given. */
+/** Starts the checkers on a virtual clock with a sink that records what it is given. */
 function start(
   checks: CheckPluginConfig[],
   hostIdFor: (ci?: string) => string | undefined = (ci) => ci ?? "host1",
@@ -38,9 +38,9 @@ function start(
     hostIdFor,
     clock,
     minuteMs: MINUTE,
-    sender: {
-      enqueue: (r) => reports.push(r),
-      wake: () => wakes.push(clock.now() - START),
+    sink: {
+      putCheckReport: (r) => Promise.resolve(void reports.push(r)),
+      wakeChecks: () => wakes.push(clock.now() - START),
     },
     signal: controller.signal,
   });

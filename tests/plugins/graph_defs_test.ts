@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { collectGraphDefs, postGraphDefs } from "../../src/plugins/graph_defs.ts";
-import { withApi } from "../support/api_client.ts";
+import { collectGraphDefs } from "../../src/plugins/graph_defs.ts";
 import { withLogs } from "../support/logs.ts";
 import { metricPlugin } from "../support/plugin_fixtures.ts";
 
@@ -65,47 +64,6 @@ Deno.test("graph_defs: a plugin that fails to run is logged with its exit and st
       "ERROR <metrics.plugin> Failed to fetch meta information from plugin slow; " +
       "seems that the plugin has a bug: running echo partial >&2; sleep 30 failed: " +
       'command timed out, exit=143 stderr="partial\\n"',
-    ]);
-  });
-});
-
-Deno.test("graph_defs: definitions are posted once with upstream's exact body", async () => {
-  await withApi(async (fake, client) => {
-    const defs = await collectGraphDefs([metricPlugin("dice", "dice.sh")]);
-    assert.equal(await postGraphDefs(client, defs), true);
-    const posts = fake.requests.filter((r) => r.path === "/api/v0/graph-defs/create");
-    assert.equal(posts.length, 1);
-    assert.equal(posts[0].method, "POST");
-    assert.equal(
-      posts[0].rawBody,
-      '[{"name":"custom.dice","displayName":"My Dice","unit":"integer","metrics":[' +
-        '{"name":"custom.dice.d6","displayName":"Die (d6)","isStacked":false},' +
-        '{"name":"custom.dice.d20","displayName":"Die (d20)","isStacked":false}]}]\n',
-    );
-    assert.deepEqual(fake.graphDefs(), [DICE_DEF]);
-  });
-});
-
-Deno.test("graph_defs: no definitions, no request", async () => {
-  await withApi(async (fake, client) => {
-    assert.equal(await postGraphDefs(client, []), true);
-    assert.equal(fake.requests.length, 0);
-  });
-});
-
-Deno.test("graph_defs: a failed post is logged and never retried", async () => {
-  await withLogs(async (lines) => {
-    await withApi(async (fake, client) => {
-      fake.failNext(1, 500, "try later");
-      assert.equal(await postGraphDefs(client, [DICE_DEF]), false);
-      assert.deepEqual(fake.requests.map((r) => [r.path, r.status]), [
-        ["/api/v0/graph-defs/create", 500],
-      ]);
-      assert.deepEqual(fake.graphDefs(), []);
-    });
-    assert.deepEqual(lines.filter((l) => l.includes("<command>")), [
-      "ERROR <command> Failed to create graph definitions: " +
-      "API request failed: try later (POST /api/v0/graph-defs/create)",
     ]);
   });
 });

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type { MetadataPluginConfig } from "../../src/config/schema.ts";
-import { metadataCachePath, runMetadata } from "../../src/plugins/metadata.ts";
+import { createOutbox } from "../../src/delivery/outbox.ts";
+import { openSpool } from "../../src/delivery/spool.ts";
+import { clearMetadataCache, metadataCachePath, runMetadata } from "../../src/plugins/metadata.ts";
 import { withApi } from "../support/api_client.ts";
 import type { FakeMackerel } from "../support/fake_mackerel.ts";
 import { withLogs } from "../support/logs.ts";
@@ -34,9 +36,9 @@ interface Harness {
 }
 
 /**
- * Runs the metadata loop on a virtual clock against the fake API, with the agent's
- * MACKEREL_PLUGIN_WORKDIR in a temp dir; `plugins` receives that dir. Resolves to the PUTs made
- * by the end, after the stop.
+ * Runs the metadata loop and an outbox (over a memory spool) on a virtual clock against the fake
+ * API, with the agent's MACKEREL_PLUGIN_WORKDIR in a temp dir; `plugins` receives that dir.
+ * Resolves to the PUTs made by the end, after the stop.
  */
 function withMetadata(
   plugins: (dir: string) => MetadataPluginConfig[],
@@ -48,17 +50,34 @@ function withMetadata(
         const clock = createVirtualClock(START);
         const controller = new AbortController();
         const configs = plugins(dir);
-        const done = runMetadata({
-          plugins: configs,
+        const env = { MACKEREL_PLUGIN_WORKDIR: dir };
+        const { spool } = await openSpool({ maxBytes: 1 << 30, maxAgeMs: 24 * 60 * MINUTE });
+        const outbox = createOutbox({
+          spool,
           client,
+          postDelaySeconds: 0,
+          minuteMs: MINUTE,
+          clock,
+          checkCount: 0,
+          onMetadataRefused: (ns) => clearMetadataCache(configs, ns, env),
+        });
+        const producing = runMetadata({
+          plugins: configs,
+          sink: outbox,
           hostId: "host1",
           clock,
           minuteMs: MINUTE,
           signal: controller.signal,
-          env: { MACKEREL_PLUGIN_WORKDIR: dir },
+          env,
         });
+        const producersDone = new AbortController();
+        const done = Promise.all([
+          producing.finally(() => producersDone.abort()),
+          outbox.run(producersDone.signal, new AbortController().signal),
+        ]);
+        // Each plugin, the check sender and the state sender sleep on a timer of their own.
         const idle = () =>
-          waitFor(() => clock.pending === configs.length + 1, "the loops to sleep");
+          waitFor(() => clock.pending === configs.length + 2, "the loops to sleep");
         const puts = (): [string, number, string][] =>
           fake.requests.filter((r) => r.method === "PUT").map((r) => [
             r.path.replace("/api/v0/hosts/host1/metadata/", ""),
@@ -66,6 +85,7 @@ function withMetadata(
             r.rawBody,
           ]);
         try {
+          await clock.advance(0); // the post loop's initial delay (0 s here) passes
           await idle();
           await fn({
             fake,
@@ -162,10 +182,10 @@ Deno.test("metadata: a 5xx PUT is retried next minute, a 4xx drops the value and
       await h.step(MINUTE);
       assert.deepEqual(h.puts().slice(3), [["ns", 200, '{"v":2}\n']]);
       assert.equal(readOrNull(cache), '{"v":2}');
-      assert.deepEqual(h.lines.filter((l) => l.includes("<command>")), [
-        'ERROR <command> put metadata "ns" failed: ' +
+      assert.deepEqual(h.lines.filter((l) => l.startsWith("ERROR <command>")), [
+        'ERROR <command> put metadata "ns" failed (will retry next minute): ' +
         "API request failed: fake failure 503 (PUT /api/v0/hosts/host1/metadata/ns)",
-        'ERROR <command> put metadata "ns" failed: ' +
+        'ERROR <command> put metadata "ns" was refused, dropped: ' +
         "API request failed: fake failure 400 (PUT /api/v0/hosts/host1/metadata/ns)",
       ]);
     },

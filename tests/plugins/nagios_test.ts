@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import type { CheckPluginConfig } from "../../src/config/schema.ts";
 import type { CheckReport } from "../../src/mackerel/api_types.ts";
 import { runChecks } from "../../src/plugins/check.ts";
-import { createCheckSender } from "../../src/plugins/check_sender.ts";
+import { createCheckSender } from "../../src/delivery/check_sender.ts";
+import { openSpool } from "../../src/delivery/spool.ts";
 import { clientFor } from "../support/api_client.ts";
 import { startFakeMackerel } from "../support/fake_mackerel.ts";
 import { createVirtualClock } from "../support/virtual_clock.ts";
@@ -55,7 +56,7 @@ nagiosTest("nagios: check_dummy's exit codes become statuses, its stdout the mes
     hostIdFor: () => "host1",
     clock,
     minuteMs: MINUTE,
-    sender: { enqueue: (r) => reports.push(r), wake: () => {} },
+    sink: { putCheckReport: (r) => Promise.resolve(void reports.push(r)), wakeChecks: () => {} },
     signal: controller.signal,
   });
   await waitFor(() => clock.pending === checks.length, "every check to run");
@@ -85,14 +86,23 @@ nagiosTest("nagios: check_dummy and check_load reports reach the API", async () 
     check("load", ["check_load", "-w", "1000,1000,1000", "-c", "2000,2000,2000"]),
     check("load_misconfigured", ["check_load", "-w", "2,2,2", "-c", "1,1,1"]),
   ];
-  const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: checks.length });
+  const { spool } = await openSpool({ maxBytes: 1 << 20, maxAgeMs: 60 * MINUTE });
+  const sender = createCheckSender({
+    spool,
+    send: (reports, signal) => client.reportCheckMonitors(reports, signal),
+    clock,
+    minuteMs: MINUTE,
+    checkCount: checks.length,
+  });
+  const stopSender = new AbortController();
+  const sending = sender.run(stopSender.signal);
   try {
     const done = runChecks({
       checks,
       hostIdFor: () => "host1",
       clock,
       minuteMs: MINUTE,
-      sender,
+      sink: { putCheckReport: sender.put, wakeChecks: sender.wake },
       signal: controller.signal,
     });
     // The checkers and the sender all sleep: the failures went out at once, the OKs wait.
@@ -102,7 +112,8 @@ nagiosTest("nagios: check_dummy and check_load reports reach the API", async () 
     await idle();
     controller.abort();
     await done;
-    await sender.stop();
+    stopSender.abort();
+    await sending;
 
     const received = (fake.checkReports() as {
       source: unknown;
@@ -128,7 +139,8 @@ nagiosTest("nagios: check_dummy and check_load reports reach the API", async () 
     assert.deepEqual(fake.violations, []);
   } finally {
     controller.abort();
-    await sender.stop();
+    stopSender.abort();
+    await sending;
     client.close();
     await fake.close();
   }

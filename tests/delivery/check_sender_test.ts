@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { CheckReport } from "../../src/mackerel/api_types.ts";
 import { ApiError } from "../../src/mackerel/errors.ts";
-import { createCheckSender } from "../../src/plugins/check_sender.ts";
+import { type CheckSenderOptions, createCheckSender } from "../../src/delivery/check_sender.ts";
+import { openSpool } from "../../src/delivery/spool.ts";
 import { withApi } from "../support/api_client.ts";
 import type { FakeMackerel } from "../support/fake_mackerel.ts";
 import { withLogs } from "../support/logs.ts";
@@ -42,6 +43,33 @@ function recordingClient(clock: VirtualClock, answers: (Error | undefined)[] = [
   };
 }
 
+type Client = {
+  reportCheckMonitors(reports: readonly CheckReport[], signal?: AbortSignal): Promise<void>;
+};
+
+/** A running sender over a memory spool; `stop()` ends it and waits for its last flush. */
+async function start(
+  options: Omit<CheckSenderOptions, "spool" | "send"> & { readonly client: Client },
+) {
+  const { spool } = await openSpool({ maxBytes: 1 << 30, maxAgeMs: 24 * 60 * MINUTE });
+  const sender = createCheckSender({
+    ...options,
+    spool,
+    send: (reports, signal) => options.client.reportCheckMonitors(reports, signal),
+  });
+  const stopping = new AbortController();
+  const running = sender.run(stopping.signal);
+  return {
+    spool,
+    sender,
+    put: (r: CheckReport) => sender.put(r),
+    stop: () => {
+      stopping.abort();
+      return running;
+    },
+  };
+}
+
 const serverError = () =>
   new ApiError({
     method: "POST",
@@ -55,10 +83,10 @@ const networkError = () =>
 Deno.test("check_sender: a wake posts the reports with their status and message", async () => {
   await withApi(async (fake, client) => {
     const clock = createVirtualClock(START);
-    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 2 });
-    sender.enqueue(report("disk", { notificationInterval: 5, maxCheckAttempts: 3 }));
-    sender.enqueue(report("http", { status: "OK", message: "HTTP OK\n" }));
-    sender.wake();
+    const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 2 });
+    await sender.put(report("disk", { notificationInterval: 5, maxCheckAttempts: 3 }));
+    await sender.put(report("http", { status: "OK", message: "HTTP OK\n" }));
+    sender.sender.wake();
     await waitFor(() => fake.checkReports().length === 2, "two reports");
     assert.deepEqual(fake.checkReports(), [
       {
@@ -86,8 +114,8 @@ Deno.test("check_sender: a wake posts the reports with their status and message"
 Deno.test("check_sender: without a wake, reports go out at the minute", async () => {
   await withApi(async (fake, client) => {
     const clock = createVirtualClock(START);
-    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
-    sender.enqueue(report("disk"));
+    const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+    await sender.put(report("disk"));
     await clock.advance(MINUTE - 1);
     assert.equal(fake.requests.length, 0);
     await clock.advance(1);
@@ -100,10 +128,10 @@ Deno.test("check_sender: a 500 answer is retried 30 seconds later until accepted
   await withLogs(async (lines) => {
     await withApi(async (fake, client) => {
       const clock = createVirtualClock(START);
-      const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+      const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 1 });
       fake.failNext(2, 500, "oops");
-      sender.enqueue(report("disk"));
-      sender.wake();
+      await sender.put(report("disk"));
+      sender.sender.wake();
       await waitFor(() => reportPosts(fake).length === 1 && clock.pending === 1, "1st try");
       await clock.advance(30_000);
       await waitFor(() => reportPosts(fake).length === 2 && clock.pending === 1, "2nd try");
@@ -120,28 +148,52 @@ Deno.test("check_sender: a 500 answer is retried 30 seconds later until accepted
   }, { level: "info" });
 });
 
-Deno.test("check_sender: a 400 answer is final and the loss is counted", async () => {
+Deno.test("check_sender: a 403 answer is final and the loss is counted", async () => {
   await withLogs(async (lines) => {
     await withApi(async (fake, client) => {
       const clock = createVirtualClock(START);
-      const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 2 });
-      fake.failNext(1, 400, "invalid report");
-      sender.enqueue(report("disk"));
-      sender.enqueue(report("http"));
-      sender.wake();
+      const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 2 });
+      fake.failNext(1, 403, "forbidden");
+      await sender.put(report("disk"));
+      await sender.put(report("http"));
+      sender.sender.wake();
       await waitFor(() => reportPosts(fake).length === 1 && clock.pending === 1, "the refusal");
       // Long enough for any retry to happen before the next report.
       await clock.advance(5 * MINUTE);
-      sender.enqueue(report("load"));
-      sender.wake();
+      await sender.put(report("load"));
+      sender.sender.wake();
       await waitFor(() => fake.checkReports().length === 1, "the next report");
-      assert.deepEqual(reportPosts(fake).map((r) => r.status), [400, 200]);
+      assert.deepEqual(reportPosts(fake).map((r) => r.status), [403, 200]);
       assert.deepEqual(fake.checkReports().map((r) => (r as { name: string }).name), ["load"]);
       await sender.stop();
+      assert.deepEqual(sender.spool.entries(), []);
     });
     assert.deepEqual(lines, [
-      "ERROR <command> ReportCheckMonitors: gave up on 2 check reports: " +
-      "API request failed: invalid report (POST /api/v0/monitoring/checks/report)",
+      "ERROR <command> ReportCheckMonitors: the API refused 2 check reports (disk, http), " +
+      "dropped: API request failed: forbidden (POST /api/v0/monitoring/checks/report)",
+    ]);
+  }, { level: "info" });
+});
+
+Deno.test("check_sender: a 400 is split to find the refused report; the others arrive", async () => {
+  await withLogs(async (lines) => {
+    await withApi(async (fake, client) => {
+      const clock = createVirtualClock(START);
+      const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 4 });
+      fake.failWhile((r) => r.path === REPORT_PATH && r.rawBody.includes('"bad"'), 400);
+      for (const name of ["a", "bad", "b", "c"]) await sender.put(report(name));
+      sender.sender.wake();
+      await waitFor(() => fake.checkReports().length === 3, "the three good reports");
+      await sender.stop();
+      assert.deepEqual(
+        fake.checkReports().map((r) => (r as { name: string }).name).sort(),
+        ["a", "b", "c"],
+      );
+      assert.deepEqual(sender.spool.entries(), []);
+    });
+    assert.deepEqual(lines.filter((l) => l.startsWith("ERROR")), [
+      "ERROR <command> ReportCheckMonitors: the API refused 1 check reports (bad), dropped: " +
+      "API request failed: fake failure 400 (POST /api/v0/monitoring/checks/report)",
     ]);
   }, { level: "info" });
 });
@@ -150,10 +202,10 @@ Deno.test("check_sender: a network error is retried at once", async () => {
   await withLogs(async (lines) => {
     await withApi(async (fake, client) => {
       const clock = createVirtualClock(START);
-      const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+      const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 1 });
       fake.resetConnections(1);
-      sender.enqueue(report("disk"));
-      sender.wake();
+      await sender.put(report("disk"));
+      sender.sender.wake();
       await waitFor(() => fake.checkReports().length === 1, "the report");
       assert.deepEqual(reportPosts(fake).map((r) => r.status), [0, 200]);
       await sender.stop();
@@ -170,9 +222,9 @@ Deno.test("check_sender: network errors cost two tries per cycle, cycles 30 s ap
   await withLogs(async () => {
     const clock = createVirtualClock(START);
     const client = recordingClient(clock, [networkError(), networkError(), networkError()]);
-    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
-    sender.enqueue(report("disk"));
-    sender.wake();
+    const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+    await sender.put(report("disk"));
+    sender.sender.wake();
     await clock.advance(60_000);
     assert.deepEqual(client.posts.map((p) => p.at), [0, 0, 30_000, 30_000]);
     await sender.stop();
@@ -182,11 +234,11 @@ Deno.test("check_sender: network errors cost two tries per cycle, cycles 30 s ap
 Deno.test("check_sender: chunks of 20 per host, 1 s apart", async () => {
   const clock = createVirtualClock(START);
   const client = recordingClient(clock);
-  const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 30 });
+  const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 30 });
   for (let i = 0; i < 45; i++) {
-    sender.enqueue(report(`c${i}`, { hostId: i % 9 === 8 ? "other" : "host1" }));
+    await sender.put(report(`c${i}`, { hostId: i % 9 === 8 ? "other" : "host1" }));
   }
-  sender.wake();
+  sender.sender.wake();
   await clock.advance(10_000);
   assert.deepEqual(client.posts.map((p) => [p.at, p.hosts, p.names.length]), [
     [0, ["host1"], 20],
@@ -201,9 +253,9 @@ Deno.test("check_sender: a backlog over twice the checks slows to 15 s between c
     const clock = createVirtualClock(START);
     const client = recordingClient(clock);
     // With a one-second minute every delay shrinks sixty-fold: 15 s → 250 ms.
-    const sender = createCheckSender({ client, clock, minuteMs: 1_000, checkCount: 10 });
-    for (let i = 0; i < 45; i++) sender.enqueue(report(`c${i}`));
-    sender.wake();
+    const sender = await start({ client, clock, minuteMs: 1_000, checkCount: 10 });
+    for (let i = 0; i < 45; i++) await sender.put(report(`c${i}`));
+    sender.sender.wake();
     await clock.advance(1_000 - 1);
     assert.deepEqual(client.posts.map((p) => [p.at, p.names.length]), [[0, 20], [250, 20], [
       500,
@@ -216,36 +268,19 @@ Deno.test("check_sender: a backlog over twice the checks slows to 15 s between c
   }, { level: "info" });
 });
 
-Deno.test("check_sender: a full buffer drops the oldest reports and counts them", async () => {
-  await withLogs(async (lines) => {
-    const clock = createVirtualClock(START);
-    const client = recordingClient(clock);
-    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
-    for (let i = 0; i < 365; i++) sender.enqueue(report(`r${i}`));
-    await sender.stop();
-    const names = client.posts.flatMap((p) => p.names);
-    assert.equal(names.length, 360);
-    assert.equal(names[0], "r5");
-    assert.equal(names[359], "r364");
-    assert.deepEqual(lines.slice(0, 2), [
-      "WARNING <command> Dropped the 5 oldest check reports: the buffer of 360 reports was full",
-      "WARNING <command> 360 check reports are waiting; pausing 15 seconds between posts",
-    ]);
-  }, { level: "info" });
-});
-
-Deno.test("check_sender: stop flushes once, and gives up on what fails then", async () => {
+Deno.test("check_sender: stop flushes once; what fails then stays in the spool", async () => {
   await withLogs(async (lines) => {
     const clock = createVirtualClock(START);
     const client = recordingClient(clock, [serverError()]);
-    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
-    sender.enqueue(report("disk"));
+    const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+    await sender.put(report("disk"));
     await sender.stop();
     assert.deepEqual(client.posts.map((p) => p.names), [["disk"]]);
     assert.deepEqual(lines, [
-      "ERROR <command> ReportCheckMonitors: dropped 1 check reports at stop: " +
-      "API request failed: 503 Service Unavailable (POST /api/v0/monitoring/checks/report)",
+      "WARNING <command> ReportCheckMonitors: 1 check reports could not be posted before the " +
+      "stop: API request failed: 503 Service Unavailable (POST /api/v0/monitoring/checks/report)",
     ]);
+    assert.deepEqual(sender.spool.entries().map((e) => e.kind), ["checks"]);
   }, { level: "info" });
 });
 
@@ -253,9 +288,9 @@ Deno.test("check_sender: stop interrupts the retry wait for one last try", async
   await withLogs(async () => {
     const clock = createVirtualClock(START);
     const client = recordingClient(clock, [serverError()]);
-    const sender = createCheckSender({ client, clock, minuteMs: MINUTE, checkCount: 1 });
-    sender.enqueue(report("disk"));
-    sender.wake();
+    const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+    await sender.put(report("disk"));
+    sender.sender.wake();
     await clock.advance(10_000);
     await sender.stop();
     assert.deepEqual(client.posts.map((p) => [p.at, p.names]), [[0, ["disk"]], [10_000, [

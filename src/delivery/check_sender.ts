@@ -1,0 +1,203 @@
+/**
+ * Delivers check reports to Mackerel (reference §5.4, §6.4 check sender row, §6.5, §7.4) from the
+ * spool, so a CRITICAL raised during an outage arrives after a restart with its original time.
+ *
+ * Each report is a spool record. The sender wakes every minute, on an immediate wake (a status
+ * change) or at stop, takes every report waiting, and posts them per host in chunks of 20 with a
+ * pause after each full chunk. A chunk is retried every 30 s (or after the server's Retry-After)
+ * until it is accepted. A refused chunk (400) is split to find the refused reports; any other
+ * refusal drops it, with an ERROR. Every delay is a fraction of the agent's minute (DESIGN.md
+ * principle 8).
+ *
+ * @module
+ */
+import type { Clock } from "../async/clock.ts";
+import { agentSecondsToMs } from "../async/minute.ts";
+import { tryWithImmediateRetry } from "../async/retry.ts";
+import type { CheckReport } from "../mackerel/api_types.ts";
+import { isNetworkError } from "../mackerel/errors.ts";
+import { errorMessage, logger } from "../log.ts";
+import { classifyFailure } from "./policy.ts";
+import { deliverSplitting, halves } from "./split.ts";
+import type { Spool, SpoolEntry } from "./spool.ts";
+
+/** Options of {@linkcode createCheckSender}. */
+export interface CheckSenderOptions {
+  readonly spool: Spool;
+  /** Posts one chunk of reports (the API client's `reportCheckMonitors`). */
+  readonly send: (reports: readonly CheckReport[], signal: AbortSignal) => Promise<void>;
+  readonly clock: Clock;
+  /** The agent's minute in ms (60 000 upstream). */
+  readonly minuteMs: number;
+  /** How many checks are configured: sizes the pause rule. */
+  readonly checkCount: number;
+}
+
+/** The running sender. */
+export interface CheckSender {
+  /** Keeps a report for the next post. */
+  put(report: CheckReport): Promise<void>;
+  /** Posts now instead of at the next minute (a check changed status). */
+  wake(): void;
+  /**
+   * Posts until `stop` aborts, then once more; what cannot be posted then stays in the spool.
+   * `force` ends any wait at once.
+   */
+  run(stop: AbortSignal, force?: AbortSignal): Promise<void>;
+}
+
+/** Reports per POST. */
+export const CHECK_REPORTS_PER_POST = 20;
+
+const log = logger("command");
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+interface Item {
+  readonly entry: SpoolEntry;
+  readonly report: CheckReport;
+}
+
+/** Creates the sender; {@linkcode CheckSender.run} drives it. */
+export function createCheckSender(options: CheckSenderOptions): CheckSender {
+  const { spool, clock } = options;
+  const s = (seconds: number) => agentSecondsToMs(seconds, options.minuteMs);
+  const checkCount = Math.max(1, options.checkCount);
+  let wakeUp = new AbortController();
+  /** Records being posted, so a wake during a post does not send them twice. */
+  const inFlight = new Set<number>();
+
+  /** One POST with the immediate network retry; the error, or undefined on success. */
+  const attempt = async (items: readonly Item[], signal: AbortSignal): Promise<unknown> => {
+    const { failure } = await tryWithImmediateRetry(
+      () => options.send(items.map((i) => i.report), signal),
+      {
+        clock,
+        windowMs: s(25),
+        isNetworkError,
+        allowed: () => !signal.aborted,
+        onRetry: (e) =>
+          log.warn(
+            `ReportCheckMonitors: failed to report (will retry immediately): ${errorMessage(e)}`,
+          ),
+      },
+    );
+    return failure?.error;
+  };
+
+  /**
+   * Posts a chunk until it is accepted or refused; at stop a failure leaves it in the spool.
+   * Returns false when the sender must stop posting (stopping, or forced).
+   */
+  const deliver = async (chunk: readonly Item[], stop: AbortSignal, force: AbortSignal) => {
+    for (;;) {
+      const error = await attempt(chunk, force);
+      if (error === undefined) {
+        await spool.ack(chunk.map((i) => i.entry.id));
+        return true;
+      }
+      if (force.aborted) return false;
+      const verdict = classifyFailure(error, options.minuteMs);
+      if (verdict.kind === "permanent") {
+        const parts = verdict.splittable && chunk.length > 1 ? halves(chunk) : undefined;
+        const result = parts
+          ? await deliverSplitting(parts, {
+            send: (part) => options.send(part.map((i) => i.report), force),
+            classify: (e) => classifyFailure(e, options.minuteMs),
+            budget: 2 * CHECK_REPORTS_PER_POST,
+            signal: force,
+          })
+          : { delivered: [], refused: chunk, refusal: error, pending: [] };
+        if (result.refused.length > 0) {
+          log.error(
+            `ReportCheckMonitors: the API refused ${result.refused.length} check reports ` +
+              `(${[...new Set(result.refused.map((i) => i.report.name))].join(", ")}), dropped: ${
+                errorMessage(result.refusal)
+              }`,
+          );
+        }
+        // Pending parts stay in the spool for the next cycle.
+        await spool.ack([...result.delivered, ...result.refused].map((i) => i.entry.id));
+        return true;
+      }
+      if (stop.aborted) {
+        const kept = chunk.every((i) => spool.isDurable(i.entry.id));
+        log.warn(
+          `ReportCheckMonitors: ${chunk.length} check reports ${
+            kept
+              ? "are kept in the spool for the next start"
+              : "could not be posted before the stop"
+          }: ${errorMessage(error)}`,
+        );
+        return false;
+      }
+      log.warn(`ReportCheckMonitors: failed to report (will retry): ${errorMessage(error)}`);
+      const waitMs = Math.max(s(30), verdict.retryAfterMs ?? 0);
+      await clock.sleep(waitMs, AbortSignal.any([stop, force]));
+    }
+  };
+
+  /** Reads the waiting reports back; records the spool no longer has are skipped. */
+  const load = async (): Promise<Item[]> => {
+    const items: Item[] = [];
+    for (const entry of spool.entries("checks")) {
+      if (inFlight.has(entry.id)) continue;
+      const body = await spool.read(entry);
+      if (body === undefined) continue;
+      try {
+        items.push({ entry, report: JSON.parse(decoder.decode(body)) as CheckReport });
+      } catch {
+        log.error(`ReportCheckMonitors: a stored check report is not JSON; dropped`);
+        await spool.ack([entry.id]);
+      }
+    }
+    return items;
+  };
+
+  const flush = async (stop: AbortSignal, force: AbortSignal): Promise<void> => {
+    const items = await load();
+    if (items.length === 0) return;
+    for (const item of items) inFlight.add(item.entry.id);
+    try {
+      let pause = s(1);
+      if (items.length > 2 * checkCount) {
+        pause = s(15);
+        if (items.length > CHECK_REPORTS_PER_POST) {
+          log.warn(`${items.length} check reports are waiting; pausing 15 seconds between posts`);
+        }
+      }
+      const byHost = Map.groupBy(items, (i) => i.report.hostId);
+      for (const group of byHost.values()) {
+        for (let i = 0; i < group.length; i += CHECK_REPORTS_PER_POST) {
+          const chunk = group.slice(i, i + CHECK_REPORTS_PER_POST);
+          if (!await deliver(chunk, stop, force)) return;
+          // Do not report many times in a short time.
+          if (chunk.length === CHECK_REPORTS_PER_POST) {
+            await clock.sleep(pause, AbortSignal.any([stop, force]));
+          }
+        }
+      }
+    } finally {
+      for (const item of items) inFlight.delete(item.entry.id);
+    }
+  };
+
+  return {
+    async put(report) {
+      await spool.put({ kind: "checks", body: encoder.encode(JSON.stringify(report)), count: 1 });
+    },
+    wake() {
+      wakeUp.abort();
+    },
+    async run(stop, force = new AbortController().signal) {
+      while (!stop.aborted && !force.aborted) {
+        await clock.sleep(options.minuteMs, AbortSignal.any([stop, force, wakeUp.signal]));
+        if (stop.aborted) break; // the final flush follows
+        // A new controller before posting, so a wake during the post triggers the next cycle at once.
+        wakeUp = new AbortController();
+        await flush(stop, force);
+      }
+      if (!force.aborted) await flush(stop, force);
+    },
+  };
+}

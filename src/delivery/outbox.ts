@@ -1,0 +1,158 @@
+/**
+ * The outbox: every write to the API that carries collected data — metric rounds, check reports,
+ * metadata, graph definitions — goes through it. Producers hand data over (`put…`); it is kept in
+ * the spool (on disk under `<root>/spool/`) before the put resolves, and three senders take it
+ * from there under one policy (./policy.ts): the metric post loop with upstream's states and
+ * pacing (./poster.ts), the check report sender (./check_sender.ts) and the state sender for
+ * metadata and graph definitions (./state_sender.ts). What an earlier run left is sent first.
+ *
+ * @module
+ */
+import type { Clock } from "../async/clock.ts";
+import { errorMessage, logger } from "../log.ts";
+import type { CheckReport, GraphDef } from "../mackerel/api_types.ts";
+import type { MackerelClient } from "../mackerel/client.ts";
+import { encodeMetricPoints } from "../mackerel/json.ts";
+import { createCheckSender } from "./check_sender.ts";
+import { createPoster, type PosterResult } from "./poster.ts";
+import { createPostQueue } from "./queue.ts";
+import type { DataSink, MetadataValue } from "./sink.ts";
+import { describeRecords, type Spool, type SpoolEntry, type SpoolStats } from "./spool.ts";
+import { createStateSender } from "./state_sender.ts";
+import { createPointFilter } from "./validate.ts";
+
+/** The API calls the outbox makes. */
+export type OutboxClient = Pick<
+  MackerelClient,
+  "postMetricsJson" | "reportCheckMonitors" | "putMetadata" | "createGraphDefs"
+>;
+
+/** Options of {@linkcode createOutbox}. */
+export interface OutboxOptions {
+  readonly spool: Spool;
+  readonly client: OutboxClient;
+  /** Seconds past the minute this host posts at (`postDelaySeconds` of ./delay.ts). */
+  readonly postDelaySeconds: number;
+  /** The agent's minute in ms. */
+  readonly minuteMs: number;
+  readonly clock: Clock;
+  /** Configured check plugins: sizes the check sender's pause rule. */
+  readonly checkCount: number;
+  /** A metadata value the API refused: its plugin's cache is cleared so it is sent again. */
+  readonly onMetadataRefused?: (namespace: string) => void | Promise<void>;
+}
+
+/** What the outbox holds and has done, for the status file. */
+export interface OutboxStats {
+  readonly spool: SpoolStats;
+  /** Rounds waiting for the metric post loop. */
+  readonly queuedRounds: number;
+  readonly queuedPoints: number;
+}
+
+/** The outbox: a {@linkcode DataSink} whose senders run until told to stop. */
+export interface Outbox extends DataSink {
+  /**
+   * Runs the senders until `stop` aborts (every producer has handed over its last data) and what
+   * can be posted is posted; `force` ends at once. What is left stays in the spool.
+   */
+  run(stop: AbortSignal, force: AbortSignal): Promise<PosterResult>;
+  stats(): OutboxStats;
+}
+
+const log = logger("command");
+const encoder = new TextEncoder();
+
+/** Creates the outbox over an opened spool; rounds the spool holds are queued oldest first. */
+export function createOutbox(options: OutboxOptions): Outbox {
+  const { spool, client, clock, minuteMs } = options;
+  const queue = createPostQueue<SpoolEntry>({
+    postDelaySeconds: options.postDelaySeconds,
+    minuteMs,
+  });
+  const stopPoster = new AbortController();
+  const forcePoster = new AbortController();
+  const poster = createPoster({
+    queue,
+    spool,
+    post: (json, signal) => client.postMetricsJson(json, signal),
+    signal: stopPoster.signal,
+    force: forcePoster.signal,
+    clock,
+  });
+  const checks = createCheckSender({
+    spool,
+    send: (reports, signal) => client.reportCheckMonitors(reports, signal),
+    clock,
+    minuteMs,
+    checkCount: options.checkCount,
+  });
+  const states = createStateSender({
+    spool,
+    clock,
+    minuteMs,
+    send: (kind, value, signal) => {
+      if (kind === "graphdefs") return client.createGraphDefs(value as GraphDef[], signal);
+      const { hostId, namespace, value: data } = value as MetadataValue;
+      return client.putMetadata(hostId, namespace, data, signal);
+    },
+    describe: (kind, value) =>
+      kind === "graphdefs"
+        ? "posting graph definitions"
+        : `put metadata "${(value as MetadataValue).namespace}"`,
+    onRefused: (kind, value) =>
+      kind === "metadata"
+        ? options.onMetadataRefused?.((value as MetadataValue).namespace)
+        : undefined,
+  });
+  const filter = createPointFilter();
+
+  const left = spool.entries();
+  if (left.length > 0) {
+    log.info(`Posting what an earlier run left in the spool: ${describeRecords(left)}`);
+  }
+  for (const entry of spool.entries("metrics")) poster.enqueue(entry);
+
+  return {
+    async putMetrics(points) {
+      const valid = filter(points);
+      if (valid.length === 0) return;
+      const entry = await spool.put({
+        kind: "metrics",
+        body: encoder.encode(encodeMetricPoints(valid)),
+        count: valid.length,
+      });
+      poster.enqueue(entry);
+    },
+    putCheckReport: (report: CheckReport) => checks.put(report),
+    wakeChecks: () => checks.wake(),
+    putMetadata: (metadata: MetadataValue) =>
+      states.put("metadata", `${metadata.hostId}/${metadata.namespace}`, metadata),
+    putGraphDefs: (defs: readonly GraphDef[]) => states.put("graphdefs", "", defs, true),
+    async run(stop, force) {
+      const onStop = () => stopPoster.abort();
+      const onForce = () => forcePoster.abort();
+      if (stop.aborted) onStop();
+      else stop.addEventListener("abort", onStop, { once: true });
+      if (force.aborted) onForce();
+      else force.addEventListener("abort", onForce, { once: true });
+      try {
+        const [result] = await Promise.all([
+          poster.run(),
+          checks.run(stop, force).catch((e) => log.error(`check sender: ${errorMessage(e)}`)),
+          states.run(stop, force).catch((e) => log.error(`state sender: ${errorMessage(e)}`)),
+        ]);
+        return result;
+      } finally {
+        stop.removeEventListener("abort", onStop);
+        force.removeEventListener("abort", onForce);
+        await spool.close();
+      }
+    },
+    stats: () => ({
+      spool: spool.stats(),
+      queuedRounds: queue.size,
+      queuedPoints: queue.pointCount,
+    }),
+  };
+}

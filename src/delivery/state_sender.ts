@@ -1,0 +1,124 @@
+/**
+ * Delivers states — metadata values (reference §7.5) and the graph definitions of metric plugins
+ * (§7.3) — from the spool. A state is kept by key (a host's metadata namespace, or the one set of
+ * graph definitions); a newer value supersedes an older one that was not sent yet.
+ *
+ * Every minute (at once for graph definitions), the newest value of each key is sent. A transient
+ * failure keeps it for the next minute, as upstream does for a 5xx; a refusal drops it, and a
+ * refused metadata value is reported so that its plugin's next run sends it again.
+ *
+ * @module
+ */
+import type { Clock } from "../async/clock.ts";
+import { errorMessage, logger } from "../log.ts";
+import { classifyFailure } from "./policy.ts";
+import type { RecordKind, Spool, SpoolEntry } from "./spool.ts";
+
+/** The kinds of record this sender owns. */
+export type StateKind = Extract<RecordKind, "metadata" | "graphdefs">;
+
+/** Options of {@linkcode createStateSender}. */
+export interface StateSenderOptions {
+  readonly spool: Spool;
+  /** Sends one state (its decoded body) to the API. */
+  readonly send: (kind: StateKind, value: unknown, signal: AbortSignal) => Promise<void>;
+  /** Called (and awaited) for each state the API refused, with its decoded body. */
+  readonly onRefused?: (kind: StateKind, value: unknown) => void | Promise<void>;
+  /** Names a state in log lines (`metadata "ns"`). */
+  readonly describe: (kind: StateKind, value: unknown) => string;
+  readonly clock: Clock;
+  /** The agent's minute in ms. */
+  readonly minuteMs: number;
+}
+
+/** The running sender. */
+export interface StateSender {
+  /** Keeps a value under `key`, superseding the older ones; `urgent` sends it at once. */
+  put(kind: StateKind, key: string, value: unknown, urgent?: boolean): Promise<void>;
+  /** Sends every minute until `stop` aborts, then once more. */
+  run(stop: AbortSignal, force?: AbortSignal): Promise<void>;
+}
+
+const log = logger("command");
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const STATE_KINDS: readonly StateKind[] = ["graphdefs", "metadata"];
+
+/** Creates the sender; {@linkcode StateSender.run} drives it. */
+export function createStateSender(options: StateSenderOptions): StateSender {
+  const { spool, clock } = options;
+  let wakeUp = new AbortController();
+
+  /** The newest record of each key, and the older ones it supersedes. */
+  const newestByKey = () => {
+    const newest = new Map<string, SpoolEntry>();
+    const superseded: number[] = [];
+    for (const kind of STATE_KINDS) {
+      for (const entry of spool.entries(kind)) {
+        const key = `${kind}:${entry.key ?? ""}`;
+        const older = newest.get(key);
+        if (older) superseded.push(older.id);
+        newest.set(key, entry);
+      }
+    }
+    return { newest: [...newest.values()], superseded };
+  };
+
+  const flush = async (final: boolean, force: AbortSignal): Promise<void> => {
+    const { newest, superseded } = newestByKey();
+    if (superseded.length > 0) await spool.ack(superseded);
+    for (const entry of newest) {
+      if (force.aborted) return;
+      const body = await spool.read(entry);
+      if (body === undefined) continue;
+      const kind = entry.kind as StateKind;
+      let value: unknown;
+      try {
+        value = JSON.parse(decoder.decode(body));
+      } catch {
+        await spool.ack([entry.id]);
+        continue;
+      }
+      try {
+        await options.send(kind, value, force);
+        await spool.ack([entry.id]);
+      } catch (error) {
+        const verdict = classifyFailure(error, options.minuteMs);
+        const what = options.describe(kind, value);
+        if (verdict.kind === "transient") {
+          log.error(
+            `${what} failed${final ? "" : " (will retry next minute)"}: ${errorMessage(error)}`,
+          );
+          continue;
+        }
+        log.error(`${what} was refused, dropped: ${errorMessage(error)}`);
+        await spool.ack([entry.id]);
+        await options.onRefused?.(kind, value);
+      }
+    }
+  };
+
+  return {
+    async put(kind, key, value, urgent = false) {
+      const body = encoder.encode(JSON.stringify(value));
+      const entry = await spool.put({ kind, key, body, count: 1 });
+      const older = spool.entries(kind).filter((e) => e.key === key && e.id < entry.id);
+      if (older.length > 0) await spool.ack(older.map((e) => e.id));
+      if (urgent) wakeUp.abort();
+    },
+    async run(stop, force = new AbortController().signal) {
+      // States left by an earlier run go out at once.
+      let first = spool.entries().some((e) => STATE_KINDS.includes(e.kind as StateKind));
+      while (!stop.aborted && !force.aborted) {
+        if (!first) {
+          await clock.sleep(options.minuteMs, AbortSignal.any([stop, force, wakeUp.signal]));
+          if (stop.aborted) break; // the final flush follows
+        }
+        first = false;
+        wakeUp = new AbortController();
+        await flush(false, force);
+      }
+      if (!force.aborted) await flush(true, force);
+    },
+  };
+}
