@@ -225,8 +225,9 @@ async function runLoops(options: LoopOptions): Promise<number> {
         const time = Math.floor(timeMs / 1000);
         const points = await collectPoints(options, time);
         if (points.length === 0) return;
-        log.debug(`Enqueued ${points.length} points of ${time}`);
         await sink.putMetrics(points);
+        // Said once the round is kept (on disk with a spool), so tests can count on it.
+        log.debug(`Enqueued ${points.length} points of ${time}`);
       },
     });
     const specUpdates = options.updateSpec

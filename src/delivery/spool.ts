@@ -180,8 +180,6 @@ export async function openSpool(
     return run;
   };
 
-  const recovery = options.dir === undefined ? emptyRecovery() : await replay(options.dir);
-
   async function replay(dir: string): Promise<Recovery> {
     const lostFiles: string[] = [];
     let lostBytes = 0;
@@ -509,6 +507,7 @@ export async function openSpool(
     },
   };
 
+  const recovery = options.dir === undefined ? emptyRecovery() : await replay(options.dir);
   return { spool, recovery };
 }
 

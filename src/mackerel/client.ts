@@ -237,7 +237,14 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
       await request({ method: "POST", path: `/api/v0/hosts/${id}/retire`, body, signal });
     },
     async postMetrics(points, signal) {
-      await this.postMetricsJson(encodeMetricPoints(points), signal);
+      let json: string;
+      try {
+        json = encodeMetricPoints(points);
+      } catch (cause) {
+        const call = { method: "POST", path: "/api/v0/tsdb" } as const;
+        throw failure(call, { status: 0, kind: "other", reason: (cause as Error).message, cause });
+      }
+      await this.postMetricsJson(json, signal);
     },
     async postMetricsJson(json, signal) {
       await request({ method: "POST", path: "/api/v0/tsdb", body: { json }, signal });

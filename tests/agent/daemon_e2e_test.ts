@@ -3,56 +3,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { daemonArgs, spawnAgent, type SpawnedAgent, waitFor } from "../support/agent_process.ts";
-import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
+import { spawnAgent, waitFor } from "../support/agent_process.ts";
+import {
+  enqueued,
+  receivedByTime,
+  setupDaemon as setup,
+  stopAgent as stop,
+  teardownDaemon as teardown,
+} from "../support/daemon_run.ts";
 import { withTempDir } from "../support/temp_dir.ts";
-
-interface Setup {
-  readonly dir: string;
-  readonly api: FakeMackerel;
-  readonly args: readonly string[];
-}
-
-async function setup(conf = ""): Promise<Setup> {
-  const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
-  const api = await startFakeMackerel();
-  const confPath = join(dir, "agent.conf");
-  await Deno.writeTextFile(confPath, `cloud_platform = "none"\n${conf}`);
-  const args = [...daemonArgs(dir, api), "-interval=1", "-verbose"];
-  return { dir, api, args };
-}
-
-async function teardown(s: Setup): Promise<void> {
-  await s.api.close();
-  await Deno.remove(s.dir, { recursive: true });
-}
-
-/** The rounds the agent says it enqueued: `time → number of points`. */
-function enqueued(agent: SpawnedAgent): Map<number, number> {
-  const rounds = new Map<number, number>();
-  for (const match of agent.stderr().matchAll(/Enqueued (\d+) points of (\d+)/g)) {
-    rounds.set(Number(match[2]), Number(match[1]));
-  }
-  return rounds;
-}
-
-/** Points received by the fake, grouped by time; fails on a duplicated (name, time) pair. */
-function receivedByTime(api: FakeMackerel): Map<number, number> {
-  const seen = new Set<string>();
-  const byTime = new Map<number, number>();
-  for (const point of api.metrics()) {
-    const key = `${point.name}@${point.time}`;
-    assert.ok(!seen.has(key), `duplicated point ${key}`);
-    seen.add(key);
-    byTime.set(point.time, (byTime.get(point.time) ?? 0) + 1);
-  }
-  return byTime;
-}
-
-async function stop(agent: SpawnedAgent): Promise<number> {
-  agent.kill("SIGTERM");
-  return await agent.exited;
-}
 
 Deno.test("daemon: first start creates the host and saves its id; a restart updates it", async () => {
   const s = await setup();

@@ -81,9 +81,22 @@ Deno.test("host_id: trailing CR and LF are stripped on load", async () => {
     assert.equal(await readHostId(root), "2Xj9fQk7Hn3");
     await Deno.writeTextFile(join(root, "id"), "2Xj9fQk7Hn3\n\n\r");
     assert.equal(await readHostId(root), "2Xj9fQk7Hn3");
-    // Only the end is trimmed, as upstream's strings.TrimRight.
+    // Only the end is trimmed, as upstream's strings.TrimRight: what is left is no host id.
     await Deno.writeTextFile(join(root, "id"), " 2Xj9\r\nfQk7 \n");
-    assert.equal(await readHostId(root), " 2Xj9\r\nfQk7 ");
+    await assert.rejects(readHostId(root), /id does not hold a host id: " 2Xj9\\r\\nfQk7 "/);
+  });
+});
+
+Deno.test("host_id: a file that does not hold an id is refused, not used or overwritten", async () => {
+  await withRoot(async (root) => {
+    const garbage = "x".repeat(5_000_000);
+    await Deno.writeTextFile(join(root, "id"), garbage);
+    await assert.rejects(
+      readHostId(root),
+      /does not hold a host id: "x{40}…" \(5000000 characters\); delete it to register/,
+    );
+    await assert.rejects(writeHostId(root, "a/b"), RangeError);
+    assert.equal((await Deno.stat(join(root, "id"))).size, 5_000_000);
   });
 });
 

@@ -77,6 +77,11 @@ export interface FakeMackerel {
   failNext(n: number, status?: number, message?: string): void;
   /** Answers `status` to requests matching the condition until the returned function is called. */
   failWhile(condition: FailCondition, status?: number): () => void;
+  /** Answers requests matching `condition` with `respond`'s response until the returned function is called. */
+  answerWith(
+    condition: (request: RecordedRequest) => boolean,
+    respond: (request: RecordedRequest) => Response,
+  ): () => void;
   /** Delays every answer by `ms` (0 to stop). */
   setDelay(ms: number): void;
   /** Drops the next `n` connections after reading their request, without answering. */
@@ -104,6 +109,10 @@ export function startFakeMackerel(options: FakeMackerelOptions = {}): Promise<Fa
   const graphDefs: unknown[] = [];
   const checkReports: unknown[] = [];
   const rules: { condition: FailCondition; status: number }[] = [];
+  const answers: {
+    condition: (request: RecordedRequest) => boolean;
+    respond: (request: RecordedRequest) => Response;
+  }[] = [];
   const closing = new AbortController();
   let failures: { count: number; status: number; message?: string } = { count: 0, status: 500 };
   let delayMs = 0;
@@ -199,6 +208,8 @@ export function startFakeMackerel(options: FakeMackerelOptions = {}): Promise<Fa
   }
 
   function failureFor(req: RecordedRequest): Response | undefined {
+    const answer = answers.find((a) => a.condition(req));
+    if (answer) return answer.respond(req);
     if (failures.count > 0) {
       failures.count--;
       return error(failures.status, failures.message ?? `fake failure ${failures.status}`);
@@ -321,6 +332,14 @@ export function startFakeMackerel(options: FakeMackerelOptions = {}): Promise<Fa
       return () => {
         const i = rules.indexOf(rule);
         if (i >= 0) rules.splice(i, 1);
+      };
+    },
+    answerWith(condition, respond) {
+      const answer = { condition, respond };
+      answers.push(answer);
+      return () => {
+        const i = answers.indexOf(answer);
+        if (i >= 0) answers.splice(i, 1);
       };
     },
     setDelay(ms) {
