@@ -5,7 +5,8 @@
  * @module
  */
 import { decodeDocument, type Document, type GoMap, readDocument } from "./decode.ts";
-import { type ConfigError, fileError, keyString, ValueError } from "./errors.ts";
+import { type ConfigError, fileError, isTable, keyString, ValueError } from "./errors.ts";
+import { CONFIG_FIELDS, type Field, structOf } from "./sections.ts";
 
 /** A key defined by a TOML document, with the line it is defined on. */
 export interface KeyLine {
@@ -154,24 +155,22 @@ function unescape(text: string, pos: number): [string, number] {
   return [String.fromCodePoint(code), 2 + width];
 }
 
-/** The key names upstream's validator compares against, in its order (duplicates included). */
-const CANDIDATES: readonly string[] = (
-  "apibase apikey root pidfile conffile roles verbose silent diagnostic disable_http_keep_alive " +
-  "display_name host_status on_start on_stop disks ignore filesystems ignore use_mountpoint " +
-  "interfaces ignore use_adapter http_proxy https_proxy cloud_platform plugin commandConfig " +
-  "command user env timeout_seconds notification_interval check_interval execution_interval " +
-  "max_check_attempts custom_identifier prevent_alert_auto_close include_pattern exclude_pattern " +
-  "action command user env timeout_seconds memo use_plugin_timestamp include"
-).split(" ");
+/**
+ * upstream's `makeCandidates`: every key of the tables in field order, a struct's fields right after
+ * it (so `ignore` thrice, and the command keys twice) and an embedded struct's own name
+ * (`commandConfig`) before its fields; `autoshutdown` left out (`conf:"ignore"`). This agent's
+ * tables come last, so upstream's own suggestions are unchanged.
+ */
+function candidatesOf(fields: readonly Field[]): string[] {
+  return fields.flatMap((field) => {
+    if (field.hidden) return [];
+    const struct = structOf(field.kind);
+    return [field.toml, ...(struct ? candidatesOf(struct) : [])];
+  });
+}
 
-/** Top-level tables whose unknown children are reported by their full key. */
-const PARENTS: ReadonlySet<string> = new Set([
-  "host_status",
-  "disks",
-  "filesystems",
-  "interfaces",
-  "plugin",
-]);
+/** The key names upstream's validator compares against, in its order (duplicates included). */
+export const SUGGESTION_CANDIDATES: readonly string[] = candidatesOf(CONFIG_FIELDS);
 
 const PLUGIN_KINDS = ["metrics", "checks", "metadata"] as const;
 
@@ -198,34 +197,52 @@ function suggest(given: string, candidates: readonly string[]): string {
 export interface UnexpectedKey {
   readonly name: string;
   readonly suggestion: string;
+  /** A whole table the agent ignores: an unknown top-level table or plugin kind. */
+  readonly ignoredTable: boolean;
+  /** The line the key (or its table) starts on. */
+  readonly line?: number;
 }
 
 /** upstream's `ValidateConfigFile` on an already read document: the unexpected keys, sorted. */
 export function unexpectedKeys(text: string, table: Record<string, unknown>): UnexpectedKey[] {
   const { root, decoded } = decodeDocument(table);
-  const undecoded = scanKeys(text).map((k) => keyString(k.path)).filter((k) => !decoded.has(k))
-    .sort(compare);
+  const lines = new Map<string, number>();
+  for (const k of scanKeys(text)) {
+    const key = keyString(k.path);
+    if (!lines.has(key)) lines.set(key, k.line);
+  }
+  const lineOf = (key: string) =>
+    lines.get(key) ?? [...lines].find(([k]) => k.startsWith(`${key}.`))?.[1];
+  const undecoded = [...lines.keys()].filter((k) => !decoded.has(k)).sort(compare);
   const found: UnexpectedKey[] = [];
-  const names: string[] = [];
+  const detected: string[] = [];
   for (const key of undecoded) {
     const parts = key.split(".");
     const top = parts[0];
     const parent = parts.slice(0, -1).join(".");
-    if (PARENTS.has(top)) {
-      if (names.includes(parent)) continue;
-      const s = suggest(parts[parts.length - 1], CANDIDATES);
-      found.push({ name: key, suggestion: s === "" ? "" : `${parent}.${s}` });
-      names.push(key);
-    } else if (!found.some((k) => k.name === top)) {
-      found.push({ name: top, suggestion: suggest(top, CANDIDATES) });
-      names.push(top);
+    if (detected.includes(parent) || detected.includes(top)) continue;
+    let name = top;
+    let suggestion = suggest(top, SUGGESTION_CANDIDATES);
+    if (SUGGESTION_CANDIDATES.includes(top)) {
+      name = key;
+      const s = suggest(parts[parts.length - 1], SUGGESTION_CANDIDATES);
+      suggestion = s === "" ? "" : `${parent}.${s}`;
     }
+    const ignoredTable = name === top && isTable(table[top]);
+    found.push({ name, suggestion, ignoredTable, line: lineOf(name) });
+    detected.push(name);
   }
   for (const [kind, plugins] of (root.plugin ?? []) as GoMap) {
     if ((PLUGIN_KINDS as readonly string[]).includes(kind)) continue;
     const s = suggest(kind, PLUGIN_KINDS) || "metrics";
     for (const [name] of plugins as GoMap) {
-      found.push({ name: `plugin.${kind}.${name}`, suggestion: `plugin.${s}.${name}` });
+      const key = keyString(["plugin", kind, name]);
+      found.push({
+        name: `plugin.${kind}.${name}`,
+        suggestion: `plugin.${s}.${name}`,
+        ignoredTable: true,
+        line: lineOf(key),
+      });
     }
   }
   return found.sort((a, b) => compare(a.name, b.name));
@@ -236,23 +253,34 @@ function compare(a: string, b: string): number {
 }
 
 /**
- * Reads a config file and returns configtest's warning lines for its unknown keys, sorted:
- * `[WARNING] <key> is unexpected key.` or `… is unexpected key. Did you mean <suggestion> ?`.
- * Only the file itself is checked, not its includes. Throws `ConfigError` if it cannot be read.
+ * configtest's line for an unexpected key, in upstream's words: `[WARNING] <key> is unexpected
+ * key.` or `… is unexpected key. Did you mean <suggestion> ?`. With `file`, a table the agent
+ * ignores as a whole (an unknown table or plugin kind) also gets ` (<file>:<line>)`.
  */
-export async function findUnknownKeys(path: string): Promise<string[]> {
+export function warningLine(key: UnexpectedKey, file?: string): string {
+  const line = key.suggestion === ""
+    ? `[WARNING] ${key.name} is unexpected key.`
+    : `[WARNING] ${key.name} is unexpected key. Did you mean ${key.suggestion} ?`;
+  if (file === undefined || !key.ignoredTable) return line;
+  return `${line} (${file}${key.line === undefined ? "" : `:${key.line}`})`;
+}
+
+/**
+ * Reads a config file and returns its unexpected keys, sorted (upstream checks only the file
+ * itself, not its includes). Throws `ConfigError` if it cannot be read or decoded.
+ */
+export async function findUnexpectedKeys(path: string): Promise<UnexpectedKey[]> {
   const doc = await readDocument(path);
-  let keys: UnexpectedKey[];
   try {
-    keys = unexpectedKeys(doc.text, doc.table);
+    return unexpectedKeys(doc.text, doc.table);
   } catch (error) {
     throw error instanceof ValueError ? locate(doc, error) : error;
   }
-  return keys.map(({ name, suggestion }) =>
-    suggestion === ""
-      ? `[WARNING] ${name} is unexpected key.`
-      : `[WARNING] ${name} is unexpected key. Did you mean ${suggestion} ?`
-  );
+}
+
+/** Reads a config file and returns configtest's warning lines in upstream's exact words, sorted. */
+export async function findUnknownKeys(path: string): Promise<string[]> {
+  return (await findUnexpectedKeys(path)).map((key) => warningLine(key));
 }
 
 /**
