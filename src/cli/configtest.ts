@@ -4,12 +4,41 @@
  * @module
  */
 import { requireApikey } from "../config/overrides.ts";
-import { findUnknownKeys } from "../config/unknown_keys.ts";
-import type { CommonOptions } from "./options.ts";
+import { findUnexpectedKeys, warningLine } from "../config/unknown_keys.ts";
+import type { FlagSpec, ParsedFlags } from "./flags.ts";
+import { COMMON_FLAGS, type CommonOptions, commonOptions } from "./options.ts";
 import { resolveConfig } from "./resolve.ts";
 
-/** Runs `configtest` and returns the exit code: 0 when the file is valid and has no unknown key. */
-export async function runConfigtest(options: CommonOptions): Promise<number> {
+/** configtest's flags: the daemon's, and `-lenient`. */
+export const CONFIGTEST_FLAGS: readonly FlagSpec[] = [
+  ...COMMON_FLAGS,
+  {
+    name: "lenient",
+    kind: "bool",
+    help: "exit 0 when unknown keys are the only findings (they are still printed)",
+  },
+];
+
+/** What configtest does beyond upstream's. */
+export interface ConfigtestOptions {
+  /** Unknown keys are warnings only: exit 0 unless there is a real error. */
+  readonly lenient?: boolean;
+}
+
+/** Runs `configtest` with its parsed flags. */
+export function runConfigtestCommand(parsed: ParsedFlags): Promise<number> {
+  return runConfigtest(commonOptions(parsed), { lenient: parsed.values.get("lenient") === true });
+}
+
+/**
+ * Runs `configtest` and returns the exit code: 1 on an error, 1 on unknown keys unless `lenient`,
+ * else 0. Output on stderr as upstream's: `[CRITICAL] …`, or the `[WARNING] …` lines followed by an
+ * empty line, or `SUCCESS (<file>)`.
+ */
+export async function runConfigtest(
+  options: CommonOptions,
+  opts: ConfigtestOptions = {},
+): Promise<number> {
   const paint = colorizer();
   try {
     const config = await resolveConfig(options);
@@ -19,10 +48,14 @@ export async function runConfigtest(options: CommonOptions): Promise<number> {
     console.error(paint("31", `[CRITICAL] failed to test config: ${cause}`));
     return 1;
   }
-  const unknown = await findUnknownKeys(options.conf);
+  const unknown = await findUnexpectedKeys(options.conf);
   if (unknown.length > 0) {
-    console.error(paint("33", unknown.join("\n")));
-    return 1;
+    // Upstream colours each line (newline included) and prints the block with Println, so the
+    // block ends with an empty line.
+    console.error(
+      unknown.map((key) => paint("33", `${warningLine(key, options.conf)}\n`)).join(""),
+    );
+    if (!opts.lenient) return 1;
   }
   console.error(`SUCCESS (${options.conf})`);
   return 0;

@@ -9,7 +9,7 @@
  */
 import { ConfigError } from "../config/errors.ts";
 import { setupLogging } from "../log.ts";
-import { runConfigtest } from "./configtest.ts";
+import { CONFIGTEST_FLAGS, runConfigtestCommand } from "./configtest.ts";
 import { runDaemonCommand } from "./daemon.ts";
 import {
   type FlagSpec,
@@ -49,8 +49,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   configtest: {
     summary: "check the config file",
-    flags: COMMON_FLAGS,
-    run: (parsed) => runConfigtest(commonOptions(parsed)),
+    flags: CONFIGTEST_FLAGS,
+    run: runConfigtestCommand,
   },
   retire: { summary: "retire this host", flags: RETIRE_FLAGS, run: runRetire, helpExit: 2 },
   init: { summary: "write the API key into the config file", flags: INIT_FLAGS, run: runInit },

@@ -1,27 +1,18 @@
 /**
  * Parsed TOML → the parts of a {@linkcode Config} one file defines (reference §2.2–§2.4).
  *
- * Decoding follows BurntSushi/toml into mackerel-agent's Go structs: keys match a field exactly,
- * else case-insensitively; unknown keys are ignored (and remembered for configtest); a value of
- * the wrong type fails with BurntSushi's message. Plugin tables are then built by
- * {@linkcode buildPlugins} (./plugins.ts).
+ * Decoding follows BurntSushi/toml into mackerel-agent's Go structs, as declared in ./sections.ts:
+ * keys match a field exactly, else case-insensitively; unknown keys are ignored (and remembered for
+ * configtest); a value of the wrong type fails with BurntSushi's message, one out of range with
+ * the field's own. Plugin tables are then built by {@linkcode buildPlugins} (./plugins.ts).
  *
  * @module
  */
 import { parse, TomlError } from "smol-toml";
-import { parseDurationMinutes } from "./duration.ts";
-import {
-  compileGoRegexp,
-  ConfigError,
-  fileError,
-  fmtType,
-  isTable,
-  keyString,
-  textOf,
-  ValueError,
-} from "./errors.ts";
+import { ConfigError, fileError, fmtType, isTable, keyString, ValueError } from "./errors.ts";
 import { buildPlugins, type PluginSections } from "./plugins.ts";
-import type { CloudPlatform, Config } from "./schema.ts";
+import { CONFIG_FIELDS, type Field, type Kind, structFields } from "./sections.ts";
+import { decodeTomlBytes, TextError } from "./text.ts";
 
 /** A config file as read and parsed. */
 export interface Document {
@@ -32,11 +23,21 @@ export interface Document {
 
 /** Reads and parses a TOML file; failures are `ConfigError`s naming the file (and line). */
 export async function readDocument(file: string): Promise<Document> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(file);
+    bytes = await Deno.readFile(file);
   } catch (error) {
     throw new ConfigError(describeReadError(file, error), { file, cause: error });
+  }
+  let text: string;
+  try {
+    text = decodeTomlBytes(bytes);
+  } catch (error) {
+    if (!(error instanceof TextError)) throw error;
+    throw fileError(file, `toml: line ${error.line}: ${error.message}`, {
+      line: error.line,
+      cause: error,
+    });
   }
   try {
     // Integers as bigint so that `100` (int64) and `100.0` (float64) stay apart, as in Go.
@@ -59,87 +60,6 @@ function describeReadError(file: string, error: unknown): string {
   return `read ${file}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-/** The Go type a TOML key decodes into. */
-type Kind =
-  | { readonly k: "string" | "bool" | "int64" | "int32" | "any" | "strings" }
-  | { readonly k: "text"; readonly parse: (value: unknown) => unknown }
-  | { readonly k: "struct"; readonly go: string; readonly fields: readonly Field[] }
-  | { readonly k: "map"; readonly elem: Kind };
-type Field = readonly [name: string, kind: Kind];
-
-const STRING: Kind = { k: "string" };
-const BOOL: Kind = { k: "bool" };
-const DURATION: Kind = { k: "text", parse: parseDurationMinutes };
-const REGEXP: Kind = { k: "text", parse: (v) => compileGoRegexp(textOf(v)) };
-
-const COMMAND_FIELDS: readonly Field[] = [
-  ["command", { k: "any" }],
-  ["user", STRING],
-  ["env", { k: "map", elem: STRING }],
-  ["timeout_seconds", { k: "int64" }],
-];
-
-const PLUGIN: Kind = {
-  k: "struct",
-  go: "config.PluginConfig",
-  fields: [
-    ...COMMAND_FIELDS,
-    ["notification_interval", DURATION],
-    ["check_interval", DURATION],
-    ["execution_interval", DURATION],
-    ["max_check_attempts", { k: "int32" }],
-    ["custom_identifier", STRING],
-    ["prevent_alert_auto_close", BOOL],
-    ["include_pattern", STRING],
-    ["exclude_pattern", STRING],
-    ["action", { k: "struct", go: "config.CommandConfig", fields: COMMAND_FIELDS }],
-    ["memo", STRING],
-    ["use_plugin_timestamp", BOOL],
-  ],
-};
-
-/** upstream's `config.Config`, in field order (the order matters for case-insensitive matches). */
-const CONFIG: Kind = {
-  k: "struct",
-  go: "config.Config",
-  fields: [
-    ["apibase", STRING],
-    ["apikey", STRING],
-    ["root", STRING],
-    ["pidfile", STRING],
-    ["conffile", STRING],
-    ["roles", { k: "strings" }],
-    ["verbose", BOOL],
-    ["silent", BOOL],
-    ["diagnostic", BOOL],
-    ["disable_http_keep_alive", BOOL],
-    ["display_name", STRING],
-    ["host_status", {
-      k: "struct",
-      go: "config.HostStatus",
-      fields: [["on_start", STRING], ["on_stop", STRING]],
-    }],
-    ["disks", { k: "struct", go: "config.Disks", fields: [["ignore", REGEXP]] }],
-    ["filesystems", {
-      k: "struct",
-      go: "config.Filesystems",
-      fields: [["ignore", REGEXP], ["use_mountpoint", BOOL]],
-    }],
-    ["interfaces", {
-      k: "struct",
-      go: "config.Interfaces",
-      fields: [["ignore", REGEXP], ["use_adapter", BOOL]],
-    }],
-    ["http_proxy", STRING],
-    ["https_proxy", STRING],
-    ["cloud_platform", { k: "text", parse: (v) => parseCloudPlatform(textOf(v)) }],
-    ["plugin", { k: "map", elem: { k: "map", elem: PLUGIN } }],
-    ["include", STRING],
-    // Untagged upstream field: `autoshutdown = true` acts like -private-autoshutdown (§2.2 quirk).
-    ["autoshutdown", BOOL],
-  ],
-};
-
 /** A decoded Go struct: present fields by their TOML name. */
 export type Struct = Readonly<Record<string, unknown>>;
 /** A decoded Go map: entries in document order. */
@@ -151,6 +71,8 @@ export interface Decoded {
   /** Dotted keys (Go spelling) that matched a field or map entry. */
   readonly decoded: ReadonlySet<string>;
 }
+
+const CONFIG: Kind = { k: "struct", go: "config.Config", fields: CONFIG_FIELDS };
 
 /** Decodes a parsed TOML table as BurntSushi/toml decodes it into upstream's `Config`. */
 export function decodeDocument(table: Record<string, unknown>): Decoded {
@@ -182,7 +104,7 @@ function unify(value: unknown, kind: Kind, path: readonly string[], decoded: Set
     }
     case "strings":
       if (!Array.isArray(value)) throw badType("slice");
-      return value.map((item) => unify(item, STRING, path, decoded));
+      return value.map((item) => unify(item, { k: "string" }, path, decoded));
     case "text":
       try {
         return kind.parse(value);
@@ -201,103 +123,70 @@ function unify(value: unknown, kind: Kind, path: readonly string[], decoded: Set
       if (!isTable(value)) {
         throw fail(`type mismatch for ${kind.go}: expected table but found ${fmtType(value)}`);
       }
+      const fields = structFields(kind.fields);
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) {
-        const field = kind.fields.find(([name]) => name === key) ??
-          kind.fields.find(([name]) => name.toLowerCase() === key.toLowerCase());
+        const field = fields.find(({ toml }) => toml === key) ??
+          fields.find(({ toml }) => toml.toLowerCase() === key.toLowerCase());
         if (!field) continue;
         decoded.add(keyString([...path, key]));
-        const [name, fieldKind] = field;
-        const result = unify(item, fieldKind, [...path, key], decoded);
-        const prev = out[name];
+        const result = checked(field, unify(item, field.kind, [...path, key], decoded), [
+          ...path,
+          key,
+        ]);
+        const prev = out[field.toml];
         // Keys differing only in case decode into the same Go value: maps and structs merge.
-        if (prev !== undefined && fieldKind.k === "map") {
-          out[name] = [...new Map([...(prev as GoMap), ...(result as GoMap)])];
-        } else if (prev !== undefined && fieldKind.k === "struct") {
-          out[name] = { ...(prev as Struct), ...(result as Struct) };
-        } else out[name] = result;
+        if (prev !== undefined && field.kind.k === "map") {
+          out[field.toml] = [...new Map([...(prev as GoMap), ...(result as GoMap)])];
+        } else if (prev !== undefined && field.kind.k === "struct") {
+          out[field.toml] = { ...(prev as Struct), ...(result as Struct) };
+        } else out[field.toml] = result;
       }
       return out;
     }
   }
 }
 
-/** The parts of a {@linkcode Config} one file defines; absent keys are absent. */
-export interface ConfigPatch extends PluginSections {
-  readonly top: Partial<
-    Pick<
-      Config,
-      | "apikey"
-      | "apibase"
-      | "root"
-      | "pidfile"
-      | "roles"
-      | "displayName"
-      | "verbose"
-      | "silent"
-      | "diagnostic"
-      | "disableHttpKeepAlive"
-      | "httpProxy"
-      | "httpsProxy"
-      | "cloudPlatform"
-      | "autoshutdown"
-    >
-  >;
-  readonly include?: string;
-  readonly hostStatus: Partial<Config["hostStatus"]>;
-  readonly filesystems: Partial<Config["filesystems"]>;
-  readonly disks: Partial<Config["disks"]>;
-  readonly interfaces: Partial<Config["interfaces"]>;
+/** Applies a field's own range check, reported like a decoding error of that key. */
+function checked(field: Field, value: unknown, path: readonly string[]): unknown {
+  if (!field.check) return value;
+  try {
+    return (field.check as (v: unknown) => unknown)(value);
+  } catch (error) {
+    throw new ValueError({ key: keyString(path), reason: (error as Error).message, style: "toml" });
+  }
 }
 
-const TOP_KEYS: ReadonlyArray<readonly [string, keyof ConfigPatch["top"]]> = [
-  ["apikey", "apikey"],
-  ["apibase", "apibase"],
-  ["root", "root"],
-  ["pidfile", "pidfile"],
-  ["roles", "roles"],
-  ["display_name", "displayName"],
-  ["verbose", "verbose"],
-  ["silent", "silent"],
-  ["diagnostic", "diagnostic"],
-  ["disable_http_keep_alive", "disableHttpKeepAlive"],
-  ["http_proxy", "httpProxy"],
-  ["https_proxy", "httpsProxy"],
-  ["cloud_platform", "cloudPlatform"],
-  ["autoshutdown", "autoshutdown"],
-];
+/** The parts of a {@linkcode Config} one file defines; absent keys are absent. */
+export interface ConfigPatch extends PluginSections {
+  /** Top-level values, by `Config` property. */
+  readonly values: Readonly<Record<string, unknown>>;
+  /** Sub-table values, by `Config` property, then by the sub-table's property. */
+  readonly tables: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly include?: string;
+}
 
 /** Turns a decoded document into the patch it applies, building its plugins (§2.3). */
 export function buildPatch(root: Struct): ConfigPatch {
-  const top: Record<string, unknown> = {};
-  for (const [toml, name] of TOP_KEYS) if (toml in root) top[name] = root[toml];
-  const sub = (key: string, names: Readonly<Record<string, string>>) => {
-    const table = (root[key] ?? {}) as Struct;
-    return Object.fromEntries(
-      Object.entries(names).filter(([toml]) => toml in table).map(([toml, n]) => [n, table[toml]]),
+  const values: Record<string, unknown> = {};
+  const tables: Record<string, Record<string, unknown>> = {};
+  for (const field of CONFIG_FIELDS) {
+    if (field.prop === undefined || !(field.toml in root)) continue;
+    if (field.kind.k !== "struct") {
+      values[field.prop] = root[field.toml];
+      continue;
+    }
+    const raw = root[field.toml] as Struct;
+    tables[field.prop] = Object.fromEntries(
+      field.kind.fields
+        .filter((sub) => sub.prop !== undefined && sub.toml in raw)
+        .map((sub) => [sub.prop, raw[sub.toml]]),
     );
-  };
+  }
   return {
-    top: top as ConfigPatch["top"],
+    values,
+    tables,
     ...("include" in root ? { include: root.include as string } : {}),
-    hostStatus: sub("host_status", { on_start: "onStart", on_stop: "onStop" }),
-    filesystems: sub("filesystems", { ignore: "ignore", use_mountpoint: "useMountpoint" }),
-    disks: sub("disks", { ignore: "ignore" }),
-    interfaces: sub("interfaces", { ignore: "ignore", use_adapter: "useAdapter" }),
     ...buildPlugins(root.plugin as GoMap | undefined),
   };
-}
-
-function parseCloudPlatform(text: string): CloudPlatform {
-  switch (text) {
-    case "":
-    case "auto":
-      return "auto";
-    case "none":
-    case "ec2":
-    case "gce":
-    case "azurevm":
-      return text;
-  }
-  throw new Error("failed to parse");
 }

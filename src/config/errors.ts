@@ -2,8 +2,8 @@
  * Configuration errors, and the Go vocabulary upstream's config is written in.
  *
  * mackerel-agent decodes its TOML with BurntSushi/toml into Go types, so its error messages name Go
- * types (`int64`, `[]interface {}` …) and quote keys the Go way, and its regexes are Go's (RE2).
- * Operators search for those messages and copy those regexes, so the helpers here reproduce them.
+ * types (`int64`, `[]interface {}` …) and quote keys the Go way. Operators search for those
+ * messages, so the helpers here reproduce them (Go regexps: ./go_regexp.ts).
  *
  * @module
  */
@@ -150,105 +150,4 @@ export function textOf(value: unknown): string {
   // Numbers, booleans and dates as their text; the reference reads a float by its shortest
   // text (`30.0` → "30").
   return String(value);
-}
-
-/**
- * Compiles a Go (RE2) regular expression as a JS `RegExp`, unanchored like Go's `MatchString`.
- * Translated: a leading `(?flags)` group, `(?P<name>`, `\A`, `\z`, `\Q…\E`, POSIX classes such as
- * `[[:alpha:]]` and escaped punctuation such as `\-` (so that Unicode mode, needed for `\pL`,
- * accepts it). Throws `error parsing regexp: …` when JS rejects the result.
- */
-export function compileGoRegexp(source: string): RegExp {
-  let body = source;
-  let flags = "u";
-  const lead = /^\(\?([imsU]+)\)/.exec(body);
-  if (lead && !lead[1].includes("U")) {
-    flags += [...new Set(lead[1])].join("");
-    body = body.slice(lead[0].length);
-  }
-  try {
-    return new RegExp(translateGoRegexp(body), flags);
-  } catch (error) {
-    throw new Error(`error parsing regexp: ${(error as Error).message}`);
-  }
-}
-
-const JS_SYNTAX = new Set("^$\\.*+?()[]{}|/");
-const POSIX: Readonly<Record<string, string>> = {
-  alnum: "0-9A-Za-z",
-  alpha: "A-Za-z",
-  ascii: "\\x00-\\x7F",
-  blank: "\\t ",
-  cntrl: "\\x00-\\x1F\\x7F",
-  digit: "0-9",
-  graph: "!-~",
-  lower: "a-z",
-  print: " -~",
-  punct: "!-\\/:-@\\[-`{-~",
-  space: "\\t\\n\\v\\f\\r ",
-  upper: "A-Z",
-  word: "0-9A-Za-z_",
-  xdigit: "0-9A-Fa-f",
-};
-
-function translateGoRegexp(source: string): string {
-  let out = "";
-  let inClass = false;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === "\\") {
-      const next = source[i + 1] ?? "";
-      i++;
-      if (next === "Q") {
-        const end = source.indexOf("\\E", i + 1);
-        const literal = source.slice(i + 1, end === -1 ? undefined : end);
-        out += literal.replace(/[\^$\\.*+?()[\]{}|\/]/g, "\\$&");
-        i = end === -1 ? source.length : end + 1;
-      } else if (next === "p" || next === "P") {
-        // Go: `\pL`, `\p{Lu}`, `\p{Greek}`; JS: `\p{L}`, `\p{Lu}`, `\p{Script=Greek}`.
-        const m = /^\{\^?([A-Za-z_]+)\}|^([A-Za-z])/.exec(source.slice(i + 1));
-        if (!m) out += c + next;
-        else {
-          const name = m[1] ?? m[2];
-          const negate = m[0].startsWith("{^") ? (next === "p" ? "P" : "p") : next;
-          out += `\\${negate}{${/^[A-Z][a-z]?$/.test(name) ? name : `Script=${name}`}}`;
-          i += m[0].length;
-        }
-      } else if (next === "x" && source[i + 1] === "{") out += "\\u";
-      else if (!inClass && next === "A") out += "(?<![\\s\\S])";
-      else if (!inClass && next === "z") out += "(?![\\s\\S])";
-      else if (/[!-\/:-@[-`{-~]/.test(next) && !JS_SYNTAX.has(next) && !(inClass && next === "-")) {
-        out += next;
-      } else out += c + next;
-    } else if (inClass && c === "[" && source[i + 1] === ":") {
-      const end = source.indexOf(":]", i + 2);
-      const name = end === -1 ? undefined : source.slice(i + 2, end);
-      if (name !== undefined && name in POSIX) {
-        out += POSIX[name];
-        i = end + 1;
-      } else out += "\\[";
-    } else if (inClass && c === "[") {
-      out += "\\[";
-    } else {
-      if (c === "[" && !inClass) {
-        inClass = true;
-        out += c;
-        // A `]` (after an optional `^`) right after `[` is a literal in Go.
-        if (source[i + 1] === "^") out += source[++i];
-        if (source[i + 1] === "]") {
-          out += "\\]";
-          i++;
-        }
-        continue;
-      }
-      if (c === "]" && inClass) inClass = false;
-      if (!inClass && source.startsWith("(?P<", i)) {
-        out += "(?<";
-        i += 3;
-        continue;
-      }
-      out += c;
-    }
-  }
-  return out;
 }

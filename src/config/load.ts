@@ -6,26 +6,19 @@
 import { join } from "node:path/posix";
 import { buildPatch, type ConfigPatch, decodeDocument, readDocument } from "./decode.ts";
 import { ConfigError, fileError, ValueError } from "./errors.ts";
-import {
-  type Config,
-  DEFAULT_APIBASE,
-  DEFAULT_PIDFILE,
-  DEFAULT_ROOT,
-  defaultConfig,
-} from "./schema.ts";
+import type { Config } from "./schema.ts";
+import { CONFIG_FIELDS, defaultConfig } from "./sections.ts";
 import { locate } from "./unknown_keys.ts";
 
 /**
  * Reads `path`, then the files its `include` glob matches (relative to the working directory, in
  * lexical order, not recursively), each decoded over the result so far. Empty `apibase`, `root`
- * and `pidfile` then get their defaults. Every failure is a `ConfigError`.
+ * and `pidfile` then get their defaults. Every failure is a `ConfigError`; nothing exits, so a
+ * running agent can call this to validate a file before it reloads.
  */
 export async function loadConfigFile(path: string): Promise<Config> {
   const main = await loadPatch(path);
-  let config = applyPatch(
-    { ...defaultConfig(), conffile: path, apibase: "", root: "", pidfile: "" },
-    main,
-  );
+  let config = applyPatch({ ...defaultConfig(), conffile: path }, main);
   if (main.include) {
     let files: string[];
     try {
@@ -56,12 +49,7 @@ export async function loadConfigFile(path: string): Promise<Config> {
       config = applyPatch(config, patch);
     }
   }
-  return {
-    ...config,
-    apibase: config.apibase || DEFAULT_APIBASE,
-    root: config.root || DEFAULT_ROOT,
-    pidfile: config.pidfile || DEFAULT_PIDFILE,
-  };
+  return withDefaultsForEmpty(config);
 }
 
 async function loadPatch(file: string): Promise<ConfigPatch> {
@@ -78,17 +66,28 @@ async function loadPatch(file: string): Promise<ConfigPatch> {
  * is replaced only when defined, plugins of the same kind and name are replaced wholesale.
  */
 export function applyPatch(config: Config, patch: ConfigPatch): Config {
+  const merged: Record<string, unknown> = { ...config, ...patch.values };
+  const current = config as unknown as Record<string, Record<string, unknown>>;
+  for (const [prop, values] of Object.entries(patch.tables)) {
+    merged[prop] = { ...current[prop], ...values };
+  }
   return {
-    ...config,
-    ...patch.top,
-    hostStatus: { ...config.hostStatus, ...patch.hostStatus },
-    filesystems: { ...config.filesystems, ...patch.filesystems },
-    disks: { ...config.disks, ...patch.disks },
-    interfaces: { ...config.interfaces, ...patch.interfaces },
+    ...merged as unknown as Config,
     metricPlugins: mergePlugins(config.metricPlugins, patch.metricPlugins),
     checkPlugins: mergePlugins(config.checkPlugins, patch.checkPlugins),
     metadataPlugins: mergePlugins(config.metadataPlugins, patch.metadataPlugins),
   };
+}
+
+/** Upstream's step 5: an empty `apibase`, `root` or `pidfile` after all files means the default. */
+function withDefaultsForEmpty(config: Config): Config {
+  const out: Record<string, unknown> = { ...config };
+  for (const field of CONFIG_FIELDS) {
+    if (field.emptyIsDefault && field.prop !== undefined && out[field.prop] === "") {
+      out[field.prop] = field.default;
+    }
+  }
+  return out as unknown as Config;
 }
 
 function mergePlugins<T extends { readonly name: string }>(

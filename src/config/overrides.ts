@@ -1,9 +1,11 @@
 /**
- * What the command line does to a loaded config (reference §2.1 steps 7–12, §2.5).
+ * What the environment and the command line do to a loaded config (reference §2.1 steps 7–12,
+ * §2.5).
  *
  * @module
  */
 import { logger } from "../log.ts";
+import { applyEnvironment, type EnvReader } from "./environment.ts";
 import { ConfigError } from "./errors.ts";
 import type { Config } from "./schema.ts";
 
@@ -23,18 +25,24 @@ export interface FlagOverrides {
 const ROLE_FULLNAME = /^[a-zA-Z0-9][-_a-zA-Z0-9]*:[\t\n\f\r ]*[a-zA-Z0-9][-_a-zA-Z0-9]*$/;
 
 /**
- * Applies explicit flags over a config, forces no pidfile for a supervised child, drops malformed
- * roles (ERROR each) and warns when both `verbose` and `silent` are set (verbose wins).
+ * Applies the environment (`MACKEREL_APIKEY` …, ./environment.ts), then explicit flags, over a
+ * config; forces no pidfile for a supervised child, drops malformed roles (ERROR each) and warns
+ * when both `verbose` and `silent` are set (verbose wins).
  */
 export function applyOverrides(
   config: Config,
   flags: FlagOverrides,
-  opts: { readonly child?: boolean } = {},
+  opts: { readonly child?: boolean; readonly env?: EnvReader } = {},
 ): Config {
   // upstream logs these from its main package, under the `main` tag.
   const log = logger("main");
+  const fromEnv = applyEnvironment(config, opts.env);
+  if (fromEnv.used.length > 0) {
+    // Names only: a value may be the API key.
+    logger("config").debug(`from the environment: ${fromEnv.used.join(", ")}`);
+  }
   const merged: Config = {
-    ...config,
+    ...fromEnv.config,
     ...(flags.conf === undefined ? {} : { conffile: flags.conf }),
     ...(flags.apibase === undefined ? {} : { apibase: flags.apibase }),
     ...(flags.apikey === undefined ? {} : { apikey: flags.apikey }),

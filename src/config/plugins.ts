@@ -7,7 +7,8 @@
 import { logger } from "../log.ts";
 import { truncateRunes } from "../runes.ts";
 import type { GoMap, Struct } from "./decode.ts";
-import { compileGoRegexp, goTypeName, keyString, ValueError } from "./errors.ts";
+import { goTypeName, keyString, ValueError } from "./errors.ts";
+import { compileGoRegexp } from "./go_regexp.ts";
 import {
   type CheckPluginConfig,
   clampExecutionInterval,

@@ -1,7 +1,8 @@
 /**
  * The agent's configuration: mackerel-agent's TOML schema as typed, validated data (reference §2).
  *
- * `load.ts` turns a file (plus its includes) into a {@linkcode Config}; the CLI then applies flags.
+ * The keys, their defaults and ranges are declared once, in `sections.ts`; `load.ts` turns a file
+ * (plus its includes) into a {@linkcode Config}; the CLI then applies the environment and flags.
  *
  * @module
  */
@@ -18,7 +19,7 @@ export interface CommandConfig {
   readonly user?: string;
   /** Extra environment, `KEY=value` strings with keys trimmed (§2.4). */
   readonly env: readonly string[];
-  /** Timeout in seconds; `timeout_seconds` 0 or absent → 30. */
+  /** Timeout in seconds; `timeout_seconds` 0 or absent → 30, at most 86,400, negative → at once. */
   readonly timeoutSeconds: number;
 }
 
@@ -52,7 +53,7 @@ export interface CheckPluginConfig extends CommandConfig {
 /** `[plugin.metadata.NAME]`. */
 export interface MetadataPluginConfig extends CommandConfig {
   readonly name: string;
-  /** Minutes, at least 10; default 10. */
+  /** Minutes, 10 to 10,080 (below 10 → 10); default 10. */
   readonly executionIntervalMinutes: number;
 }
 
@@ -120,49 +121,23 @@ export interface Config {
   readonly spool: SpoolConfig;
 }
 
-/** Upstream's default API endpoint. */
-export const DEFAULT_APIBASE = "https://api.mackerelio.com";
+export {
+  DEFAULT_CONFFILE,
+  DEFAULT_PIDFILE,
+  DEFAULT_ROOT,
+  type PlatformPaths,
+  platformPaths,
+} from "./paths.ts";
+export {
+  DEFAULT_APIBASE,
+  DEFAULT_SPOOL_MAX_AGE_MINUTES,
+  DEFAULT_SPOOL_MAX_BYTES,
+  DEFAULT_TIMEOUT_SECONDS,
+  defaultConfig,
+  MAX_EXECUTION_INTERVAL_MINUTES,
+  MAX_TIMEOUT_SECONDS,
+} from "./sections.ts";
 
-/** The default config, state and pidfile paths of an operating system (reference §1.6). */
-export interface PlatformPaths {
-  readonly conffile: string;
-  readonly root: string;
-  readonly pidfile: string;
-}
-
-/** Upstream's default paths for `os`: /etc and /var on Unix, ~/Library on macOS, beside the exe on Windows. */
-export function platformPaths(
-  os: typeof Deno.build.os = Deno.build.os,
-  home?: string,
-  execPath?: string,
-): PlatformPaths {
-  // HOME and the executable are looked up only where they matter, so Linux needs no permission.
-  if (os === "darwin") {
-    const dir = `${home ?? Deno.env.get("HOME") ?? ""}/Library/mackerel-agent`;
-    return { conffile: `${dir}/mackerel-agent.conf`, root: dir, pidfile: `${dir}/pid` };
-  }
-  if (os === "windows") {
-    const dir = (execPath ?? Deno.execPath()).replace(/[\\/][^\\/]*$/, "");
-    return {
-      conffile: `${dir}\\mackerel-agent.conf`,
-      root: dir,
-      pidfile: `${dir}\\mackerel-agent.pid`,
-    };
-  }
-  return {
-    conffile: "/etc/mackerel-agent/mackerel-agent.conf",
-    root: "/var/lib/mackerel-agent",
-    pidfile: "/var/run/mackerel-agent.pid",
-  };
-}
-
-const paths = platformPaths();
-/** The default config path on this operating system (`/etc/mackerel-agent/mackerel-agent.conf` on Linux). */
-export const DEFAULT_CONFFILE: string = paths.conffile;
-/** The default state directory on this operating system (`/var/lib/mackerel-agent` on Linux). */
-export const DEFAULT_ROOT: string = paths.root;
-/** The default pidfile on this operating system (`/var/run/mackerel-agent.pid` on Linux). */
-export const DEFAULT_PIDFILE: string = paths.pidfile;
 /** Metadata plugins run at most this often, in minutes (upstream's floor and default). */
 export const MIN_EXECUTION_INTERVAL_MINUTES = 10;
 
@@ -172,48 +147,4 @@ export function clampExecutionInterval(minutes: number | undefined): number {
     return MIN_EXECUTION_INTERVAL_MINUTES;
   }
   return minutes;
-}
-
-/** Plugin timeout when `timeout_seconds` is 0 or absent. */
-export const DEFAULT_TIMEOUT_SECONDS = 30;
-
-/** `[spool] max_size_mb` default: 64 MiB, ample for six hours of a host with many plugins. */
-export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
-/** `[spool] max_age` default: six hours, what upstream's queue of 360 rounds holds. */
-export const DEFAULT_SPOOL_MAX_AGE_MINUTES = 360;
-
-/** The configuration used when no file is read (e.g. by `once`). */
-export function defaultConfig(): Config {
-  return {
-    apikey: "",
-    apibase: DEFAULT_APIBASE,
-    root: DEFAULT_ROOT,
-    pidfile: DEFAULT_PIDFILE,
-    roles: [],
-    displayName: "",
-    verbose: false,
-    silent: false,
-    diagnostic: false,
-    disableHttpKeepAlive: false,
-    httpProxy: "",
-    httpsProxy: "",
-    cloudPlatform: "auto",
-    autoshutdown: false,
-    hostStatus: { onStart: "", onStop: "" },
-    filesystems: { useMountpoint: false },
-    disks: {},
-    interfaces: { useAdapter: false },
-    metricPlugins: [],
-    checkPlugins: [],
-    metadataPlugins: [],
-    collectors: {
-      pressure: false,
-      inodes: false,
-      interfaceErrors: false,
-      tcp: false,
-      files: false,
-      processes: false,
-    },
-    spool: { maxBytes: DEFAULT_SPOOL_MAX_BYTES, maxAgeMinutes: DEFAULT_SPOOL_MAX_AGE_MINUTES },
-  };
 }

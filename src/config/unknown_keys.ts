@@ -1,177 +1,32 @@
 /**
- * configtest's unknown-key check (reference §2.8, upstream `config/validate.go`), and the key
- * scanner it and the loader's error messages rely on.
+ * configtest's unknown-key check (reference §2.8, upstream `config/validate.go`), and the location
+ * of a decoding error in its file.
  *
  * @module
  */
 import { decodeDocument, type Document, type GoMap, readDocument } from "./decode.ts";
-import { type ConfigError, fileError, keyString, ValueError } from "./errors.ts";
+import { type ConfigError, fileError, isTable, keyString, ValueError } from "./errors.ts";
+import { scanKeys } from "./scan_keys.ts";
+import { CONFIG_FIELDS, type Field, structOf } from "./sections.ts";
 
-/** A key defined by a TOML document, with the line it is defined on. */
-export interface KeyLine {
-  readonly path: readonly string[];
-  readonly line: number;
-}
+export { type KeyLine, scanKeys } from "./scan_keys.ts";
 
 /**
- * Lists the keys a (valid) TOML document defines, in BurntSushi/toml's order: table headers,
- * key/value pairs (full dotted path) and keys inside inline tables. Tables created implicitly by
- * a dotted key or header are not listed, as upstream does not list them either.
+ * upstream's `makeCandidates`: every key of the tables in field order, a struct's fields right after
+ * it (so `ignore` thrice, and the command keys twice) and an embedded struct's own name
+ * (`commandConfig`) before its fields; `autoshutdown` left out (`conf:"ignore"`). This agent's
+ * tables come last, so upstream's own suggestions are unchanged.
  */
-export function scanKeys(text: string): KeyLine[] {
-  const out: KeyLine[] = [];
-  const lineStarts = [0];
-  for (let p = text.indexOf("\n"); p !== -1; p = text.indexOf("\n", p + 1)) lineStarts.push(p + 1);
-  const lineAt = (pos: number) => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid] <= pos) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  };
-  let i = 0;
-  const skip = (newlines: boolean) => {
-    while (i < text.length) {
-      const c = text[i];
-      if (c === " " || c === "\t" || (newlines && (c === "\n" || c === "\r"))) i++;
-      else if (c === "#") { while (i < text.length && text[i] !== "\n") i++; }
-      else break;
-    }
-  };
-  const readQuoted = (quote: string): string => {
-    let value = "";
-    i++;
-    while (i < text.length && text[i] !== quote) {
-      if (quote === '"' && text[i] === "\\") {
-        const [ch, len] = unescape(text, i);
-        value += ch;
-        i += len;
-      } else value += text[i++];
-    }
-    i++;
-    return value;
-  };
-  const readKey = (): string[] => {
-    const parts: string[] = [];
-    for (;;) {
-      skip(false);
-      const c = text[i];
-      if (c === '"' || c === "'") parts.push(readQuoted(c));
-      else {
-        const bare = /[A-Za-z0-9_-]*/y;
-        bare.lastIndex = i;
-        const word = bare.exec(text)![0];
-        parts.push(word);
-        i += word.length;
-      }
-      skip(false);
-      if (text[i] !== ".") return parts;
-      i++;
-    }
-  };
-  const skipMultiline = (delim: string) => {
-    i += 3;
-    while (i < text.length && !text.startsWith(delim, i)) {
-      i += delim === '"""' && text[i] === "\\" ? 2 : 1;
-    }
-    i += 3;
-    // Up to two quotes right before the closing delimiter belong to the string.
-    for (let n = 0; n < 2 && text[i] === delim[0]; n++) i++;
-  };
-  const skipValue = (path: readonly string[]) => {
-    const c = text[i];
-    if (text.startsWith('"""', i) || text.startsWith("'''", i)) skipMultiline(text.slice(i, i + 3));
-    else if (c === '"' || c === "'") readQuoted(c);
-    else if (c === "[" || c === "{") {
-      const close = c === "[" ? "]" : "}";
-      i++;
-      while (i < text.length) {
-        skip(true);
-        if (text[i] === close) break;
-        const before = i;
-        if (c === "[") skipValue(path);
-        else keyValue(path);
-        skip(true);
-        if (text[i] === ",") i++;
-        else if (i === before) i++;
-      }
-      i++;
-    } else {
-      const scalar = /[^,\]}\r\n#]*/y;
-      scalar.lastIndex = i;
-      i += scalar.exec(text)![0].length;
-    }
-  };
-  const keyValue = (context: readonly string[]) => {
-    skip(false);
-    const at = i;
-    const path = [...context, ...readKey()];
-    skip(false);
-    i++; // "="
-    skip(false);
-    skipValue(path);
-    out.push({ path, line: lineAt(at) });
-  };
-  let context: readonly string[] = [];
-  while (i < text.length) {
-    skip(true);
-    if (i >= text.length) break;
-    const at = i;
-    if (text[i] === "[") {
-      const array = text[i + 1] === "[";
-      i += array ? 2 : 1;
-      context = readKey();
-      i += array ? 2 : 1;
-      out.push({ path: context, line: lineAt(at) });
-    } else {
-      keyValue(context);
-    }
-    if (i === at) i++;
-  }
-  return out;
-}
-
-/** One escape sequence of a basic string at `pos` (a backslash): the character and its length. */
-function unescape(text: string, pos: number): [string, number] {
-  const c = text[pos + 1];
-  const simple: Record<string, string> = {
-    b: "\b",
-    t: "\t",
-    n: "\n",
-    f: "\f",
-    r: "\r",
-    e: "\x1b",
-    '"': '"',
-    "\\": "\\",
-  };
-  if (c in simple) return [simple[c], 2];
-  const width = c === "u" ? 4 : c === "U" ? 8 : c === "x" ? 2 : 0;
-  if (width === 0) return [c ?? "", 2];
-  const code = parseInt(text.slice(pos + 2, pos + 2 + width), 16);
-  return [String.fromCodePoint(code), 2 + width];
+function candidatesOf(fields: readonly Field[]): string[] {
+  return fields.flatMap((field) => {
+    if (field.hidden) return [];
+    const struct = structOf(field.kind);
+    return [field.toml, ...(struct ? candidatesOf(struct) : [])];
+  });
 }
 
 /** The key names upstream's validator compares against, in its order (duplicates included). */
-const CANDIDATES: readonly string[] = (
-  "apibase apikey root pidfile conffile roles verbose silent diagnostic disable_http_keep_alive " +
-  "display_name host_status on_start on_stop disks ignore filesystems ignore use_mountpoint " +
-  "interfaces ignore use_adapter http_proxy https_proxy cloud_platform plugin commandConfig " +
-  "command user env timeout_seconds notification_interval check_interval execution_interval " +
-  "max_check_attempts custom_identifier prevent_alert_auto_close include_pattern exclude_pattern " +
-  "action command user env timeout_seconds memo use_plugin_timestamp include"
-).split(" ");
-
-/** Top-level tables whose unknown children are reported by their full key. */
-const PARENTS: ReadonlySet<string> = new Set([
-  "host_status",
-  "disks",
-  "filesystems",
-  "interfaces",
-  "plugin",
-]);
+export const SUGGESTION_CANDIDATES: readonly string[] = candidatesOf(CONFIG_FIELDS);
 
 const PLUGIN_KINDS = ["metrics", "checks", "metadata"] as const;
 
@@ -198,34 +53,52 @@ function suggest(given: string, candidates: readonly string[]): string {
 export interface UnexpectedKey {
   readonly name: string;
   readonly suggestion: string;
+  /** A whole table the agent ignores: an unknown top-level table or plugin kind. */
+  readonly ignoredTable: boolean;
+  /** The line the key (or its table) starts on. */
+  readonly line?: number;
 }
 
 /** upstream's `ValidateConfigFile` on an already read document: the unexpected keys, sorted. */
 export function unexpectedKeys(text: string, table: Record<string, unknown>): UnexpectedKey[] {
   const { root, decoded } = decodeDocument(table);
-  const undecoded = scanKeys(text).map((k) => keyString(k.path)).filter((k) => !decoded.has(k))
-    .sort(compare);
+  const lines = new Map<string, number>();
+  for (const k of scanKeys(text)) {
+    const key = keyString(k.path);
+    if (!lines.has(key)) lines.set(key, k.line);
+  }
+  const lineOf = (key: string) =>
+    lines.get(key) ?? [...lines].find(([k]) => k.startsWith(`${key}.`))?.[1];
+  const undecoded = [...lines.keys()].filter((k) => !decoded.has(k)).sort(compare);
   const found: UnexpectedKey[] = [];
-  const names: string[] = [];
+  const detected: string[] = [];
   for (const key of undecoded) {
     const parts = key.split(".");
     const top = parts[0];
     const parent = parts.slice(0, -1).join(".");
-    if (PARENTS.has(top)) {
-      if (names.includes(parent)) continue;
-      const s = suggest(parts[parts.length - 1], CANDIDATES);
-      found.push({ name: key, suggestion: s === "" ? "" : `${parent}.${s}` });
-      names.push(key);
-    } else if (!found.some((k) => k.name === top)) {
-      found.push({ name: top, suggestion: suggest(top, CANDIDATES) });
-      names.push(top);
+    if (detected.includes(parent) || detected.includes(top)) continue;
+    let name = top;
+    let suggestion = suggest(top, SUGGESTION_CANDIDATES);
+    if (SUGGESTION_CANDIDATES.includes(top)) {
+      name = key;
+      const s = suggest(parts[parts.length - 1], SUGGESTION_CANDIDATES);
+      suggestion = s === "" ? "" : `${parent}.${s}`;
     }
+    const ignoredTable = name === top && isTable(table[top]);
+    found.push({ name, suggestion, ignoredTable, line: lineOf(name) });
+    detected.push(name);
   }
   for (const [kind, plugins] of (root.plugin ?? []) as GoMap) {
     if ((PLUGIN_KINDS as readonly string[]).includes(kind)) continue;
     const s = suggest(kind, PLUGIN_KINDS) || "metrics";
     for (const [name] of plugins as GoMap) {
-      found.push({ name: `plugin.${kind}.${name}`, suggestion: `plugin.${s}.${name}` });
+      const key = keyString(["plugin", kind, name]);
+      found.push({
+        name: `plugin.${kind}.${name}`,
+        suggestion: `plugin.${s}.${name}`,
+        ignoredTable: true,
+        line: lineOf(key),
+      });
     }
   }
   return found.sort((a, b) => compare(a.name, b.name));
@@ -236,23 +109,34 @@ function compare(a: string, b: string): number {
 }
 
 /**
- * Reads a config file and returns configtest's warning lines for its unknown keys, sorted:
- * `[WARNING] <key> is unexpected key.` or `… is unexpected key. Did you mean <suggestion> ?`.
- * Only the file itself is checked, not its includes. Throws `ConfigError` if it cannot be read.
+ * configtest's line for an unexpected key, in upstream's words: `[WARNING] <key> is unexpected
+ * key.` or `… is unexpected key. Did you mean <suggestion> ?`. With `file`, a table the agent
+ * ignores as a whole (an unknown table or plugin kind) also gets ` (<file>:<line>)`.
  */
-export async function findUnknownKeys(path: string): Promise<string[]> {
+export function warningLine(key: UnexpectedKey, file?: string): string {
+  const line = key.suggestion === ""
+    ? `[WARNING] ${key.name} is unexpected key.`
+    : `[WARNING] ${key.name} is unexpected key. Did you mean ${key.suggestion} ?`;
+  if (file === undefined || !key.ignoredTable) return line;
+  return `${line} (${file}${key.line === undefined ? "" : `:${key.line}`})`;
+}
+
+/**
+ * Reads a config file and returns its unexpected keys, sorted (upstream checks only the file
+ * itself, not its includes). Throws `ConfigError` if it cannot be read or decoded.
+ */
+export async function findUnexpectedKeys(path: string): Promise<UnexpectedKey[]> {
   const doc = await readDocument(path);
-  let keys: UnexpectedKey[];
   try {
-    keys = unexpectedKeys(doc.text, doc.table);
+    return unexpectedKeys(doc.text, doc.table);
   } catch (error) {
     throw error instanceof ValueError ? locate(doc, error) : error;
   }
-  return keys.map(({ name, suggestion }) =>
-    suggestion === ""
-      ? `[WARNING] ${name} is unexpected key.`
-      : `[WARNING] ${name} is unexpected key. Did you mean ${suggestion} ?`
-  );
+}
+
+/** Reads a config file and returns configtest's warning lines in upstream's exact words, sorted. */
+export async function findUnknownKeys(path: string): Promise<string[]> {
+  return (await findUnexpectedKeys(path)).map((key) => warningLine(key));
 }
 
 /**

@@ -59,7 +59,8 @@ Deno.test("cli: configtest reports unknown keys with suggestions, exit 1", async
     await Deno.writeTextFile(file, 'apikey = "k"\npodfile = "/x"\n');
     const { code, stderr } = await runAgent(["configtest", `-conf=${file}`]);
     assert.equal(code, 1);
-    assert.equal(stderr, "[WARNING] podfile is unexpected key. Did you mean pidfile ?\n");
+    // Upstream prints the block with Println: it ends with an empty line.
+    assert.equal(stderr, "[WARNING] podfile is unexpected key. Did you mean pidfile ?\n\n");
   } finally {
     await Deno.remove(file);
   }

@@ -1,0 +1,233 @@
+/**
+ * The config schema, written once: one table per section, in upstream's Go field order.
+ *
+ * Each {@linkcode Field} says how its TOML key decodes (the Go type BurntSushi/toml decodes it
+ * into), which {@linkcode Config} property it fills, its default and its allowed range. From these
+ * tables come the decoder (./decode.ts), {@linkcode defaultConfig}, the include merge (./load.ts)
+ * and configtest's "Did you mean" candidates (./unknown_keys.ts). A new key is one line here, plus
+ * whatever uses it.
+ *
+ * @module
+ */
+import { parseDurationMinutes } from "./duration.ts";
+import { textOf } from "./errors.ts";
+import { compileGoRegexp } from "./go_regexp.ts";
+import { DEFAULT_PIDFILE, DEFAULT_ROOT } from "./paths.ts";
+import type { CloudPlatform, Config } from "./schema.ts";
+
+/** The Go type a TOML key decodes into. */
+export type Kind =
+  | { readonly k: "string" | "bool" | "int64" | "int32" | "any" | "strings" }
+  | { readonly k: "text"; readonly parse: (value: unknown) => unknown }
+  | { readonly k: "struct"; readonly go: string; readonly fields: readonly Field[] }
+  | { readonly k: "map"; readonly elem: Kind };
+
+/** One key of a section. */
+export interface Field {
+  /** The TOML key, as upstream's Go field is named (decoding matches it exactly, then case-insensitively). */
+  readonly toml: string;
+  readonly kind: Kind;
+  /** The property it fills; absent for keys upstream decodes but the loader reads itself or ignores. */
+  readonly prop?: string;
+  /** The property's default; absent means the property is absent by default. */
+  readonly default?: unknown;
+  /** Validates (and converts) a decoded value; throws an `Error` whose message is the reason. */
+  readonly check?: (value: never) => unknown;
+  /** Upstream's `conf:"ignore"`: decoded, but never offered as a "Did you mean" candidate. */
+  readonly hidden?: true;
+  /** An anonymous Go struct: its fields decode at this level; its own name is still a candidate. */
+  readonly embedded?: true;
+  /** An empty string in the files means the default (§2.1 step 5). */
+  readonly emptyIsDefault?: true;
+}
+
+const STRING: Kind = { k: "string" };
+const BOOL: Kind = { k: "bool" };
+const INT64: Kind = { k: "int64" };
+const DURATION: Kind = { k: "text", parse: parseDurationMinutes };
+const REGEXP: Kind = { k: "text", parse: (v) => compileGoRegexp(textOf(v)) };
+const CLOUD_PLATFORM: Kind = { k: "text", parse: (v) => parseCloudPlatform(textOf(v)) };
+
+const struct = (go: string, fields: readonly Field[]): Kind => ({ k: "struct", go, fields });
+const key = (toml: string, kind: Kind, prop?: string, more: Partial<Field> = {}): Field => ({
+  toml,
+  kind,
+  ...(prop === undefined ? {} : { prop }),
+  ...more,
+});
+const flag = (toml: string, prop: string): Field => key(toml, BOOL, prop, { default: false });
+/** A sub-table: its fields merge one by one over an included file (§2.6). */
+const table = (toml: string, go: string, prop: string, fields: readonly Field[]): Field =>
+  key(toml, struct(go, fields), prop);
+
+/** Plugin timeouts above this are refused: 86,400 s (a day) keeps every timer far below 2^31 ms. */
+export const MAX_TIMEOUT_SECONDS = 86_400;
+/** A metadata plugin's `execution_interval` at most: a week (upstream has no bound). */
+export const MAX_EXECUTION_INTERVAL_MINUTES = 10_080;
+/** `[spool] max_size_mb` bounds: 1 MiB to 64 GiB. */
+export const SPOOL_SIZE_MB = { min: 1, max: 65_536 } as const;
+/** `[spool] max_age` bounds in minutes: a minute to a week. */
+export const SPOOL_AGE_MINUTES = { min: 1, max: 10_080 } as const;
+
+/** Upstream's default API endpoint. */
+export const DEFAULT_APIBASE = "https://api.mackerelio.com";
+/** Plugin timeout when `timeout_seconds` is 0 or absent. */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+/** `[spool] max_size_mb` default: 64 MiB, ample for six hours of a host with many plugins. */
+export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
+/** `[spool] max_age` default: six hours, what upstream's queue of 360 rounds holds. */
+export const DEFAULT_SPOOL_MAX_AGE_MINUTES = 360;
+
+/** A check that refuses numbers outside `min`–`max`, naming the key and the bounds. */
+function within(name: string, bounds: { min?: number; max: number; unit: string; note: string }) {
+  return (n: number): number => {
+    const { min, max, unit, note } = bounds;
+    if (n > max || (min !== undefined && n < min)) {
+      const range = min === undefined ? `at most ${max}` : `${min} to ${max}`;
+      throw new Error(`${n} is out of range for ${name}: ${range} ${unit} (${note})`);
+    }
+    return n;
+  };
+}
+
+/** upstream's `config.CommandConfig`; a negative timeout times out at once, as upstream's does. */
+const COMMAND_FIELDS: readonly Field[] = [
+  key("command", { k: "any" }),
+  key("user", STRING),
+  key("env", { k: "map", elem: STRING }),
+  key("timeout_seconds", INT64, undefined, {
+    check: within("timeout_seconds", { max: MAX_TIMEOUT_SECONDS, unit: "seconds", note: "a day" }),
+  }),
+];
+
+/** upstream's `config.PluginConfig`, built into plugin configs by ./plugins.ts. */
+const PLUGIN: Kind = struct("config.PluginConfig", [
+  key("commandConfig", struct("config.CommandConfig", COMMAND_FIELDS), undefined, {
+    embedded: true,
+  }),
+  key("notification_interval", DURATION),
+  key("check_interval", DURATION),
+  key("execution_interval", DURATION, undefined, {
+    check: within("execution_interval", {
+      max: MAX_EXECUTION_INTERVAL_MINUTES,
+      unit: "minutes",
+      note: "a week",
+    }),
+  }),
+  key("max_check_attempts", { k: "int32" }),
+  key("custom_identifier", STRING),
+  key("prevent_alert_auto_close", BOOL),
+  key("include_pattern", STRING),
+  key("exclude_pattern", STRING),
+  key("action", struct("config.CommandConfig", COMMAND_FIELDS)),
+  key("memo", STRING),
+  key("use_plugin_timestamp", BOOL),
+]);
+
+/** upstream's `config.Config` in field order, then this agent's own tables. */
+export const CONFIG_FIELDS: readonly Field[] = [
+  key("apibase", STRING, "apibase", { default: DEFAULT_APIBASE, emptyIsDefault: true }),
+  key("apikey", STRING, "apikey", { default: "" }),
+  key("root", STRING, "root", { default: DEFAULT_ROOT, emptyIsDefault: true }),
+  key("pidfile", STRING, "pidfile", { default: DEFAULT_PIDFILE, emptyIsDefault: true }),
+  // Decoded, then replaced by -conf (§2.1 step 7).
+  key("conffile", STRING),
+  key("roles", { k: "strings" }, "roles", { default: [] }),
+  flag("verbose", "verbose"),
+  flag("silent", "silent"),
+  flag("diagnostic", "diagnostic"),
+  flag("disable_http_keep_alive", "disableHttpKeepAlive"),
+  key("display_name", STRING, "displayName", { default: "" }),
+  table("host_status", "config.HostStatus", "hostStatus", [
+    key("on_start", STRING, "onStart", { default: "" }),
+    key("on_stop", STRING, "onStop", { default: "" }),
+  ]),
+  table("disks", "config.Disks", "disks", [key("ignore", REGEXP, "ignore")]),
+  table("filesystems", "config.Filesystems", "filesystems", [
+    key("ignore", REGEXP, "ignore"),
+    flag("use_mountpoint", "useMountpoint"),
+  ]),
+  table("interfaces", "config.Interfaces", "interfaces", [
+    key("ignore", REGEXP, "ignore"),
+    flag("use_adapter", "useAdapter"),
+  ]),
+  key("http_proxy", STRING, "httpProxy", { default: "" }),
+  key("https_proxy", STRING, "httpsProxy", { default: "" }),
+  key("cloud_platform", CLOUD_PLATFORM, "cloudPlatform", { default: "auto" }),
+  // Built into metricPlugins, checkPlugins and metadataPlugins by ./plugins.ts.
+  key("plugin", { k: "map", elem: { k: "map", elem: PLUGIN } }),
+  // Read by the loader (§2.6).
+  key("include", STRING),
+  // Untagged upstream field: `autoshutdown = true` acts like -private-autoshutdown (§2.2 quirk).
+  key("autoshutdown", BOOL, "autoshutdown", { default: false, hidden: true }),
+  // This agent's own tables; upstream's configtest would warn about them.
+  table("collectors", "collectors", "collectors", [
+    flag("pressure", "pressure"),
+    flag("inodes", "inodes"),
+    flag("interface_errors", "interfaceErrors"),
+    flag("tcp", "tcp"),
+    flag("files", "files"),
+    flag("processes", "processes"),
+  ]),
+  table("spool", "spool", "spool", [
+    key("max_size_mb", INT64, "maxBytes", {
+      default: DEFAULT_SPOOL_MAX_BYTES,
+      check: (mb: number) =>
+        within("max_size_mb", { ...SPOOL_SIZE_MB, unit: "MiB", note: "1 MiB to 64 GiB" })(mb) *
+        1024 * 1024,
+    }),
+    key("max_age", DURATION, "maxAgeMinutes", {
+      default: DEFAULT_SPOOL_MAX_AGE_MINUTES,
+      check: within("max_age", { ...SPOOL_AGE_MINUTES, unit: "minutes", note: "up to a week" }),
+    }),
+  ]),
+];
+
+/** The fields a struct decodes, with those of embedded structs promoted to its level. */
+export function structFields(fields: readonly Field[]): readonly Field[] {
+  return fields.flatMap((f) =>
+    f.embedded && f.kind.k === "struct" ? structFields(f.kind.fields) : [f]
+  );
+}
+
+/** The struct a kind holds, through maps (`plugin` → `config.PluginConfig`), if any. */
+export function structOf(kind: Kind): readonly Field[] | undefined {
+  if (kind.k === "map") return structOf(kind.elem);
+  return kind.k === "struct" ? kind.fields : undefined;
+}
+
+/** The configuration used when no file is read (e.g. by `once`), from the tables' defaults. */
+export function defaultConfig(): Config {
+  return {
+    ...defaults(CONFIG_FIELDS),
+    metricPlugins: [],
+    checkPlugins: [],
+    metadataPlugins: [],
+  } as unknown as Config;
+}
+
+function defaults(fields: readonly Field[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (field.prop === undefined) continue;
+    if (field.kind.k === "struct") out[field.prop] = defaults(field.kind.fields);
+    else if ("default" in field) {
+      out[field.prop] = Array.isArray(field.default) ? [...field.default] : field.default;
+    }
+  }
+  return out;
+}
+
+function parseCloudPlatform(text: string): CloudPlatform {
+  switch (text) {
+    case "":
+    case "auto":
+      return "auto";
+    case "none":
+    case "ec2":
+    case "gce":
+    case "azurevm":
+      return text;
+  }
+  throw new Error("failed to parse");
+}

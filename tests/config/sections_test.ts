@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../../src/config/errors.ts";
+import { loadConfigFile } from "../../src/config/load.ts";
+import { defaultConfig } from "../../src/config/schema.ts";
+import { findUnknownKeys, SUGGESTION_CANDIDATES } from "../../src/config/unknown_keys.ts";
+import { withTempDir, writeFiles } from "../support/temp_dir.ts";
+
+/** Loads `text` as `<dir>/main.conf` (with `files` beside it) from inside the dir. */
+function load(text: string, files: Record<string, string> = {}) {
+  return withTempDir("sections-test-", async (dir) => {
+    await writeFiles(dir, { "main.conf": text, ...files });
+    const old = Deno.cwd();
+    Deno.chdir(dir);
+    try {
+      return await loadConfigFile("main.conf");
+    } finally {
+      Deno.chdir(old);
+    }
+  });
+}
+
+async function loadError(text: string): Promise<ConfigError> {
+  const error = await load(text).then(() => undefined, (e) => e);
+  assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+  return error;
+}
+
+/** Reference §2.8, upstream's `makeCandidates(reflect.TypeFor[Config]())` in order. */
+const UPSTREAM_CANDIDATES = (
+  "apibase apikey root pidfile conffile roles verbose silent diagnostic disable_http_keep_alive " +
+  "display_name host_status on_start on_stop disks ignore filesystems ignore use_mountpoint " +
+  "interfaces ignore use_adapter http_proxy https_proxy cloud_platform plugin commandConfig " +
+  "command user env timeout_seconds notification_interval check_interval execution_interval " +
+  "max_check_attempts custom_identifier prevent_alert_auto_close include_pattern exclude_pattern " +
+  "action command user env timeout_seconds memo use_plugin_timestamp include"
+).split(" ");
+
+Deno.test("sections: the candidates derived from the tables are upstream's list, then this agent's tables", () => {
+  assert.deepEqual(
+    SUGGESTION_CANDIDATES.slice(0, UPSTREAM_CANDIDATES.length),
+    UPSTREAM_CANDIDATES,
+  );
+  assert.deepEqual(SUGGESTION_CANDIDATES.slice(UPSTREAM_CANDIDATES.length), [
+    "collectors",
+    "pressure",
+    "inodes",
+    "interface_errors",
+    "tcp",
+    "files",
+    "processes",
+    "spool",
+    "max_size_mb",
+    "max_age",
+  ]);
+});
+
+Deno.test("sections: defaultConfig comes from the tables' defaults", () => {
+  const c = defaultConfig();
+  assert.deepEqual(c, {
+    apikey: "",
+    apibase: "https://api.mackerelio.com",
+    root: "/var/lib/mackerel-agent",
+    pidfile: "/var/run/mackerel-agent.pid",
+    roles: [],
+    displayName: "",
+    verbose: false,
+    silent: false,
+    diagnostic: false,
+    disableHttpKeepAlive: false,
+    httpProxy: "",
+    httpsProxy: "",
+    cloudPlatform: "auto",
+    autoshutdown: false,
+    hostStatus: { onStart: "", onStop: "" },
+    filesystems: { useMountpoint: false },
+    disks: {},
+    interfaces: { useAdapter: false },
+    metricPlugins: [],
+    checkPlugins: [],
+    metadataPlugins: [],
+    collectors: {
+      pressure: false,
+      inodes: false,
+      interfaceErrors: false,
+      tcp: false,
+      files: false,
+      processes: false,
+    },
+    spool: { maxBytes: 64 * 1024 * 1024, maxAgeMinutes: 360 },
+  });
+  // Each call is a fresh value: one caller's change cannot leak into another's defaults.
+  assert.notEqual(defaultConfig().roles, c.roles);
+});
+
+Deno.test("sections: [collectors] and [spool] decode; keys match case-insensitively", async () => {
+  const c = await load(
+    'apikey = "k"\n[collectors]\npressure = true\nInterface_Errors = true\nprocesses = false\n' +
+      '[spool]\nmax_size_mb = 10\nmax_age = "1h30m"\n',
+  );
+  assert.deepEqual(c.collectors, {
+    pressure: true,
+    inodes: false,
+    interfaceErrors: true,
+    tcp: false,
+    files: false,
+    processes: false,
+  });
+  assert.deepEqual(c.spool, { maxBytes: 10 * 1024 * 1024, maxAgeMinutes: 90 });
+  assert.equal((await load('apikey = "k"\n[spool]\nmax_age = 15\n')).spool.maxAgeMinutes, 15);
+});
+
+Deno.test("sections: an included file merges [collectors] and [spool] per field", async () => {
+  const c = await load(
+    'apikey = "k"\ninclude = "conf.d/*.conf"\n[collectors]\ntcp = true\n[spool]\nmax_size_mb = 5\n',
+    { "conf.d/a.conf": '[collectors]\nfiles = true\n[spool]\nmax_age = "2h"\n' },
+  );
+  assert.equal(c.collectors.tcp, true);
+  assert.equal(c.collectors.files, true);
+  assert.deepEqual(c.spool, { maxBytes: 5 * 1024 * 1024, maxAgeMinutes: 120 });
+});
+
+Deno.test("sections: [spool] values out of range or of the wrong type name the key and line", async () => {
+  const cases: [string, string][] = [
+    ["max_size_mb = 0", "0 is out of range for max_size_mb: 1 to 65536 MiB (1 MiB to 64 GiB)"],
+    ["max_size_mb = 65537", "65537 is out of range for max_size_mb: 1 to 65536 MiB"],
+    ["max_size_mb = 1.5", "incompatible types: TOML value has type float64; destination has type"],
+    ["max_age = 0", "0 is out of range for max_age: 1 to 10080 minutes (up to a week)"],
+    ['max_age = "169h"', "10140 is out of range for max_age: 1 to 10080 minutes"],
+    ['max_age = "30s"', "duration not multiple of 1m: 30s"],
+    ["max_age = -1", "duration out of range: -1"],
+  ];
+  for (const [line, reason] of cases) {
+    const e = await loadError(`apikey = "k"\n[spool]\n${line}\n`);
+    const key = `spool.${line.split(" ")[0]}`;
+    assert.equal(e.key, key, line);
+    assert.equal(e.line, 3, line);
+    assert.ok(
+      e.message.startsWith(`main.conf: toml: line 3 (last key "${key}"): ${reason}`),
+      e.message,
+    );
+  }
+  const e = await loadError('apikey = "k"\n[collectors]\ntcp = "yes"\n');
+  assert.equal(
+    e.message,
+    'main.conf: toml: line 3 (last key "collectors.tcp"): incompatible types: TOML value has ' +
+      "type string; destination has type boolean",
+  );
+});
+
+Deno.test("sections: timeout_seconds past a day fails naming the plugin's key, action's too", async () => {
+  const metric = await loadError(
+    'apikey = "k"\n[plugin.metrics.slow]\ncommand = "x"\ntimeout_seconds = 2200000\n',
+  );
+  assert.equal(metric.key, "plugin.metrics.slow.timeout_seconds");
+  assert.equal(
+    metric.message,
+    'main.conf: toml: line 4 (last key "plugin.metrics.slow.timeout_seconds"): 2200000 is out of ' +
+      "range for timeout_seconds: at most 86400 seconds (a day)",
+  );
+  const action = await loadError(
+    'apikey = "k"\n[plugin.checks.c]\ncommand = "x"\naction = { command = "y", timeout_seconds = 86401 }\n',
+  );
+  assert.equal(action.key, "plugin.checks.c.action.timeout_seconds");
+  assert.match(action.message, /\(last key "plugin\.checks\.c\.action\.timeout_seconds"\): 86401 /);
+  for (const kind of ["checks", "metadata"]) {
+    const e = await loadError(
+      `apikey = "k"\n[plugin.${kind}.p]\ncommand = "x"\ntimeout_seconds = 9999999999\n`,
+    );
+    assert.equal(e.key, `plugin.${kind}.p.timeout_seconds`);
+  }
+});
+
+Deno.test("sections: a day, zero and negative timeouts load as upstream reads them", async () => {
+  const c = await load(
+    'apikey = "k"\n[plugin.metrics.a]\ncommand = "x"\ntimeout_seconds = 86400\n' +
+      '[plugin.metrics.b]\ncommand = "x"\ntimeout_seconds = 0\n' +
+      '[plugin.metrics.c]\ncommand = "x"\ntimeout_seconds = -5\n',
+  );
+  assert.deepEqual(c.metricPlugins.map((p) => p.timeoutSeconds), [86400, 30, -5]);
+});
+
+Deno.test("sections: execution_interval is at most a week; below 10 minutes it is 10", async () => {
+  const c = await load(
+    'apikey = "k"\n[plugin.metadata.a]\ncommand = "x"\nexecution_interval = "168h"\n' +
+      '[plugin.metadata.b]\ncommand = "x"\nexecution_interval = 1\n',
+  );
+  assert.deepEqual(c.metadataPlugins.map((p) => p.executionIntervalMinutes), [10080, 10]);
+  const e = await loadError(
+    'apikey = "k"\n[plugin.metadata.a]\ncommand = "x"\nexecution_interval = "720h"\n',
+  );
+  assert.equal(
+    e.message,
+    'main.conf: toml: line 4 (last key "plugin.metadata.a.execution_interval"): 43200 is out of ' +
+      "range for execution_interval: at most 10080 minutes (a week)",
+  );
+});
+
+Deno.test("sections: configtest knows [collectors] and [spool]; a typo inside them gets a suggestion", async () => {
+  await withTempDir("sections-test-", async (dir) => {
+    const path = `${dir}/a.conf`;
+    await Deno.writeTextFile(
+      path,
+      'apikey = "k"\n[collectors]\npressure = true\ninodes = true\ninterface_error = true\n' +
+        'tcp = true\nfiles = true\nprocesses = true\n[spool]\nmax_size_mb = 64\nmax_age = "6h"\n' +
+        "maxage = 5\n",
+    );
+    assert.deepEqual(await findUnknownKeys(path), [
+      "[WARNING] collectors.interface_error is unexpected key. Did you mean collectors.interface_errors ?",
+      "[WARNING] spool.maxage is unexpected key. Did you mean spool.max_age ?",
+    ]);
+  });
+});
