@@ -2,8 +2,9 @@
  * The daemon: wires collectors, plugins, the scheduler, the post queue, the host spec, checks,
  * metadata and the signals.
  *
- * With an API key it registers the host and posts to Mackerel; without one it prints the host
- * spec and every batch as JSON lines on stdout (a deliberate difference: upstream refuses to start).
+ * With an API key it registers the host and posts to Mackerel through the outbox; without one
+ * (only with `-stdout`: otherwise the command refuses to start, as upstream) it prints the host
+ * spec and every batch as JSON lines on stdout.
  *
  * @module
  */
@@ -13,6 +14,8 @@ import { describeHost } from "../host/describe.ts";
 import type { Source } from "../host/source.ts";
 import { errorMessage, logger } from "../log.ts";
 import type { HostStatus } from "../mackerel/api_types.ts";
+import { findApiError } from "../mackerel/errors.ts";
+import { EXIT_CONFIG } from "../exit_codes.ts";
 import type { HostPayload, MetricPoint } from "../mackerel/types.ts";
 import type { Collector } from "../metrics/collector.ts";
 import { createCollectors } from "../metrics/collectors.ts";
@@ -138,7 +141,9 @@ async function runPosting(context: Context): Promise<number> {
     } catch (error) {
       if (!(error instanceof RegistrationError)) throw error;
       console.error(`command.Prepare failed: ${error.message}`);
-      return 1;
+      // A key or host the API refuses does not heal by restarting (src/exit_codes.ts).
+      const status = findApiError(error)?.status ?? 0;
+      return status >= 400 && status < 500 && status !== 408 && status !== 429 ? EXIT_CONFIG : 1;
     }
     const resolver = await resolveCustomIdentifiers({
       client,

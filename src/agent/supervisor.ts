@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { EXIT_CONFIG } from "../exit_codes.ts";
 import { logger } from "../log.ts";
 
 /** How to start this program again: the executable and the words before the subcommand/flags. */
@@ -79,9 +80,10 @@ export interface SuperviseOptions {
 export interface SuperviseResult {
   /**
    * `signalled`: a stop signal was forwarded and the child then exited; `early-exit`: the child
-   * died within the spawn window; `crash-loop`: the restart bound was reached.
+   * died within the spawn window; `crash-loop`: the restart bound was reached; `fatal`: the child
+   * exited with {@linkcode EXIT_CONFIG} after the spawn window.
    */
-  readonly reason: "signalled" | "early-exit" | "crash-loop";
+  readonly reason: "signalled" | "early-exit" | "crash-loop" | "fatal";
   readonly status: Deno.CommandStatus;
 }
 
@@ -177,6 +179,15 @@ export async function supervise(options: SuperviseOptions): Promise<SuperviseRes
       if (!hupped) {
         if (now() - startedAt <= options.spawnWindowMs) return { reason: "early-exit", status };
         const error = describeExit(status);
+        // Our addition, as the unit's RestartPreventExitStatus: a restart would meet the same
+        // config or the same refused key (and ask the API again), so leave it to a person.
+        if (status.code === EXIT_CONFIG && status.signal === null) {
+          log.error(
+            `mackerel-agent finished with a configuration or credentials error; not ` +
+              `restarting it: ${error}`,
+          );
+          return { reason: "fatal", status };
+        }
         if (crashLoopReached(restarts, now(), bound)) {
           log.error(
             `mackerel-agent finished ${bound.maxRestarts + 1} times within ` +
@@ -202,11 +213,15 @@ export async function supervise(options: SuperviseOptions): Promise<SuperviseRes
   }
 }
 
-/** Runs `<program> configtest <args>`; returns its stderr when it fails. */
+/**
+ * Runs `<program> configtest -lenient <args>`; returns its stderr when it fails. Lenient, as the
+ * unit's pre-start check: unknown keys (which upstream ignores at run time) do not block a reload,
+ * real errors do.
+ */
 async function configtest(options: SuperviseOptions): Promise<string | undefined> {
   try {
     const output = await new Deno.Command(options.program.command, {
-      args: [...options.program.prefix, "configtest", ...options.args],
+      args: [...options.program.prefix, "configtest", "-lenient", ...options.args],
       stdin: "null",
       stdout: "null",
       stderr: "piped",

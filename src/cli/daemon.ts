@@ -5,19 +5,37 @@
  */
 import { runDaemon } from "../agent/agent.ts";
 import { exportProxyEnvironment } from "../agent/api.ts";
+import { requireApikey } from "../config/overrides.ts";
+import { EXIT_CONFIG } from "../exit_codes.ts";
 import { createSource } from "../host/source.ts";
 import { errorMessage, logger, setupLogging } from "../log.ts";
-import { type CommonOptions, rootProblem } from "./options.ts";
+import type { FlagSpec, ParsedFlags } from "./flags.ts";
+import { COMMON_FLAGS, type CommonOptions, commonOptions, rootProblem } from "./options.ts";
 import { resolveDaemonConfig } from "./resolve.ts";
 
-/** Runs the daemon and returns its exit code. */
-export async function runDaemonCommand(options: CommonOptions): Promise<number> {
+/** The daemon's flags: the common ones and `-stdout`, which only the daemon takes. */
+export const DAEMON_FLAGS: readonly FlagSpec[] = [
+  ...COMMON_FLAGS,
+  {
+    name: "stdout",
+    kind: "bool",
+    help: "with no API key, print what would be posted as JSON lines instead of failing",
+  },
+];
+
+/** Runs the daemon with its parsed flags ({@linkcode DAEMON_FLAGS}) and returns its exit code. */
+export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
+  const options = commonOptions(parsed);
   let resolved;
   try {
     resolved = await resolveDaemonConfig(options);
+    // As upstream, no key is a config error; the stdout mode must be asked for, so that a service
+    // without a key fails instead of looking healthy while it reports nothing.
+    if (parsed.values.get("stdout") !== true) requireApikey(resolved.config);
   } catch (error) {
     console.error(`failed to load config: ${errorMessage(error)}`);
-    return 1;
+    if (resolved !== undefined) console.error(apikeyHint(options, { offerStdout: true }));
+    return EXIT_CONFIG;
   }
   const { config, missing } = resolved;
   await setupLogging({ level: config.verbose ? "debug" : config.silent ? "error" : "info" });
@@ -38,4 +56,17 @@ export async function runDaemonCommand(options: CommonOptions): Promise<number> 
     minuteMs: options.minuteMs,
     autoshutdown: options.autoshutdown || config.autoshutdown,
   });
+}
+
+/**
+ * What to do about a missing API key, naming the config file the agent read; `offerStdout` adds
+ * the `-stdout` way out (the daemon's, not `supervise`'s).
+ */
+export function apikeyHint(
+  options: CommonOptions,
+  hint: { readonly offerStdout: boolean },
+): string {
+  const conf = options.confExplicit ? ` -conf=${options.conf}` : "";
+  return `run "mackerel-agent init -apikey=<key>${conf}" to write your API key into ${options.conf}` +
+    (hint.offerStdout ? ", or add -stdout to print what would be posted instead" : "");
 }

@@ -10,7 +10,7 @@
 import { ConfigError } from "../config/errors.ts";
 import { setupLogging } from "../log.ts";
 import { CONFIGTEST_FLAGS, runConfigtestCommand } from "./configtest.ts";
-import { runDaemonCommand } from "./daemon.ts";
+import { DAEMON_FLAGS, runDaemonCommand } from "./daemon.ts";
 import {
   type FlagSpec,
   formatFlagHelp,
@@ -36,8 +36,8 @@ interface Command {
 /** The daemon, run when no subcommand is given. */
 const DAEMON: Command = {
   summary: "run the agent",
-  flags: COMMON_FLAGS,
-  run: (parsed) => runDaemonCommand(commonOptions(parsed)),
+  flags: DAEMON_FLAGS,
+  run: runDaemonCommand,
 };
 
 const COMMANDS: Readonly<Record<string, Command>> = {
@@ -121,5 +121,5 @@ function helpText(): string {
     .map(([name, command]) => `  ${name.padEnd(12)}${command.summary}`)
     .join("\n");
   return `${USAGE_LINE}\n\nCommands:\n  ${"(none)".padEnd(12)}${DAEMON.summary}\n${commands}\n` +
-    `  ${"help".padEnd(12)}print this help\n\nFlags:\n${formatFlagHelp(COMMON_FLAGS)}`;
+    `  ${"help".padEnd(12)}print this help\n\nFlags:\n${formatFlagHelp(DAEMON.flags)}`;
 }

@@ -6,8 +6,11 @@
  */
 import { createPidfile, removePidfile } from "../agent/pidfile.ts";
 import { describeExit, selfProgram, supervise, type SuperviseResult } from "../agent/supervisor.ts";
+import { requireApikey } from "../config/overrides.ts";
+import { EXIT_CONFIG } from "../exit_codes.ts";
 import { errorMessage, setupLogging } from "../log.ts";
 import type { ParsedFlags } from "./flags.ts";
+import { apikeyHint } from "./daemon.ts";
 import { commonOptions } from "./options.ts";
 import { resolveDaemonConfig } from "./resolve.ts";
 
@@ -26,7 +29,10 @@ export function supervisedArgs(parsed: ParsedFlags): string[] {
   return args;
 }
 
-/** The exit code of `supervise` for how supervision ended. */
+/**
+ * The exit code of `supervise` for how supervision ended: the child's own code, so that a child's
+ * {@linkcode EXIT_CONFIG} reaches systemd's `RestartPreventExitStatus=` unchanged.
+ */
 export function superviseExitCode(result: SuperviseResult): number {
   const { status } = result;
   // Upstream turns any failure into an error, hence 1; a plain exit code is passed on as is.
@@ -35,7 +41,10 @@ export function superviseExitCode(result: SuperviseResult): number {
   return status.code;
 }
 
-/** Runs `supervise` and returns its exit code: the last child's, or 1 when it cannot start. */
+/**
+ * Runs `supervise` and returns its exit code: the last child's, {@linkcode EXIT_CONFIG} for a
+ * config the child could not run with, or 1 when it cannot start.
+ */
 export async function runSupervise(parsed: ParsedFlags): Promise<number> {
   if (Deno.build.os === "windows") {
     console.error("supervise mode is not supported on windows");
@@ -46,9 +55,12 @@ export async function runSupervise(parsed: ParsedFlags): Promise<number> {
   try {
     // Like the daemon: without a config file the child runs on the defaults, so do we.
     ({ config } = await resolveDaemonConfig(options));
+    // The child would refuse to run without a key (it gets no -stdout): say so before it starts.
+    requireApikey(config);
   } catch (error) {
     console.error(`failed to load config: ${errorMessage(error)}`);
-    return 1;
+    if (config !== undefined) console.error(apikeyHint(options, { offerStdout: false }));
+    return EXIT_CONFIG;
   }
   await setupLogging({ level: config.verbose ? "debug" : config.silent ? "error" : "info" });
   try {
@@ -65,8 +77,9 @@ export async function runSupervise(parsed: ParsedFlags): Promise<number> {
       spawnWindowMs: options.minuteMs / 2,
     });
     const error = describeExit(result.status);
-    // The crash-loop case has already said why in its ERROR line.
-    if (error !== undefined && result.reason !== "crash-loop") console.error(error);
+    // The crash-loop and fatal cases have already said why in their ERROR line.
+    const explained = result.reason === "crash-loop" || result.reason === "fatal";
+    if (error !== undefined && !explained) console.error(error);
     return superviseExitCode(result);
   } catch (error) {
     console.error(`failed to start mackerel-agent: ${errorMessage(error)}`);

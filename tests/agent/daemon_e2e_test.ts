@@ -172,7 +172,7 @@ Deno.test("daemon: SIGHUP sends the host spec again", async () => {
   }
 });
 
-Deno.test("daemon: without an API key it prints the spec and each batch as JSON lines", async () => {
+Deno.test("daemon: -stdout without an API key prints the spec and each batch as JSON lines", async () => {
   await withTempDir("agent-stdout-", async (dir) => {
     await Deno.writeTextFile(join(dir, "agent.conf"), 'cloud_platform = "none"\n');
     const agent = spawnAgent([
@@ -180,6 +180,7 @@ Deno.test("daemon: without an API key it prints the spec and each batch as JSON 
       `-root=${dir}`,
       `-pidfile=${join(dir, "pid")}`,
       "-interval=1",
+      "-stdout",
     ]);
     await waitFor(() => agent.stdout().split("\n").length >= 4, "three lines on stdout");
     agent.kill("SIGINT");

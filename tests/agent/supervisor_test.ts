@@ -14,6 +14,7 @@ import {
   type SupervisedSignal,
   type SuperviseResult,
 } from "../../src/agent/supervisor.ts";
+import { EXIT_CONFIG } from "../../src/exit_codes.ts";
 import { resetLogging, setupLogging } from "../../src/log.ts";
 import { alive } from "../support/pids.ts";
 import { waitFor } from "../support/wait.ts";
@@ -35,11 +36,11 @@ interface Harness {
 }
 
 interface HarnessOptions {
-  /** The child's LIFETIME[:COUNT] argument (see child.sh). */
+  /** The child's LIFETIME[:COUNT][/CODE] argument (see child.sh). */
   readonly lifetime: string;
   readonly spawnWindowMs: number;
   readonly crashLoop?: CrashLoopBound;
-  /** Content of DIR/conf: "bad" makes configtest fail. */
+  /** Content of DIR/conf: "bad" makes configtest fail, "unknown-key" only a strict one. */
   readonly conf?: string;
 }
 
@@ -169,6 +170,48 @@ Deno.test("supervisor: HUP with a failing configtest keeps the child", async () 
     h.send("SIGTERM");
     assert.deepEqual(await h.result, { reason: "signalled", status: TRAPPED_EXIT });
     assert.deepEqual((await h.children()).map((c) => c.pid), [child.pid]);
+  } finally {
+    await h.cleanup();
+  }
+});
+
+Deno.test("supervisor: HUP reloads a config with only unknown keys (configtest -lenient)", async () => {
+  const h = await startSupervisor({
+    lifetime: "forever",
+    spawnWindowMs: 60_000,
+    conf: "unknown-key",
+  });
+  try {
+    await childCount(h, 1);
+    const [first] = await h.children();
+    h.send("SIGHUP");
+    await childCount(h, 2);
+    assert.deepEqual(await h.events(), [`${first.pid} TERM`]);
+    assert.deepEqual(h.logs, ["INFO <supervisor> receiving HUP, spawning a new mackerel-agent"]);
+    // A real error still refuses, as before.
+    await Deno.writeTextFile(join(h.dir, "conf"), "unknown-key bad");
+    h.send("SIGHUP");
+    await until(() => h.logs.length >= 3, "the refused reload");
+    assert.equal(
+      h.logs[2],
+      `WARNING <supervisor> failed to reload: configtest failed: broken config in ${h.dir}/conf`,
+    );
+    assert.equal((await h.children()).length, 2);
+  } finally {
+    await h.cleanup();
+  }
+});
+
+Deno.test(`supervisor: a child exiting ${EXIT_CONFIG} after the spawn window is not restarted`, async () => {
+  const h = await startSupervisor({ lifetime: `0.3/${EXIT_CONFIG}`, spawnWindowMs: 100 });
+  try {
+    const status = { success: false, code: EXIT_CONFIG, signal: null };
+    assert.deepEqual(await h.result, { reason: "fatal", status });
+    assert.equal((await h.children()).length, 1);
+    assert.deepEqual(h.logs, [
+      "ERROR <supervisor> mackerel-agent finished with a configuration or credentials error; " +
+      `not restarting it: exit status ${EXIT_CONFIG}`,
+    ]);
   } finally {
     await h.cleanup();
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { EXIT_CONFIG } from "../../src/exit_codes.ts";
 import { runAgent } from "../support/agent_process.ts";
 
 const FIXTURES = new URL("../fixtures/config/", import.meta.url).pathname;
@@ -105,9 +106,9 @@ Deno.test("cli: configtest on a missing file names it, exit 1", async () => {
   assert.ok(!stderr.includes("    at "), "no stack trace");
 });
 
-Deno.test("cli: the daemon refuses a -conf that does not exist, exit 1", async () => {
+Deno.test(`cli: the daemon refuses a -conf that does not exist, exit ${EXIT_CONFIG}`, async () => {
   const { code, stdout, stderr } = await runAgent(["-conf=/nonexistent/agent.conf", "-pidfile="]);
-  assert.equal(code, 1);
+  assert.equal(code, EXIT_CONFIG);
   assert.equal(stdout, "");
   assert.match(stderr, /^failed to load config: .*\/nonexistent\/agent\.conf/);
 });
@@ -139,7 +140,7 @@ Deno.test("cli: a config error carries upstream's 'failed to load the config fil
   try {
     await Deno.writeTextFile(file, 'apikey = "k"\n[plugin.metrics.mysql]\ncommand = 100\n');
     const { code, stderr } = await runAgent([`-conf=${file}`, "-pidfile="]);
-    assert.equal(code, 1);
+    assert.equal(code, EXIT_CONFIG);
     assert.equal(
       stderr,
       `failed to load config: failed to load the config file: ${file}: plugin.metrics.mysql: ` +

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { hasCommand } from "../support/commands.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const INSTALL = new URL("scripts/install.sh", ROOT).pathname;
@@ -134,39 +133,75 @@ Deno.test("install: --unit-dir, a missing binary and bad usage", async () => {
   }
 });
 
-const HAS_SYSTEMD_ANALYZE = hasCommand("systemd-analyze");
-
-Deno.test({
-  name: "install: systemd-analyze verify accepts the installed unit and rejects a broken one" +
-    (HAS_SYSTEMD_ANALYZE ? "" : " (skipped: systemd-analyze is not installed)"),
-  ignore: !HAS_SYSTEMD_ANALYZE,
-}, async () => {
+Deno.test("install: --help prints the usage on stdout, exit 0", async () => {
   const dir = await workspace();
   try {
+    for (const flag of ["--help", "-h"]) {
+      const out = await install(dir, [flag]);
+      assert.equal(out.code, 0, flag);
+      assert.equal(out.stderr, "");
+      assert.match(out.stdout, /^usage: .*install\.sh \[--binary\] PATH \[--unit-dir DIR\]/);
+      assert.match(out.stdout, /install\.sh --uninstall \[--purge\] \[--unit-dir DIR\]\n/);
+    }
+    for (const args of [["--purge", `${dir}/agent`], ["--uninstall", `${dir}/agent`]]) {
+      const usage = await install(dir, args);
+      assert.equal(usage.code, 2, `args ${args}`);
+      assert.match(usage.stderr, /^usage: /);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("install: --uninstall removes binary and unit, keeps config, env and host id", async () => {
+  const dir = await workspace();
+  try {
+    const r = `${dir}/root`;
     assert.equal((await install(dir, [`${dir}/agent`])).code, 0);
-    const installed = await Deno.readTextFile(
-      `${dir}/root/etc/systemd/system/mackerel-agent.service`,
+    await Deno.writeTextFile(`${r}/var/lib/mackerel-agent/id`, "4ZyxWvu");
+    await Deno.writeTextFile(`${r}/etc/mackerel-agent/conf.d/plugins.conf`, "# mine\n");
+
+    const out = await install(dir, ["--uninstall"]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stderr, "");
+    assert.equal(
+      out.stdout,
+      [
+        `removed ${r}/usr/bin/mackerel-agent`,
+        `removed ${r}/etc/systemd/system/mackerel-agent.service`,
+        `kept ${r}/etc/mackerel-agent (--purge removes it)`,
+        `kept ${r}/etc/default/mackerel-agent (--purge removes it)`,
+        `kept ${r}/var/lib/mackerel-agent (--purge removes it)`,
+        "DESTDIR is set: systemctl not run",
+        'the host stays registered in Mackerel: retire it there, or run "mackerel-agent retire" ' +
+        "before uninstalling",
+        "",
+      ].join("\n"),
     );
-    // verify insists that ExecStart's binary exists: point the unit at the installed one.
-    const unit = installed.replaceAll(
-      "/usr/bin/mackerel-agent",
-      `${dir}/root/usr/bin/mackerel-agent`,
-    );
-    assert.notEqual(unit, installed);
-    const verify = async (text: string) => {
-      await Deno.mkdir(`${dir}/verify`, { recursive: true });
-      await Deno.writeTextFile(`${dir}/verify/mackerel-agent.service`, text);
-      const out = await new Deno.Command("systemd-analyze", {
-        args: ["verify", `${dir}/verify/mackerel-agent.service`],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return { code: out.code, output: decode(out.stdout) + decode(out.stderr) };
-    };
-    assert.deepEqual(await verify(unit), { code: 0, output: "" });
-    // verify only warns on a bad key, so a clean unit is one with no output at all.
-    const broken = await verify(unit.replace("Restart=on-failure", "Restart=sometimes"));
-    assert.match(broken.output, /Failed to parse service restart specifier, ignoring: sometimes/);
+    const exists = (path: string) => Deno.stat(`${r}${path}`).then(() => true, () => false);
+    assert.equal(await exists("/usr/bin/mackerel-agent"), false);
+    assert.equal(await exists("/etc/systemd/system/mackerel-agent.service"), false);
+    assert.equal(await Deno.readTextFile(`${r}/var/lib/mackerel-agent/id`), "4ZyxWvu");
+    assert.equal(await exists("/etc/mackerel-agent/conf.d/plugins.conf"), true);
+
+    // A reinstall finds the host id and the config where it left them.
+    const again = await install(dir, [`${dir}/agent`]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /kept existing .*\/etc\/mackerel-agent\/mackerel-agent\.conf\n/);
+    assert.equal(await Deno.readTextFile(`${r}/var/lib/mackerel-agent/id`), "4ZyxWvu");
+
+    const purge = await install(dir, ["--uninstall", "--purge"]);
+    assert.equal(purge.code, 0, purge.stderr);
+    assert.match(purge.stdout, new RegExp(`removed ${r}/var/lib/mackerel-agent\n`));
+    // Nothing of the agent is left; the directories it did not create stay.
+    assert.equal(await exists("/etc/mackerel-agent"), false);
+    assert.equal(await exists("/etc/default/mackerel-agent"), false);
+    assert.equal(await exists("/var/lib/mackerel-agent"), false);
+    assert.equal(await exists("/etc/default"), true);
+    // A second uninstall has nothing left to do and says only the rest.
+    const twice = await install(dir, ["--uninstall"]);
+    assert.equal(twice.code, 0);
+    assert.doesNotMatch(twice.stdout, /removed|kept/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { EXIT_CONFIG } from "../../src/exit_codes.ts";
+import { hasCommand } from "../support/commands.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -26,8 +28,16 @@ async function agent(args: readonly string[]) {
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
 
-Deno.test("packaging: the unit runs configtest, supervise, HUP reload and opt-in retirement", async () => {
+Deno.test("packaging: the unit runs configtest -lenient, supervise, HUP reload and opt-in retirement", async () => {
   const unit = await Deno.readTextFile(new URL("mackerel-agent.service", PACKAGING));
+  assert.deepEqual(unitSection(unit, "Unit"), [
+    "Description=mackerel.io agent",
+    "Documentation=https://mackerel.io/",
+    "After=network-online.target nss-lookup.target",
+    "Wants=network-online.target",
+    "StartLimitIntervalSec=60s",
+    "StartLimitBurst=5",
+  ]);
   assert.deepEqual(unitSection(unit, "Service"), [
     "Type=simple",
     "Environment=ROOT=/var/lib/mackerel-agent",
@@ -35,20 +45,40 @@ Deno.test("packaging: the unit runs configtest, supervise, HUP reload and opt-in
     "EnvironmentFile=-/etc/default/mackerel-agent",
     "EnvironmentFile=-/etc/sysconfig/mackerel-agent",
     "ExecStartPre=/bin/mkdir -m 777 -p $MACKEREL_PLUGIN_WORKDIR",
-    "ExecStartPre=/usr/bin/mackerel-agent configtest $OTHER_OPTS",
+    "ExecStartPre=/usr/bin/mackerel-agent configtest -lenient $OTHER_OPTS",
     "ExecStart=/usr/bin/mackerel-agent supervise --root $ROOT $OTHER_OPTS",
     "ExecReload=/bin/kill -HUP $MAINPID",
     `ExecStopPost=/bin/sh -c '[ "$\${AUTO_RETIREMENT:-0}" = "0" ] || ` +
+    `[ "$\${SERVICE_RESULT:-success}" != "success" ] || ` +
     `/usr/bin/mackerel-agent retire -force --root "$$ROOT" $$OTHER_OPTS'`,
     "Restart=on-failure",
     "RestartSec=5s",
+    `RestartPreventExitStatus=${EXIT_CONFIG}`,
     "LimitNOFILE=65536",
     "LimitNPROC=65536",
   ]);
   assert.deepEqual(unitSection(unit, "Install"), ["WantedBy=multi-user.target"]);
 });
 
-Deno.test("packaging: ExecStopPost retires only when AUTO_RETIREMENT is set and not 0", async () => {
+Deno.test("packaging: the start limit ends a pre-start loop that RestartSec alone would not", async () => {
+  const unit = await Deno.readTextFile(new URL("mackerel-agent.service", PACKAGING));
+  const value = (key: string) =>
+    unitSection(unit, "Unit").find((l) => l.startsWith(`${key}=`))!.split("=")[1];
+  const seconds = (text: string) => Number(text.replace(/s$/, ""));
+  const restartSec = seconds(
+    unitSection(unit, "Service").find((l) => l.startsWith("RestartSec="))!.split("=")[1],
+  );
+  const burst = Number(value("StartLimitBurst"));
+  const interval = seconds(value("StartLimitIntervalSec"));
+  // A failing ExecStartPre is retried every RestartSec: the burst+1-th start comes burst ×
+  // RestartSec after the first, and must fall inside the interval to be refused.
+  assert.ok(burst * restartSec < interval, `${burst} × ${restartSec}s must be < ${interval}s`);
+  // systemd's default (5 starts in 10 s) never triggers at one start every 5 s: the reason for the
+  // explicit limit.
+  assert.ok(5 * restartSec >= 10);
+});
+
+Deno.test("packaging: ExecStopPost retires only when AUTO_RETIREMENT is set and not 0, after a clean stop", async () => {
   const unit = await Deno.readTextFile(new URL("mackerel-agent.service", PACKAGING));
   const line = unitSection(unit, "Service").find((l) => l.startsWith("ExecStopPost="))!;
   // systemd turns `$$` into `$` and passes the quoted word to sh -c.
@@ -57,13 +87,14 @@ Deno.test("packaging: ExecStopPost retires only when AUTO_RETIREMENT is set and 
     const fake = `${dir}/mackerel-agent`;
     await Deno.writeTextFile(fake, `#!/bin/sh\nfor a in "$@"; do echo "$a"; done > ${dir}/args\n`);
     await Deno.chmod(fake, 0o755);
-    const stop = async (retirement: string | undefined) => {
+    const stop = async (retirement: string | undefined, result?: string) => {
       await Deno.remove(`${dir}/args`).catch(() => {});
       const env: Record<string, string> = {
         ROOT: "/var/lib/mackerel agent",
         OTHER_OPTS: "-conf /etc/x.conf -v",
       };
       if (retirement !== undefined) env.AUTO_RETIREMENT = retirement;
+      if (result !== undefined) env.SERVICE_RESULT = result;
       const out = await new Deno.Command("sh", {
         args: ["-c", script.replaceAll("/usr/bin/mackerel-agent", fake)],
         env,
@@ -74,10 +105,15 @@ Deno.test("packaging: ExecStopPost retires only when AUTO_RETIREMENT is set and 
     assert.deepEqual(await stop(undefined), { code: 0, args: undefined });
     assert.deepEqual(await stop(""), { code: 0, args: undefined });
     assert.deepEqual(await stop("0"), { code: 0, args: undefined });
-    assert.deepEqual(await stop("1"), {
+    const retired = {
       code: 0,
       args: ["retire", "-force", "--root", "/var/lib/mackerel agent", "-conf", "/etc/x.conf", "-v"],
-    });
+    };
+    assert.deepEqual(await stop("1"), retired);
+    assert.deepEqual(await stop("1", "success"), retired);
+    // A crash (about to be restarted) or a refused start keeps the host and its id file.
+    assert.deepEqual(await stop("1", "exit-code"), { code: 0, args: undefined });
+    assert.deepEqual(await stop("1", "signal"), { code: 0, args: undefined });
   });
 });
 
@@ -116,5 +152,47 @@ Deno.test("packaging: every commented setting of the sample config is one config
     const out = await agent(["configtest", "-conf", `${dir}/all.conf`]);
     assert.equal(out.stderr, `SUCCESS (${dir}/all.conf)\n`);
     assert.equal(out.code, 0);
+  });
+});
+
+const HAS_SYSTEMD_ANALYZE = hasCommand("systemd-analyze");
+
+Deno.test({
+  name: "packaging: systemd-analyze verify accepts every setting of the unit" +
+    (HAS_SYSTEMD_ANALYZE
+      ? ""
+      : " (skipped: systemd-analyze is not installed; .ci/packages adds it)"),
+  ignore: !HAS_SYSTEMD_ANALYZE,
+}, async () => {
+  const unit = await Deno.readTextFile(new URL("mackerel-agent.service", PACKAGING));
+  await withTempDir("packaging_verify_", async (dir) => {
+    // verify insists that the binaries exist: a stand-in takes the agent's place.
+    const agent = `${dir}/mackerel-agent`;
+    await Deno.writeTextFile(agent, "#!/bin/sh\nexit 0\n");
+    await Deno.chmod(agent, 0o755);
+    const verify = async (text: string) => {
+      await Deno.writeTextFile(`${dir}/mackerel-agent.service`, text);
+      const out = await new Deno.Command("systemd-analyze", {
+        args: ["verify", `${dir}/mackerel-agent.service`],
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(30_000),
+      }).output();
+      return { code: out.code, output: decode(out.stdout) + decode(out.stderr) };
+    };
+    const ours = unit.replaceAll("/usr/bin/mackerel-agent", agent);
+    // verify only warns about a key it ignores, so a clean unit is one with no output at all.
+    assert.deepEqual(await verify(ours), { code: 0, output: "" });
+    // It does see the mistakes a unit like ours could make: the start limit in [Service] (where
+    // systemd ignores it) and a bad exit status.
+    const misplaced = ours.replace(/^(StartLimit\w+=.*)\n/gm, "")
+      .replace("[Service]\n", "[Service]\nStartLimitIntervalSec=60s\n");
+    assert.match((await verify(misplaced)).output, /Unknown key.*'StartLimitIntervalSec'/);
+    const badStatus = ours.replace(
+      new RegExp(`^RestartPreventExitStatus=${EXIT_CONFIG}$`, "m"),
+      "RestartPreventExitStatus=CONFIGX",
+    );
+    assert.notEqual(badStatus, ours);
+    assert.match((await verify(badStatus)).output, /Failed to parse .*CONFIGX/);
   });
 });

@@ -28,7 +28,10 @@ Deno.test({
     const ours = await Deno.readTextFile(new URL("release.yml", WORKFLOWS));
     // Two mistakes a first tag would meet: a job that needs a job that does not exist, and a
     // misspelled job key.
-    const broken = ours.replace("needs: [build, smoke]", "needs: [build, smoke-test]")
+    const broken = ours.replace(
+      "needs: [build, smoke, packages]",
+      "needs: [build, smoke-test, packages]",
+    )
       .replace("timeout-minutes: 15\n    permissions:", "timeout-minute: 15\n    permissions:");
     assert.notEqual(broken, ours);
     await Deno.writeTextFile(`${dir}/release.yml`, broken);
@@ -98,4 +101,37 @@ Deno.test("workflows: release runs on v* tags and smoke-tests the four native ru
   assert.match(release, /deno run -A scripts\/compile\.ts --all\n/);
   assert.match(release, /uses: actions\/attest-build-provenance@v2\n/);
   assert.match(release, /\n {6}id-token: write\n {6}attestations: write\n/);
+});
+
+Deno.test("workflows: release packages the Linux binaries, tries them under systemd, publishes them", async () => {
+  const release = await Deno.readTextFile(new URL("release.yml", WORKFLOWS));
+  assert.match(
+    release,
+    /apt-get install -y -qq --no-install-recommends rpm\n\s+deno run -A scripts\/package\.ts\n/,
+  );
+  // The .deb names start with `mackerel-agent_`, outside the binaries' `mackerel-agent-*`.
+  assert.match(
+    release,
+    /path: \|\n\s+dist\/mackerel-agent-\*\n\s+dist\/mackerel-agent_\*\.deb\n\s+dist\/SHA256SUMS\n/,
+  );
+  assert.match(
+    release,
+    /subject-path: \|\n\s+dist\/mackerel-agent-\*\n\s+dist\/mackerel-agent_\*\.deb\n/,
+  );
+  assert.equal(
+    [...release.matchAll(/dist\/mackerel-agent-\* dist\/mackerel-agent_\*\.deb dist\/SHA256SUMS/g)]
+      .length,
+    2,
+  );
+  assert.match(release, /\n {2}release:\n {4}needs: \[build, smoke, packages\]\n/);
+  // The packages job checks the unit's restart policy as systemd applies it.
+  const job = release.slice(release.indexOf("\n  packages:\n"), release.indexOf("\n  release:\n"));
+  assert.match(job, /sudo apt-get install -y "\.\/\$deb"/);
+  assert.match(job, /= start-limit-hit/);
+  assert.match(job, /ExecMainStatus --value mackerel-agent\)" = 78\n/);
+  assert.match(
+    job,
+    /sudo apt-get purge -y mackerel-agent\n\s+test ! -e \/var\/lib\/mackerel-agent\n/,
+  );
+  assert.match(job, /rpm -i \/dist\/mackerel-agent-\*\.x86_64\.rpm\n/);
 });
