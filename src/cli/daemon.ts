@@ -31,7 +31,7 @@ export async function runDaemonCommand(options: CommonOptions): Promise<number> 
   }
   // As upstream: the config's proxies go into the environment, for the client and the plugins.
   exportProxyEnvironment(config);
-  const source = createSource({ procfs: options.procfs, sysfs: options.sysfs });
+  const source = createSource(options);
   return await runDaemon({
     config,
     source,
