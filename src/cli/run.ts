@@ -177,7 +177,7 @@ function usageError(label: string, command: Command, error: UsageError): number 
 }
 
 /** Upstream's program usage: the usage line, a blank line and the table of commands. */
-export function usageText(): string {
+function usageText(): string {
   return `Usage: ${programName()} <command> [<args>]\n\n${commandTable()}`;
 }
 
@@ -200,7 +200,7 @@ function commandTable(): string {
  * `Options:` and the flags with their defaults (internal ones left out). The daemon's help ends
  * with the table of commands, as upstream's.
  */
-export function commandHelp(command: Command): string {
+function commandHelp(command: Command): string {
   let text = `Usage: ${programName()} ${command.usage}\n\n${command.description}`;
   const flags = formatFlagHelp(command.flags);
   if (flags !== "") text += `\n\nOptions:\n${flags}`;
