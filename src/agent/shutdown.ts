@@ -4,6 +4,11 @@
  * The first INT, TERM or QUIT asks for a graceful stop and arms a timer that forces the stop after
  * the graceful limit; a second signal forces it at once. HUP asks for a host spec refresh.
  *
+ * One Ctrl-C can arrive twice: a terminal sends SIGINT to the whole foreground process group, and a
+ * task runner in that group (`deno task start`) forwards its own copy to the agent. So the same
+ * signal again within a short window is the same request, not a second one; a deliberate second
+ * Ctrl-C comes later than that and still forces the stop.
+ *
  * @module
  */
 import { logger } from "../log.ts";
@@ -19,7 +24,20 @@ export interface SignalOptions {
   readonly graceMs: number;
   /** Called on SIGHUP. */
   readonly onHangup?: () => void;
+  /**
+   * The same stop signal again within this many milliseconds of the first is a copy of it (default
+   * {@linkcode REPEAT_WINDOW_MS}); 0 makes every repeat force the stop, as upstream.
+   */
+  readonly repeatWindowMs?: number;
+  /** Monotonic milliseconds (tests inject one); `performance.now` by default. */
+  readonly now?: () => number;
 }
+
+/**
+ * How far apart the copies of one Ctrl-C arrive: microseconds to a few milliseconds on a loaded
+ * machine; a person pressing Ctrl-C twice on purpose takes longer than this.
+ */
+export const REPEAT_WINDOW_MS = 500;
 
 /** What the daemon watches: a graceful stop request, then a forced one. */
 export interface Shutdown {
@@ -35,7 +53,14 @@ export interface Shutdown {
 
 /** Installs the daemon's signal listeners. */
 export function handleSignals(options: SignalOptions): Shutdown {
+  const repeatWindowMs = options.repeatWindowMs ?? REPEAT_WINDOW_MS;
+  if (!Number.isFinite(repeatWindowMs) || repeatWindowMs < 0) {
+    throw new RangeError(`repeatWindowMs must be a finite number ≥ 0, not ${repeatWindowMs}`);
+  }
+  const now = options.now ?? (() => performance.now());
   const log = logger("main");
+  /** The signal that asked for the graceful stop, and when; none when it came otherwise. */
+  let first: { readonly signal: Deno.Signal; readonly at: number } | undefined;
   const stop = new AbortController();
   const force = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -59,6 +84,14 @@ export function handleSignals(options: SignalOptions): Shutdown {
             "If you want force shutdown immediately, send a signal again.",
         );
         requestStop();
+        first = { signal, at: now() };
+        return;
+      }
+      if (first?.signal === signal && now() - first.at < repeatWindowMs) {
+        log.debug(
+          `Received signal '${goName}' again within ${repeatWindowMs} ms; ` +
+            "taken as the same stop request (one Ctrl-C reaches a process group twice)",
+        );
         return;
       }
       log.info(`Received signal '${goName}' again, force shutdown.`);

@@ -13,7 +13,10 @@ import type { FlagSpec, ParsedFlags } from "./flags.ts";
 import { COMMON_FLAGS, type CommonOptions, commonOptions, rootProblem } from "./options.ts";
 import { resolveDaemonConfig } from "./resolve.ts";
 
-/** The daemon's flags: the common ones and `-stdout`, which only the daemon takes. */
+/**
+ * The daemon's flags: the common ones, `-stdout`, which only the daemon takes, and `-version`,
+ * which peers such as node_exporter accept.
+ */
 export const DAEMON_FLAGS: readonly FlagSpec[] = [
   ...COMMON_FLAGS,
   {
@@ -21,6 +24,7 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
     kind: "bool",
     help: "with no API key, print what would be posted as JSON lines instead of failing",
   },
+  { name: "version", kind: "bool", help: "print the version and exit" },
 ];
 
 /** Runs the daemon with its parsed flags ({@linkcode DAEMON_FLAGS}) and returns its exit code. */
@@ -49,7 +53,7 @@ export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
   }
   // As upstream: the config's proxies go into the environment, for the client and the plugins.
   exportProxyEnvironment(config);
-  const source = createSource({ procfs: options.procfs, sysfs: options.sysfs });
+  const source = createSource(options);
   return await runDaemon({
     config,
     source,

@@ -20,6 +20,10 @@ export interface FlagSpec {
   /** Placeholder shown in the usage line, e.g. `FILE`. */
   readonly placeholder?: string;
   readonly help: string;
+  /** The value used when the flag is not given, shown in the help as Go shows it. */
+  readonly default?: string | number | boolean;
+  /** Set by the agent itself (supervise's child, the self-update watch): accepted, not shown. */
+  readonly internal?: boolean;
 }
 
 /** A parsed flag value. */
@@ -107,11 +111,31 @@ function convert(spec: FlagSpec, name: string, raw: string, previous?: FlagValue
   }
 }
 
-/** Renders the flags of a command, one per line, for `-help`. */
+/**
+ * Renders the flags of a command as Go's `flag.PrintDefaults` does: sorted by name, an alias as an
+ * entry of its own, the help on the next line after `"    \t"` (on the same line for a one-letter
+ * flag without a value), then the default unless it is the zero value. Internal flags are left out.
+ */
 export function formatFlagHelp(specs: readonly FlagSpec[]): string {
-  return specs.map((spec) => {
-    const names = [spec.name, ...(spec.aliases ?? [])].map((n) => `-${n}`).join(", ");
-    const value = spec.kind === "bool" ? "" : ` ${spec.placeholder ?? "VALUE"}`;
-    return `  ${names}${value}\n      ${spec.help}`;
-  }).join("\n");
+  const entries: [name: string, spec: FlagSpec, alias: boolean][] = [];
+  for (const spec of specs) {
+    if (spec.internal) continue;
+    entries.push([spec.name, spec, false]);
+    for (const alias of spec.aliases ?? []) entries.push([alias, spec, true]);
+  }
+  entries.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  return entries.map(([name, spec, alias]) => {
+    let head = `  -${name}`;
+    if (spec.kind !== "bool") head += ` ${spec.placeholder ?? "value"}`;
+    const help = alias ? `shorthand for -${spec.name}` : spec.help + defaultNote(spec);
+    const sep = head.length <= 4 ? "\t" : "\n    \t";
+    return `${head}${sep}${help.replaceAll("\n", "\n    \t")}\n`;
+  }).join("");
+}
+
+/** Go's ` (default …)`: quoted for strings, left out for zero values (false, 0, ""). */
+function defaultNote(spec: FlagSpec): string {
+  const value = spec.default;
+  if (value === undefined || value === false || value === 0 || value === "") return "";
+  return typeof value === "string" ? ` (default ${JSON.stringify(value)})` : ` (default ${value})`;
 }

@@ -4,7 +4,7 @@
  * Deliberately flatter than upstream's Go-shaped `Created`/`Values` output:
  * `{"host": <create-host payload>, "metrics": [{"name", "value", "time"}, …], "checks": […]}`.
  * Like upstream it needs no config file and no API key, and rates cover a 1 s window; unlike
- * upstream it also runs every check plugin once.
+ * upstream it also runs every check plugin once (`-skip-checks` leaves them, and the key, out).
  *
  * @module
  */
@@ -12,14 +12,15 @@ import type { Config } from "../config/schema.ts";
 import { describeHost } from "../host/describe.ts";
 import { createSource, type Source } from "../host/source.ts";
 import type { HostPayload } from "../mackerel/types.ts";
-import { logger } from "../log.ts";
+import type { FlagSpec, ParsedFlags } from "./flags.ts";
+import { errorMessage, logger } from "../log.ts";
 import type { MetricValue } from "../metrics/collector.ts";
 import { createCollectors } from "../metrics/collectors.ts";
 import { collectRound } from "../metrics/round.ts";
 import { runCheckOnce } from "../plugins/check.ts";
 import { collectGraphDefs } from "../plugins/graph_defs.ts";
 import { createMetricPlugins } from "../plugins/metric.ts";
-import { type CommonOptions, rootProblem } from "./options.ts";
+import { COMMON_FLAGS, commonOptions, rootProblem } from "./options.ts";
 import { resolveConfigOrDefaults } from "./resolve.ts";
 
 /** One metric of the `once` document. */
@@ -38,12 +39,30 @@ export interface OnceCheck {
   readonly occurredAt: number;
 }
 
+/** Flags of `once`: the daemon's, and one to leave the check plugins alone. */
+export const ONCE_FLAGS: readonly FlagSpec[] = [
+  ...COMMON_FLAGS,
+  {
+    name: "skip-checks",
+    kind: "bool",
+    help: "run no check plugin (a stateful one, such as check-log, would miss what once read)",
+  },
+];
+
+/**
+ * The host part of the document: the create-host payload, but `roleFullnames` is `null` where
+ * upstream's `once` has Go's nil slice: when it read no config file and no role was given.
+ */
+export type OnceHost = Omit<HostPayload, "roleFullnames"> & {
+  readonly roleFullnames: readonly string[] | null;
+};
+
 /** The document `once` prints. */
 export interface OnceDocument {
-  readonly host: HostPayload;
+  readonly host: OnceHost;
   readonly metrics: readonly OnceMetric[];
-  /** Every check plugin run once (upstream's `once` runs none). */
-  readonly checks: readonly OnceCheck[];
+  /** Every check plugin run once (upstream's `once` runs none); absent with `-skip-checks`. */
+  readonly checks?: readonly OnceCheck[];
 }
 
 /** Options of {@linkcode collectOnce}. */
@@ -52,6 +71,8 @@ export interface CollectOnceOptions {
   readonly source: Source;
   /** The window of rate metrics; 1 s as upstream's `once`. */
   readonly windowMs?: number;
+  /** Run every check plugin once and report the results under `checks`; true by default. */
+  readonly runChecks?: boolean;
 }
 
 /** Collects the host spec and one round of metrics (two samples `windowMs` apart). */
@@ -63,10 +84,12 @@ export async function collectOnce(options: CollectOnceOptions): Promise<OnceDocu
   try {
     // Upstream runs metric plugins in meta mode first; the definitions are not printed.
     const meta = collectGraphDefs(config.metricPlugins);
-    const checks = Promise.all(config.checkPlugins.map(async (check) => {
-      const { status, message, occurredAt } = await runCheckOnce(check);
-      return { name: check.name, status, message, occurredAt };
-    }));
+    const checks = options.runChecks ?? true
+      ? Promise.all(config.checkPlugins.map(async (check) => {
+        const { status, message, occurredAt } = await runCheckOnce(check);
+        return { name: check.name, status, message, occurredAt };
+      }))
+      : undefined;
     // Rate collectors need a baseline: take it, wait the window, then take the round.
     await collectRound(collectors);
     await new Promise((resolve) => setTimeout(resolve, options.windowMs ?? 1000));
@@ -84,26 +107,38 @@ export async function collectOnce(options: CollectOnceOptions): Promise<OnceDocu
       }
     }
     await meta;
-    return { host, metrics, checks: await checks };
+    return checks ? { host, metrics, checks: await checks } : { host, metrics };
   } finally {
     await metricPlugins.stop();
   }
 }
 
 /** Runs `once` and returns the exit code. */
-export async function runOnce(options: CommonOptions): Promise<number> {
+export async function runOnce(parsed: ParsedFlags): Promise<number> {
+  const options = commonOptions(parsed);
+  // As upstream: any config problem, a missing default file included, is a warning, not an error.
   const { config, problem } = await resolveConfigOrDefaults(options);
   if (problem !== undefined) {
-    const cause = problem instanceof Error ? problem.message : String(problem);
-    logger("main").warn(`failed to load config (but \`once\` must not required conf): ${cause}`);
+    logger("main").warn(
+      `failed to load config (but \`once\` must not required conf): ${errorMessage(problem)}`,
+    );
   }
   const badRoot = await rootProblem(options);
   if (badRoot) {
     console.error(badRoot);
     return 1;
   }
-  const source = createSource({ procfs: options.procfs, sysfs: options.sysfs });
-  const document = await collectOnce({ config, source });
-  console.log(JSON.stringify(document));
+  const document = await collectOnce({
+    config,
+    source: createSource(options),
+    runChecks: parsed.values.get("skip-checks") !== true,
+  });
+  // Upstream's roles are a Go slice made only while a config file is read; without one it is nil.
+  const nilRoles = problem !== undefined && config.roles.length === 0;
+  console.log(
+    JSON.stringify(
+      nilRoles ? { ...document, host: { ...document.host, roleFullnames: null } } : document,
+    ),
+  );
   return 0;
 }

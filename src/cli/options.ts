@@ -4,9 +4,28 @@
  * @module
  */
 import { type FlagSpec, type ParsedFlags, UsageError } from "./flags.ts";
-import { DEFAULT_CONFFILE } from "../config/schema.ts";
+import {
+  DEFAULT_APIBASE,
+  DEFAULT_CONFFILE,
+  DEFAULT_PIDFILE,
+  DEFAULT_ROOT,
+} from "../config/schema.ts";
 import type { FlagOverrides } from "../config/overrides.ts";
 import { checkRoot } from "../host/source.ts";
+import { logger } from "../log.ts";
+
+/** The flags that name a root the agent reads the host under. */
+const ROOT_FLAGS = ["procfs", "sysfs", "rootfs"] as const;
+
+/** A flag of {@linkcode ROOT_FLAGS}. */
+export type RootFlag = typeof ROOT_FLAGS[number];
+
+/** Where each root is without its flag. */
+const ROOT_DEFAULTS: Readonly<Record<RootFlag, string>> = {
+  procfs: "/proc",
+  sysfs: "/sys",
+  rootfs: "/",
+};
 
 /** Flags of the daemon, also accepted by `once`, `configtest`, `retire` and `supervise` (§1.2). */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
@@ -14,13 +33,15 @@ export const COMMON_FLAGS: readonly FlagSpec[] = [
     name: "conf",
     kind: "string",
     placeholder: "FILE",
-    help: `config file (default ${DEFAULT_CONFFILE})`,
+    help: "config file",
+    default: DEFAULT_CONFFILE,
   },
   {
     name: "apibase",
     kind: "string",
     placeholder: "URL",
-    help: "API base (default https://api.mackerelio.com)",
+    help: "API base",
+    default: DEFAULT_APIBASE,
   },
   {
     name: "apikey",
@@ -28,12 +49,19 @@ export const COMMON_FLAGS: readonly FlagSpec[] = [
     placeholder: "KEY",
     help: "API key (DEPRECATED: set it in the config file)",
   },
-  { name: "root", kind: "string", placeholder: "DIR", help: "directory holding the host id file" },
+  {
+    name: "root",
+    kind: "string",
+    placeholder: "DIR",
+    help: "directory holding the host id file",
+    default: DEFAULT_ROOT,
+  },
   {
     name: "pidfile",
     kind: "string",
     placeholder: "FILE",
     help: "pidfile path; -pidfile= disables it",
+    default: DEFAULT_PIDFILE,
   },
   { name: "verbose", kind: "bool", aliases: ["v"], help: "log debug lines" },
   { name: "diagnostic", kind: "bool", help: "post the agent's own memory figures" },
@@ -43,19 +71,45 @@ export const COMMON_FLAGS: readonly FlagSpec[] = [
     placeholder: "SERVICE:ROLE",
     help: "role, repeatable; replaces the file's roles",
   },
-  { name: "procfs", kind: "string", placeholder: "DIR", help: "procfs root (default /proc)" },
-  { name: "sysfs", kind: "string", placeholder: "DIR", help: "sysfs root (default /sys)" },
+  {
+    name: "procfs",
+    kind: "string",
+    placeholder: "DIR",
+    help: "procfs root: where /proc is mounted",
+    default: ROOT_DEFAULTS.procfs,
+  },
+  {
+    name: "sysfs",
+    kind: "string",
+    placeholder: "DIR",
+    help: "sysfs root: where /sys is mounted",
+    default: ROOT_DEFAULTS.sysfs,
+  },
+  {
+    name: "rootfs",
+    kind: "string",
+    placeholder: "DIR",
+    help: "host root: where the host's / is mounted (filesystem sizes, /etc, the host name)",
+    default: ROOT_DEFAULTS.rootfs,
+  },
   {
     name: "interval",
     kind: "int",
     placeholder: "SECONDS",
-    help: "length of the agent's minute in seconds (default 60; smaller is for tests)",
+    help: "length of the agent's minute in seconds; smaller values are for tests",
+    default: 60,
   },
-  { name: "child", kind: "bool", help: "internal: run as the child of supervise (no pidfile)" },
+  {
+    name: "child",
+    kind: "bool",
+    help: "run as the child of supervise (no pidfile)",
+    internal: true,
+  },
   {
     name: "private-autoshutdown",
     kind: "bool",
-    help: "internal: stop when the executable changes",
+    help: "stop when the executable changes",
+    internal: true,
   },
 ];
 
@@ -68,8 +122,10 @@ export interface CommonOptions {
   readonly overrides: FlagOverrides;
   readonly procfs: string;
   readonly sysfs: string;
+  /** The host's `/` (`-rootfs`); `/` unless the agent watches the host from a container. */
+  readonly rootfs: string;
   /** The roots to check before use: those given as flags, and the defaults on Linux. */
-  readonly rootsToCheck: readonly (readonly [flag: string, root: string])[];
+  readonly rootsToCheck: readonly (readonly [flag: RootFlag, root: string])[];
   /** Length of the agent's minute in milliseconds (`-interval` × 1000). */
   readonly minuteMs: number;
   readonly child: boolean;
@@ -86,7 +142,7 @@ export function commonOptions(parsed: ParsedFlags): CommonOptions {
   if (interval < 1) {
     throw new UsageError(`invalid value "${interval}" for flag -interval: must be at least 1`);
   }
-  for (const name of ["procfs", "sysfs"]) {
+  for (const name of ROOT_FLAGS) {
     if (str(name) === "") throw new UsageError(`invalid value "" for flag -${name}`);
   }
   return {
@@ -102,23 +158,45 @@ export function commonOptions(parsed: ParsedFlags): CommonOptions {
       diagnostic: bool("diagnostic"),
       roles: v.get("role") as string[] | undefined,
     },
-    procfs: str("procfs") ?? "/proc",
-    sysfs: str("sysfs") ?? "/sys",
+    procfs: str("procfs") ?? ROOT_DEFAULTS.procfs,
+    sysfs: str("sysfs") ?? ROOT_DEFAULTS.sysfs,
+    rootfs: str("rootfs") ?? ROOT_DEFAULTS.rootfs,
     // macOS and Windows have no /proc or /sys: their collectors fall back to Deno's built-ins.
-    rootsToCheck: (["procfs", "sysfs"] as const)
-      .filter((flag) => v.has(flag) || Deno.build.os === "linux")
-      .map((flag) => [flag, str(flag) ?? `/${flag.slice(0, -2)}`] as const),
+    rootsToCheck: ROOT_FLAGS
+      .filter((flag) => v.has(flag) || (Deno.build.os === "linux" && flag !== "rootfs"))
+      .map((flag) => [flag, str(flag) ?? ROOT_DEFAULTS[flag]] as const),
     minuteMs: interval * 1000,
     child: bool("child") ?? false,
     autoshutdown: bool("private-autoshutdown") ?? false,
   };
 }
 
-/** The first `-procfs`/`-sysfs` root that cannot serve, as one line for the user; none when all can. */
+/**
+ * What is lost without a root that can be done without; the others are needed. Without sysfs only
+ * the block devices of the host spec go (the cpu spec and cloud detection use it when present).
+ */
+const OPTIONAL_ROOTS: Partial<Record<RootFlag, string>> = {
+  sysfs: "the host spec has no block devices",
+};
+
+/**
+ * The first root that cannot serve and is needed (`-procfs`, or a `-rootfs` that was given), as one
+ * line for the user; none when all can. An unusable `-sysfs` is logged as one WARNING instead,
+ * saying what goes missing, and the agent runs on.
+ */
 export async function rootProblem(options: CommonOptions): Promise<string | undefined> {
-  for (const [flag, root] of options.rootsToCheck) {
-    const problem = await checkRoot(root);
-    if (problem) return `-${flag} ${root}: ${problem}`;
+  const problems = await Promise.all(
+    options.rootsToCheck.map(async ([flag, root]) => ({
+      flag,
+      root,
+      problem: await checkRoot(root),
+    })),
+  );
+  for (const { flag, root, problem } of problems) {
+    if (problem && OPTIONAL_ROOTS[flag] === undefined) return `-${flag} ${root}: ${problem}`;
+  }
+  for (const { flag, root, problem } of problems) {
+    if (problem) logger("main").warn(`-${flag} ${root}: ${problem}; ${OPTIONAL_ROOTS[flag]}`);
   }
   return undefined;
 }

@@ -51,8 +51,9 @@ export function checkApibase(config: Config): Config {
 }
 
 /**
- * Like {@linkcode resolveConfig}, but a config that cannot be read is not fatal: the defaults are
- * used instead. Returns the reason the file was not used, if any, for the caller to log.
+ * Like {@linkcode resolveConfig}, but a config that cannot be read is not fatal: the defaults with
+ * the flags over them are used instead. Returns why the file was not used (a missing default file
+ * included, as upstream's `once` says so), for the caller to log.
  */
 export async function resolveConfigOrDefaults(
   options: CommonOptions,
@@ -60,9 +61,7 @@ export async function resolveConfigOrDefaults(
   try {
     return { config: await resolveConfig(options) };
   } catch (problem) {
-    const config = configFromFlags(options);
-    const missingDefault = !options.confExplicit && !(await exists(options.conf));
-    return { config, problem: missingDefault ? undefined : problem };
+    return { config: configFromFlags(options), problem };
   }
 }
 

@@ -2,11 +2,12 @@
  * Dispatches argv to a subcommand and returns the process exit code.
  *
  * `argv[0]` missing or starting with `-` selects the daemon; otherwise it names the subcommand.
- * A usage mistake prints one line plus the usage line and exits 2; a config mistake prints one
- * line and exits 1; neither shows a stack.
+ * A usage mistake prints one line plus the usage and exits 2; a config mistake prints one line and
+ * exits 1; neither shows a stack. Help has upstream's shape (motemen/go-cli over Go's `flag`).
  *
  * @module
  */
+import process from "node:process";
 import { ConfigError } from "../config/errors.ts";
 import { setupLogging } from "../log.ts";
 import { CONFIGTEST_FLAGS, runConfigtestCommand } from "./configtest.ts";
@@ -19,15 +20,22 @@ import {
   UsageError,
 } from "./flags.ts";
 import { INIT_FLAGS, runInit } from "./init.ts";
-import { runOnce } from "./once.ts";
+import { ONCE_FLAGS, runOnce } from "./once.ts";
 import { COMMON_FLAGS, commonOptions } from "./options.ts";
 import { RETIRE_FLAGS, runRetire } from "./retire.ts";
 import { runSupervise } from "./supervise.ts";
 import { runVersion } from "./version.ts";
 
 interface Command {
+  /** Its line in the table of commands. */
   readonly summary: string;
+  /** What follows `Usage: <program> ` in its help, e.g. `once [options]`. */
+  readonly usage: string;
+  /** What it does, shown in its help under the usage line. */
+  readonly description: string;
   readonly flags: readonly FlagSpec[];
+  /** Its arguments are not parsed at all, as upstream's `version` (so `version -x` still works). */
+  readonly ignoresArgs?: boolean;
   readonly run: (parsed: ParsedFlags) => Promise<number> | number;
   /** Exit code of `-h` (upstream's retire answers 2). */
   readonly helpExit?: number;
@@ -36,67 +44,95 @@ interface Command {
 /** The daemon, run when no subcommand is given. */
 const DAEMON: Command = {
   summary: "run the agent",
+  usage: "[options]",
+  description: "Runs the agent: collects host metrics every minute and posts them to Mackerel.",
   flags: DAEMON_FLAGS,
-  run: runDaemonCommand,
+  run: (parsed) => parsed.values.get("version") ? runVersion() : runDaemonCommand(parsed),
 };
 
 const COMMANDS: Readonly<Record<string, Command>> = {
-  version: { summary: "print the version", flags: COMMON_FLAGS, run: () => runVersion() },
-  once: {
-    summary: "print the host spec and one round of metrics as JSON",
-    flags: COMMON_FLAGS,
-    run: (parsed) => runOnce(commonOptions(parsed)),
-  },
   configtest: {
     summary: "check the config file",
+    usage: "configtest [options]",
+    description: "Checks the config file: errors and unexpected keys, as the daemon reads it.",
     flags: CONFIGTEST_FLAGS,
     run: runConfigtestCommand,
   },
-  retire: { summary: "retire this host", flags: RETIRE_FLAGS, run: runRetire, helpExit: 2 },
-  init: { summary: "write the API key into the config file", flags: INIT_FLAGS, run: runInit },
+  init: {
+    summary: "write the API key into the config file",
+    usage: "init -apikey=KEY [-conf=FILE]",
+    description: "Writes the API key (and -apibase) at the top of the config file, creating it " +
+      "if needed.\nA file that already has a key is left as it is.",
+    flags: INIT_FLAGS,
+    run: runInit,
+  },
+  once: {
+    summary: "print the host spec and one round of metrics as JSON",
+    usage: "once [options]",
+    description: "Prints the host spec, one round of metrics and each check plugin's result as " +
+      "one JSON document.\nNothing is posted to Mackerel; no config file or API key is needed.",
+    flags: ONCE_FLAGS,
+    run: runOnce,
+  },
+  retire: {
+    summary: "retire this host",
+    usage: "retire [-force] [options]",
+    description: "Retires this host on Mackerel and deletes its host id file.",
+    flags: RETIRE_FLAGS,
+    run: runRetire,
+    helpExit: 2,
+  },
   supervise: {
     summary: "run the agent as a child, restart it when it dies and reload it on HUP",
+    usage: "supervise [options]",
+    description: "Runs the agent as a child process: restarts it when it dies, and on SIGHUP " +
+      "checks the config and restarts it with the new one.",
     flags: COMMON_FLAGS,
     run: runSupervise,
   },
+  version: {
+    summary: "print the version",
+    usage: "version",
+    description: "Prints the version of the agent.",
+    flags: [],
+    ignoresArgs: true,
+    run: () => runVersion(),
+  },
 };
 
-/** The one-line usage shown with every usage error. */
-export const USAGE_LINE = `Usage: mackerel-agent <command> [<args>]  (commands: ${
-  [...Object.keys(COMMANDS), "help"].join(", ")
-})`;
+/** `help` is no command upstream has; ours prints a command's help on stdout. */
+const HELP_SUMMARY = "print the help of a command (help <command>)";
 
 /** Runs the agent's command line and returns the exit code. */
 export async function run(args: readonly string[]): Promise<number> {
   const [name = "", ...rest] = args;
-  if (name === "help" || name === "-h" || name === "--help" || name === "-help") {
-    console.log(helpText());
-    return 0;
-  }
+  if (name === "help") return help(rest[0]);
+  if (name === "--version" || name === "-version") return runVersion();
   const daemon = name === "" || name.startsWith("-");
   const command = daemon ? DAEMON : COMMANDS[name];
   if (!command) {
-    console.error(`mackerel-agent: unknown command "${name}"`);
-    console.error(USAGE_LINE);
+    console.error(`${programName()}: unknown command "${name}"`);
+    console.error(usageText());
     return 2;
   }
-  const label = daemon ? "mackerel-agent" : `mackerel-agent ${name}`;
+  if (command.ignoresArgs) return await command.run(parseFlags([], []));
+  const label = daemon ? programName() : `${programName()} ${name}`;
   let parsed: ParsedFlags;
   try {
     parsed = parseFlags(daemon ? args : rest, command.flags);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    return usageError(label, error);
+    return usageError(label, command, error);
   }
   if (parsed.help) {
-    console.error(`Usage: ${label} [<flags>]\n${formatFlagHelp(command.flags)}`);
+    console.error(commandHelp(command));
     return command.helpExit ?? 0;
   }
   await setupLogging({ level: parsed.values.get("verbose") ? "debug" : "info" });
   try {
     return await command.run(parsed);
   } catch (error) {
-    if (error instanceof UsageError) return usageError(label, error);
+    if (error instanceof UsageError) return usageError(label, command, error);
     if (error instanceof ConfigError) {
       console.error(error.message);
       return 1;
@@ -110,16 +146,65 @@ export async function run(args: readonly string[]): Promise<number> {
   }
 }
 
-function usageError(label: string, error: UsageError): number {
+/** `help`: the usage with the commands, or one command's help; an unknown name is a usage error. */
+function help(name: string | undefined): number {
+  if (name === undefined || name === "help") {
+    console.log(usageText());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`${programName()}: unknown command "${name}"`);
+    console.error(usageText());
+    return 2;
+  }
+  console.log(commandHelp(command));
+  return 0;
+}
+
+/** A flag mistake: the message, then the command's help, as Go's `flag` does; exit 2. */
+function usageError(label: string, command: Command, error: UsageError): number {
   console.error(`${label}: ${error.message}`);
-  console.error(USAGE_LINE);
+  console.error(commandHelp(command));
   return 2;
 }
 
-function helpText(): string {
-  const commands = Object.entries(COMMANDS)
-    .map(([name, command]) => `  ${name.padEnd(12)}${command.summary}`)
-    .join("\n");
-  return `${USAGE_LINE}\n\nCommands:\n  ${"(none)".padEnd(12)}${DAEMON.summary}\n${commands}\n` +
-    `  ${"help".padEnd(12)}print this help\n\nFlags:\n${formatFlagHelp(DAEMON.flags)}`;
+/** Upstream's program usage: the usage line, a blank line and the table of commands. */
+function usageText(): string {
+  return `Usage: ${programName()} <command> [<args>]\n\n${commandTable()}`;
+}
+
+/** `Commands:` and one line per command, names sorted and padded as Go's tabwriter pads them. */
+function commandTable(): string {
+  const summaries: Record<string, string> = { help: HELP_SUMMARY };
+  for (const [name, command] of Object.entries(COMMANDS)) summaries[name] = command.summary;
+  const rows = [
+    ["<no command>", DAEMON.summary],
+    ...Object.keys(summaries).sort().map((name) => [name, summaries[name]]),
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length)) + 4;
+  return `Commands:\n${
+    rows.map(([name, summary]) => `    ${name.padEnd(width)}${summary}`).join("\n")
+  }`;
+}
+
+/**
+ * A command's help as go-cli prints it: `Usage: ` and its usage line, its description, then
+ * `Options:` and the flags with their defaults (internal ones left out). The daemon's help ends
+ * with the table of commands, as upstream's.
+ */
+function commandHelp(command: Command): string {
+  let text = `Usage: ${programName()} ${command.usage}\n\n${command.description}`;
+  const flags = formatFlagHelp(command.flags);
+  if (flags !== "") text += `\n\nOptions:\n${flags}`;
+  if (command === DAEMON) text += `\n${commandTable()}`;
+  return text;
+}
+
+/**
+ * The name the program was run by, as Go's `os.Args[0]`: a compiled binary's own argv[0]; under
+ * `deno run` (where that would be `deno`) the agent's name.
+ */
+function programName(): string {
+  return Deno.build.standalone ? process.argv0 : "mackerel-agent";
 }

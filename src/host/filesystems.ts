@@ -8,11 +8,14 @@
  * folded into the entry nearest the root, sizes are KiB rounded up. statfs can hang forever on a
  * dead mount (DESIGN.md, known traps), so each one runs under its own deadline.
  *
+ * Watching a host from a container (`-rootfs`), the mount points are the host's and statfs looks at
+ * them under the rootfs; see {@linkcode hostMounts} for which mount table says what the host has.
+ *
  * @module
  */
 import { statfs as nodeStatfs } from "node:fs/promises";
 import { logger } from "../log.ts";
-import { describeReadError, type Source } from "./source.ts";
+import { describeReadError, type Source, watchesFromOutside } from "./source.ts";
 
 const log = logger("util.filesystem");
 
@@ -123,8 +126,10 @@ export async function listFilesystems(options: ListFilesystemsOptions): Promise<
   const deviceOf = options.deviceOf ?? (async (path: string) => (await Deno.stat(path)).dev);
   const timeoutMs = options.timeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS;
 
+  const { source } = options;
   const candidates = lastPerMountPoint(
-    parseMounts(await readMounts(options.source)).filter((m) => !isRemote(m) && !isDummy(m)),
+    hostMounts(parseMounts(await readMounts(source)), source)
+      .filter((m) => !isRemote(m) && !isDummy(m)),
   );
   const probed = await Promise.all(
     candidates.map((entry) => probe({ entry, statfs, deviceOf, timeoutMs })),
@@ -133,24 +138,58 @@ export async function listFilesystems(options: ListFilesystemsOptions): Promise<
   return foldSameDevice(shown).filter((usage) => !isDockerDevicemapper(usage));
 }
 
+/**
+ * The mount table: `<procfs>/mounts`, which is the reading process's own. Watching from outside, the
+ * table of pid 1 comes first: with the host's /proc (or `--pid=host`) that is the host's init, whose
+ * table lists the host's mounts, while our own lists the container's.
+ */
 async function readMounts(source: Source): Promise<string> {
-  try {
-    return await source.readProc("mounts");
-  } catch (first) {
+  const tables = watchesFromOutside(source)
+    ? ["1/mounts", "mounts", "self/mounts"]
+    : ["mounts", "self/mounts"];
+  let first: unknown;
+  for (const table of tables) {
     try {
-      return await source.readProc("self/mounts");
-    } catch {
-      throw new Error(describeReadError(source.procPath("mounts"), first));
+      return await source.readProc(table);
+    } catch (error) {
+      first ??= error;
     }
   }
+  throw new Error(describeReadError(source.procPath(tables[0]), first));
+}
+
+/** A mount entry named by its path on the host, with where statfs finds it from here. */
+interface HostMount extends MountEntry {
+  /** The mount point as this process sees it (`mount` under the rootfs when watching from outside). */
+  readonly at: string;
+}
+
+/**
+ * Names every entry by its path on the host. Watching from outside, a table that has mounts under
+ * the rootfs is one of a namespace that sees the host's `/` there (our own, or pid 1's when that is
+ * the container's init): only those entries are the host's, and the rootfs is cut off their paths.
+ * A table with nothing under the rootfs is the host's own: its paths are looked up under the rootfs.
+ */
+function hostMounts(entries: readonly MountEntry[], source: Source): HostMount[] {
+  if (!watchesFromOutside(source)) return entries.map((entry) => ({ ...entry, at: entry.mount }));
+  const { rootfs } = source;
+  const under = entries.filter((e) => e.mount === rootfs || e.mount.startsWith(`${rootfs}/`));
+  if (under.length === 0) {
+    return entries.map((entry) => ({ ...entry, at: source.rootPath(entry.mount) }));
+  }
+  return under.map((entry) => ({
+    ...entry,
+    mount: entry.mount.slice(rootfs.length) || "/",
+    at: entry.mount,
+  }));
 }
 
 /**
  * An overmounted entry is hidden by the later one on the same mount point, as statfs sees it; the
  * survivor keeps the first one's place in the list, as in df's output.
  */
-function lastPerMountPoint(entries: readonly MountEntry[]): MountEntry[] {
-  const byMount = new Map<string, MountEntry>();
+function lastPerMountPoint(entries: readonly HostMount[]): HostMount[] {
+  const byMount = new Map<string, HostMount>();
   for (const entry of entries) byMount.set(entry.mount, entry);
   return [...byMount.values()];
 }
@@ -162,7 +201,7 @@ interface Probed {
 }
 
 interface ProbeArgs {
-  readonly entry: MountEntry;
+  readonly entry: HostMount;
   readonly statfs: (path: string) => Promise<StatFsLike>;
   readonly deviceOf: (path: string) => Promise<number>;
   readonly timeoutMs: number;
@@ -179,11 +218,11 @@ async function probe(args: ProbeArgs): Promise<Probed | undefined> {
   let pending = unanswered.get(statfs);
   if (!pending) unanswered.set(statfs, pending = new Map());
   // A hung statfs cannot be cancelled; asking again every minute would pile up blocked threads.
-  if (pending.has(entry.mount)) {
+  if (pending.has(entry.at)) {
     log.debug(`statfs of ${entry.mount} (${entry.device}) still has not answered; skipped`);
     return undefined;
   }
-  const attempt = Promise.all([statfs(entry.mount), deviceOf(entry.mount).catch(() => undefined)]);
+  const attempt = Promise.all([statfs(entry.at), deviceOf(entry.at).catch(() => undefined)]);
   let result;
   try {
     result = await withDeadline(attempt, timeoutMs);
@@ -193,8 +232,8 @@ async function probe(args: ProbeArgs): Promise<Probed | undefined> {
     return undefined;
   }
   if (result === TIMED_OUT) {
-    pending.set(entry.mount, attempt);
-    const settle = () => pending.delete(entry.mount);
+    pending.set(entry.at, attempt);
+    const settle = () => pending.delete(entry.at);
     attempt.then(settle, settle);
     log.warn(
       `statfs of ${entry.mount} (${entry.device}, ${entry.type}) did not answer within ` +

@@ -2,11 +2,12 @@
  * Reads host files under configurable roots, like node_exporter's `--path.procfs`.
  *
  * Every collector and spec generator reads through a {@linkcode Source}, so a fixture tree can stand
- * in for the live `/proc` and `/sys`, and a container can watch the host through a bind mount.
+ * in for the live `/proc` and `/sys`, and a container can watch the host through bind mounts: with
+ * the host's `/` at `-rootfs`, filesystem sizes, `/etc` and the host name come from the host.
  *
  * @module
  */
-import { join } from "node:path";
+import { join, normalize } from "node:path";
 
 /** Where host files are read from. */
 export interface SourceRoots {
@@ -14,7 +15,9 @@ export interface SourceRoots {
   readonly procfs?: string;
   /** Root of sysfs; `/sys` by default (`-sysfs`). */
   readonly sysfs?: string;
-  /** Directory holding `os-release` and friends; `/etc` by default (tests point it at a fixture). */
+  /** Where the host's `/` is mounted; `/` by default (`-rootfs`, like node_exporter's `--path.rootfs`). */
+  readonly rootfs?: string;
+  /** Directory holding `os-release` and friends; `<rootfs>/etc` by default (tests point it elsewhere). */
   readonly etc?: string;
 }
 
@@ -22,6 +25,8 @@ export interface SourceRoots {
 export interface Source {
   readonly procfs: string;
   readonly sysfs: string;
+  /** The host's `/`, normalized without a trailing slash; `/` unless the agent watches from outside. */
+  readonly rootfs: string;
   readonly etc: string;
   /** Absolute path of `rel` under the procfs root. */
   procPath(rel: string): string;
@@ -29,6 +34,8 @@ export interface Source {
   sysPath(rel: string): string;
   /** Absolute path of `rel` under the etc root. */
   etcPath(rel: string): string;
+  /** Where the host's path `path` (a mount point, say) is seen from here: `path` under the rootfs. */
+  rootPath(path: string): string;
   /** Reads `rel` under the procfs root as text. */
   readProc(rel: string): Promise<string>;
   /** Reads `rel` under the sysfs root as text. */
@@ -43,17 +50,20 @@ export interface Source {
 export function createSource(roots: SourceRoots = {}): Source {
   const procfs = roots.procfs ?? "/proc";
   const sysfs = roots.sysfs ?? "/sys";
-  const etc = roots.etc ?? "/etc";
+  const rootfs = normalize(roots.rootfs ?? "/").replace(/(.)\/+$/, "$1");
+  const etc = roots.etc ?? join(rootfs, "etc");
   const procPath = (rel: string) => join(procfs, rel);
   const sysPath = (rel: string) => join(sysfs, rel);
   const etcPath = (rel: string) => join(etc, rel);
   return {
     procfs,
     sysfs,
+    rootfs,
     etc,
     procPath,
     sysPath,
     etcPath,
+    rootPath: (path) => join(rootfs, path),
     readProc: (rel) => Deno.readTextFile(procPath(rel)),
     readSys: (rel) => Deno.readTextFile(sysPath(rel)),
     readEtc: (rel) => Deno.readTextFile(etcPath(rel)),
@@ -93,8 +103,13 @@ export function describeReadError(path: string, error: unknown): string {
   return `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
+/** Whether the agent watches the host from outside its root (`-rootfs` other than `/`). */
+export function watchesFromOutside(source: Pick<Source, "rootfs">): boolean {
+  return source.rootfs !== "/";
+}
+
 /**
- * Why `root` cannot serve as a procfs or sysfs root, or `undefined` when it can.
+ * Why `root` cannot serve as a procfs, sysfs or host root, or `undefined` when it can.
  *
  * A root that is missing, not a directory or empty is a user mistake worth a clear error; one this
  * process may not open (Deno's rule for /proc and /sys) is not: the collectors degrade instead.

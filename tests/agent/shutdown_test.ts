@@ -1,11 +1,12 @@
 /**
  * These tests send real signals to the test process. A TERM or QUIT with no listener would kill
- * the test runner, so each test installs its listeners before sending and removes them in
+ * the test runner (and `deno test` takes INT for itself, so no test sends it), so each test installs its listeners before sending and removes them in
  * `finally`, and waits for each signal to be handled before the next step.
  */
 import assert from "node:assert/strict";
 import { handleSignals, type Shutdown } from "../../src/agent/shutdown.ts";
 import { withLogs } from "../support/logs.ts";
+import { waitFor } from "../support/wait.ts";
 
 /**
  * Waits for `promise`. Signal listeners do not keep the event loop alive, so a timer does; it also
@@ -163,4 +164,75 @@ Deno.test("shutdown: dispose cancels the graceful-limit timer", async () => {
   // Well past the limit: a timer left armed would have fired (and leaked past the test).
   await pause(50);
   assert.equal(shutdown.force.aborted, false);
+});
+
+/** Waits until `lines` holds `line`. */
+async function logged(lines: readonly string[], line: string): Promise<void> {
+  await waitFor(() => lines.includes(line), `the log line ${JSON.stringify(line)}`);
+}
+
+const sameRequest = (name: string, ms: number) =>
+  `DEBUG <main> Received signal '${name}' again within ${ms} ms; taken as the same stop request ` +
+  "(one Ctrl-C reaches a process group twice)";
+
+Deno.test("shutdown: the same signal again within the window is the same request", async () => {
+  await withLogs(async (logs) => {
+    let time = 1000;
+    const shutdown = handleSignals({ graceMs: 30_000, repeatWindowMs: 500, now: () => time });
+    try {
+      Deno.kill(Deno.pid, "SIGTERM");
+      await aborted(shutdown.stop);
+      time += 499;
+      Deno.kill(Deno.pid, "SIGTERM");
+      await logged(logs, sameRequest("terminated", 500));
+      assert.equal(shutdown.force.aborted, false);
+      assert.deepEqual(logs, [graceful("terminated", "30.000000"), sameRequest("terminated", 500)]);
+    } finally {
+      shutdown.dispose();
+    }
+  });
+});
+
+Deno.test("shutdown: the same signal after the window forces the stop", async () => {
+  await withLogs(async (logs) => {
+    let time = 1000;
+    const shutdown = handleSignals({ graceMs: 30_000, repeatWindowMs: 500, now: () => time });
+    try {
+      Deno.kill(Deno.pid, "SIGTERM");
+      await aborted(shutdown.stop);
+      Deno.kill(Deno.pid, "SIGTERM");
+      await logged(logs, sameRequest("terminated", 500));
+      time += 500;
+      Deno.kill(Deno.pid, "SIGTERM");
+      await aborted(shutdown.force);
+      assert.deepEqual(logs, [
+        graceful("terminated", "30.000000"),
+        sameRequest("terminated", 500),
+        "INFO <main> Received signal 'terminated' again, force shutdown.",
+      ]);
+    } finally {
+      shutdown.dispose();
+    }
+  });
+});
+
+Deno.test("shutdown: a stop asked for without a signal is forced by the first signal", async () => {
+  await withLogs(async (logs) => {
+    const shutdown = handleSignals({ graceMs: 30_000, repeatWindowMs: 60_000, now: () => 0 });
+    try {
+      shutdown.requestStop();
+      assert.equal(shutdown.stop.aborted, true);
+      Deno.kill(Deno.pid, "SIGTERM");
+      await aborted(shutdown.force);
+      assert.deepEqual(logs, ["INFO <main> Received signal 'terminated' again, force shutdown."]);
+    } finally {
+      shutdown.dispose();
+    }
+  });
+});
+
+Deno.test("shutdown: a repeat window that is not a number ≥ 0 is a RangeError", () => {
+  for (const repeatWindowMs of [-1, Number.NaN, Infinity]) {
+    assert.throws(() => handleSignals({ graceMs: 1000, repeatWindowMs }), RangeError);
+  }
 });

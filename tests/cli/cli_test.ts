@@ -13,29 +13,107 @@ Deno.test("cli: version prints upstream's line with Deno in place of Go", async 
   );
 });
 
-Deno.test("cli: an unknown subcommand prints one error and one usage line, exit 2", async () => {
+/** Upstream's program usage (go-cli): the usage line, a blank line, the sorted table of commands. */
+function assertUsage(lines: readonly string[]): void {
+  assert.equal(lines[0], "Usage: mackerel-agent <command> [<args>]");
+  assert.equal(lines[1], "");
+  assert.equal(lines[2], "Commands:");
+  const rows = lines.slice(3).map((line) => line.match(/^ {4}(\S+(?: command>)?) +(\S.*)$/));
+  assert.ok(rows.every((row) => row !== null), lines.join("\n"));
+  assert.deepEqual(rows.map((row) => row![1]), [
+    "<no command>",
+    "configtest",
+    "help",
+    "init",
+    "once",
+    "retire",
+    "supervise",
+    "version",
+  ]);
+  // One column for the summaries, four spaces past the longest name (Go's tabwriter padding).
+  const column = new Set(lines.slice(3).map((line, i) => line.indexOf(rows[i]![2])));
+  assert.deepEqual([...column], [4 + "<no command>".length + 4]);
+}
+
+Deno.test("cli: an unknown subcommand prints upstream's usage with the commands, exit 2", async () => {
   const { code, stdout, stderr } = await runAgent(["nope"]);
   assert.equal(code, 2);
   assert.equal(stdout, "");
   const lines = stderr.trimEnd().split("\n");
-  assert.equal(lines.length, 2);
   assert.equal(lines[0], 'mackerel-agent: unknown command "nope"');
-  assert.match(lines[1], /^Usage: mackerel-agent <command> \[<args>\]/);
+  assertUsage(lines.slice(1));
 });
 
-Deno.test("cli: an unknown flag prints one error and one usage line, exit 2", async () => {
+Deno.test("cli: help prints the usage with the commands on stdout, exit 0", async () => {
+  const { code, stdout, stderr } = await runAgent(["help"]);
+  assert.equal(code, 0, stderr);
+  assertUsage(stdout.trimEnd().split("\n"));
+  const unknown = await runAgent(["help", "nope"]);
+  assert.equal(unknown.code, 2);
+  assertUsage(unknown.stderr.trimEnd().split("\n").slice(1));
+});
+
+Deno.test("cli: an unknown flag prints the error and the command's help, exit 2", async () => {
   const { code, stderr } = await runAgent(["once", "-nope"]);
   assert.equal(code, 2);
   const lines = stderr.trimEnd().split("\n");
-  assert.deepEqual(lines.length, 2);
   assert.equal(lines[0], "mackerel-agent once: flag provided but not defined: -nope");
+  assert.equal(lines[1], "Usage: mackerel-agent once [options]");
+  assert.ok(lines.includes("Options:"), stderr);
 });
 
-Deno.test("cli: help lists the commands and flags, exit 0", async () => {
-  const { code, stdout } = await runAgent(["help"]);
+/** The flags a help text lists, in order. */
+const listedFlags = (help: string) => [...help.matchAll(/^ {2}-([\w-]+)/gm)].map((m) => m[1]);
+
+Deno.test("cli: help <command> and <command> -h show its text and flags with defaults", async () => {
+  const viaHelp = await runAgent(["help", "once"]);
+  const viaFlag = await runAgent(["once", "-h"]);
+  assert.equal(viaHelp.code, 0);
+  assert.equal(viaFlag.code, 0);
+  assert.equal(viaFlag.stdout, "");
+  assert.equal(viaHelp.stdout, viaFlag.stderr, "the same text, on stdout for help, stderr for -h");
+  const text = viaHelp.stdout;
+  assert.match(text, /^Usage: mackerel-agent once \[options\]\n\n\S/);
+  assert.match(text, /\n\nOptions:\n/);
+  const flags = listedFlags(text);
+  assert.deepEqual(flags, [...flags].sort(), "sorted by name, as Go's flag package lists them");
+  for (const name of ["conf", "procfs", "sysfs", "rootfs", "skip-checks", "v", "verbose"]) {
+    assert.ok(flags.includes(name), name);
+  }
+  // The agent's own flags are not for users.
+  assert.ok(!flags.includes("child") && !flags.includes("private-autoshutdown"), text);
+  // Go's layout: the help on the next line after four spaces and a tab, then the default.
+  assert.ok(
+    text.includes('  -procfs DIR\n    \tprocfs root: where /proc is mounted (default "/proc")\n'),
+  );
+  assert.ok(text.includes("  -v\tshorthand for -verbose\n"), text);
+  assert.match(text, /-interval SECONDS\n {4}\t.* \(default 60\)\n/);
+  // A flag another command does not have is not listed there.
+  assert.ok(!listedFlags((await runAgent(["help", "configtest"])).stdout).includes("skip-checks"));
+});
+
+Deno.test("cli: -h of the daemon shows its flags, then the commands", async () => {
+  const { code, stdout, stderr } = await runAgent(["-h"]);
   assert.equal(code, 0);
-  for (const word of ["version", "once", "configtest", "-conf", "-procfs", "-interval"]) {
-    assert.ok(stdout.includes(word), word);
+  assert.equal(stdout, "");
+  assert.match(stderr, /^Usage: mackerel-agent \[options\]\n/);
+  assert.ok(listedFlags(stderr).includes("version"));
+  assert.ok(!listedFlags(stderr).includes("child"));
+  const commands = stderr.slice(stderr.indexOf("\nCommands:\n") + 1).trimEnd().split("\n");
+  assertUsage(["Usage: mackerel-agent <command> [<args>]", "", ...commands]);
+});
+
+Deno.test("cli: -version, --version and version with any arguments print the version", async () => {
+  const expected = (await runAgent(["version"])).stdout;
+  for (
+    const args of [["-version"], ["--version"], ["-conf=/nonexistent", "-version"], [
+      "version",
+      "-x",
+    ]]
+  ) {
+    const { code, stdout } = await runAgent(args);
+    assert.equal(code, 0, args.join(" "));
+    assert.equal(stdout, expected, args.join(" "));
   }
 });
 

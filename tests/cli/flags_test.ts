@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type FlagSpec, parseFlags, UsageError } from "../../src/cli/flags.ts";
+import { type FlagSpec, formatFlagHelp, parseFlags, UsageError } from "../../src/cli/flags.ts";
 
 const SPECS: FlagSpec[] = [
   { name: "conf", kind: "string", help: "" },
@@ -54,4 +54,24 @@ Deno.test("flags: mistakes are UsageErrors that name the flag", () => {
   });
   assert.throws(() => parseFlags(["-v=maybe"], SPECS), UsageError);
   assert.throws(() => parseFlags(["---conf=a"], SPECS), { message: "bad flag syntax: ---conf=a" });
+});
+
+Deno.test("flags: help is laid out as Go's flag.PrintDefaults lays it out", () => {
+  const specs: FlagSpec[] = [
+    { name: "verbose", kind: "bool", aliases: ["v"], help: "log more" },
+    { name: "conf", kind: "string", placeholder: "FILE", help: "config", default: "/etc/a b.conf" },
+    { name: "interval", kind: "int", help: "seconds\nper minute", default: 60 },
+    { name: "apikey", kind: "string", help: "key", default: "" },
+    { name: "x", kind: "int", help: "zero default", default: 0 },
+    { name: "child", kind: "bool", help: "internal", internal: true },
+  ];
+  assert.equal(
+    formatFlagHelp(specs),
+    "  -apikey value\n    \tkey\n" +
+      '  -conf FILE\n    \tconfig (default "/etc/a b.conf")\n' +
+      "  -interval value\n    \tseconds\n    \tper minute (default 60)\n" +
+      "  -v\tshorthand for -verbose\n" +
+      "  -verbose\n    \tlog more\n" +
+      "  -x value\n    \tzero default\n",
+  );
 });

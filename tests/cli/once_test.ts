@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DEFAULT_CONFFILE } from "../../src/config/schema.ts";
 import { runAgent } from "../support/agent_process.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const FIXTURE = new URL("../fixtures/host/", import.meta.url).pathname;
 
@@ -56,19 +58,125 @@ Deno.test("once: a fixture tree is the only source of metrics and host parts", a
   }
 });
 
-Deno.test("once: a root that does not exist or is empty is one clear line, exit 1", async () => {
+Deno.test("once: a procfs or rootfs that does not exist or is empty is one clear line, exit 1", async () => {
+  const conf = await offlineConf();
   const empty = await Deno.makeTempDir();
   try {
-    const missing = await runAgent(["once", "-procfs=/nonexistent/proc"]);
+    const missing = await runAgent(["once", `-conf=${conf}`, "-procfs=/nonexistent/proc"]);
     assert.equal(missing.code, 1);
     assert.equal(missing.stdout, "");
     assert.equal(missing.stderr, "-procfs /nonexistent/proc: no such directory\n");
-    const blank = await runAgent(["once", `-sysfs=${empty}`]);
+    const blank = await runAgent(["once", `-conf=${conf}`, `-procfs=${empty}`]);
     assert.equal(blank.code, 1);
-    assert.equal(blank.stderr, `-sysfs ${empty}: empty directory\n`);
+    assert.equal(blank.stderr, `-procfs ${empty}: empty directory\n`);
+    const rootfs = await runAgent(["once", `-conf=${conf}`, "-rootfs=/nonexistent/rootfs"]);
+    assert.equal(rootfs.code, 1);
+    assert.equal(rootfs.stderr, "-rootfs /nonexistent/rootfs: no such directory\n");
   } finally {
+    await Deno.remove(conf);
     await Deno.remove(empty);
   }
+});
+
+Deno.test("once: a missing or empty sysfs is one warning; the spec has no block devices", async () => {
+  const conf = await offlineConf();
+  const empty = await Deno.makeTempDir();
+  try {
+    for (
+      const [sysfs, problem] of [["/nonexistent/sys", "no such directory"], [
+        empty,
+        "empty directory",
+      ]]
+    ) {
+      const { code, stdout, stderr } = await runAgent([
+        "once",
+        `-conf=${conf}`,
+        `-procfs=${join(FIXTURE, "proc")}`,
+        `-sysfs=${sysfs}`,
+        "-skip-checks",
+      ]);
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(
+        stderr.trimEnd().split("\n").map((line) => line.replace(/^\S+ \S+ /, "")),
+        [`WARNING <main> -sysfs ${sysfs}: ${problem}; the host spec has no block devices`],
+      );
+      const doc = JSON.parse(stdout);
+      assert.equal(doc.host.meta.block_device, undefined);
+      assert.equal(doc.host.name, "web-01");
+      assert.equal(byName(doc.metrics).get("loadavg1"), 0.52);
+    }
+  } finally {
+    await Deno.remove(conf);
+    await Deno.remove(empty);
+  }
+});
+
+Deno.test({
+  name: "once: without -conf and without the default file, upstream's warning and nil roles",
+  // The default file of a machine that has one would be read instead.
+  ignore: await Deno.stat(DEFAULT_CONFFILE).then(() => true, () => false),
+  async fn() {
+    const { code, stdout, stderr } = await runAgent([
+      "once",
+      `-procfs=${join(FIXTURE, "proc")}`,
+      `-sysfs=${join(FIXTURE, "sys")}`,
+    ]);
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stderr,
+      new RegExp(
+        "^\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d WARNING <main> failed to load config " +
+          "\\(but `once` must not required conf\\): failed to load the config file: " +
+          `open ${DEFAULT_CONFFILE}: no such file or directory\n`,
+      ),
+    );
+    const doc = JSON.parse(stdout);
+    // Go's nil slice: upstream's once has no roles without a config file.
+    assert.equal(doc.host.roleFullnames, null);
+    assert.deepEqual(doc.host.checks, []);
+    assert.deepEqual(doc.checks, []);
+  },
+});
+
+Deno.test("once: a config file without roles gives an empty array, as the API payload", async () => {
+  const conf = await Deno.makeTempFile({ suffix: ".conf" });
+  try {
+    await Deno.writeTextFile(conf, 'cloud_platform = "none"\n');
+    const { code, stdout, stderr } = await runAgent([
+      "once",
+      `-conf=${conf}`,
+      `-procfs=${join(FIXTURE, "proc")}`,
+      `-sysfs=${join(FIXTURE, "sys")}`,
+    ]);
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, "");
+    assert.deepEqual(JSON.parse(stdout).host.roleFullnames, []);
+  } finally {
+    await Deno.remove(conf);
+  }
+});
+
+Deno.test("once: -skip-checks runs no check plugin and leaves the checks key out", async () => {
+  await withTempDir("once-skip-checks-", async (dir) => {
+    const conf = join(dir, "agent.conf");
+    const marker = join(dir, "ran");
+    await Deno.writeTextFile(
+      conf,
+      `cloud_platform = "none"\n[plugin.checks.log]\ncommand = ["/bin/sh", "-c", "echo >> '${marker}'"]\n`,
+    );
+    const args = ["once", `-conf=${conf}`, `-procfs=${join(FIXTURE, "proc")}`];
+    const skipped = await runAgent([...args, "-skip-checks"]);
+    assert.equal(skipped.code, 0, skipped.stderr);
+    const doc = JSON.parse(skipped.stdout);
+    assert.equal("checks" in doc, false);
+    // The monitor is still part of the host's description.
+    assert.deepEqual(doc.host.checks, [{ name: "log" }]);
+    assert.equal(await Deno.stat(marker).then(() => true, () => false), false, "the check ran");
+    const ran = await runAgent(args);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.deepEqual(JSON.parse(ran.stdout).checks.map((c: { name: string }) => c.name), ["log"]);
+    assert.equal(await Deno.readTextFile(marker), "\n");
+  });
 });
 
 Deno.test("once: on the live machine the numbers match /proc read by the test", async () => {

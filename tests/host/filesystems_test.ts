@@ -147,3 +147,62 @@ Deno.test("filesystems: the live root filesystem matches df -Pk /", async () => 
   );
   assert.ok(Math.abs(root.percentUsed - Number(percent)) <= 1, `${root.percentUsed} vs ${percent}`);
 });
+
+Deno.test("filesystems: from outside (-rootfs), pid 1's table names host paths measured under the rootfs", async () => {
+  const { statfs, calls } = fakeStatfs({
+    "/rootfs/": block4k(1000, 600, 500),
+    "/rootfs/data": block4k(100, 50, 50),
+  });
+  const devs: Record<string, number> = { "/rootfs/": 1, "/rootfs/data": 2 };
+  const dev = (path: string) => Promise.resolve(devs[path] ?? 9);
+  await withProcfs({
+    // The host's init: the host's own paths.
+    "1/mounts": "/dev/vda1 / ext4 rw 0 0\n/dev/vdb /data xfs rw 0 0\nproc /proc proc rw 0 0\n",
+    // Our own table, the container's: never used while pid 1's can be read.
+    "mounts": "overlay / overlay rw 0 0\n/dev/vda1 /rootfs ext4 ro 0 0\n",
+  }, async (dir) => {
+    const source = createSource({ procfs: dir, rootfs: "/rootfs/" });
+    const list = await listFilesystems({ source, statfs, deviceOf: dev });
+    assert.deepEqual(list, [
+      usage("/dev/vda1", "/", "ext4", [4000, 1600, 2000, 45]),
+      usage("/dev/vdb", "/data", "xfs", [400, 200, 200, 50]),
+    ]);
+    assert.deepEqual(calls.sort(), ["/rootfs/", "/rootfs/data"]);
+  });
+});
+
+Deno.test("filesystems: from outside, a table that sees the host under the rootfs keeps only that part", async () => {
+  const { statfs, calls } = fakeStatfs({
+    "/host/root": block4k(1000, 600, 500),
+    "/host/root/boot": block4k(100, 50, 50),
+  });
+  const devs: Record<string, number> = { "/host/root": 1, "/host/root/boot": 2 };
+  const dev = (path: string) => Promise.resolve(devs[path] ?? 9);
+  // pid 1 hidden (hidepid) and our own table: the container's root, its files, the host's tree.
+  const mounts = "overlay / overlay rw 0 0\n" +
+    "/dev/vda1 /etc/hostname ext4 rw 0 0\n" +
+    "/dev/vda1 /host/root ext4 ro 0 0\n" +
+    "/dev/vda15 /host/root/boot vfat ro 0 0\n" +
+    "proc /host/root/proc proc rw 0 0\n" +
+    "proc /host/proc proc ro 0 0\n";
+  await withProcfs({ mounts }, async (dir) => {
+    const source = createSource({ procfs: dir, rootfs: "/host/root" });
+    const list = await listFilesystems({ source, statfs, deviceOf: dev });
+    assert.deepEqual(list, [
+      usage("/dev/vda1", "/", "ext4", [4000, 1600, 2000, 45]),
+      usage("/dev/vda15", "/boot", "vfat", [400, 200, 200, 50]),
+    ]);
+    assert.deepEqual(calls.sort(), ["/host/root", "/host/root/boot"]);
+  });
+});
+
+Deno.test("filesystems: without -rootfs only our own table is read", async () => {
+  const { statfs } = fakeStatfs({ "/": block4k(10, 5, 5), "/other": block4k(10, 5, 5) });
+  await withProcfs({
+    "1/mounts": "/dev/vdb /other ext4 rw 0 0\n",
+    "mounts": "/dev/vda / ext4 rw 0 0\n",
+  }, async (dir) => {
+    const list = await listFilesystems({ source: createSource({ procfs: dir }), statfs, deviceOf });
+    assert.deepEqual(list.map((fs) => fs.mount), ["/"]);
+  });
+});

@@ -20,8 +20,9 @@ const DEVICE_FILES: readonly (readonly [string, string])[] = [
  * Collects every block device (loop, ram and dm devices included) with its trimmed attributes.
  *
  * A missing attribute is omitted (a loop device has no `device/`), so `{}` is possible. Resolves
- * to `undefined` when `<sysfs>/block` does not exist (some PaaS hide it); rejects on any other
- * read error, which drops the part as upstream does.
+ * to `undefined` when `<sysfs>/block` does not exist (some PaaS hide it, or `-sysfs` is missing,
+ * which the command has said once); rejects on any other read error, which drops the part as
+ * upstream does.
  */
 export async function collectBlockDevices(
   source: Source,
@@ -30,7 +31,9 @@ export async function collectBlockDevices(
   try {
     names = await source.listSys("block");
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
     throw new Error(describeReadError(source.sysPath("block"), error), { cause: error });
   }
   const devices = await Promise.all(names.map((name) => readDevice(source, name)));

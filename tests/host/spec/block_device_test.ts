@@ -13,6 +13,13 @@ Deno.test("block_device: no /sys/block gives undefined", async () => {
   assert.equal(await collectBlockDevices(createSource({ sysfs: fixture("arm64/sys") })), undefined);
 });
 
+Deno.test("block_device: a sysfs root that is a file gives undefined, as a missing one", async () => {
+  await withTempDir("block_device_test_", async (dir) => {
+    await Deno.writeTextFile(`${dir}/sys`, "");
+    assert.equal(await collectBlockDevices(createSource({ sysfs: `${dir}/sys` })), undefined);
+  });
+});
+
 Deno.test("block_device: a device entry with no attribute files is an empty map", async () => {
   await withTempDir("block_device_test_", async (dir) => {
     await Deno.mkdir(`${dir}/block/ram0`, { recursive: true });

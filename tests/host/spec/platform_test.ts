@@ -19,6 +19,19 @@ function detectIn(files: Readonly<Record<string, string>>) {
   });
 }
 
+Deno.test("platform: from outside (-rootfs), the host's /etc decides", async () => {
+  await withTempDir("platform_test_", async (rootfs) => {
+    await writeFiles(rootfs, {
+      "etc/redhat-release": "Rocky Linux release 9.4 (Blue Onyx)\n",
+      "etc/os-release": 'ID="rocky"\nVERSION_ID="9.4"\n',
+    });
+    assert.deepEqual(await detectPlatform(createSource({ rootfs })), {
+      name: "rocky",
+      version: "9.4",
+    });
+  });
+});
+
 Deno.test("platform: Debian from debian_version's first line", async () => {
   const source = createSource({ etc: etc("etc-debian") });
   assert.deepEqual(await detectPlatform(source), { name: "debian", version: "12.5" });
