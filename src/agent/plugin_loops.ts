@@ -4,7 +4,7 @@
  * @module
  */
 import type { Config } from "../config/schema.ts";
-import { DIAGNOSTIC_GRAPH_DEFS } from "../metrics/diagnostic.ts";
+import { graphDefsFor } from "../metrics/registry.ts";
 import { createCheckSender } from "../plugins/check_sender.ts";
 import { runChecks } from "../plugins/check.ts";
 import type { HostResolver } from "../plugins/custom_identifiers.ts";
@@ -19,7 +19,7 @@ import type { Sink } from "./stdout_sink.ts";
 export interface PluginLoopsOptions {
   readonly config: Pick<
     Config,
-    "diagnostic" | "metricPlugins" | "checkPlugins" | "metadataPlugins"
+    "diagnostic" | "collectors" | "metricPlugins" | "checkPlugins" | "metadataPlugins"
   >;
   readonly clock: Clock;
   /** Length of the agent's minute in milliseconds. */
@@ -44,7 +44,7 @@ export async function runPluginLoops(options: PluginLoopsOptions): Promise<void>
   await clock.sleep(delay, signal);
   if (signal.aborted) return;
   const defs = [
-    ...(config.diagnostic ? DIAGNOSTIC_GRAPH_DEFS : []),
+    ...graphDefsFor(config),
     ...await collectGraphDefs(config.metricPlugins, { signal }),
   ];
   if (signal.aborted) return;
