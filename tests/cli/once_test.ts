@@ -95,6 +95,10 @@ Deno.test("once: on the live machine the numbers match /proc read by the test", 
     const cpuSum = [...values].filter(([name]) => name.startsWith("cpu."))
       .reduce((sum, [, value]) => sum + value, 0);
     assert.ok(Math.abs(cpuSum - cpus! * 100) < 1, `cpu sum ${cpuSum}`);
+    // Rates are divided by the nominal 1 s window, not a measured gap: whole numbers, as upstream.
+    const deltas = [...values].filter(([name]) => name.endsWith(".delta"));
+    assert.ok(deltas.length > 0);
+    for (const [name, value] of deltas) assert.ok(Number.isInteger(value), `${name} = ${value}`);
   } finally {
     await Deno.remove(conf);
   }
