@@ -11,7 +11,7 @@
  */
 import type { Source } from "../host/source.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
-import type { Collector, CollectorDefinition } from "./collector.ts";
+import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
 import { createCounterRateCollector } from "./counter_rates.ts";
 
 /** The lines of `/proc/stat` this collector reads. */
@@ -66,7 +66,7 @@ export function createProcessesCollector({ source }: ProcessesCollectorOptions):
     metricName: (_, counter) => RATE_NAMES[counter as typeof RATES[number]],
     read: async () => {
       const stat = parseProcStat(await source.readProc("stat"));
-      const gauges = [];
+      const gauges: MetricValue[] = [];
       if (stat.running !== undefined) {
         gauges.push({ name: "custom.processes.running", value: stat.running });
       }
