@@ -18,8 +18,7 @@ import { findApiError } from "../mackerel/errors.ts";
 import { EXIT_CONFIG } from "../exit_codes.ts";
 import type { HostPayload, MetricPoint } from "../mackerel/types.ts";
 import type { Collector } from "../metrics/collector.ts";
-import { createCollectors } from "../metrics/collectors.ts";
-import { createDiagnosticCollector } from "../metrics/diagnostic.ts";
+import { createCollectors } from "../metrics/registry.ts";
 import { collectRound } from "../metrics/round.ts";
 import {
   createHostResolver,
@@ -86,8 +85,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     signal: stopPlugins.signal,
   });
   try {
-    const { collectors } = await createCollectors({ source: options.source, config });
-    const system = config.diagnostic ? [...collectors, createDiagnosticCollector()] : collectors;
+    const { collectors: system } = await createCollectors({ source: options.source, config });
     const payload = await describeHost({ config, source: options.source });
     const context = {
       ...options,
@@ -228,7 +226,7 @@ async function runLoops(options: LoopOptions): Promise<number> {
       force: shutdown.force,
       round: async (timeMs) => {
         const time = Math.floor(timeMs / 1000);
-        const points = await collectPoints(options, time);
+        const points = await collectPoints(options, timeMs);
         if (points.length === 0) return;
         await sink.putMetrics(points);
         // Said once the round is kept (on disk with a spool), so tests can count on it.
@@ -274,17 +272,21 @@ async function runLoops(options: LoopOptions): Promise<number> {
   }
 }
 
-/** One round: the system collectors and the metric plugins, as points for the API. */
-async function collectPoints(options: LoopOptions, time: number): Promise<MetricPoint[]> {
+/**
+ * One round scheduled at `timeMs`: the system collectors and the metric plugins, as points for the
+ * API. A rate keeps the time its collector stamped (its window's start, the previous round).
+ */
+async function collectPoints(options: LoopOptions, timeMs: number): Promise<MetricPoint[]> {
   const { resolver } = options;
+  const time = Math.floor(timeMs / 1000);
   const [system, plugins] = await Promise.all([
-    collectRound(options.system, { deadlineMs: collectorDeadline(options.minuteMs) }),
+    collectRound(options.system, { timeMs, deadlineMs: collectorDeadline(options.minuteMs) }),
     options.metricPlugins.collect(),
   ]);
   const points: MetricPoint[] = system.map((v) => ({
     hostId: resolver.hostId,
     name: v.name,
-    time,
+    time: v.time ?? time,
     value: v.value,
   }));
   for (const group of plugins) {

@@ -8,7 +8,7 @@ import { agentSecondsToMs } from "../async/minute.ts";
 import type { Config } from "../config/schema.ts";
 import { initialDelaySeconds, postDelaySeconds } from "../delivery/delay.ts";
 import type { DataSink } from "../delivery/sink.ts";
-import { DIAGNOSTIC_GRAPH_DEFS } from "../metrics/diagnostic.ts";
+import { graphDefsFor } from "../metrics/registry.ts";
 import { runChecks } from "../plugins/check.ts";
 import type { HostResolver } from "../plugins/custom_identifiers.ts";
 import { collectGraphDefs } from "../plugins/graph_defs.ts";
@@ -18,7 +18,7 @@ import { runMetadata } from "../plugins/metadata.ts";
 export interface PluginLoopsOptions {
   readonly config: Pick<
     Config,
-    "diagnostic" | "metricPlugins" | "checkPlugins" | "metadataPlugins"
+    "diagnostic" | "collectors" | "metricPlugins" | "checkPlugins" | "metadataPlugins"
   >;
   readonly clock: Clock;
   /** Length of the agent's minute in milliseconds. */
@@ -43,7 +43,7 @@ export async function runPluginLoops(options: PluginLoopsOptions): Promise<void>
   await clock.sleep(delay, signal);
   if (signal.aborted) return;
   const defs = [
-    ...(config.diagnostic ? DIAGNOSTIC_GRAPH_DEFS : []),
+    ...graphDefsFor(config),
     ...await collectGraphDefs(config.metricPlugins, { signal }),
   ];
   if (signal.aborted) return;

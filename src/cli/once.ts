@@ -15,7 +15,8 @@ import type { HostPayload } from "../mackerel/types.ts";
 import type { FlagSpec, ParsedFlags } from "./flags.ts";
 import { errorMessage, logger } from "../log.ts";
 import type { MetricValue } from "../metrics/collector.ts";
-import { createCollectors } from "../metrics/collectors.ts";
+import { createCollectors } from "../metrics/registry.ts";
+import { abortableSleep } from "../async/clock.ts";
 import { collectRound } from "../metrics/round.ts";
 import { runCheckOnce } from "../plugins/check.ts";
 import { collectGraphDefs } from "../plugins/graph_defs.ts";
@@ -90,16 +91,24 @@ export async function collectOnce(options: CollectOnceOptions): Promise<OnceDocu
         return { name: check.name, status, message, occurredAt };
       }))
       : undefined;
-    // Rate collectors need a baseline: take it, wait the window, then take the round.
-    await collectRound(collectors);
-    await new Promise((resolve) => setTimeout(resolve, options.windowMs ?? 1000));
-    const time = Math.floor(Date.now() / 1000);
+    // Rate collectors need a baseline: take it at t0, then the round at exactly t0 + window, so
+    // rates are divided by the nominal window (upstream's whole numbers) and stamped with t0.
+    const windowMs = options.windowMs ?? 1000;
+    const t0 = Date.now();
+    await collectRound(collectors, { timeMs: t0 });
+    await abortableSleep(t0 + windowMs - Date.now());
+    const timeMs = t0 + windowMs;
+    const time = Math.floor(timeMs / 1000);
     const [values, pluginValues, host] = await Promise.all([
-      collectRound(collectors),
+      collectRound(collectors, { timeMs }),
       metricPlugins.collect(),
       hostPromise,
     ]);
-    const metrics: OnceMetric[] = values.map((v) => ({ name: v.name, value: v.value, time }));
+    const metrics: OnceMetric[] = values.map((v) => ({
+      name: v.name,
+      value: v.value,
+      time: v.time ?? time,
+    }));
     for (const group of pluginValues) {
       const about = group.customIdentifier ? { customIdentifier: group.customIdentifier } : {};
       for (const v of group.values) {

@@ -21,7 +21,7 @@ import {
 } from "./flags.ts";
 import { INIT_FLAGS, runInit } from "./init.ts";
 import { ONCE_FLAGS, runOnce } from "./once.ts";
-import { COMMON_FLAGS, commonOptions } from "./options.ts";
+import { COMMON_FLAGS } from "./options.ts";
 import { RETIRE_FLAGS, runRetire } from "./retire.ts";
 import { runSupervise } from "./supervise.ts";
 import { runVersion } from "./version.ts";

@@ -1,24 +1,75 @@
 /**
- * The contract every metric collector fulfils.
+ * The contract every metric collector fulfils, and the declaration each collector file exports
+ * for the registry (`registry.ts`).
  *
  * @module
  */
+import type { CollectorsConfig, Config } from "../config/schema.ts";
+import type { Source } from "../host/source.ts";
+import type { GraphDef } from "../mackerel/api_types.ts";
 
 /** One metric value, named as Mackerel names it (`loadavg5`, `cpu.user.percentage` …). */
 export interface MetricValue {
   readonly name: string;
   readonly value: number;
+  /**
+   * Epoch seconds the value is stamped with; absent means the round's own time. A rate carries
+   * the time of the earlier of its two samples' rounds: the start of the window it covers, as
+   * upstream stamps it.
+   */
+  readonly time?: number;
 }
 
-/** A source of metric values, created once and called every tick. */
+/** What one call of {@linkcode Collector.collect} is told about its round. */
+export interface CollectContext {
+  /** The round's scheduled time in epoch milliseconds (not when the call happens to run). */
+  readonly timeMs: number;
+  /** Aborted when the round's deadline passes or the agent stops. */
+  readonly signal: AbortSignal;
+}
+
+/** A source of metric values, created once and called every round. */
 export interface Collector {
-  /** Short name used in logs and in the permission probe (`cpu`, `memory` …). */
+  /** Short name used in logs (`cpu`, `memory` …). */
   readonly name: string;
-  /** Absolute paths the collector reads; probed once at start. */
-  readonly sources: readonly string[];
   /**
-   * Collects the current values. Rate collectors keep their previous sample and return nothing on
-   * the first call or after a counter reset.
+   * Collects the values of the round scheduled at `context.timeMs`. Rate collectors keep the
+   * previous round's sample and return no rates on the first call or after a counter reset; a rate
+   * is the counter's change divided by the difference of the two rounds' scheduled times.
    */
-  collect(): Promise<MetricValue[]>;
+  collect(context: CollectContext): Promise<MetricValue[]>;
+}
+
+/** The parts of the configuration collectors read. */
+export type CollectorConfig = Pick<
+  Config,
+  "disks" | "filesystems" | "interfaces" | "collectors" | "diagnostic"
+>;
+
+/** What {@linkcode CollectorDefinition.create} gets. */
+export interface CollectorSetup {
+  readonly source: Source;
+  readonly config: CollectorConfig;
+}
+
+/** A collector file's declaration: one line of the registry's table. */
+export interface CollectorDefinition {
+  /** Short name used in logs and in the permission probe. */
+  readonly name: string;
+  /**
+   * Absent: always on (upstream's set). Otherwise the switch that turns it on: a `[collectors]`
+   * key, or `diagnostic`.
+   */
+  readonly optIn?: keyof CollectorsConfig | "diagnostic";
+  /** Absolute paths the collector reads; probed once at start. */
+  readonly sources: (source: Source) => readonly string[];
+  /** Graph definitions of its `custom.*` metrics, posted at start like a plugin's. */
+  readonly graphDefs?: readonly GraphDef[];
+  /** Creates the collector. */
+  readonly create: (setup: CollectorSetup) => Collector;
+  /** Where Deno has a built-in for it: the `--allow-sys` kind it needs, and the fallback. */
+  readonly fallback?: {
+    readonly sysKind: Deno.SysPermissionDescriptor["kind"];
+    readonly create: () => Collector;
+  };
 }

@@ -2,13 +2,16 @@
  * The `cpu.*.percentage` metrics, from two samples of `<procfs>/stat` (reference §3.3).
  *
  * Upstream sleeps 60 s between its two samples inside one round; here the collector keeps the
- * previous tick's sample instead, so the rate covers one agent interval and no round blocks.
+ * previous round's sample instead (`window.ts`), so the values cover one agent interval, are
+ * stamped with its start as upstream's are, and no round blocks.
  *
  * @module
  */
 import type { Source } from "../host/source.ts";
 import { logger } from "../log.ts";
-import type { Collector, MetricValue } from "./collector.ts";
+import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
+import { createCpuFallback } from "./fallback.ts";
+import { createWindows } from "./window.ts";
 
 /** The columns of the `cpu` line of `/proc/stat`, in the kernel's order. */
 export const STAT_FIELDS = [
@@ -146,25 +149,32 @@ export function cpuUsage(previous: CpuStat, current: CpuStat): MetricValue[] {
 export function createCpuCollector({ source }: CpuCollectorOptions): Collector {
   const path = source.procPath("stat");
   const log = logger("metrics.cpuUsage");
-  let previous: CpuStat | undefined;
+  const windows = createWindows<CpuStat>();
   return {
     name: "cpu",
-    sources: [path],
-    async collect() {
+    async collect({ timeMs, signal }) {
       const current = parseStat(await source.readProc("stat"));
       if (current === undefined) {
         throw new Error(`unexpected format of /proc/stat: no "cpu" line of counters in ${path}`);
       }
-      const baseline = previous;
-      // The newest sample is always the next baseline, so one reset costs exactly one tick.
-      previous = current;
-      if (baseline === undefined) return [];
-      const reset = statReset(baseline, current);
+      signal.throwIfAborted();
+      // The newest sample is always the next baseline, so one reset costs exactly one round.
+      const window = windows.advance(timeMs, current);
+      if (window === undefined) return [];
+      const reset = statReset(window.previous, current);
       if (reset !== undefined) {
         log.debug(`counters of ${path} reset (${reset}); skipping this interval`);
         return [];
       }
-      return cpuUsage(baseline, current);
+      return cpuUsage(window.previous, current).map((v) => ({ ...v, time: window.time }));
     },
   };
 }
+
+/** The registry's line: upstream's cpu metrics, always on; `node:os` cpus() without -A. */
+export const CPU_COLLECTOR: CollectorDefinition = {
+  name: "cpu",
+  sources: (source) => [source.procPath("stat")],
+  create: ({ source }) => createCpuCollector({ source }),
+  fallback: { sysKind: "cpus", create: () => createCpuFallback() },
+};

@@ -8,7 +8,7 @@
  * @module
  */
 import type { GraphDef } from "../mackerel/api_types.ts";
-import type { Collector } from "./collector.ts";
+import type { Collector, CollectorDefinition } from "./collector.ts";
 
 /** The graph definition of the diagnostic metrics, posted at start like a plugin's. */
 export const DIAGNOSTIC_GRAPH_DEFS: readonly GraphDef[] = [{
@@ -29,7 +29,6 @@ export function createDiagnosticCollector(
 ): Collector {
   return {
     name: "diagnostic",
-    sources: [],
     collect() {
       const usage = memoryUsage();
       return Promise.resolve([
@@ -41,3 +40,12 @@ export function createDiagnosticCollector(
     },
   };
 }
+
+/** The registry's line: on with `diagnostic = true` or `-diagnostic`. */
+export const DIAGNOSTIC_COLLECTOR: CollectorDefinition = {
+  name: "diagnostic",
+  optIn: "diagnostic",
+  sources: () => [],
+  graphDefs: DIAGNOSTIC_GRAPH_DEFS,
+  create: () => createDiagnosticCollector(),
+};

@@ -2,16 +2,16 @@
  * Disk I/O rates from `/proc/diskstats` (reference §3.5): `disk.<dev>.reads.delta` and
  * `disk.<dev>.writes.delta`, per second.
  *
- * Upstream sleeps 60 s between two samples inside each round; we keep the previous sample between
- * ticks instead (DESIGN.md principle 3), so the first call yields nothing, and we divide by the
- * real time between the two reads.
+ * Upstream sleeps 60 s between two samples inside each round; we keep the previous round's sample
+ * instead (`window.ts`), so the first call yields nothing; a rate is stamped with the previous
+ * round's time and divided by the nominal window, as upstream divides by its interval.
  *
  * @module
  */
 import { type FilesystemUsage, listFilesystems } from "../host/filesystems.ts";
 import type { Source } from "../host/source.ts";
 import { logger } from "../log.ts";
-import type { Collector } from "./collector.ts";
+import type { Collector, CollectorDefinition } from "./collector.ts";
 import { createCounterRateCollector } from "./counter_rates.ts";
 import { sanitizeMetricKey } from "./sanitize.ts";
 
@@ -86,8 +86,6 @@ export interface DiskCollectorOptions {
   readonly useMountpoint?: boolean;
   /** Lists filesystems for `useMountpoint`; {@linkcode listFilesystems} by default. */
   readonly mounts?: () => Promise<FilesystemUsage[]>;
-  /** Monotonic clock in milliseconds; `performance.now()` by default. */
-  readonly now?: () => number;
 }
 
 /** Creates the `disk` collector. */
@@ -96,12 +94,10 @@ export function createDiskCollector(options: DiskCollectorOptions): Collector {
   const mounts = options.mounts ?? (() => listFilesystems({ source }));
   return createCounterRateCollector({
     name: "disk",
-    sources: [source.procPath("diskstats")],
-    now: options.now,
     metricName: (label, field) => `disk.${label}.${field}.delta`,
     read: async () => {
-      // Mount points first: their statfs calls may take a while, and the sample's time is taken
-      // right after diskstats is read.
+      // Mount points first: their statfs calls may take a while, and diskstats is best read as
+      // close to the round's time as possible.
       const names = useMountpoint ? await mountpointNames(mounts) : new Map<string, string>();
       const text = await source.readProc("diskstats");
       const counters = new Map<string, { reads: number; writes: number }>();
@@ -112,10 +108,22 @@ export function createDiskCollector(options: DiskCollectorOptions): Collector {
         const label = mount === undefined ? sanitized : sanitizeMetricKey(mount);
         counters.set(label, { reads: stat.reads, writes: stat.writes });
       }
-      return counters;
+      return { counters };
     },
   });
 }
+
+/** The registry's line: upstream's disk metrics, always on. */
+export const DISK_COLLECTOR: CollectorDefinition = {
+  name: "disk",
+  sources: (source) => [source.procPath("diskstats")],
+  create: ({ source, config }) =>
+    createDiskCollector({
+      source,
+      ignore: config.disks.ignore,
+      useMountpoint: config.filesystems.useMountpoint,
+    }),
+};
 
 /** Device name (`sda1`) → mount point, for filesystems df lists as `/dev/<device>`. */
 async function mountpointNames(

@@ -10,16 +10,19 @@
 import { cpus } from "node:os";
 import { logger } from "../log.ts";
 import type { Collector, MetricValue } from "./collector.ts";
-import { loadavgValues } from "./loadavg.ts";
+import { createWindows } from "./window.ts";
 
 /** Creates `loadavg1/5/15` from `Deno.loadavg()` (`--allow-sys=loadavg`). */
 export function createLoadavgFallback(): Collector {
   return {
     name: "loadavg",
-    sources: [],
     collect() {
       const [loadavg1, loadavg5, loadavg15] = Deno.loadavg();
-      return Promise.resolve(loadavgValues({ loadavg1, loadavg5, loadavg15 }));
+      return Promise.resolve([
+        { name: "loadavg1", value: loadavg1 },
+        { name: "loadavg5", value: loadavg5 },
+        { name: "loadavg15", value: loadavg15 },
+      ]);
     },
   };
 }
@@ -34,7 +37,6 @@ export function createLoadavgFallback(): Collector {
 export function createMemoryFallback(): Collector {
   return {
     name: "memory",
-    sources: [],
     collect() {
       const info = Deno.systemMemoryInfo();
       return Promise.resolve([
@@ -83,19 +85,18 @@ function sampleCpus(): CpuTimes {
 
 /**
  * Creates `cpu.{user,nice,system,idle,irq}.percentage` from `node:os` `cpus()`
- * (`--allow-sys=cpus`), scaled to CPUCount × 100 like the primary; its first call yields nothing.
+ * (`--allow-sys=cpus`), scaled to CPUCount × 100 like the primary and stamped like it with the
+ * previous round's time; its first call yields nothing.
  */
 export function createCpuFallback(): Collector {
   const log = logger("metrics.cpuUsage");
-  let previous: CpuTimes | undefined;
+  const windows = createWindows<CpuTimes>();
   return {
     name: "cpu",
-    sources: [],
-    collect() {
-      const current = sampleCpus();
-      const baseline = previous;
-      previous = current;
-      if (baseline === undefined) return Promise.resolve([]);
+    collect({ timeMs }) {
+      const window = windows.advance(timeMs, sampleCpus());
+      if (window === undefined) return Promise.resolve([]);
+      const { previous: baseline, current, time } = window;
       const backwards = TIME_FIELDS.find((f) => current[f] < baseline[f]);
       if (backwards !== undefined || current.cpuCount !== baseline.cpuCount) {
         log.debug(`CPU times reset (${backwards ?? "CPU count changed"}); skipping this interval`);
@@ -107,6 +108,7 @@ export function createCpuFallback(): Collector {
       const values: MetricValue[] = TIME_FIELDS.map((f) => ({
         name: METRIC_OF[f],
         value: (current[f] - baseline[f]) * current.cpuCount * 100 / totalDelta,
+        time,
       }));
       return Promise.resolve(values);
     },

@@ -6,43 +6,69 @@
  */
 import { type FilesystemUsage, listFilesystems } from "../host/filesystems.ts";
 import type { Source } from "../host/source.ts";
-import type { Collector, MetricValue } from "./collector.ts";
+import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
 import { sanitizeMetricKey } from "./sanitize.ts";
 
-/** Options of {@linkcode createFilesystemCollector}. */
-export interface FilesystemCollectorOptions {
-  readonly source: Source;
+/** Which filesystems get metrics and under which key: `[filesystems]`. */
+export interface FilesystemSelection {
   /** `[filesystems] ignore`: filesystems whose device name (`/dev/sda1`) matches are skipped. */
   readonly ignore?: RegExp;
   /** `[filesystems] use_mountpoint`: key metrics by the mount point instead of the device. */
   readonly useMountpoint?: boolean;
+}
+
+/**
+ * Upstream's choice of filesystems and keys: `/dev/` devices not ignored, keyed by the sanitized
+ * device less `/dev/` (or mount point); a later filesystem with the same key replaces the earlier.
+ */
+export function filesystemsByKey(
+  filesystems: readonly FilesystemUsage[],
+  { ignore, useMountpoint = false }: FilesystemSelection,
+): Map<string, FilesystemUsage> {
+  const byKey = new Map<string, FilesystemUsage>();
+  for (const fs of filesystems) {
+    if (!fs.name.startsWith("/dev/")) continue;
+    if (ignore && fs.name.search(ignore) !== -1) continue;
+    const key = useMountpoint
+      ? sanitizeMetricKey(fs.mount)
+      : sanitizeMetricKey(fs.name.slice("/dev/".length));
+    // Delete first so that the replacement also takes the later position, as upstream.
+    byKey.delete(key);
+    byKey.set(key, fs);
+  }
+  return byKey;
+}
+
+/** Options of {@linkcode createFilesystemCollector}. */
+export interface FilesystemCollectorOptions extends FilesystemSelection {
+  readonly source: Source;
   /** Lists filesystems; {@linkcode listFilesystems} by default. */
   readonly list?: () => Promise<FilesystemUsage[]>;
 }
 
 /** Creates the `filesystem` collector. */
 export function createFilesystemCollector(options: FilesystemCollectorOptions): Collector {
-  const { source, ignore, useMountpoint = false } = options;
+  const { source } = options;
   const list = options.list ?? (() => listFilesystems({ source }));
   return {
     name: "filesystem",
-    sources: [source.procPath("mounts")],
     async collect(): Promise<MetricValue[]> {
-      // Keyed so that a later filesystem with the same key replaces the earlier, as upstream.
-      const byKey = new Map<string, { size: number; used: number }>();
-      for (const fs of await list()) {
-        if (!fs.name.startsWith("/dev/")) continue;
-        if (ignore && fs.name.search(ignore) !== -1) continue;
-        const key = useMountpoint
-          ? sanitizeMetricKey(fs.mount)
-          : sanitizeMetricKey(fs.name.slice("/dev/".length));
-        byKey.delete(key);
-        byKey.set(key, { size: (fs.kbUsed + fs.kbAvailable) * 1024, used: fs.kbUsed * 1024 });
-      }
-      return [...byKey].flatMap(([key, { size, used }]) => [
-        { name: `filesystem.${key}.size`, value: size },
-        { name: `filesystem.${key}.used`, value: used },
+      return [...filesystemsByKey(await list(), options)].flatMap(([key, fs]) => [
+        { name: `filesystem.${key}.size`, value: (fs.kbUsed + fs.kbAvailable) * 1024 },
+        { name: `filesystem.${key}.used`, value: fs.kbUsed * 1024 },
       ]);
     },
   };
 }
+
+/** The registry's line: upstream's filesystem metrics, always on. */
+export const FILESYSTEM_COLLECTOR: CollectorDefinition = {
+  name: "filesystem",
+  sources: (source) => [source.procPath("mounts")],
+  create: ({ source, config }) =>
+    createFilesystemCollector({
+      source,
+      ignore: config.filesystems.ignore,
+      useMountpoint: config.filesystems.useMountpoint,
+    }),
+};

@@ -4,7 +4,8 @@
  * @module
  */
 import type { Source } from "../host/source.ts";
-import type { Collector, MetricValue } from "./collector.ts";
+import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
+import { createLoadavgFallback } from "./fallback.ts";
 
 /** The three load averages of `/proc/loadavg`. */
 export interface Loadavg {
@@ -55,7 +56,6 @@ export function createLoadavgCollector({ source }: LoadavgCollectorOptions): Col
   const path = source.procPath("loadavg");
   return {
     name: "loadavg",
-    sources: [path],
     async collect() {
       const text = await source.readProc("loadavg");
       try {
@@ -67,3 +67,14 @@ export function createLoadavgCollector({ source }: LoadavgCollectorOptions): Col
     },
   };
 }
+
+/** The registry's line: upstream's load averages, always on; `Deno.loadavg()` without -A. */
+export const LOADAVG_COLLECTOR: CollectorDefinition = {
+  name: "loadavg",
+  sources: (source) => [source.procPath("loadavg")],
+  create: ({ source }) => createLoadavgCollector({ source }),
+  // Windows has no load average: Deno.loadavg() answers zeros there.
+  fallback: Deno.build.os === "windows"
+    ? undefined
+    : { sysKind: "loadavg", create: () => createLoadavgFallback() },
+};

@@ -4,7 +4,8 @@
  * @module
  */
 import type { Source } from "../host/source.ts";
-import type { Collector, MetricValue } from "./collector.ts";
+import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
+import { createMemoryFallback } from "./fallback.ts";
 
 /** Options of {@linkcode createMemoryCollector}. */
 export interface MemoryCollectorOptions {
@@ -70,12 +71,18 @@ export function memoryValues(info: ReadonlyMap<string, number>): MetricValue[] {
 
 /** Creates the collector of `memory.*` from `<procfs>/meminfo`. */
 export function createMemoryCollector({ source }: MemoryCollectorOptions): Collector {
-  const path = source.procPath("meminfo");
   return {
     name: "memory",
-    sources: [path],
     async collect() {
       return memoryValues(parseMeminfo(await source.readProc("meminfo")));
     },
   };
 }
+
+/** The registry's line: upstream's memory metrics, always on; `Deno.systemMemoryInfo()` without -A. */
+export const MEMORY_COLLECTOR: CollectorDefinition = {
+  name: "memory",
+  sources: (source) => [source.procPath("meminfo")],
+  create: ({ source }) => createMemoryCollector({ source }),
+  fallback: { sysKind: "systemMemoryInfo", create: () => createMemoryFallback() },
+};

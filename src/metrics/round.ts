@@ -3,49 +3,73 @@
  *
  * @module
  */
-import { logger } from "../log.ts";
+import { errorMessage, logger } from "../log.ts";
 import type { Collector, MetricValue } from "./collector.ts";
 
 /** Options of {@linkcode collectRound}. */
 export interface RoundOptions {
+  /** The round's scheduled time in epoch milliseconds, passed to every collector. */
+  readonly timeMs: number;
   /** How long one collector may take before its values are given up for this round. */
   readonly deadlineMs?: number;
+  /** Gives up on every collector still running (the agent stops). */
+  readonly signal?: AbortSignal;
 }
 
 /**
- * Runs every collector concurrently and merges their values (a later duplicate name wins).
+ * Runs every collector concurrently and merges their values (a later duplicate name wins). Each
+ * value keeps the `time` its collector stamped (a rate's window start); the others have none and
+ * take the round's.
  *
  * A failing or slow collector is skipped with one line, so one bad source cannot stall the round;
  * a non-finite value is dropped with a WARNING, as upstream does at enqueue.
  */
 export async function collectRound(
   collectors: readonly Collector[],
-  options: RoundOptions = {},
+  options: RoundOptions,
 ): Promise<MetricValue[]> {
   const log = logger("agent");
   const deadlineMs = options.deadlineMs ?? 30_000;
+  if (!(deadlineMs > 0 && deadlineMs <= 2 ** 31 - 1)) {
+    throw new RangeError(`deadlineMs must be in (0, 2^31-1]: ${deadlineMs}`);
+  }
   const results = await Promise.all(collectors.map(async (collector) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`timed out after ${deadlineMs / 1000} seconds`)),
-        deadlineMs,
-      );
-    });
+    const deadline = AbortSignal.timeout(deadlineMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     try {
-      return await Promise.race([collector.collect(), timeout]);
+      return await Promise.race([
+        collector.collect({ timeMs: options.timeMs, signal }),
+        rejectOnAbort(signal, deadline, deadlineMs),
+      ]);
     } catch (error) {
-      const cause = error instanceof Error ? error.message : String(error);
-      log.error(`Failed to generate value in ${collector.name} (skip this metric): ${cause}`);
+      log.error(
+        `Failed to generate value in ${collector.name} (skip this metric): ${errorMessage(error)}`,
+      );
       return [];
-    } finally {
-      clearTimeout(timer);
     }
   }));
-  const merged = new Map<string, number>();
+  const merged = new Map<string, MetricValue>();
   for (const value of results.flat()) {
-    if (Number.isFinite(value.value)) merged.set(value.name, value.value);
+    if (Number.isFinite(value.value)) merged.set(value.name, value);
     else log.warn(`Invalid value: name = ${value.name}, value = ${value.value} is not sent.`);
   }
-  return [...merged].map(([name, value]) => ({ name, value }));
+  return [...merged.values()];
+}
+
+/** Rejects once `signal` aborts: with the deadline's words when it was the deadline. */
+function rejectOnAbort(
+  signal: AbortSignal,
+  deadline: AbortSignal,
+  deadlineMs: number,
+): Promise<never> {
+  return new Promise((_, reject) => {
+    const abort = () =>
+      reject(
+        deadline.aborted
+          ? new Error(`timed out after ${deadlineMs / 1000} seconds`)
+          : new Error("the agent is stopping"),
+      );
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
+  });
 }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { spawnAgent, waitFor } from "../support/agent_process.ts";
 import {
+  assertAllArrived,
   enqueued,
   receivedByTime,
   setupDaemon as setup,
@@ -72,6 +73,12 @@ Deno.test("daemon: tsdb posts carry the system metrics with integer times, each 
       assert.ok(Number.isInteger(point.time), `integer time: ${point.time}`);
       assert.ok(Number.isFinite(point.value));
     }
+    // A rate is stamped with the start of its window, the previous round's time, as upstream.
+    const timesOf = (name: string) =>
+      s.api.metrics().filter((p) => p.name === name).map((p) => p.time);
+    const [cpu, load] = [timesOf("cpu.user.percentage"), timesOf("loadavg1")];
+    for (const time of cpu) assert.ok(load.includes(time), `cpu at ${time} is a round's time`);
+    assert.ok(Math.max(...cpu) < Math.max(...load), `${cpu} before ${load}`);
     receivedByTime(s.api);
     assert.deepEqual(s.api.violations, []);
   } finally {
@@ -103,7 +110,7 @@ Deno.test("daemon: a 503 window is survived: every enqueued point arrives exactl
     assert.ok(failed.length >= 2, `posts failed during the outage: ${failed.length}`);
     const sent = enqueued(agent);
     const received = receivedByTime(s.api);
-    assert.deepEqual(new Map([...received].sort()), new Map([...sent].sort()));
+    assertAllArrived(received, sent);
     assert.ok(!agent.stderr().includes("abandoned"));
     assert.ok(!agent.stderr().includes("dropped"));
   } finally {
@@ -123,10 +130,7 @@ Deno.test("daemon: SIGTERM drains the queue, posts on_stop, removes the pidfile,
     recover();
     const code = await stop(agent);
     assert.equal(code, 0, agent.stderr());
-    assert.deepEqual(
-      new Map([...receivedByTime(s.api)].sort()),
-      new Map([...enqueued(agent)].sort()),
-    );
+    assertAllArrived(receivedByTime(s.api), enqueued(agent));
     const statuses = s.api.requests.filter((r) => r.path.endsWith("/status"));
     assert.deepEqual(statuses.map((r) => r.body), [{ status: "maintenance" }, {
       status: "standby",

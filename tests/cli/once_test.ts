@@ -50,9 +50,14 @@ Deno.test("once: a fixture tree is the only source of metrics and host parts", a
     assert.equal(values.get("interface.eth0.rxBytes.delta"), 0);
     assert.ok(![...values.keys()].some((name) => name.startsWith("cpu.")));
     assert.ok(!values.has("interface.lo.rxBytes.delta"));
-    const times = new Set(doc.metrics.map((m: OnceMetric) => m.time));
-    assert.equal(times.size, 1);
-    assert.ok(Number.isInteger([...times][0]));
+    // Rates cover the 1 s window before the round and carry its start; the rest the round's time.
+    const timeOf = new Map(doc.metrics.map((m: OnceMetric) => [m.name, m.time]));
+    const round = timeOf.get("loadavg1") as number;
+    assert.ok(Number.isInteger(round));
+    assert.equal(timeOf.get("memory.total"), round);
+    assert.equal(timeOf.get("disk.sda.reads.delta"), round - 1);
+    assert.equal(timeOf.get("interface.eth0.txBytes.delta"), round - 1);
+    assert.deepEqual(new Set(timeOf.values()), new Set([round - 1, round]));
   } finally {
     await Deno.remove(conf);
   }
@@ -198,6 +203,10 @@ Deno.test("once: on the live machine the numbers match /proc read by the test", 
     const cpuSum = [...values].filter(([name]) => name.startsWith("cpu."))
       .reduce((sum, [, value]) => sum + value, 0);
     assert.ok(Math.abs(cpuSum - cpus! * 100) < 1, `cpu sum ${cpuSum}`);
+    // Rates are divided by the nominal 1 s window, not a measured gap: whole numbers, as upstream.
+    const deltas = [...values].filter(([name]) => name.endsWith(".delta"));
+    assert.ok(deltas.length > 0);
+    for (const [name, value] of deltas) assert.ok(Number.isInteger(value), `${name} = ${value}`);
   } finally {
     await Deno.remove(conf);
   }

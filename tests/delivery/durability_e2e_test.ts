@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { spawnAgent, type SpawnedAgent, waitFor } from "../support/agent_process.ts";
 import {
+  assertAllArrived,
   type DaemonSetup,
   enqueued,
   receivedByTime,
@@ -37,12 +38,9 @@ async function pastRoundsOf(agent: SpawnedAgent): Promise<void> {
 
 /** Every round kept by `agents` arrived in full, and nothing twice (`receivedByTime` checks). */
 function assertAllDelivered(s: DaemonSetup, agents: readonly SpawnedAgent[]): void {
-  const received = receivedByTime(s.api);
-  for (const agent of agents) {
-    for (const [time, count] of enqueued(agent)) {
-      assert.equal(received.get(time), count, `round ${time}: ${count} points kept`);
-    }
-  }
+  const sent = new Map(agents.flatMap((agent) => [...enqueued(agent)]));
+  assert.equal(sent.size, agents.reduce((n, a) => n + enqueued(a).size, 0), "no round time twice");
+  assertAllArrived(receivedByTime(s.api), sent);
 }
 
 const allArrived = (s: DaemonSetup, agents: readonly SpawnedAgent[]) => () => {

@@ -2,21 +2,35 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
 import { createSource } from "../../src/host/source.ts";
-import type { MetricValue } from "../../src/metrics/collector.ts";
-import { cpuUsage, createCpuCollector, parseStat } from "../../src/metrics/cpu.ts";
+import type { Collector, MetricValue } from "../../src/metrics/collector.ts";
+import { CPU_COLLECTOR, cpuUsage, createCpuCollector, parseStat } from "../../src/metrics/cpu.ts";
 import { PROCFS_FIXTURES } from "../support/procfs_tree.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { at, T0 } from "./rounds.ts";
 
 const fixture = (tree: string) => Deno.readTextFile(join(PROCFS_FIXTURES, tree, "stat"));
 
+const rounds = new WeakMap<Collector, number>();
+
+/**
+ * Runs the collector's next round, a minute after its previous one; the values without their time
+ * (see "cpu: values are stamped with the start of their window").
+ */
+async function nextRound(collector: Collector): Promise<MetricValue[]> {
+  const round = rounds.get(collector) ?? 0;
+  rounds.set(collector, round + 1);
+  const values = await collector.collect(at(T0 + 60_000 * round));
+  return values.map(({ name, value }) => ({ name, value }));
+}
+
 /** Copies fixture `tree`'s stat into `dir` and collects once. */
 async function collectFrom(
-  collector: ReturnType<typeof createCpuCollector>,
+  collector: Collector,
   dir: string,
   tree: string,
 ): Promise<MetricValue[]> {
   await Deno.writeTextFile(join(dir, "stat"), await fixture(tree));
-  return collector.collect();
+  return nextRound(collector);
 }
 
 // x86 → x86-next, 4 CPUs: Δuser 300, Δguest 100 (so Δ(user−guest) 200), Δnice 20, Δsystem 100,
@@ -85,8 +99,10 @@ Deno.test("cpu: the collector names its source and yields nothing on the first s
     source: createSource({ procfs: join(PROCFS_FIXTURES, "x86") }),
   });
   assert.equal(collector.name, "cpu");
-  assert.deepEqual(collector.sources, [join(PROCFS_FIXTURES, "x86", "stat")]);
-  assert.deepEqual(await collector.collect(), []);
+  assert.deepEqual(CPU_COLLECTOR.sources(createSource({ procfs: join(PROCFS_FIXTURES, "x86") })), [
+    join(PROCFS_FIXTURES, "x86", "stat"),
+  ]);
+  assert.deepEqual(await nextRound(collector), []);
 });
 
 Deno.test("cpu: two snapshots give exact percentages summing to CPUCount × 100", async () => {
@@ -108,7 +124,7 @@ Deno.test("cpu: a 2.4 kernel without iowait, steal or guest gets only user/nice/
     const next = (await fixture("old-kernel"))
       .replace("cpu  123456 789 45678 9876543", "cpu  123606 799 45718 9877343");
     await Deno.writeTextFile(join(dir, "stat"), next);
-    assert.deepEqual(await collector.collect(), [
+    assert.deepEqual(await nextRound(collector), [
       { name: "cpu.user.percentage", value: 30 }, // 150 × 0.2
       { name: "cpu.nice.percentage", value: 2 }, // 10 × 0.2
       { name: "cpu.system.percentage", value: 8 }, // 40 × 0.2
@@ -175,7 +191,7 @@ Deno.test("cpu: a decreased iowait is reported from its current value, as upstre
     const next = (await fixture("x86-next"))
       .replace("cpu  10300 220 3100 81500 540 ", "cpu  10300 220 3100 81500 140 ");
     await Deno.writeTextFile(join(dir, "stat"), next);
-    assert.deepEqual(await collector.collect(), [
+    assert.deepEqual(await nextRound(collector), [
       { name: "cpu.user.percentage", value: 50 },
       { name: "cpu.nice.percentage", value: 5 },
       { name: "cpu.system.percentage", value: 25 },
@@ -194,7 +210,7 @@ Deno.test("cpu: an unreadable format rejects with the path and keeps the baselin
     const collector = createCpuCollector({ source: createSource({ procfs: dir }) });
     assert.deepEqual(await collectFrom(collector, dir, "x86"), []);
     await Deno.writeTextFile(join(dir, "stat"), "intr 1 2 3\n");
-    await assert.rejects(collector.collect(), {
+    await assert.rejects(nextRound(collector), {
       message: `unexpected format of /proc/stat: no "cpu" line of counters in ${join(dir, "stat")}`,
     });
     assert.deepEqual(await collectFrom(collector, dir, "x86-next"), X86_TO_NEXT);
@@ -247,7 +263,7 @@ Deno.test("cpu: arbitrary stat text never throws in parseStat nor yields NaN or 
         for (const text of [first, second]) {
           await Deno.writeTextFile(join(dir, "stat"), text);
           try {
-            values.push(...await collector.collect());
+            values.push(...await nextRound(collector));
           } catch (error) {
             assert.match((error as Error).message, /^unexpected format of \/proc\/stat/);
           }
@@ -256,5 +272,16 @@ Deno.test("cpu: arbitrary stat text never throws in parseStat nor yields NaN or 
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+Deno.test("cpu: values are stamped with the start of their window, the previous round", async () => {
+  await withTempDir("cpu_test_", async (dir) => {
+    const collector = createCpuCollector({ source: createSource({ procfs: dir }) });
+    await Deno.writeTextFile(join(dir, "stat"), await fixture("x86"));
+    assert.deepEqual(await collector.collect(at(T0)), []);
+    await Deno.writeTextFile(join(dir, "stat"), await fixture("x86-next"));
+    const values = await collector.collect(at(T0 + 60_000));
+    assert.deepEqual(values, X86_TO_NEXT.map((v) => ({ ...v, time: T0 / 1000 })));
   });
 });

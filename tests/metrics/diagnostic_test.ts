@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createDiagnosticCollector, DIAGNOSTIC_GRAPH_DEFS } from "../../src/metrics/diagnostic.ts";
+import { at, T0 } from "./rounds.ts";
 
 Deno.test("diagnostic: the agent's memory figures map to custom.agent.memory.*", async () => {
   const collector = createDiagnosticCollector(() => ({
@@ -8,7 +9,7 @@ Deno.test("diagnostic: the agent's memory figures map to custom.agent.memory.*",
     heapUsed: 6_000_000,
     external: 1_000_000,
   }));
-  assert.deepEqual(await collector.collect(), [
+  assert.deepEqual(await collector.collect(at(T0)), [
     { name: "custom.agent.memory.alloc", value: 7_000_000 },
     { name: "custom.agent.memory.sys", value: 50_000_000 },
     { name: "custom.agent.memory.heapAlloc", value: 6_000_000 },
@@ -17,7 +18,7 @@ Deno.test("diagnostic: the agent's memory figures map to custom.agent.memory.*",
 });
 
 Deno.test("diagnostic: every metric has a line in the graph definition", async () => {
-  const names = (await createDiagnosticCollector().collect()).map((v) => v.name);
+  const names = (await createDiagnosticCollector().collect(at(T0))).map((v) => v.name);
   assert.deepEqual(DIAGNOSTIC_GRAPH_DEFS[0].metrics.map((m) => m.name), names);
   assert.equal(DIAGNOSTIC_GRAPH_DEFS[0].unit, "bytes");
 });

@@ -3,9 +3,10 @@ import { join } from "node:path";
 import fc from "fast-check";
 import type { FilesystemUsage } from "../../src/host/filesystems.ts";
 import { createSource } from "../../src/host/source.ts";
-import { createDiskCollector, parseDiskstats } from "../../src/metrics/disk.ts";
+import { createDiskCollector, DISK_COLLECTOR, parseDiskstats } from "../../src/metrics/disk.ts";
 import { PROCFS_FIXTURES, withProcfsSnapshots } from "../support/procfs_tree.ts";
 import { manualClock } from "../support/virtual_clock.ts";
+import { at } from "./rounds.ts";
 
 const fsAt = (name: string, mount: string): FilesystemUsage => ({
   name,
@@ -64,27 +65,29 @@ Deno.test("disk: parseDiskstats keeps eleven counters, skips dm-, all-zero devic
 Deno.test("disk: no values on the first sample, then reads and writes per second", async () => {
   await withProcfsSnapshots("diskstats", async (dir, next) => {
     const clock = manualClock(1_000);
-    const disk = createDiskCollector({ source: createSource({ procfs: dir }), now: clock.now });
+    const disk = createDiskCollector({ source: createSource({ procfs: dir }) });
     assert.equal(disk.name, "disk");
-    assert.deepEqual(disk.sources, [join(dir, "diskstats")]);
-    assert.deepEqual(await disk.collect(), []);
+    assert.deepEqual(DISK_COLLECTOR.sources(createSource({ procfs: dir })), [
+      join(dir, "diskstats"),
+    ]);
+    assert.deepEqual(await disk.collect(at(clock.now())), []);
 
     await next("x86-next");
     clock.advance(2000);
     // sdc appeared in the second sample only, so it has no rate yet; sdb stayed idle.
-    assert.deepEqual(await disk.collect(), [
-      { name: "disk.loop1.reads.delta", value: 0 },
-      { name: "disk.loop1.writes.delta", value: 0 },
-      { name: "disk.sda.reads.delta", value: 50 },
-      { name: "disk.sda.writes.delta", value: 200 },
-      { name: "disk.sda1.reads.delta", value: 45 },
-      { name: "disk.sda1.writes.delta", value: 195 },
-      { name: "disk.sda2.reads.delta", value: 5 },
-      { name: "disk.sda2.writes.delta", value: 5 },
-      { name: "disk.nvme0n1.reads.delta", value: 250 },
-      { name: "disk.nvme0n1.writes.delta", value: 15 },
-      { name: "disk.cciss_c0d0.reads.delta", value: 0.5 },
-      { name: "disk.cciss_c0d0.writes.delta", value: 1.5 },
+    assert.deepEqual(await disk.collect(at(clock.now())), [
+      { name: "disk.loop1.reads.delta", value: 0, time: 1 },
+      { name: "disk.loop1.writes.delta", value: 0, time: 1 },
+      { name: "disk.sda.reads.delta", value: 50, time: 1 },
+      { name: "disk.sda.writes.delta", value: 200, time: 1 },
+      { name: "disk.sda1.reads.delta", value: 45, time: 1 },
+      { name: "disk.sda1.writes.delta", value: 195, time: 1 },
+      { name: "disk.sda2.reads.delta", value: 5, time: 1 },
+      { name: "disk.sda2.writes.delta", value: 5, time: 1 },
+      { name: "disk.nvme0n1.reads.delta", value: 250, time: 1 },
+      { name: "disk.nvme0n1.writes.delta", value: 15, time: 1 },
+      { name: "disk.cciss_c0d0.reads.delta", value: 0.5, time: 1 },
+      { name: "disk.cciss_c0d0.writes.delta", value: 1.5, time: 1 },
     ]);
   });
 });
@@ -92,19 +95,19 @@ Deno.test("disk: no values on the first sample, then reads and writes per second
 Deno.test("disk: a counter that went backwards or a vanished device is omitted", async () => {
   await withProcfsSnapshots("diskstats", async (dir, next) => {
     const clock = manualClock(1_000);
-    const disk = createDiskCollector({ source: createSource({ procfs: dir }), now: clock.now });
-    await disk.collect();
+    const disk = createDiskCollector({ source: createSource({ procfs: dir }) });
+    await disk.collect(at(clock.now()));
     await next("reset");
     clock.advance(2000);
-    assert.deepEqual(await disk.collect(), [
-      { name: "disk.loop1.reads.delta", value: 0 },
-      { name: "disk.loop1.writes.delta", value: 0 },
-      { name: "disk.sda.writes.delta", value: 100 },
-      { name: "disk.sda1.reads.delta", value: 10 },
-      { name: "disk.sda2.reads.delta", value: 0 },
-      { name: "disk.sda2.writes.delta", value: 0 },
-      { name: "disk.nvme0n1.reads.delta", value: 0 },
-      { name: "disk.nvme0n1.writes.delta", value: 0 },
+    assert.deepEqual(await disk.collect(at(clock.now())), [
+      { name: "disk.loop1.reads.delta", value: 0, time: 1 },
+      { name: "disk.loop1.writes.delta", value: 0, time: 1 },
+      { name: "disk.sda.writes.delta", value: 100, time: 1 },
+      { name: "disk.sda1.reads.delta", value: 10, time: 1 },
+      { name: "disk.sda2.reads.delta", value: 0, time: 1 },
+      { name: "disk.sda2.writes.delta", value: 0, time: 1 },
+      { name: "disk.nvme0n1.reads.delta", value: 0, time: 1 },
+      { name: "disk.nvme0n1.writes.delta", value: 0, time: 1 },
     ]);
   });
 });
@@ -115,12 +118,11 @@ Deno.test("disk: ignore is matched unanchored against the sanitized device name"
     const disk = createDiskCollector({
       source: createSource({ procfs: dir }),
       ignore: /loop|sda\d|cciss_/,
-      now: clock.now,
     });
-    await disk.collect();
+    await disk.collect(at(clock.now()));
     await next("x86-next");
     clock.advance(4000);
-    assert.deepEqual((await disk.collect()).map((v) => `${v.name}=${v.value}`), [
+    assert.deepEqual((await disk.collect(at(clock.now()))).map((v) => `${v.name}=${v.value}`), [
       "disk.sda.reads.delta=25",
       "disk.sda.writes.delta=100",
       "disk.nvme0n1.reads.delta=125",
@@ -143,12 +145,11 @@ Deno.test("disk: use_mountpoint names a /dev/<device> filesystem by its sanitize
           fsAt("tmpfs", "/run"),
           fsAt("/dev/mapper/vg-root", "/data"),
         ]),
-      now: clock.now,
     });
-    await disk.collect();
+    await disk.collect(at(clock.now()));
     await next("x86-next");
     clock.advance(2000);
-    assert.deepEqual((await disk.collect()).map((v) => v.name), [
+    assert.deepEqual((await disk.collect(at(clock.now()))).map((v) => v.name), [
       "disk.sda.reads.delta",
       "disk.sda.writes.delta",
       "disk._.reads.delta",
@@ -169,12 +170,11 @@ Deno.test("disk: use_mountpoint falls back to device names when filesystems cann
       useMountpoint: true,
       ignore: /^(loop|cciss|sda$|nvme)/,
       mounts: () => Promise.reject(new Error("cannot read /proc/mounts: no such file")),
-      now: clock.now,
     });
-    await disk.collect();
+    await disk.collect(at(clock.now()));
     await next("x86-next");
     clock.advance(2000);
-    assert.deepEqual((await disk.collect()).map((v) => v.name), [
+    assert.deepEqual((await disk.collect(at(clock.now()))).map((v) => v.name), [
       "disk.sda1.reads.delta",
       "disk.sda1.writes.delta",
       "disk.sda2.reads.delta",
@@ -186,21 +186,22 @@ Deno.test("disk: use_mountpoint falls back to device names when filesystems cann
 Deno.test("disk: a missing diskstats is an error naming the file, and the next sample still works", async () => {
   await withProcfsSnapshots("diskstats", async (dir, next) => {
     const clock = manualClock(1_000);
-    const disk = createDiskCollector({ source: createSource({ procfs: dir }), now: clock.now });
-    await disk.collect();
+    const disk = createDiskCollector({ source: createSource({ procfs: dir }) });
+    await disk.collect(at(clock.now()));
     await Deno.remove(join(dir, "diskstats"));
     clock.advance(1000);
     await assert.rejects(
-      disk.collect(),
+      disk.collect(at(clock.now())),
       (e) => e instanceof Deno.errors.NotFound && e.message.includes(join(dir, "diskstats")),
     );
     await next("x86-next");
     clock.advance(1000);
-    const values = await disk.collect();
+    const values = await disk.collect(at(clock.now()));
     // The rate spans both intervals, measured from the last good sample.
     assert.deepEqual(values.find((v) => v.name === "disk.sda.reads.delta"), {
       name: "disk.sda.reads.delta",
       value: 50,
+      time: 1,
     });
   });
 });
@@ -231,10 +232,10 @@ Deno.test("disk: parseDiskstats never throws and rates are never negative or NaN
         const texts = [first, second];
         let ms = 0;
         const source = { ...createSource(), readProc: () => Promise.resolve(texts.shift() ?? "") };
-        const disk = createDiskCollector({ source, now: () => ms });
-        await disk.collect();
+        const disk = createDiskCollector({ source });
+        await disk.collect(at(ms));
         ms += elapsed;
-        for (const { value } of await disk.collect()) {
+        for (const { value } of await disk.collect(at(ms))) {
           assert.ok(Number.isFinite(value) && value >= 0, String(value));
           emitted++;
         }

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type FilesystemUsage, listFilesystems } from "../../src/host/filesystems.ts";
 import { createSource } from "../../src/host/source.ts";
-import { createFilesystemCollector } from "../../src/metrics/filesystem.ts";
+import { createFilesystemCollector, FILESYSTEM_COLLECTOR } from "../../src/metrics/filesystem.ts";
 import { fakeStatfs, X86_STATFS, x86DeviceOf } from "../support/x86_statfs.ts";
+import { at, T0 } from "./rounds.ts";
 
 const X86 = new URL("../fixtures/procfs/x86/", import.meta.url).pathname;
 
@@ -31,9 +32,11 @@ Deno.test("filesystem: size and used in bytes for /dev/ filesystems, keyed by de
     list: listFixture,
   });
   assert.equal(collector.name, "filesystem");
-  assert.deepEqual(collector.sources, [join(X86, "mounts")]);
+  assert.deepEqual(FILESYSTEM_COLLECTOR.sources(createSource({ procfs: X86 })), [
+    join(X86, "mounts"),
+  ]);
   // size is used + available (reserved blocks left out), as upstream sends it.
-  assert.deepEqual(await collector.collect(), [
+  assert.deepEqual(await collector.collect(at(T0)), [
     { name: "filesystem.sda1.size", value: 19000000 * 1024 },
     { name: "filesystem.sda1.used", value: 14000000 * 1024 },
     { name: "filesystem.sda2.size", value: 1000001 * 1024 },
@@ -55,7 +58,7 @@ Deno.test("filesystem: use_mountpoint keys by the sanitized mount point", async 
     useMountpoint: true,
     list: listFixture,
   });
-  assert.deepEqual((await collector.collect()).filter((v) => v.name.endsWith(".used")), [
+  assert.deepEqual((await collector.collect(at(T0))).filter((v) => v.name.endsWith(".used")), [
     { name: "filesystem._.used", value: 14000000 * 1024 },
     { name: "filesystem._var_lib_my_data.used", value: 500000 * 1024 },
     { name: "filesystem._srv.used", value: 2000 * 1024 },
@@ -71,7 +74,7 @@ Deno.test("filesystem: ignore is matched unanchored against the device name", as
     ignore: /\/dev\/(loop|dm-)|mapper/,
     list: listFixture,
   });
-  assert.deepEqual((await collector.collect()).map((v) => v.name), [
+  assert.deepEqual((await collector.collect(at(T0))).map((v) => v.name), [
     "filesystem.sda1.size",
     "filesystem.sda1.used",
     "filesystem.sda2.size",
@@ -92,7 +95,7 @@ Deno.test("filesystem: when two filesystems share a key the last one wins", asyn
         fs("/dev/sdb1", "/a_b", 3, 4),
       ]),
   });
-  assert.deepEqual(await collector.collect(), [
+  assert.deepEqual(await collector.collect(at(T0)), [
     { name: "filesystem._a_b.size", value: 7 * 1024 },
     { name: "filesystem._a_b.used", value: 3 * 1024 },
   ]);

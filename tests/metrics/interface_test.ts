@@ -2,19 +2,33 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
 import { createSource } from "../../src/host/source.ts";
-import { createInterfaceCollector, parseNetDev } from "../../src/metrics/interface.ts";
+import {
+  createInterfaceCollector,
+  INTERFACE_COLLECTOR,
+  parseNetDev,
+} from "../../src/metrics/interface.ts";
 import { PROCFS_FIXTURES, withProcfsSnapshots } from "../support/procfs_tree.ts";
 import { manualClock } from "../support/virtual_clock.ts";
+import { at } from "./rounds.ts";
 
-Deno.test("interface: parseNetDev reads bytes from fields 1 and 9 and skips the headers", async () => {
+const counts = (
+  rxBytes: number,
+  rxErrors: number,
+  rxDrops: number,
+  txBytes: number,
+  txErrors: number,
+  txDrops: number,
+) => ({ rxBytes, rxErrors, rxDrops, txBytes, txErrors, txDrops });
+
+Deno.test("interface: parseNetDev reads bytes, errs and drop of rx and tx, and skips the headers", async () => {
   const stats = parseNetDev(await Deno.readTextFile(join(PROCFS_FIXTURES, "x86", "net", "dev")));
   assert.deepEqual(stats, [
-    { name: "lo", rxBytes: 8307, txBytes: 8307 },
-    { name: "eth0", rxBytes: 1000000, txBytes: 500000 },
-    { name: "eth0.100", rxBytes: 60000, txBytes: 20000 },
-    { name: "docker0", rxBytes: 20000, txBytes: 30000 },
-    { name: "veth1234", rxBytes: 30000, txBytes: 20000 },
-    { name: "virbr0", rxBytes: 4000, txBytes: 6000 },
+    { name: "lo", ...counts(8307, 0, 0, 8307, 0, 0) },
+    { name: "eth0", ...counts(1000000, 5, 10, 500000, 1, 0) },
+    { name: "eth0.100", ...counts(60000, 0, 2, 20000, 0, 0) },
+    { name: "docker0", ...counts(20000, 0, 0, 30000, 0, 3) },
+    { name: "veth1234", ...counts(30000, 7, 7, 20000, 7, 7) },
+    { name: "virbr0", ...counts(4000, 0, 0, 6000, 0, 0) },
   ]);
   // Fewer than 16 fields or a non-numeric one: the line does not count.
   assert.deepEqual(
@@ -30,23 +44,24 @@ Deno.test("interface: no values on the first sample, then bytes per second witho
     const clock = manualClock(5_000);
     const collector = createInterfaceCollector({
       source: createSource({ procfs: dir }),
-      now: clock.now,
     });
     assert.equal(collector.name, "interface");
-    assert.deepEqual(collector.sources, [join(dir, "net", "dev")]);
-    assert.deepEqual(await collector.collect(), []);
+    assert.deepEqual(INTERFACE_COLLECTOR.sources(createSource({ procfs: dir })), [
+      join(dir, "net", "dev"),
+    ]);
+    assert.deepEqual(await collector.collect(at(clock.now())), []);
 
     await next("x86-next");
     clock.advance(2000);
-    assert.deepEqual(await collector.collect(), [
-      { name: "interface.eth0.rxBytes.delta", value: 2000 },
-      { name: "interface.eth0.txBytes.delta", value: 500 },
-      { name: "interface.eth0_100.rxBytes.delta", value: 300 },
-      { name: "interface.eth0_100.txBytes.delta", value: 50 },
-      { name: "interface.docker0.rxBytes.delta", value: 0 },
-      { name: "interface.docker0.txBytes.delta", value: 100 },
-      { name: "interface.virbr0.rxBytes.delta", value: 0 },
-      { name: "interface.virbr0.txBytes.delta", value: 0 },
+    assert.deepEqual(await collector.collect(at(clock.now())), [
+      { name: "interface.eth0.rxBytes.delta", value: 2000, time: 5 },
+      { name: "interface.eth0.txBytes.delta", value: 500, time: 5 },
+      { name: "interface.eth0_100.rxBytes.delta", value: 300, time: 5 },
+      { name: "interface.eth0_100.txBytes.delta", value: 50, time: 5 },
+      { name: "interface.docker0.rxBytes.delta", value: 0, time: 5 },
+      { name: "interface.docker0.txBytes.delta", value: 100, time: 5 },
+      { name: "interface.virbr0.rxBytes.delta", value: 0, time: 5 },
+      { name: "interface.virbr0.txBytes.delta", value: 0, time: 5 },
     ]);
   });
 });
@@ -56,16 +71,15 @@ Deno.test("interface: a counter that went backwards or a vanished interface is o
     const clock = manualClock(5_000);
     const collector = createInterfaceCollector({
       source: createSource({ procfs: dir }),
-      now: clock.now,
     });
-    await collector.collect();
+    await collector.collect(at(clock.now()));
     await next("reset");
     clock.advance(2000);
-    assert.deepEqual(await collector.collect(), [
-      { name: "interface.eth0.txBytes.delta", value: 1000 },
-      { name: "interface.eth0_100.rxBytes.delta", value: 0 },
-      { name: "interface.eth0_100.txBytes.delta", value: 0 },
-      { name: "interface.virbr0.rxBytes.delta", value: 5 },
+    assert.deepEqual(await collector.collect(at(clock.now())), [
+      { name: "interface.eth0.txBytes.delta", value: 1000, time: 5 },
+      { name: "interface.eth0_100.rxBytes.delta", value: 0, time: 5 },
+      { name: "interface.eth0_100.txBytes.delta", value: 0, time: 5 },
+      { name: "interface.virbr0.rxBytes.delta", value: 5, time: 5 },
     ]);
   });
 });
@@ -76,17 +90,19 @@ Deno.test("interface: ignore is matched unanchored against the sanitized name", 
     const collector = createInterfaceCollector({
       source: createSource({ procfs: dir }),
       ignore: /docker|0_1/,
-      now: clock.now,
     });
-    await collector.collect();
+    await collector.collect(at(clock.now()));
     await next("x86-next");
     clock.advance(8000);
-    assert.deepEqual((await collector.collect()).map((v) => `${v.name}=${v.value}`), [
-      "interface.eth0.rxBytes.delta=500",
-      "interface.eth0.txBytes.delta=125",
-      "interface.virbr0.rxBytes.delta=0",
-      "interface.virbr0.txBytes.delta=0",
-    ]);
+    assert.deepEqual(
+      (await collector.collect(at(clock.now()))).map((v) => `${v.name}=${v.value}`),
+      [
+        "interface.eth0.rxBytes.delta=500",
+        "interface.eth0.txBytes.delta=125",
+        "interface.virbr0.rxBytes.delta=0",
+        "interface.virbr0.txBytes.delta=0",
+      ],
+    );
   });
 });
 
@@ -109,12 +125,12 @@ Deno.test("interface: parseNetDev never throws and rates are never negative or N
   await fc.assert(
     fc.asyncProperty(netDevText, netDevText, fc.nat({ max: 5000 }), async (first, second, ms) => {
       const texts = [first, second];
-      let at = 0;
+      let ms0 = 0;
       const source = { ...createSource(), readProc: () => Promise.resolve(texts.shift() ?? "") };
-      const collector = createInterfaceCollector({ source, now: () => at });
-      await collector.collect();
-      at += ms;
-      for (const { value } of await collector.collect()) {
+      const collector = createInterfaceCollector({ source });
+      await collector.collect(at(ms0));
+      ms0 += ms;
+      for (const { value } of await collector.collect(at(ms0))) {
         assert.ok(Number.isFinite(value) && value >= 0, String(value));
         emitted++;
       }

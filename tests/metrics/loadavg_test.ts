@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createSource } from "../../src/host/source.ts";
-import { createLoadavgCollector, parseLoadavg } from "../../src/metrics/loadavg.ts";
+import {
+  createLoadavgCollector,
+  LOADAVG_COLLECTOR,
+  parseLoadavg,
+} from "../../src/metrics/loadavg.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { at, T0 } from "./rounds.ts";
 
 const PROCFS = join(import.meta.dirname!, "../fixtures/procfs");
 
@@ -29,8 +34,10 @@ Deno.test("loadavg: the collector reads <procfs>/loadavg", async () => {
     source: createSource({ procfs: join(PROCFS, "x86") }),
   });
   assert.equal(collector.name, "loadavg");
-  assert.deepEqual(collector.sources, [join(PROCFS, "x86", "loadavg")]);
-  assert.deepEqual(await collector.collect(), [
+  assert.deepEqual(LOADAVG_COLLECTOR.sources(createSource({ procfs: join(PROCFS, "x86") })), [
+    join(PROCFS, "x86", "loadavg"),
+  ]);
+  assert.deepEqual(await collector.collect(at(T0)), [
     { name: "loadavg1", value: 0.52 },
     { name: "loadavg5", value: 0.58 },
     { name: "loadavg15", value: 0.59 },
@@ -38,7 +45,7 @@ Deno.test("loadavg: the collector reads <procfs>/loadavg", async () => {
   const old = createLoadavgCollector({
     source: createSource({ procfs: join(PROCFS, "old-kernel") }),
   });
-  assert.deepEqual(await old.collect(), [
+  assert.deepEqual(await old.collect(at(T0)), [
     { name: "loadavg1", value: 0.2 },
     { name: "loadavg5", value: 0.18 },
     { name: "loadavg15", value: 0.12 },
@@ -49,7 +56,7 @@ Deno.test("loadavg: a garbled file rejects with upstream's message and the path"
   await withTempDir("loadavg_test_", async (dir) => {
     await Deno.writeTextFile(join(dir, "loadavg"), "not a load average\n");
     const collector = createLoadavgCollector({ source: createSource({ procfs: dir }) });
-    await assert.rejects(collector.collect(), {
+    await assert.rejects(collector.collect(at(T0)), {
       message: `unexpected format of /proc/loadavg (read from ${join(dir, "loadavg")})`,
     });
   });
@@ -59,5 +66,5 @@ Deno.test("loadavg: a missing file rejects with NotFound", async () => {
   const collector = createLoadavgCollector({
     source: createSource({ procfs: join(PROCFS, "no-such-tree") }),
   });
-  await assert.rejects(collector.collect(), Deno.errors.NotFound);
+  await assert.rejects(collector.collect(at(T0)), Deno.errors.NotFound);
 });

@@ -2,8 +2,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
 import { createSource } from "../../src/host/source.ts";
-import { createMemoryCollector, memoryValues, parseMeminfo } from "../../src/metrics/memory.ts";
+import {
+  createMemoryCollector,
+  MEMORY_COLLECTOR,
+  memoryValues,
+  parseMeminfo,
+} from "../../src/metrics/memory.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { at, T0 } from "./rounds.ts";
 
 const PROCFS = join(import.meta.dirname!, "../fixtures/procfs");
 const collectorFor = (tree: string) =>
@@ -38,8 +44,10 @@ Deno.test("memory: parseMeminfo ignores malformed lines and keeps the last dupli
 Deno.test("memory: with MemAvailable, used is MemTotal − MemAvailable", async () => {
   const collector = collectorFor("x86");
   assert.equal(collector.name, "memory");
-  assert.deepEqual(collector.sources, [join(PROCFS, "x86", "meminfo")]);
-  assert.deepEqual(await collector.collect(), [
+  assert.deepEqual(MEMORY_COLLECTOR.sources(createSource({ procfs: join(PROCFS, "x86") })), [
+    join(PROCFS, "x86", "meminfo"),
+  ]);
+  assert.deepEqual(await collector.collect(at(T0)), [
     { name: "memory.total", value: 16694710272 }, // 16303428 kB × 1024
     { name: "memory.used", value: 4052736000 }, // (16303428 − 12345678) kB = 3957750 kB × 1024
     { name: "memory.mem_available", value: 12641974272 }, // 12345678 kB × 1024
@@ -50,7 +58,7 @@ Deno.test("memory: with MemAvailable, used is MemTotal − MemAvailable", async 
 });
 
 Deno.test("memory: without MemAvailable, used excludes free, buffers and cache", async () => {
-  assert.deepEqual(await collectorFor("old-kernel").collect(), [
+  assert.deepEqual(await collectorFor("old-kernel").collect(at(T0)), [
     { name: "memory.total", value: 1055760384 }, // 1031016 kB × 1024
     // (1031016 − 13548 − 98064 − 692320) kB = 227084 kB × 1024
     { name: "memory.used", value: 232534016 },
@@ -75,7 +83,7 @@ Deno.test("memory: missing keys count as 0", () => {
 });
 
 Deno.test("memory: a missing meminfo rejects with NotFound", async () => {
-  await assert.rejects(collectorFor("no-such-tree").collect(), Deno.errors.NotFound);
+  await assert.rejects(collectorFor("no-such-tree").collect(at(T0)), Deno.errors.NotFound);
 });
 
 const KEYS = ["MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "SwapCached", "SwapFree"];
@@ -94,7 +102,7 @@ Deno.test("memory: arbitrary meminfo lines never throw nor yield NaN from the co
     await fc.assert(
       fc.asyncProperty(fc.array(meminfoLine, { maxLength: 8 }), async (lines) => {
         await Deno.writeTextFile(join(dir, "meminfo"), lines.join("\n"));
-        const values = await collector.collect();
+        const values = await collector.collect(at(T0));
         assert.ok(values.length === 6 || values.length === 8);
         for (const v of values) assert.ok(Number.isFinite(v.value), `${v.name} = ${v.value}`);
       }),

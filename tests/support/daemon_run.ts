@@ -53,6 +53,17 @@ export function receivedByTime(api: FakeMackerel): Map<number, number> {
   return byTime;
 }
 
+/**
+ * Asserts the points received are exactly the points enqueued. A round's rates carry the previous
+ * round's time (the start of their window), so points are compared in total and by the set of
+ * round times, not per time.
+ */
+export function assertAllArrived(received: Map<number, number>, sent: Map<number, number>): void {
+  const total = (rounds: Map<number, number>) => [...rounds.values()].reduce((a, b) => a + b, 0);
+  assert.equal(total(received), total(sent));
+  assert.deepEqual([...received.keys()].sort(), [...sent.keys()].sort());
+}
+
 /** Sends SIGTERM and resolves to the exit code. */
 export async function stopAgent(agent: SpawnedAgent): Promise<number> {
   agent.kill("SIGTERM");
