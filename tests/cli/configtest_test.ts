@@ -114,5 +114,5 @@ Deno.test("configtest -h shows -lenient among its flags", async () => {
   const { code, stderr } = await runAgent(["configtest", "-h"]);
   assert.equal(code, 0);
   assert.match(stderr, /^Usage: mackerel-agent configtest/);
-  assert.match(stderr, /\n {2}-lenient\n {6}exit 0 when unknown keys are the only findings/);
+  assert.match(stderr, /\n {2}-lenient\n {4}\texit 0 when unknown keys are the only findings/);
 });

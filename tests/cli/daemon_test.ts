@@ -50,8 +50,9 @@ Deno.test("daemon: the hint names the default config file when -conf is not give
 Deno.test("daemon: -stdout is listed by -h and has no effect with a key", async () => {
   const help = await runAgent(["-h"], { timeoutMs: 20_000 });
   assert.equal(help.code, 0);
+  // As Go's flag package, a command's -h writes to stderr.
   assert.match(
-    help.stdout,
+    help.stderr,
     /-stdout\b.*\n?.*with no API key, print what would be posted as JSON lines instead of failing/,
   );
 
