@@ -16,17 +16,13 @@ import { errorMessage, logger } from "../log.ts";
 import type { HostStatus } from "../mackerel/api_types.ts";
 import { findApiError } from "../mackerel/errors.ts";
 import { EXIT_CONFIG } from "../exit_codes.ts";
-import type { HostPayload, MetricPoint } from "../mackerel/types.ts";
-import type { Collector } from "../metrics/collector.ts";
-import { createCollectors } from "../metrics/registry.ts";
-import { collectRound } from "../metrics/round.ts";
+import type { HostPayload } from "../mackerel/types.ts";
 import {
   createHostResolver,
   type HostResolver,
   listCustomIdentifiers,
   resolveCustomIdentifiers,
 } from "../plugins/custom_identifiers.ts";
-import { createMetricPlugins, type MetricPlugins } from "../plugins/metric.ts";
 import { REVISION, VERSION } from "../version.ts";
 import { clientFor } from "./api.ts";
 import { type Clock, realClock } from "../async/clock.ts";
@@ -43,7 +39,8 @@ import { runScheduler } from "./scheduler.ts";
 import { handleSignals } from "./shutdown.ts";
 import { watchExecutable } from "./self_update.ts";
 import { runSpecUpdater } from "./spec_updater.ts";
-import { runPluginLoops } from "./plugin_loops.ts";
+import { reloadConfig } from "./reload.ts";
+import { createWorkload, type Workload } from "./workload.ts";
 import { stdoutSink } from "./stdout_sink.ts";
 
 /** Options of {@linkcode runDaemon}. */
@@ -57,6 +54,8 @@ export interface DaemonOptions {
   readonly retryDelayMs?: number;
   /** `-private-autoshutdown`: stop gracefully once the executable is replaced. */
   readonly autoshutdown?: boolean;
+  /** Reads and checks the configuration again, for SIGHUP; without it HUP only refreshes the spec. */
+  readonly reloadConfig?: () => Promise<Config>;
 }
 
 /** Runs the daemon until a stop signal; returns the process exit code. */
@@ -78,44 +77,27 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       "apikey is not configured: printing the host spec and each batch to stdout instead of posting",
     );
   }
-  // Stopping the agent ends running plugins at once: a slow one must not hold the drain back.
-  const stopPlugins = new AbortController();
-  const metricPlugins = createMetricPlugins({
-    plugins: config.metricPlugins,
-    signal: stopPlugins.signal,
-  });
   try {
-    const { collectors: system } = await createCollectors({ source: options.source, config });
     const payload = await describeHost({ config, source: options.source });
-    const context = {
-      ...options,
-      clock: options.clock ?? realClock,
-      system,
-      metricPlugins,
-      stopPlugins: () => stopPlugins.abort(),
-      payload,
-    };
+    const context = { ...options, clock: options.clock ?? realClock, payload };
     return config.apikey === "" ? await runToStdout(context) : await runPosting(context);
   } finally {
-    await metricPlugins.stop();
     await removePidfile({ path: config.pidfile });
   }
 }
 
 interface Context extends DaemonOptions {
   readonly clock: Clock;
-  readonly system: readonly Collector[];
-  readonly metricPlugins: MetricPlugins;
-  /** Ends the metric plugins still running. */
-  readonly stopPlugins: () => void;
   readonly payload: HostPayload;
 }
 
 /** No API key: print the spec once, then every batch, check report and metadata as JSON lines. */
-function runToStdout(context: Context): Promise<number> {
+async function runToStdout(context: Context): Promise<number> {
   const sink = stdoutSink();
   sink.printHost(context.payload);
-  return runLoops({ ...context, sink, resolver: createHostResolver("", new Map()) });
+  const noHosts = createHostResolver("", new Map());
+  const { code } = await runLoops({ ...context, sink, resolve: () => Promise.resolve(noHosts) });
+  return code;
 }
 
 /** With an API key: register, then collect and post until stopped. */
@@ -143,11 +125,6 @@ async function runPosting(context: Context): Promise<number> {
       const status = findApiError(error)?.status ?? 0;
       return status >= 400 && status < 500 && status !== 408 && status !== 429 ? EXIT_CONFIG : 1;
     }
-    const resolver = await resolveCustomIdentifiers({
-      client,
-      hostId,
-      identifiers: listCustomIdentifiers(config.metricPlugins, config.checkPlugins),
-    });
     logger("command").info(
       `Start: apibase = ${config.apibase}, hostName = ${context.payload.name}, hostID = ${hostId}`,
     );
@@ -157,6 +134,8 @@ async function runPosting(context: Context): Promise<number> {
       maxAgeMs: config.spool.maxAgeMinutes * 60_000,
       clock,
     });
+    // The plugins in force (a reload may change them) say where a refused value is cached.
+    let metadataPlugins = config.metadataPlugins;
     const outbox = createOutbox({
       spool,
       client,
@@ -164,21 +143,27 @@ async function runPosting(context: Context): Promise<number> {
       minuteMs: context.minuteMs,
       clock,
       checkCount: config.checkPlugins.length,
-      onMetadataRefused: (namespace) => clearMetadataCache(config.metadataPlugins, namespace),
+      onMetadataRefused: (namespace) => clearMetadataCache(metadataPlugins, namespace),
     });
-    const code = await runLoops({
+    const { code, config: last } = await runLoops({
       ...context,
       sink: outbox,
       deliver: (stop, force) => outbox.run(stop, force),
-      resolver,
-      updateSpec: async () => {
-        await client.updateHost(hostId, await describeHost({ config, source: context.source }));
+      resolve: (c) =>
+        resolveCustomIdentifiers({
+          client,
+          hostId,
+          identifiers: listCustomIdentifiers(c.metricPlugins, c.checkPlugins),
+        }),
+      updateSpec: async (c) => {
+        await client.updateHost(hostId, await describeHost({ config: c, source: context.source }));
       },
+      onReload: (c) => metadataPlugins = c.metadataPlugins,
     });
-    if (code === 0 && config.hostStatus.onStop !== "") {
+    if (code === 0 && last.hostStatus.onStop !== "") {
       try {
         // Not validated locally, as upstream: the API answers a wrong status with an error.
-        await client.updateHostStatus(hostId, config.hostStatus.onStop as HostStatus);
+        await client.updateHostStatus(hostId, last.hostStatus.onStop as HostStatus);
       } catch (error) {
         logger("main").error(`Failed update host status on stop: ${errorMessage(error)}`);
       }
@@ -196,23 +181,47 @@ interface LoopOptions extends Context {
    * Without it (stdout) nothing waits to be sent.
    */
   readonly deliver?: (stop: AbortSignal, force: AbortSignal) => Promise<PosterResult>;
-  readonly resolver: HostResolver;
-  readonly updateSpec?: () => Promise<void>;
+  /** The hosts of a config's custom identifiers. */
+  readonly resolve: (config: Config) => Promise<HostResolver>;
+  /** Sends the host spec of a config. */
+  readonly updateSpec?: (config: Config) => Promise<void>;
+  /** Told each new configuration a reload puts in force. */
+  readonly onReload?: (config: Config) => void;
 }
 
-/** Runs every loop of the agent until a stop signal; returns the exit code. */
-async function runLoops(options: LoopOptions): Promise<number> {
+/** Runs every loop of the agent until a stop signal; the exit code and the config last in force. */
+async function runLoops(options: LoopOptions): Promise<{ code: number; config: Config }> {
   const { clock, minuteMs, sink } = options;
   const log = logger("agent");
   const refresh = new EventTarget();
+  let reloading = Promise.resolve();
+  let workload: Workload | undefined;
   const shutdown = handleSignals({
     graceMs: postTimings(minuteMs).maxTerminatingMs,
-    onHangup: () => refresh.dispatchEvent(new Event("refresh")),
+    onHangup: () => {
+      // One reload at a time; the spec refresh upstream does on HUP follows it either way.
+      reloading = reloading.then(async () => {
+        if (options.reloadConfig && workload) {
+          const applied = await reloadConfig({ load: options.reloadConfig, workload });
+          if (applied) options.onReload?.(workload.config);
+        }
+        refresh.dispatchEvent(new Event("refresh"));
+      });
+    },
   });
-  shutdown.stop.addEventListener("abort", options.stopPlugins, { once: true });
   // Delivery stops only after every producer has handed over its last data.
   const producersDone = new AbortController();
   try {
+    workload = await createWorkload({
+      config: options.config,
+      source: options.source,
+      clock,
+      minuteMs,
+      sink,
+      resolve: options.resolve,
+      signal: shutdown.stop,
+    });
+    const work = workload;
     const delivery = options.deliver?.(producersDone.signal, shutdown.force) ??
       Promise.resolve("drained" as const);
     log.info(
@@ -225,24 +234,24 @@ async function runLoops(options: LoopOptions): Promise<number> {
       signal: shutdown.stop,
       force: shutdown.force,
       round: async (timeMs) => {
-        const time = Math.floor(timeMs / 1000);
-        const points = await collectPoints(options, timeMs);
+        const points = await work.collect(timeMs);
         if (points.length === 0) return;
         await sink.putMetrics(points);
         // Said once the round is kept (on disk with a spool), so tests can count on it.
-        log.debug(`Enqueued ${points.length} points of ${time}`);
+        log.debug(`Enqueued ${points.length} points of ${Math.floor(timeMs / 1000)}`);
       },
     });
-    const specUpdates = options.updateSpec
+    const updateSpec = options.updateSpec;
+    const specUpdates = updateSpec
       ? runSpecUpdater({
         clock,
         periodMs: 60 * minuteMs,
         refresh,
         signal: shutdown.stop,
-        update: options.updateSpec,
+        update: () => updateSpec(work.config),
       })
       : Promise.resolve();
-    const plugins = runPluginLoops({ ...options, signal: shutdown.stop });
+    const plugins = work.run();
     if (options.autoshutdown) {
       watchExecutable({
         clock,
@@ -264,46 +273,11 @@ async function runLoops(options: LoopOptions): Promise<number> {
     ]);
     if (result === "forced" || shutdown.force.aborted) {
       console.error("received terminate instruction again. force return");
-      return 1;
+      return { code: 1, config: work.config };
     }
-    return 0;
+    return { code: 0, config: work.config };
   } finally {
     shutdown.dispose();
+    await workload?.stop();
   }
-}
-
-/**
- * One round scheduled at `timeMs`: the system collectors and the metric plugins, as points for the
- * API. A rate keeps the time its collector stamped (its window's start, the previous round).
- */
-async function collectPoints(options: LoopOptions, timeMs: number): Promise<MetricPoint[]> {
-  const { resolver } = options;
-  const time = Math.floor(timeMs / 1000);
-  const [system, plugins] = await Promise.all([
-    collectRound(options.system, { timeMs, deadlineMs: collectorDeadline(options.minuteMs) }),
-    options.metricPlugins.collect(),
-  ]);
-  const points: MetricPoint[] = system.map((v) => ({
-    hostId: resolver.hostId,
-    name: v.name,
-    time: v.time ?? time,
-    value: v.value,
-  }));
-  for (const group of plugins) {
-    const hostId = resolver.hostIdOrDrop(
-      group.customIdentifier,
-      group.values.length,
-      "metric values",
-    );
-    if (hostId === undefined) continue;
-    for (const v of group.values) {
-      points.push({ hostId, name: v.name, time: v.time ?? time, value: v.value });
-    }
-  }
-  return points;
-}
-
-/** A collector may take half the minute, at most 30 s, so rounds cannot pile up. */
-function collectorDeadline(minuteMs: number): number {
-  return Math.min(30_000, minuteMs / 2);
 }

@@ -26,6 +26,8 @@ export interface PluginLoopsOptions {
   /** Where graph definitions, check reports and metadata go: the outbox, or stdout. */
   readonly sink: DataSink;
   readonly resolver: HostResolver;
+  /** Wait half the post delay first, as upstream does at start (not after a reload); true. */
+  readonly initialDelay?: boolean;
   /** The stop request. */
   readonly signal: AbortSignal;
 }
@@ -36,12 +38,14 @@ export interface PluginLoopsOptions {
  */
 export async function runPluginLoops(options: PluginLoopsOptions): Promise<void> {
   const { config, clock, minuteMs, sink, signal, resolver } = options;
-  const delay = agentSecondsToMs(
-    initialDelaySeconds(await postDelaySeconds(resolver.hostId)),
-    minuteMs,
-  );
-  await clock.sleep(delay, signal);
-  if (signal.aborted) return;
+  if (options.initialDelay ?? true) {
+    const delay = agentSecondsToMs(
+      initialDelaySeconds(await postDelaySeconds(resolver.hostId)),
+      minuteMs,
+    );
+    await clock.sleep(delay, signal);
+    if (signal.aborted) return;
+  }
   const defs = [
     ...graphDefsFor(config),
     ...await collectGraphDefs(config.metricPlugins, { signal }),

@@ -59,6 +59,12 @@ export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
     source,
     minuteMs: options.minuteMs,
     autoshutdown: options.autoshutdown || config.autoshutdown,
+    // SIGHUP: the same resolution and checks as at start.
+    reloadConfig: async () => {
+      const { config } = await resolveDaemonConfig(options);
+      if (parsed.values.get("stdout") !== true) requireApikey(config);
+      return config;
+    },
   });
 }
 

@@ -1,0 +1,175 @@
+/**
+ * The work a configuration asks for: the system collectors, the metric plugins, the check,
+ * metadata and graph-definition loops, and the hosts custom identifiers stand for. A reload swaps
+ * it part by part while the scheduler, the outbox and the spool run on: a round in progress
+ * finishes with what it started with, the next one uses the new set, and a collector whose
+ * settings did not change keeps its previous sample, so no rate is lost.
+ *
+ * @module
+ */
+import type { Clock } from "../async/clock.ts";
+import type { Config } from "../config/schema.ts";
+import type { DataSink } from "../delivery/sink.ts";
+import type { Source } from "../host/source.ts";
+import { errorMessage, logger } from "../log.ts";
+import type { MetricPoint } from "../mackerel/types.ts";
+import type { Collector } from "../metrics/collector.ts";
+import { createCollectors } from "../metrics/registry.ts";
+import { collectRound } from "../metrics/round.ts";
+import type { HostResolver } from "../plugins/custom_identifiers.ts";
+import { createMetricPlugins, type MetricPlugins } from "../plugins/metric.ts";
+import { runPluginLoops } from "./plugin_loops.ts";
+
+/** Options of {@linkcode createWorkload}. */
+export interface WorkloadOptions {
+  readonly config: Config;
+  readonly source: Source;
+  readonly clock: Clock;
+  /** Length of the agent's minute in milliseconds. */
+  readonly minuteMs: number;
+  /** Where plugin results go. */
+  readonly sink: DataSink;
+  /** The hosts of a config's custom identifiers (API lookups, or none in stdout mode). */
+  readonly resolve: (config: Config) => Promise<HostResolver>;
+  /** The agent's stop: ends the plugin loops and running plugins. */
+  readonly signal: AbortSignal;
+}
+
+/** The configured work of the agent. */
+export interface Workload {
+  /** The configuration in force. */
+  readonly config: Config;
+  /** One round scheduled at `timeMs`, as points for the API. */
+  collect(timeMs: number): Promise<MetricPoint[]>;
+  /** Runs the plugin loops until the stop (after the initial delay, as upstream). */
+  run(): Promise<void>;
+  /** Puts `next` in force; resolves to the parts that changed (for the log). */
+  apply(next: Config): Promise<string[]>;
+  /** Waits for every metric plugin still running, of this and of replaced sets. */
+  stop(): Promise<void>;
+}
+
+/** A stable text of config values (regular expressions included) to compare two configs by. */
+export function fingerprint(value: unknown): string {
+  return JSON.stringify(value, (_, v) => v instanceof RegExp ? `/${v.source}/${v.flags}` : v);
+}
+
+/** The parts of a config each piece of work is built from. */
+const PARTS = {
+  collectors: (c: Config) => [c.disks, c.filesystems, c.interfaces, c.collectors, c.diagnostic],
+  /** Settings a built collector holds (filters, names): a change rebuilds every collector. */
+  filters: (c: Config) => [c.disks, c.filesystems, c.interfaces],
+  metricPlugins: (c: Config) => c.metricPlugins,
+  loops: (c: Config) => [c.checkPlugins, c.metadataPlugins, c.metricPlugins, c.diagnostic],
+  identifiers: (c: Config) =>
+    [...new Set([...c.metricPlugins, ...c.checkPlugins].flatMap((p) => p.customIdentifier ?? []))]
+      .sort(),
+} as const;
+
+const changed = (part: keyof typeof PARTS, a: Config, b: Config) =>
+  fingerprint(PARTS[part](a)) !== fingerprint(PARTS[part](b));
+
+/** Builds the work of `options.config`; {@linkcode Workload.run} starts its plugin loops. */
+export async function createWorkload(options: WorkloadOptions): Promise<Workload> {
+  const { source, clock, minuteMs, sink, signal } = options;
+  const log = logger("agent");
+  let config = options.config;
+  let collectors = (await createCollectors({ source, config })).collectors;
+  let resolver = await options.resolve(config);
+  const newPlugins = (c: Config) => createMetricPlugins({ plugins: c.metricPlugins, signal });
+  let plugins = newPlugins(config);
+  const allPlugins: MetricPlugins[] = [plugins];
+  let loops: { stop: AbortController; done: Promise<void> } | undefined;
+  let running = false;
+
+  const startLoops = (initialDelay: boolean) => {
+    const stop = new AbortController();
+    const done = runPluginLoops({
+      config,
+      clock,
+      minuteMs,
+      sink,
+      resolver,
+      initialDelay,
+      signal: AbortSignal.any([signal, stop.signal]),
+    }).catch((error) => log.error(`plugin loops failed: ${errorMessage(error)}`));
+    loops = { stop, done };
+  };
+
+  return {
+    get config() {
+      return config;
+    },
+    async collect(timeMs) {
+      // The set in force when the round starts serves the whole round.
+      const [system, metric, hosts] = [collectors, plugins, resolver];
+      const time = Math.floor(timeMs / 1000);
+      const [values, groups] = await Promise.all([
+        collectRound(system, { timeMs, deadlineMs: Math.min(30_000, minuteMs / 2) }),
+        metric.collect(),
+      ]);
+      const points: MetricPoint[] = values.map((v) => ({
+        hostId: hosts.hostId,
+        name: v.name,
+        time: v.time ?? time,
+        value: v.value,
+      }));
+      for (const group of groups) {
+        const hostId = hosts.hostIdOrDrop(
+          group.customIdentifier,
+          group.values.length,
+          "metric values",
+        );
+        if (hostId === undefined) continue;
+        for (const v of group.values) {
+          points.push({ hostId, name: v.name, time: v.time ?? time, value: v.value });
+        }
+      }
+      return points;
+    },
+    async run() {
+      running = true;
+      startLoops(true);
+      // A reload may replace the loops: wait for whichever runs at the stop.
+      while (loops) {
+        const current = loops;
+        await current.done;
+        if (loops === current) break;
+      }
+    },
+    async apply(next) {
+      const parts: string[] = [];
+      if (changed("collectors", config, next)) {
+        const fresh = (await createCollectors({ source, config: next })).collectors;
+        // Unchanged filters: keep the built collectors (and their previous samples) by name.
+        const kept = changed("filters", config, next)
+          ? new Map<string, Collector>()
+          : new Map(collectors.map((c) => [c.name, c]));
+        collectors = fresh.map((c) => kept.get(c.name) ?? c);
+        parts.push("collectors");
+      }
+      if (changed("identifiers", config, next)) {
+        resolver = await options.resolve(next);
+        parts.push("custom identifiers");
+      }
+      if (changed("metricPlugins", config, next)) {
+        plugins = newPlugins(next);
+        allPlugins.push(plugins);
+        parts.push("metric plugins");
+      }
+      const restartLoops = changed("loops", config, next) || parts.includes("custom identifiers");
+      config = next;
+      if (restartLoops && running && loops) {
+        const old = loops;
+        startLoops(false);
+        old.stop.abort();
+        await old.done;
+        parts.push("check, metadata and graph definition loops");
+      }
+      return parts;
+    },
+    async stop() {
+      await Promise.all(allPlugins.map((p) => p.stop()));
+    },
+  };
+}
