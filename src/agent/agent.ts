@@ -40,6 +40,7 @@ import { handleSignals } from "./shutdown.ts";
 import { watchExecutable } from "./self_update.ts";
 import { runSpecUpdater } from "./spec_updater.ts";
 import { reloadConfig } from "./reload.ts";
+import { createStatus, type Status } from "./status.ts";
 import { createWorkload, type Workload } from "./workload.ts";
 import { stdoutSink } from "./stdout_sink.ts";
 
@@ -96,7 +97,18 @@ async function runToStdout(context: Context): Promise<number> {
   const sink = stdoutSink();
   sink.printHost(context.payload);
   const noHosts = createHostResolver("", new Map());
-  const { code } = await runLoops({ ...context, sink, resolve: () => Promise.resolve(noHosts) });
+  const status = createStatus({
+    root: context.config.root,
+    clock: context.clock,
+    minuteMs: context.minuteMs,
+    mode: "stdout",
+  });
+  const { code } = await runLoops({
+    ...context,
+    sink,
+    status,
+    resolve: () => Promise.resolve(noHosts),
+  });
   return code;
 }
 
@@ -136,7 +148,16 @@ async function runPosting(context: Context): Promise<number> {
     });
     // The plugins in force (a reload may change them) say where a refused value is cached.
     let metadataPlugins = config.metadataPlugins;
+    const status = createStatus({
+      root: config.root,
+      clock,
+      minuteMs: context.minuteMs,
+      mode: "api",
+      hostId,
+      outbox: () => outbox.stats(),
+    });
     const outbox = createOutbox({
+      events: status.events,
       spool,
       client,
       postDelaySeconds: await postDelaySeconds(hostId),
@@ -148,6 +169,7 @@ async function runPosting(context: Context): Promise<number> {
     const { code, config: last } = await runLoops({
       ...context,
       sink: outbox,
+      status,
       deliver: (stop, force) => outbox.run(stop, force),
       resolve: (c) =>
         resolveCustomIdentifiers({
@@ -176,6 +198,8 @@ async function runPosting(context: Context): Promise<number> {
 
 interface LoopOptions extends Context {
   readonly sink: DataSink;
+  /** Told what happens; written after every round. */
+  readonly status: Status;
   /**
    * Runs delivery until `stop` (every producer is done) and what can be sent is sent, or `force`.
    * Without it (stdout) nothing waits to be sent.
@@ -219,6 +243,7 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
       minuteMs,
       sink,
       resolve: options.resolve,
+      onRun: options.status.ran,
       signal: shutdown.stop,
     });
     const work = workload;
@@ -235,10 +260,12 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
       force: shutdown.force,
       round: async (timeMs) => {
         const points = await work.collect(timeMs);
-        if (points.length === 0) return;
-        await sink.putMetrics(points);
-        // Said once the round is kept (on disk with a spool), so tests can count on it.
-        log.debug(`Enqueued ${points.length} points of ${Math.floor(timeMs / 1000)}`);
+        if (points.length > 0) {
+          await sink.putMetrics(points);
+          // Said once the round is kept (on disk with a spool), so tests can count on it.
+          log.debug(`Enqueued ${points.length} points of ${Math.floor(timeMs / 1000)}`);
+        }
+        await options.status.write();
       },
     });
     const updateSpec = options.updateSpec;
@@ -271,6 +298,7 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
       Promise.all([delivery, producers]).then(([r]) => r),
       forced,
     ]);
+    await options.status.stopped();
     if (result === "forced" || shutdown.force.aborted) {
       console.error("received terminate instruction again. force return");
       return { code: 1, config: work.config };

@@ -31,6 +31,8 @@ export interface WorkloadOptions {
   readonly sink: DataSink;
   /** The hosts of a config's custom identifiers (API lookups, or none in stdout mode). */
   readonly resolve: (config: Config) => Promise<HostResolver>;
+  /** Told how each collector (`collectors`) and plugin (`plugins`) run ended: the status file. */
+  readonly onRun?: (group: "collectors" | "plugins", name: string, error?: unknown) => void;
   /** The agent's stop: ends the plugin loops and running plugins. */
   readonly signal: AbortSignal;
 }
@@ -105,7 +107,11 @@ export async function createWorkload(options: WorkloadOptions): Promise<Workload
       const [system, metric, hosts] = [collectors, plugins, resolver];
       const time = Math.floor(timeMs / 1000);
       const [values, groups] = await Promise.all([
-        collectRound(system, { timeMs, deadlineMs: Math.min(30_000, minuteMs / 2) }),
+        collectRound(system, {
+          timeMs,
+          deadlineMs: Math.min(30_000, minuteMs / 2),
+          onResult: (name, error) => options.onRun?.("collectors", name, error),
+        }),
         metric.collect(),
       ]);
       const points: MetricPoint[] = values.map((v) => ({

@@ -17,6 +17,7 @@ import { tryWithImmediateRetry } from "../async/retry.ts";
 import type { CheckReport } from "../mackerel/api_types.ts";
 import { isNetworkError } from "../mackerel/errors.ts";
 import { errorMessage, logger } from "../log.ts";
+import { type DeliveryEvents, NO_EVENTS } from "./events.ts";
 import { classifyFailure } from "./policy.ts";
 import { deliverSplitting, halves } from "./split.ts";
 import type { Spool, SpoolEntry } from "./spool.ts";
@@ -31,6 +32,8 @@ export interface CheckSenderOptions {
   readonly minuteMs: number;
   /** How many checks are configured: sizes the pause rule. */
   readonly checkCount: number;
+  /** Told every outcome (the status file). */
+  readonly events?: DeliveryEvents;
 }
 
 /** The running sender. */
@@ -63,6 +66,7 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
   const { spool, clock } = options;
   const s = (seconds: number) => agentSecondsToMs(seconds, options.minuteMs);
   const checkCount = Math.max(1, options.checkCount);
+  const events = options.events ?? NO_EVENTS;
   let wakeUp = new AbortController();
   /** Records being posted, so a wake during a post does not send them twice. */
   const inFlight = new Set<number>();
@@ -94,6 +98,7 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
       const error = await attempt(chunk, force);
       if (error === undefined) {
         await spool.ack(chunk.map((i) => i.entry.id));
+        events.delivered("checks", chunk.length);
         return true;
       }
       if (force.aborted) return false;
@@ -108,7 +113,9 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
             signal: force,
           })
           : { delivered: [], refused: chunk, refusal: error, pending: [] };
+        if (result.delivered.length > 0) events.delivered("checks", result.delivered.length);
         if (result.refused.length > 0) {
+          events.refused("checks", result.refused.length, result.refusal);
           log.error(
             `ReportCheckMonitors: the API refused ${result.refused.length} check reports ` +
               `(${[...new Set(result.refused.map((i) => i.report.name))].join(", ")}), dropped: ${
@@ -132,6 +139,7 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
         return false;
       }
       log.warn(`ReportCheckMonitors: failed to report (will retry): ${errorMessage(error)}`);
+      events.failed("checks", error);
       const waitMs = Math.max(s(30), verdict.retryAfterMs ?? 0);
       await clock.sleep(waitMs, AbortSignal.any([stop, force]));
     }

@@ -14,6 +14,7 @@ import type { CheckReport, GraphDef } from "../mackerel/api_types.ts";
 import type { MackerelClient } from "../mackerel/client.ts";
 import { encodeMetricPoints } from "../mackerel/json.ts";
 import { createCheckSender } from "./check_sender.ts";
+import type { DeliveryEvents } from "./events.ts";
 import { createPoster, type PosterResult } from "./poster.ts";
 import { createPostQueue } from "./queue.ts";
 import type { DataSink, MetadataValue } from "./sink.ts";
@@ -38,6 +39,8 @@ export interface OutboxOptions {
   readonly clock: Clock;
   /** Configured check plugins: sizes the check sender's pause rule. */
   readonly checkCount: number;
+  /** Told every outcome of a write to the API (the status file). */
+  readonly events?: DeliveryEvents;
   /** A metadata value the API refused: its plugin's cache is cleared so it is sent again. */
   readonly onMetadataRefused?: (namespace: string) => void | Promise<void>;
 }
@@ -48,6 +51,8 @@ export interface OutboxStats {
   /** Rounds waiting for the metric post loop. */
   readonly queuedRounds: number;
   readonly queuedPoints: number;
+  /** Points dropped before they were kept: names or values the API would refuse. */
+  readonly invalidPoints: number;
 }
 
 /** The outbox: a {@linkcode DataSink} whose senders run until told to stop. */
@@ -79,6 +84,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     signal: stopPoster.signal,
     force: forcePoster.signal,
     clock,
+    events: options.events,
   });
   const checks = createCheckSender({
     spool,
@@ -86,11 +92,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
     clock,
     minuteMs,
     checkCount: options.checkCount,
+    events: options.events,
   });
   const states = createStateSender({
     spool,
     clock,
     minuteMs,
+    events: options.events,
     send: (kind, value, signal) => {
       if (kind === "graphdefs") return client.createGraphDefs(value as GraphDef[], signal);
       const { hostId, namespace, value: data } = value as MetadataValue;
@@ -106,6 +114,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         : undefined,
   });
   const filter = createPointFilter();
+  let invalidPoints = 0;
 
   const left = spool.entries();
   if (left.length > 0) {
@@ -116,6 +125,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   return {
     async putMetrics(points) {
       const valid = filter(points);
+      invalidPoints += points.length - valid.length;
       if (valid.length === 0) return;
       const entry = await spool.put({
         kind: "metrics",
@@ -153,6 +163,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       spool: spool.stats(),
       queuedRounds: queue.size,
       queuedPoints: queue.pointCount,
+      invalidPoints,
     }),
   };
 }

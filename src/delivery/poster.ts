@@ -19,6 +19,7 @@ import { encodeMetricPoints } from "../mackerel/json.ts";
 import type { MetricPoint } from "../mackerel/types.ts";
 import { isNetworkError } from "../mackerel/errors.ts";
 import { initialDelaySeconds } from "./delay.ts";
+import { type DeliveryEvents, NO_EVENTS } from "./events.ts";
 import { classifyFailure } from "./policy.ts";
 import type { PostQueue } from "./queue.ts";
 import { deliverSplitting, halves } from "./split.ts";
@@ -47,6 +48,8 @@ export interface PosterOptions {
   readonly clock?: Clock;
   /** Requests one refused payload may cost while searching for the refused points; 32. */
   readonly splitBudget?: number;
+  /** Told every outcome (the status file). */
+  readonly events?: DeliveryEvents;
 }
 
 /** A post loop and the entry point rounds are handed to once they are in the spool. */
@@ -92,6 +95,7 @@ export function createPoster(options: PosterOptions): Poster {
   const clock = options.clock ?? realClock;
   const { timings } = queue;
   const splitBudget = options.splitBudget ?? DEFAULT_SPLIT_BUDGET;
+  const events = options.events ?? NO_EVENTS;
   /** Whole seconds of the agent's minute, as upstream's log lines print them. */
   const seconds = (ms: number) => Math.round(ms / timings.secondMs);
   let wake: (() => void) | undefined;
@@ -174,7 +178,9 @@ export function createPoster(options: PosterOptions): Poster {
       budget: splitBudget,
       signal: forced,
     });
+    if (result.delivered.length > 0) events.delivered("metrics", result.delivered.length);
     if (result.refused.length > 0) {
+      events.refused("metrics", result.refused.length, result.refusal);
       log.error(
         `The API refused ${result.refused.length} points (${someNames(result.refused)}), ` +
           `dropped; the other ${result.delivered.length} points were delivered: ${
@@ -194,6 +200,7 @@ export function createPoster(options: PosterOptions): Poster {
       });
     }
     await spool.ack(entries.map((e) => e.id));
+    if (result.transient) events.failed("metrics", result.transient.error);
     return { rest, transient: result.transient };
   };
 
@@ -215,6 +222,7 @@ export function createPoster(options: PosterOptions): Poster {
     const { failure, retried } = await postWithRetry(json, forced);
     if (!failure) {
       log.debug("Posting metrics succeeded.");
+      events.delivered("metrics", entries.reduce((n, e) => n + e.count, 0));
       await spool.ack(entries.map((e) => e.id));
       const outcome = queue.onSuccess();
       if (outcome.recovered || retried) log.debug("Posting metrics recovered.");
@@ -224,6 +232,7 @@ export function createPoster(options: PosterOptions): Poster {
     const verdict = classifyFailure(failure.error, timings.minuteMs);
     if (verdict.kind === "transient") {
       log.warn(`Failed to post metrics value (will retry): ${errorMessage(failure.error)}`);
+      events.failed("metrics", failure.error);
       const hold = verdict.retryAfterMs === undefined ? 0 : clock.now() + verdict.retryAfterMs;
       queue.onFailure(entries, hold);
       // Requeued above: what is left is all in the queue.
@@ -247,6 +256,7 @@ export function createPoster(options: PosterOptions): Poster {
     log.error(
       `The API refused ${points.length} points, dropped: ${errorMessage(failure.error)}`,
     );
+    events.refused("metrics", points.length, failure.error);
     await spool.ack(entries.map((e) => e.id));
     queue.onFailure([]);
     return queue.state === "terminating" && queue.size === 0 ? "drained" : undefined;

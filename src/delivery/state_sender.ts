@@ -11,6 +11,7 @@
  */
 import type { Clock } from "../async/clock.ts";
 import { errorMessage, logger } from "../log.ts";
+import { type DeliveryEvents, NO_EVENTS } from "./events.ts";
 import { classifyFailure } from "./policy.ts";
 import type { RecordKind, Spool, SpoolEntry } from "./spool.ts";
 
@@ -29,6 +30,8 @@ export interface StateSenderOptions {
   readonly clock: Clock;
   /** The agent's minute in ms. */
   readonly minuteMs: number;
+  /** Told every outcome (the status file). */
+  readonly events?: DeliveryEvents;
 }
 
 /** The running sender. */
@@ -48,6 +51,7 @@ const STATE_KINDS: readonly StateKind[] = ["graphdefs", "metadata"];
 export function createStateSender(options: StateSenderOptions): StateSender {
   const { spool, clock } = options;
   let wakeUp = new AbortController();
+  const events = options.events ?? NO_EVENTS;
 
   /** The newest record of each key, and the older ones it supersedes. */
   const newestByKey = () => {
@@ -82,16 +86,19 @@ export function createStateSender(options: StateSenderOptions): StateSender {
       try {
         await options.send(kind, value, force);
         await spool.ack([entry.id]);
+        events.delivered(kind, 1);
       } catch (error) {
         const verdict = classifyFailure(error, options.minuteMs);
         const what = options.describe(kind, value);
         if (verdict.kind === "transient") {
+          events.failed(kind, error);
           log.error(
             `${what} failed${final ? "" : " (will retry next minute)"}: ${errorMessage(error)}`,
           );
           continue;
         }
         log.error(`${what} was refused, dropped: ${errorMessage(error)}`);
+        events.refused(kind, 1, error);
         await spool.ack([entry.id]);
         await options.onRefused?.(kind, value);
       }

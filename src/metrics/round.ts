@@ -14,6 +14,8 @@ export interface RoundOptions {
   readonly deadlineMs?: number;
   /** Gives up on every collector still running (the agent stops). */
   readonly signal?: AbortSignal;
+  /** Told how each collector's run ended (the status file). */
+  readonly onResult?: (collector: string, error?: unknown) => void;
 }
 
 /**
@@ -37,11 +39,14 @@ export async function collectRound(
     const deadline = AbortSignal.timeout(deadlineMs);
     const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     try {
-      return await Promise.race([
+      const values = await Promise.race([
         collector.collect({ timeMs: options.timeMs, signal }),
         rejectOnAbort(signal, deadline, deadlineMs),
       ]);
+      options.onResult?.(collector.name);
+      return values;
     } catch (error) {
+      options.onResult?.(collector.name, error);
       log.error(
         `Failed to generate value in ${collector.name} (skip this metric): ${errorMessage(error)}`,
       );
