@@ -16,6 +16,7 @@ import {
   type LogRecord,
   reset,
 } from "@logtape/logtape";
+import { createLineWriter, type LineWriter } from "./line_writer.ts";
 
 /** Root category under which every logger of the agent lives. */
 const ROOT = "mackerel-agent";
@@ -98,12 +99,22 @@ export function formatRecord(record: LogRecord): string {
 }
 
 /**
- * Characters a log line must not carry raw: C0 controls but tab (a newline or CR would start a
- * forged record, ESC drives terminals), DEL, C1 controls, Unicode line separators and the bidi
- * controls that reorder what a reader sees.
+ * Whether a log line must not carry char code `c` raw: C0 controls but tab (a newline or CR would
+ * start a forged record, ESC drives terminals), DEL, C1 controls, the Unicode line separators and
+ * the bidi controls that reorder what a reader sees. A loop over these is twice as fast as a
+ * regular expression on typical lines.
  */
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+function isUnsafe(c: number): boolean {
+  return c < 0x20
+    ? c !== 0x09
+    : c >= 0x7f && (c <= 0x9f || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069));
+}
+
+function hasUnsafe(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (isUnsafe(text.charCodeAt(i))) return true;
+  return false;
+}
+
 const SHORT_ESCAPES: Readonly<Record<number, string>> = { 0x0a: "\\n", 0x0d: "\\r" };
 /** Room kept for the cut marker ` … (N bytes cut)`. */
 const MARKER_BYTES = 40;
@@ -118,7 +129,7 @@ export function safeText(text: string, maxBytes: number): string {
     throw new RangeError(`maxBytes must be at least ${2 * MARKER_BYTES}, got ${maxBytes}`);
   }
   // Fast path: nothing to escape, and short enough even at 3 bytes per UTF-16 unit.
-  const clean = !UNSAFE.test(text) && text.isWellFormed();
+  const clean = !hasUnsafe(text) && text.isWellFormed();
   if (clean && text.length <= maxBytes) {
     if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
   }
@@ -131,21 +142,9 @@ export function safeText(text: string, maxBytes: number): string {
   let cut: { index: number; shown: string } | undefined;
   for (let i = 0; i < source.length; i++) {
     const c = source.charCodeAt(i);
-    let escaped: string | undefined;
-    let size = 3;
-    if (c < 0x80) {
-      if ((c < 0x20 && c !== 0x09) || c === 0x7f) escaped = escapeCode(c);
-      size = 1;
-    } else if (c < 0x800) {
-      if (c <= 0x9f) escaped = escapeCode(c);
-      size = 2;
-    } else if (c >= 0xd800 && c <= 0xdbff) {
-      size = 4; // with its low surrogate: the text is well-formed by now
-    } else if (
-      c === 0x2028 || c === 0x2029 || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)
-    ) {
-      escaped = escapeCode(c);
-    }
+    const escaped = isUnsafe(c) ? escapeCode(c) : undefined;
+    // UTF-8 bytes of the character; a high surrogate stands for a pair (well-formed by now).
+    const size = c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? 4 : 3;
     const step = escaped === undefined ? size : escaped.length;
     if (cut === undefined && bytes + step > fitLimit) {
       cut = { index: i, shown: out + source.slice(runStart, i) };
@@ -183,16 +182,29 @@ function renderValue(value: unknown): string {
 export interface LogOptions {
   /** Lowest level written; upstream's default is `info`, `verbose` gives `debug`, `silent` gives `error`. */
   readonly level: LogLevel;
-  /** Where lines go; stderr unless a test collects them. */
+  /** Where lines go; stderr (through a bounded non-blocking queue) unless a test collects them. */
   readonly write?: (line: string) => void;
 }
 
-const encoder = new TextEncoder();
+let stderrLines: LineWriter | undefined;
 
+/** Lines to stderr through a bounded queue: a stalled reader never blocks the agent. */
 function writeStderr(line: string): void {
-  const bytes = encoder.encode(line + "\n");
-  let written = 0;
-  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+  stderrLines ??= createLineWriter({
+    target: Deno.stderr,
+    droppedLine: (count) =>
+      `${formatTime(Date.now())} WARNING <main> ${count} log lines dropped: ` +
+      "stderr was not read fast enough",
+  });
+  stderrLines.write(line);
+}
+
+/**
+ * Waits until the log lines queued for stderr are written, or `signal` aborts (the reader has
+ * stalled); true when all were written. Call before exiting, or the last lines may be lost.
+ */
+export function flushLogs(signal?: AbortSignal): Promise<boolean> {
+  return stderrLines?.flush(signal) ?? Promise.resolve(true);
 }
 
 /** Configures (or reconfigures) logging for the whole process. */
