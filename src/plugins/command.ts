@@ -15,7 +15,7 @@
  */
 import type { CommandConfig, CommandSpec } from "../config/schema.ts";
 import { logger } from "../log.ts";
-import { errnoText, exitCodeFor, locate } from "./exec_path.ts";
+import { errnoText, exitCodeFor, locateCached } from "./exec_path.ts";
 
 /** What a run produced; `exitCode` follows §7.1 (128 + N for signal N, 125–127 for launch failures). */
 export interface CommandResult {
@@ -102,6 +102,21 @@ export function buildEnv(
   return Object.assign(out, extraEnv);
 }
 
+/** The variables the agent itself sets (§1.7, §2.5): the only ones that can change under it. */
+const AGENT_SET_VARIABLES = ["PATH", "HTTP_PROXY", "HTTPS_PROXY"] as const;
+let baseEnv: { readonly key: string; readonly env: Readonly<Record<string, string>> } | undefined;
+
+/**
+ * The agent's environment as every plugin gets it before its own `env` (§1.7 PATH, LANG, LC_ALL),
+ * copied once rather than on every run: it is rebuilt only when a variable the agent sets changes,
+ * which a few `Deno.env.get` calls detect at a fraction of the cost of the copy.
+ */
+export function pluginBaseEnv(): Readonly<Record<string, string>> {
+  const key = AGENT_SET_VARIABLES.map((name) => Deno.env.get(name) ?? "\0").join("\0");
+  if (baseEnv?.key !== key) baseEnv = { key, env: buildEnv(Deno.env.toObject()) };
+  return baseEnv.env;
+}
+
 /** What {@linkcode runPluginCommand} adds to a plugin section's own settings. */
 export interface PluginRunOptions {
   readonly extraEnv?: Record<string, string>;
@@ -126,8 +141,9 @@ export function runPluginCommand(
 /** Runs a plugin command with a timeout, a process-group kill and capped output (§7.1). */
 export async function runCommand(options: RunCommandOptions): Promise<CommandResult> {
   const argv = commandArgv(options.command, options.user);
-  const env = buildEnv(Deno.env.toObject(), options.env, options.extraEnv);
-  const located = locate(argv[0], pluginPath(Deno.env.get("PATH")));
+  const base = pluginBaseEnv();
+  const env = buildEnv(base, options.env, options.extraEnv);
+  const located = locateCached(argv[0], base.PATH);
   if ("code" in located) return launchFailure(argv, located.code, located.message);
   const setsid = findSetsid();
   let child: Deno.ChildProcess;
