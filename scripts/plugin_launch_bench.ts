@@ -2,12 +2,14 @@
  * Benchmark of what the agent does for every plugin run before spawning it: find the executable
  * in PATH and build the child's environment. Before: a stat of each PATH entry and a copy of the
  * whole environment per run; after: one stat of the remembered file and the environment built
- * once. Run with `deno task bench` (or `deno bench -A scripts/plugin_launch_bench.ts`).
+ * once; and the watchdog's part of a run. Run with `deno task bench` (or
+ * `deno bench -A scripts/plugin_launch_bench.ts`).
  *
  * @module
  */
 import { buildEnv, pluginBaseEnv, pluginPath } from "../src/plugins/command.ts";
 import { locate, locateCached } from "../src/plugins/exec_path.ts";
+import { startPluginWatchdog } from "../src/plugins/watchdog.ts";
 
 // A plugin installed in the last PATH entry, as /opt/mackerel-agent/plugins/bin is.
 const dir = Deno.makeTempDirSync({ prefix: "plugin_launch_bench" });
@@ -37,3 +39,11 @@ for (const name of ["sh", "mackerel-plugin-bench"]) {
     if (!("path" in locateCached(name, base.PATH))) throw new Error(name);
   });
 }
+
+// Above Linux's PID_MAX_LIMIT (2^22): should the benchmark die between the two lines, the
+// watchdog signals a pid that cannot exist.
+const NO_SUCH_PID = 4_194_305;
+const watchdog = startPluginWatchdog();
+Deno.bench("per run: list and unlist it with the plugin watchdog", { group: "watchdog" }, () => {
+  watchdog.watch(NO_SUCH_PID)();
+});

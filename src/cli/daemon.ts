@@ -7,6 +7,7 @@ import { runDaemon } from "../agent/agent.ts";
 import { exportProxyEnvironment } from "../agent/api.ts";
 import { createSource } from "../host/source.ts";
 import { errorMessage, logger, setupLogging } from "../log.ts";
+import { startPluginWatchdog } from "../plugins/watchdog.ts";
 import { type CommonOptions, rootProblem } from "./options.ts";
 import { resolveDaemonConfig } from "./resolve.ts";
 
@@ -32,6 +33,8 @@ export async function runDaemonCommand(options: CommonOptions): Promise<number> 
   // As upstream: the config's proxies go into the environment, for the client and the plugins.
   exportProxyEnvironment(config);
   const source = createSource({ procfs: options.procfs, sysfs: options.sysfs });
+  // Should the daemon be killed outright, the plugins it started are ended too.
+  startPluginWatchdog();
   return await runDaemon({
     config,
     source,

@@ -9,13 +9,16 @@
  * also its process-group id, which `Deno.kill(-pid, …)` signals as a whole. Where no `setsid`
  * binary exists (non-Linux systems, minimal images) the command is spawned directly and only the
  * direct child is signalled; the pipe readers are still cancelled shortly after the final SIGKILL,
- * so a grandchild can never hold a run open past the timeout plus grace.
+ * so a grandchild can never hold a run open past the timeout plus grace. While the plugin watchdog
+ * runs (watchdog.ts, started by the daemon), each run is listed with it, so that the agent's death
+ * ends the run's process group too.
  *
  * @module
  */
 import type { CommandConfig, CommandSpec } from "../config/schema.ts";
 import { logger } from "../log.ts";
-import { errnoText, exitCodeFor, locateCached } from "./exec_path.ts";
+import { errnoText, exitCodeFor, locateCached, setsidBinary } from "./exec_path.ts";
+import { pluginWatchdog } from "./watchdog.ts";
 
 /** What a run produced; `exitCode` follows §7.1 (128 + N for signal N, 125–127 for launch failures). */
 export interface CommandResult {
@@ -145,7 +148,7 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   const env = buildEnv(base, options.env, options.extraEnv);
   const located = locateCached(argv[0], base.PATH);
   if ("code" in located) return launchFailure(argv, located.code, located.message);
-  const setsid = findSetsid();
+  const setsid = setsidBinary();
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(setsid ?? located.path, {
@@ -160,7 +163,13 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
     const problem = errnoText(e);
     return launchFailure(argv, exitCodeFor(problem), `fork/exec ${located.path}: ${problem}`);
   }
-  return await supervise(child, setsid !== undefined, options, argv);
+  // Listed until the run is over, so that the agent's death ends it and its group.
+  const unwatch = pluginWatchdog()?.watch(child.pid);
+  try {
+    return await supervise(child, setsid !== undefined, options, argv);
+  } finally {
+    unwatch?.();
+  }
 }
 
 async function supervise(
@@ -289,22 +298,6 @@ function drain(stream: ReadableStream<Uint8Array>, cap: number): Drained {
       reader.cancel().catch(() => {});
     },
   };
-}
-
-let setsidPath: string | null | undefined;
-
-/** The util-linux `setsid` binary, looked up once; `undefined` when there is none. */
-function findSetsid(): string | undefined {
-  if (setsidPath === undefined) {
-    setsidPath = ["/usr/bin/setsid", "/bin/setsid"].find((p) => {
-      try {
-        return Deno.statSync(p).isFile;
-      } catch {
-        return false;
-      }
-    }) ?? null;
-  }
-  return setsidPath ?? undefined;
 }
 
 function launchFailure(argv: readonly string[], code: number, message: string): CommandResult {

@@ -121,3 +121,19 @@ function agentUid(): number | null {
   }
   return uidOnce;
 }
+
+let setsidPath: string | null | undefined;
+
+/** The util-linux `setsid` binary, looked up once; `undefined` when there is none. */
+export function setsidBinary(): string | undefined {
+  if (setsidPath === undefined) {
+    setsidPath = ["/usr/bin/setsid", "/bin/setsid"].find((p) => {
+      try {
+        return Deno.statSync(p).isFile;
+      } catch {
+        return false;
+      }
+    }) ?? null;
+  }
+  return setsidPath ?? undefined;
+}
