@@ -4,23 +4,25 @@
  * The agent may die without a chance to end its plugins (kill -9, the OOM killer); they would be
  * re-parented to init and run on. So the agent starts one small `sh` watchdog, in its own session
  * (a signal to the agent's process group does not reach it), whose stdin is a pipe only the agent
- * holds: the agent writes `+<pid>` when it starts a plugin and `-<pid>` when the plugin has
- * exited. When the agent dies, for any reason, the kernel closes its end of the pipe; the watchdog
+ * holds: the agent writes `+<pid>` right after it starts a plugin (one synchronous write(2), see
+ * openChannel) and `-<pid>` once the run is over. When the agent dies, for any reason, the kernel closes its end of the pipe; the watchdog
  * reads end-of-file and sends SIGTERM and SIGCONT to each plugin still listed — to its process
  * group (plugins run as group leaders, see command.ts) and to the process itself — then SIGKILL
  * a second later, and exits. Signals other than SIGKILL do not stop it before that.
  *
  * Why not `setpriv --pdeathsig`: the death signal reaches only the direct child (not what a
  * plugin's shell started), is cleared when a set-user-ID program such as `sudo` (the `user =`
- * plugins) is executed, and costs an extra exec per run. The watchdog costs one process for the
- * agent's lifetime and two short pipe writes per run.
+ * plugins) is executed, and costs an extra exec per run. The watchdog costs one `sh` for the
+ * agent's lifetime (started with the first plugin run) and two writes of a few bytes per run.
  *
  * What remains: a process that leaves its plugin's process group (calls `setsid` itself, or
  * `sudo` with `use_pty`, which puts the command in a session of its own: it receives the SIGTERM
- * that sudo relays, not the SIGKILL), a plugin started in the instant before its `+` line
- * reaches the pipe, and the watchdog itself being SIGKILLed (it is then restarted at most once a
- * minute, with a WARNING). A process left behind by a plugin that has already exited is not
- * tracked, as upstream does not.
+ * that sudo relays, not the SIGKILL), an agent killed between a plugin's fork and the write of
+ * its `+` line (microseconds), and the watchdog itself being SIGKILLed (it is restarted at the
+ * next run, at most once a minute, with a WARNING). A process left behind by a plugin whose run
+ * is over is not tracked, as upstream does not. The SIGKILL a second after the SIGTERM goes to
+ * every listed id, so a group that ended at the SIGTERM and whose id was reused within that
+ * second would receive it (pids wrap only after pid_max: 32 Ki to 4 Mi).
  *
  * @module
  */
@@ -31,7 +33,7 @@ import { setsidBinary } from "./exec_path.ts";
 export interface PluginWatchdog {
   /** Lists a plugin process (and its group) to end if the agent dies; returns the unlisting. */
   watch(pid: number): () => void;
-  /** The watchdog's pid while it runs. */
+  /** The watchdog's pid while it runs (from the first plugin run on). */
   readonly pid: number | undefined;
 }
 
@@ -71,8 +73,9 @@ export function pluginWatchdog(): PluginWatchdog | undefined {
 }
 
 /**
- * Starts the plugin watchdog for this process (once; later calls return the same one). Daemons
- * call it at start-up; without it, plugins run unwatched as before (tests, `once`).
+ * Enables the plugin watchdog for this process (once; later calls return the same one); its
+ * process starts with the first plugin run. Daemons call this at start-up; without it, plugins
+ * run unwatched as before (tests, `once`).
  */
 export function startPluginWatchdog(options: PluginWatchdogOptions = {}): PluginWatchdog {
   const grace = options.graceSeconds ?? 1;
@@ -80,17 +83,11 @@ export function startPluginWatchdog(options: PluginWatchdogOptions = {}): Plugin
     throw new RangeError(`graceSeconds must be a whole number of seconds, got ${grace}`);
   }
   if (current) return current;
-  const encoder = new TextEncoder();
   const listed = new Set<number>();
-  let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  let channel: Channel | undefined;
   let watchdogPid: number | undefined;
   let startedAt = -Infinity;
 
-  const send = (line: string) => {
-    writer?.write(encoder.encode(line + "\n")).catch(() => {
-      // The watchdog is gone; its exit is reported below.
-    });
-  };
   const spawn = () => {
     startedAt = performance.now();
     let child: Deno.ChildProcess;
@@ -113,13 +110,14 @@ export function startPluginWatchdog(options: PluginWatchdogOptions = {}): Plugin
     }
     // The watchdog must not keep the agent alive; the agent's exit is what it waits for.
     child.unref();
-    const own = child.stdin.getWriter();
-    writer = own;
+    const own = openChannel(child);
+    channel = own;
     watchdogPid = child.pid;
-    for (const pid of listed) send(`+${pid}`);
+    for (const pid of listed) own.send(`+${pid}`);
     child.status.then((status) => {
-      if (writer !== own) return;
-      writer = undefined;
+      own.close();
+      if (channel !== own) return;
+      channel = undefined;
       watchdogPid = undefined;
       const how = status.signal ?? `exit code ${status.code}`;
       log
@@ -127,14 +125,14 @@ export function startPluginWatchdog(options: PluginWatchdogOptions = {}): Plugin
     });
   };
 
-  spawn();
+  // Started at the first plugin run: an agent without plugins needs no watchdog process.
   current = {
     watch(pid) {
-      if (!writer && performance.now() - startedAt >= RESTART_AFTER_MS) spawn();
+      if (!channel && performance.now() - startedAt >= RESTART_AFTER_MS) spawn();
       listed.add(pid);
-      send(`+${pid}`);
+      channel?.send(`+${pid}`);
       return () => {
-        if (listed.delete(pid)) send(`-${pid}`);
+        if (listed.delete(pid)) channel?.send(`-${pid}`);
       };
     },
     get pid() {
@@ -142,4 +140,54 @@ export function startPluginWatchdog(options: PluginWatchdogOptions = {}): Plugin
     },
   };
   return current;
+}
+
+/** The agent's end of the watchdog's stdin. */
+interface Channel {
+  /** Writes one line; a watchdog that is gone is reported by its exit, not here. */
+  send(line: string): void;
+  close(): void;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Opens the watchdog's stdin for synchronous writes, through `/proc/<pid>/fd/0` (a second open of
+ * the same pipe; the piped end is closed, so the agent holds one). A line is then in the pipe
+ * before the plugin it lists can even start: with the asynchronous stream, a SIGKILL right after
+ * a plugin's start could leave it unlisted. A full pipe (a watchdog stopped for thousands of
+ * runs) would block the write; a watchdog reading nothing else does not fill it. Without /proc
+ * (or -A), the asynchronous stream is the fallback.
+ */
+function openChannel(child: Deno.ChildProcess): Channel {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(`/proc/${child.pid}/fd/0`, { write: true });
+  } catch {
+    const writer = child.stdin.getWriter();
+    return {
+      send(line) {
+        writer.write(encoder.encode(line + "\n")).catch(() => {});
+      },
+      close() {
+        writer.close().catch(() => {});
+      },
+    };
+  }
+  child.stdin.close().catch(() => {});
+  let open = true;
+  return {
+    send(line) {
+      const bytes = encoder.encode(line + "\n");
+      try {
+        for (let at = 0; open && at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+      } catch {
+        // EPIPE: the watchdog has exited.
+      }
+    },
+    close() {
+      if (open) file.close();
+      open = false;
+    },
+  };
 }
