@@ -110,8 +110,9 @@ function readTail(stream: ReadableStream<Uint8Array>, notice: RegExp) {
   let noticed = false;
   const done = (async () => {
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      // Tested before the tail is cut: a 100 KB line after the notice would push it out.
+      noticed ||= notice.test(tail.slice(-256) + chunk);
       tail = (tail + chunk).slice(-(1 << 16));
-      noticed ||= notice.test(tail);
     }
   })();
   return { tail: () => tail, noticed: () => noticed, done };
