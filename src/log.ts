@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import {
   configure,
   getLogger,
@@ -15,6 +16,7 @@ import {
   type LogRecord,
   reset,
 } from "@logtape/logtape";
+import { createLineWriter, type LineWriter } from "./line_writer.ts";
 
 /** Root category under which every logger of the agent lives. */
 const ROOT = "mackerel-agent";
@@ -80,13 +82,90 @@ export function formatTime(epochMs: number): string {
     `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** Renders one LogTape record as one mackerel-agent log line (without the newline). */
+/** The longest log line, in UTF-8 bytes without its newline; longer messages are cut. */
+export const MAX_LINE_BYTES = 4096;
+
+/**
+ * Renders one LogTape record as one mackerel-agent log line (without the newline): always a single
+ * line of at most {@linkcode MAX_LINE_BYTES} bytes, whatever a plugin printed (see {@linkcode safeText}).
+ */
 export function formatRecord(record: LogRecord): string {
   const tag = record.category.slice(1).join(".") || "main";
   const text = record.message
     .map((part, i) => i % 2 === 0 ? String(part) : renderValue(part))
     .join("");
-  return `${formatTime(record.timestamp)} ${LEVEL_NAMES[record.level]} <${tag}> ${text}`;
+  const head = `${formatTime(record.timestamp)} ${LEVEL_NAMES[record.level]} <${tag}> `;
+  return head + safeText(text, MAX_LINE_BYTES - Buffer.byteLength(head));
+}
+
+/**
+ * Whether a log line must not carry char code `c` raw: C0 controls but tab (a newline or CR would
+ * start a forged record, ESC drives terminals), DEL, C1 controls, the Unicode line separators and
+ * the bidi controls that reorder what a reader sees. A loop over these is twice as fast as a
+ * regular expression on typical lines.
+ */
+function isUnsafe(c: number): boolean {
+  return c < 0x20
+    ? c !== 0x09
+    : c >= 0x7f && (c <= 0x9f || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069));
+}
+
+function hasUnsafe(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (isUnsafe(text.charCodeAt(i))) return true;
+  return false;
+}
+
+const SHORT_ESCAPES: Readonly<Record<number, string>> = { 0x0a: "\\n", 0x0d: "\\r" };
+/** Room kept for the cut marker ` … (N bytes cut)`. */
+const MARKER_BYTES = 40;
+
+/**
+ * `text` as one line of at most `maxBytes` UTF-8 bytes: unsafe characters escaped (`\n`, `\r`,
+ * `\x1b`, `\u2028`), lone surrogates as U+FFFD, and a text too long cut at a character boundary,
+ * ending with `… (N bytes cut)`, N counting the message's UTF-8 bytes not shown.
+ */
+export function safeText(text: string, maxBytes: number): string {
+  if (!(maxBytes >= 2 * MARKER_BYTES)) {
+    throw new RangeError(`maxBytes must be at least ${2 * MARKER_BYTES}, got ${maxBytes}`);
+  }
+  // Fast path: nothing to escape, and short enough even at 3 bytes per UTF-16 unit.
+  const clean = !hasUnsafe(text) && text.isWellFormed();
+  if (clean && text.length <= maxBytes) {
+    if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
+  }
+  const source = clean ? text : text.toWellFormed();
+  const fitLimit = maxBytes - MARKER_BYTES;
+  let out = "";
+  let runStart = 0;
+  let bytes = 0;
+  /** Where to cut: the last point after which the marker still fits. */
+  let cut: { index: number; shown: string } | undefined;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    const escaped = isUnsafe(c) ? escapeCode(c) : undefined;
+    // UTF-8 bytes of the character; a high surrogate stands for a pair (well-formed by now).
+    const size = c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? 4 : 3;
+    const step = escaped === undefined ? size : escaped.length;
+    if (cut === undefined && bytes + step > fitLimit) {
+      cut = { index: i, shown: out + source.slice(runStart, i) };
+    }
+    if (bytes + step > maxBytes) {
+      return `${cut!.shown} … (${Buffer.byteLength(source.slice(cut!.index))} bytes cut)`;
+    }
+    bytes += step;
+    if (escaped !== undefined) {
+      out += source.slice(runStart, i) + escaped;
+      runStart = i + 1;
+    } else if (size === 4) {
+      i++;
+    }
+  }
+  return out + source.slice(runStart);
+}
+
+function escapeCode(c: number): string {
+  return SHORT_ESCAPES[c] ??
+    (c < 0x100 ? "\\x" + c.toString(16).padStart(2, "0") : "\\u" + c.toString(16).padStart(4, "0"));
 }
 
 function renderValue(value: unknown): string {
@@ -103,16 +182,29 @@ function renderValue(value: unknown): string {
 export interface LogOptions {
   /** Lowest level written; upstream's default is `info`, `verbose` gives `debug`, `silent` gives `error`. */
   readonly level: LogLevel;
-  /** Where lines go; stderr unless a test collects them. */
+  /** Where lines go; stderr (through a bounded non-blocking queue) unless a test collects them. */
   readonly write?: (line: string) => void;
 }
 
-const encoder = new TextEncoder();
+let stderrLines: LineWriter | undefined;
 
+/** Lines to stderr through a bounded queue: a stalled reader never blocks the agent. */
 function writeStderr(line: string): void {
-  const bytes = encoder.encode(line + "\n");
-  let written = 0;
-  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+  stderrLines ??= createLineWriter({
+    target: Deno.stderr,
+    droppedLine: (count) =>
+      `${formatTime(Date.now())} WARNING <main> ${count} log lines dropped: ` +
+      "stderr was not read fast enough",
+  });
+  stderrLines.write(line);
+}
+
+/**
+ * Waits until the log lines queued for stderr are written, or `signal` aborts (the reader has
+ * stalled); true when all were written. Call before exiting, or the last lines may be lost.
+ */
+export function flushLogs(signal?: AbortSignal): Promise<boolean> {
+  return stderrLines?.flush(signal) ?? Promise.resolve(true);
 }
 
 /** Configures (or reconfigures) logging for the whole process. */

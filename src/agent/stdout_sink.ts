@@ -7,6 +7,7 @@
  * @module
  */
 import type { DataSink } from "../delivery/sink.ts";
+import { createLineWriter, type LineWriter } from "../line_writer.ts";
 import type { HostPayload } from "../mackerel/types.ts";
 
 /** A {@linkcode DataSink} that prints, plus the host line. */
@@ -14,13 +15,23 @@ export interface StdoutSink extends DataSink {
   printHost(payload: HostPayload): void;
 }
 
-const encoder = new TextEncoder();
+let stdoutLines: LineWriter | undefined;
 
-/** Writes one JSON line to stdout, whole, even when stdout is a slow pipe. */
+/**
+ * Queues one JSON line for stdout and returns at once. A reader that does not keep up loses the
+ * oldest lines, and the next line it reads is `{"droppedLines": N}`.
+ */
 export function printLine(value: unknown): void {
-  const bytes = encoder.encode(JSON.stringify(value) + "\n");
-  let written = 0;
-  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+  stdoutLines ??= createLineWriter({
+    target: Deno.stdout,
+    droppedLine: (count) => JSON.stringify({ droppedLines: count }),
+  });
+  stdoutLines.write(JSON.stringify(value));
+}
+
+/** Waits until the queued stdout lines are written, or `signal` aborts; true when all were. */
+export function flushStdout(signal?: AbortSignal): Promise<boolean> {
+  return stdoutLines?.flush(signal) ?? Promise.resolve(true);
 }
 
 /** Creates the stdout sink. */

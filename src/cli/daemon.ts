@@ -9,6 +9,7 @@ import { requireApikey } from "../config/overrides.ts";
 import { EXIT_CONFIG } from "../exit_codes.ts";
 import { createSource } from "../host/source.ts";
 import { errorMessage, logger, setupLogging } from "../log.ts";
+import { startPluginWatchdog } from "../plugins/watchdog.ts";
 import type { FlagSpec, ParsedFlags } from "./flags.ts";
 import { COMMON_FLAGS, type CommonOptions, commonOptions, rootProblem } from "./options.ts";
 import { resolveDaemonConfig } from "./resolve.ts";
@@ -54,6 +55,8 @@ export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
   // As upstream: the config's proxies go into the environment, for the client and the plugins.
   exportProxyEnvironment(config);
   const source = createSource(options);
+  // Plugins end with the agent, even when it is killed (src/plugins/watchdog.ts).
+  startPluginWatchdog();
   return await runDaemon({
     config,
     source,

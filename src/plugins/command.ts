@@ -9,13 +9,16 @@
  * also its process-group id, which `Deno.kill(-pid, …)` signals as a whole. Where no `setsid`
  * binary exists (non-Linux systems, minimal images) the command is spawned directly and only the
  * direct child is signalled; the pipe readers are still cancelled shortly after the final SIGKILL,
- * so a grandchild can never hold a run open past the timeout plus grace.
+ * so a grandchild can never hold a run open past the timeout plus grace. While the plugin watchdog
+ * runs (watchdog.ts, started by the daemon), each run is listed with it, so that the agent's death
+ * ends the run's process group too.
  *
  * @module
  */
 import type { CommandConfig, CommandSpec } from "../config/schema.ts";
 import { logger } from "../log.ts";
-import { errnoText, exitCodeFor, locate } from "./exec_path.ts";
+import { errnoText, exitCodeFor, locateCached, setsidBinary } from "./exec_path.ts";
+import { pluginWatchdog } from "./watchdog.ts";
 
 /** What a run produced; `exitCode` follows §7.1 (128 + N for signal N, 125–127 for launch failures). */
 export interface CommandResult {
@@ -102,6 +105,21 @@ export function buildEnv(
   return Object.assign(out, extraEnv);
 }
 
+/** The variables the agent itself sets (§1.7, §2.5): the only ones that can change under it. */
+const AGENT_SET_VARIABLES = ["PATH", "HTTP_PROXY", "HTTPS_PROXY"] as const;
+let baseEnv: { readonly key: string; readonly env: Readonly<Record<string, string>> } | undefined;
+
+/**
+ * The agent's environment as every plugin gets it before its own `env` (§1.7 PATH, LANG, LC_ALL),
+ * copied once rather than on every run: it is rebuilt only when a variable the agent sets changes,
+ * which a few `Deno.env.get` calls detect at a fraction of the cost of the copy.
+ */
+export function pluginBaseEnv(): Readonly<Record<string, string>> {
+  const key = AGENT_SET_VARIABLES.map((name) => Deno.env.get(name) ?? "\0").join("\0");
+  if (baseEnv?.key !== key) baseEnv = { key, env: buildEnv(Deno.env.toObject()) };
+  return baseEnv.env;
+}
+
 /** What {@linkcode runPluginCommand} adds to a plugin section's own settings. */
 export interface PluginRunOptions {
   readonly extraEnv?: Record<string, string>;
@@ -126,10 +144,11 @@ export function runPluginCommand(
 /** Runs a plugin command with a timeout, a process-group kill and capped output (§7.1). */
 export async function runCommand(options: RunCommandOptions): Promise<CommandResult> {
   const argv = commandArgv(options.command, options.user);
-  const env = buildEnv(Deno.env.toObject(), options.env, options.extraEnv);
-  const located = locate(argv[0], pluginPath(Deno.env.get("PATH")));
+  const base = pluginBaseEnv();
+  const env = buildEnv(base, options.env, options.extraEnv);
+  const located = locateCached(argv[0], base.PATH);
   if ("code" in located) return launchFailure(argv, located.code, located.message);
-  const setsid = findSetsid();
+  const setsid = setsidBinary();
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(setsid ?? located.path, {
@@ -144,7 +163,13 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
     const problem = errnoText(e);
     return launchFailure(argv, exitCodeFor(problem), `fork/exec ${located.path}: ${problem}`);
   }
-  return await supervise(child, setsid !== undefined, options, argv);
+  // Listed until the run is over, so that the agent's death ends it and its group.
+  const unwatch = pluginWatchdog()?.watch(child.pid);
+  try {
+    return await supervise(child, setsid !== undefined, options, argv);
+  } finally {
+    unwatch?.();
+  }
 }
 
 async function supervise(
@@ -273,22 +298,6 @@ function drain(stream: ReadableStream<Uint8Array>, cap: number): Drained {
       reader.cancel().catch(() => {});
     },
   };
-}
-
-let setsidPath: string | null | undefined;
-
-/** The util-linux `setsid` binary, looked up once; `undefined` when there is none. */
-function findSetsid(): string | undefined {
-  if (setsidPath === undefined) {
-    setsidPath = ["/usr/bin/setsid", "/bin/setsid"].find((p) => {
-      try {
-        return Deno.statSync(p).isFile;
-      } catch {
-        return false;
-      }
-    }) ?? null;
-  }
-  return setsidPath ?? undefined;
 }
 
 function launchFailure(argv: readonly string[], code: number, message: string): CommandResult {

@@ -39,6 +39,35 @@ export function locate(name: string, path: string): Located {
   return { path: found };
 }
 
+/** How long a PATH lookup is trusted: an executable installed earlier in PATH wins after this. */
+const RESCAN_MS = 60_000;
+/** Lookups remembered at most; plugins are few, so this only bounds a pathological config. */
+const MAX_CACHED = 256;
+const found = new Map<string, { readonly path: string; readonly at: number }>();
+
+/**
+ * {@linkcode locate}, without a PATH scan on every run: where a bare name was found is remembered
+ * per PATH and name, and checked with one stat of that file (still there and executable) before
+ * it is used; a miss, a change of PATH or a minute's age scans PATH again. Failures are never
+ * remembered, so an executable installed after a failed run is found on the next.
+ */
+export function locateCached(name: string, path: string, now = performance.now()): Located {
+  if (name.includes("/")) return locate(name, path);
+  const key = `${path}\0${name}`;
+  const hit = found.get(key);
+  if (hit && now - hit.at < RESCAN_MS && executableProblem(hit.path) === undefined) {
+    return { path: hit.path };
+  }
+  const located = locate(name, path);
+  if ("path" in located) {
+    if (found.size >= MAX_CACHED) found.clear();
+    found.set(key, { path: located.path, at: now });
+  } else {
+    found.delete(key);
+  }
+  return located;
+}
+
 /** Why execve would refuse the file, in errno words, or `undefined` when it looks executable. */
 export function executableProblem(file: string): string | undefined {
   let info: Deno.FileInfo;
@@ -72,13 +101,39 @@ export function exitCodeFor(problem: string): number {
 export function canExecute(info: Deno.FileInfo): boolean {
   const mode = info.mode;
   if (mode === null) return true;
-  let uid: number | null = null;
-  try {
-    uid = Deno.uid();
-  } catch {
-    // Without --allow-sys the owner is unknown: any execute bit will do.
-  }
+  const uid = agentUid();
   if (uid === null || uid === 0) return (mode & 0o111) !== 0;
   if (info.uid === uid) return (mode & 0o100) !== 0;
   return (mode & 0o011) !== 0;
+}
+
+let uidOnce: number | null | undefined;
+
+/** The agent's uid, asked once (it does not change); null when unknown (no --allow-sys). */
+function agentUid(): number | null {
+  if (uidOnce === undefined) {
+    try {
+      uidOnce = Deno.uid();
+    } catch {
+      // Without --allow-sys the owner is unknown: any execute bit will do.
+      uidOnce = null;
+    }
+  }
+  return uidOnce;
+}
+
+let setsidPath: string | null | undefined;
+
+/** The util-linux `setsid` binary, looked up once; `undefined` when there is none. */
+export function setsidBinary(): string | undefined {
+  if (setsidPath === undefined) {
+    setsidPath = ["/usr/bin/setsid", "/bin/setsid"].find((p) => {
+      try {
+        return Deno.statSync(p).isFile;
+      } catch {
+        return false;
+      }
+    }) ?? null;
+  }
+  return setsidPath ?? undefined;
 }

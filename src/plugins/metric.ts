@@ -11,8 +11,10 @@
  */
 import type { MetricPluginConfig } from "../config/schema.ts";
 import { logger } from "../log.ts";
+import { isValidMetricName, metricNameProblem } from "../mackerel/metric_name.ts";
 import { type CommandResult, commandString, runPluginCommand } from "./command.ts";
 import { goQuote, parseMetricOutput } from "./metric_output.ts";
+import { createPluginWarnings } from "./plugin_warnings.ts";
 
 /** One value of a plugin, ready for the post queue. */
 export interface PluginMetricValue {
@@ -58,9 +60,6 @@ export interface MetricPlugins {
 const DEFAULT_MAX_CONCURRENT = 16;
 /** Time granted after a plugin's timeout for it to exit and be reaped before the round moves on. */
 const REAP_MARGIN_MS = 1_000;
-/** Distinct warnings remembered per plugin; beyond this the memory is reset (and lines repeat). */
-const MAX_REMEMBERED_WARNINGS = 1_000;
-
 const log = logger("metrics.plugin");
 
 /** Prepares the metric plugins; each {@linkcode MetricPlugins.collect} is one round. */
@@ -73,18 +72,7 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
   const signal = options.signal
     ? AbortSignal.any([options.signal, stopping.signal])
     : stopping.signal;
-  const warned = new Map<MetricPluginConfig, Set<string>>();
-
-  /** Logs a WARNING the first time this plugin produces it. */
-  const warnOnce = (plugin: MetricPluginConfig, warning: string) => {
-    let seen = warned.get(plugin);
-    if (!seen) warned.set(plugin, seen = new Set());
-    const key = dedupeKey(warning);
-    if (seen.has(key)) return;
-    if (seen.size >= MAX_REMEMBERED_WARNINGS) seen.clear();
-    seen.add(key);
-    log.warn`${warning}`;
-  };
+  const warned = createPluginWarnings(log);
 
   async function runPlugin(
     plugin: MetricPluginConfig,
@@ -131,9 +119,9 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
       log.error`Failed to execute command ${cmd} (skip these metrics): ${result.error}`;
       return [];
     }
+    const warnings = warned.run(plugin, cmd);
     if (result.truncated) {
-      warnOnce(
-        plugin,
+      warnings.warn(
         `command ${cmd} printed more output than the agent keeps; the rest was ignored`,
       );
     }
@@ -143,11 +131,21 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
       usePluginTimestamp: plugin.usePluginTimestamp,
       nowSeconds: nowSeconds(),
     });
-    for (const warning of parsed.warnings) warnOnce(plugin, warning);
+    for (const warning of parsed.warnings) warnings.warn(warning);
     const values: PluginMetricValue[] = [];
     for (const v of parsed.values) {
+      // One refused name would fail the whole post (400) with every other metric in it.
+      if (!isValidMetricName(v.name)) {
+        warnings.warn(
+          `plugin.metrics.${plugin.name}: metric name ${goQuote(v.name)} ${
+            metricNameProblem(v.name)
+          }, ` +
+            "which Mackerel refuses (allowed: [a-zA-Z0-9._-]); its values are not sent",
+        );
+        continue;
+      }
       if (!v.finite) {
-        warnOnce(plugin, `Invalid value: name = ${v.name}, value = ${v.value} is not sent.`);
+        warnings.warn(`Invalid value: name = ${v.name}, value = ${v.value} is not sent.`);
         continue;
       }
       values.push(
@@ -158,6 +156,7 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
         },
       );
     }
+    warnings.finish();
     return values;
   }
 
@@ -217,15 +216,6 @@ function groupByCustomIdentifier(
   return [...groups].map(([customIdentifier, values]) =>
     customIdentifier === undefined ? { values } : { customIdentifier, values }
   );
-}
-
-/**
- * The part of a warning that identifies the invalid line: the time-window rejection names the
- * current time (and usually a moving plugin timestamp), which would defeat logging it once.
- */
-function dedupeKey(warning: string): string {
-  const at = warning.indexOf(": metric_timestamp=");
-  return at >= 0 && warning.startsWith("Rejected because") ? warning.slice(0, at) : warning;
 }
 
 interface Semaphore {

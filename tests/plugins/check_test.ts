@@ -128,7 +128,7 @@ Deno.test("check: exit codes map to statuses, the message is the entire stdout",
     // First runs wake the sender unless they are OK.
     assert.deepEqual(run.wakes, [0, 0, 0, 0, 0]);
     assert.deepEqual(lines.filter((l) => l.includes("<checks>")), [
-      'WARNING <checks> Checker "stderr" output stderr: oops\n',
+      'WARNING <checks> Checker "stderr" output stderr: oops\\n',
     ]);
   }, { level: "info" });
 });
@@ -222,7 +222,7 @@ Deno.test("check: the action runs after every run with the result in its environ
         "status=OK previous=CRITICAL message=calm\n",
         "status=OK previous=OK message=calm\n",
       ]);
-      const stderr = 'WARNING <checks> Checker "act" action output stderr: action says hi\n';
+      const stderr = 'WARNING <checks> Checker "act" action output stderr: action says hi\\n';
       assert.deepEqual(lines.filter((l) => l.includes("<checks>")), [stderr, stderr, stderr]);
     } finally {
       await removeSequence(seq.file);

@@ -236,9 +236,9 @@ Deno.test("metadata: too large, invalid or failing output is not sent", async ()
         'WARNING <metadata> metadata plugin "big": the metadata is 110010 bytes, ' +
         "more than the 102400 bytes Mackerel accepts; not sent",
         'WARNING <metadata> metadata plugin "empty": outputs invalid JSON: ',
-        'WARNING <metadata> metadata plugin "fails" outputs stderr: bad\n',
+        'WARNING <metadata> metadata plugin "fails" outputs stderr: bad\\n',
         'WARNING <metadata> metadata plugin "fails": exits with: 3',
-        'WARNING <metadata> metadata plugin "text": outputs invalid JSON: not json\n',
+        'WARNING <metadata> metadata plugin "text": outputs invalid JSON: not json\\n',
       ]);
     },
   );

@@ -259,3 +259,59 @@ Deno.test("metric: a plugin ignoring SIGTERM holds neither the round nor the nex
     await Deno.remove(pidFile);
   }
 });
+
+Deno.test("metric: a name Mackerel refuses is dropped with one WARNING naming the plugin", async () => {
+  await withLogs(async (lines) => {
+    const plugins = createMetricPlugins({
+      plugins: [
+        metricPlugin("names", "runtime/metric_bad_names.sh"),
+        metricPlugin("dice", "dice.sh"),
+      ],
+    });
+    const expected = [{
+      values: [
+        { name: "custom.names.good", value: 1 },
+        { name: "custom.names.also-good_2", value: 6 },
+        { name: "custom.dice.d6", value: 3 },
+        { name: "custom.dice.d20", value: 17 },
+      ],
+    }];
+    assert.deepEqual(await plugins.collect(), expected);
+    assert.deepEqual(await plugins.collect(), expected);
+    const refused = (name: string, problem: string) =>
+      `WARNING <metrics.plugin> plugin.metrics.names: metric name ${name} ${problem}, ` +
+      "which Mackerel refuses (allowed: [a-zA-Z0-9._-]); its values are not sent";
+    assert.deepEqual(lines, [
+      refused('"custom.uni.\u540d\u524d"', 'contains "\u540d" (U+540D)'),
+      refused('"custom.slash/x"', 'contains "/" (U+002F)'),
+      refused('"custom.colon:x"', 'contains ":" (U+003A)'),
+      // The NUL is quoted by the message and would be escaped by the log line anyway.
+      refused('"custom.nul\\x00x"', "contains U+0000"),
+    ]);
+  });
+});
+
+Deno.test("metric: a hundred refused names cost a bounded number of lines per round", async () => {
+  await withLogs(async (lines) => {
+    const plugins = createMetricPlugins({
+      plugins: [metricPlugin("many", "runtime/metric_many_bad_names.sh")],
+    });
+    const expected = [{ values: [{ name: "custom.many.good", value: 7 }] }];
+    const cmd = PLUGIN_FIXTURES + "runtime/metric_many_bad_names.sh";
+    for (let round = 0; round < 6; round++) {
+      lines.length = 0;
+      assert.deepEqual(await plugins.collect(), expected);
+      // 20 new names a round: each of the 100 is logged once, over five rounds.
+      const named = lines.filter((l) => l.includes("metric name"));
+      assert.equal(named.length, round < 5 ? 20 : 0);
+      assert.equal(new Set(named).size, named.length);
+      const held = 100 - 20 * (round + 1);
+      assert.deepEqual(
+        lines.filter((l) => !l.includes("metric name")),
+        held > 0
+          ? [`WARNING <metrics.plugin> command ${cmd}: ${held} more warnings this round not shown`]
+          : [],
+      );
+    }
+  });
+});
