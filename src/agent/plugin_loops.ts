@@ -26,6 +26,8 @@ export interface PluginLoopsOptions {
   /** Where graph definitions, check reports and metadata go: the outbox, or stdout. */
   readonly sink: DataSink;
   readonly resolver: HostResolver;
+  /** Told how each check (`checks.<name>`) and metadata (`metadata.<name>`) run ended. */
+  readonly onRun?: (name: string, error?: string) => void;
   /** Wait half the post delay first, as upstream does at start (not after a reload); true. */
   readonly initialDelay?: boolean;
   /** The stop request. */
@@ -60,6 +62,7 @@ export async function runPluginLoops(options: PluginLoopsOptions): Promise<void>
         clock,
         minuteMs,
         sink,
+        onRun: (name, error) => options.onRun?.(`checks.${name}`, error),
         signal,
       })
       : Promise.resolve(),
@@ -70,6 +73,7 @@ export async function runPluginLoops(options: PluginLoopsOptions): Promise<void>
         hostId: resolver.hostId,
         clock,
         minuteMs,
+        onRun: (name, error) => options.onRun?.(`metadata.${name}`, error),
         signal,
       })
       : Promise.resolve(),

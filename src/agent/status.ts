@@ -261,8 +261,8 @@ export interface Assessment {
   readonly reasons: readonly string[];
 }
 
-/** Whether a run status is failing now: its last run failed. */
-function failing(run: RunStatus): boolean {
+/** Whether a collector or plugin is failing now: its last run failed. */
+export function isFailing(run: RunStatus): boolean {
   return run.lastErrorAt !== undefined &&
     (run.lastOkAt === undefined || run.lastErrorAt >= run.lastOkAt);
 }
@@ -294,7 +294,7 @@ export function assessStatus(
   }
   for (const [group, runs] of [["collector", doc.collectors], ["plugin", doc.plugins]] as const) {
     for (const [name, run] of Object.entries(runs)) {
-      if (failing(run)) reasons.push(`${group} ${name} is failing: ${run.lastError}`);
+      if (isFailing(run)) reasons.push(`${group} ${name} is failing: ${run.lastError}`);
     }
   }
   return { state: reasons.length > 0 ? "degraded" : "healthy", reasons };

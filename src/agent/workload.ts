@@ -78,7 +78,12 @@ export async function createWorkload(options: WorkloadOptions): Promise<Workload
   let config = options.config;
   let collectors = (await createCollectors({ source, config })).collectors;
   let resolver = await options.resolve(config);
-  const newPlugins = (c: Config) => createMetricPlugins({ plugins: c.metricPlugins, signal });
+  const newPlugins = (c: Config) =>
+    createMetricPlugins({
+      plugins: c.metricPlugins,
+      signal,
+      onRun: (name, error) => options.onRun?.("plugins", `metrics.${name}`, error),
+    });
   let plugins = newPlugins(config);
   const allPlugins: MetricPlugins[] = [plugins];
   let loops: { stop: AbortController; done: Promise<void> } | undefined;
@@ -93,6 +98,7 @@ export async function createWorkload(options: WorkloadOptions): Promise<Workload
       sink,
       resolver,
       initialDelay,
+      onRun: (name, error) => options.onRun?.("plugins", name, error),
       signal: AbortSignal.any([signal, stop.signal]),
     }).catch((error) => log.error(`plugin loops failed: ${errorMessage(error)}`));
     loops = { stop, done };

@@ -23,6 +23,7 @@ import { INIT_FLAGS, runInit } from "./init.ts";
 import { ONCE_FLAGS, runOnce } from "./once.ts";
 import { COMMON_FLAGS } from "./options.ts";
 import { RETIRE_FLAGS, runRetire } from "./retire.ts";
+import { runStatus, STATUS_FLAGS } from "./status.ts";
 import { runSupervise } from "./supervise.ts";
 import { runVersion } from "./version.ts";
 
@@ -81,6 +82,15 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     flags: RETIRE_FLAGS,
     run: runRetire,
     helpExit: 2,
+  },
+  status: {
+    summary: "tell whether the agent running for this root is healthy",
+    usage: "status [-json] [options]",
+    description: "Reads <root>/status.json, which the agent rewrites after every round, and " +
+      "says whether it is healthy.\nExit 0 healthy, 1 degraded (posting, a collector or a " +
+      "plugin failing), 3 no agent running for the root.",
+    flags: STATUS_FLAGS,
+    run: runStatus,
   },
   supervise: {
     summary: "run the agent as a child, restart it when it dies and reload it on HUP",

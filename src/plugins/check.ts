@@ -26,6 +26,8 @@ export interface RunChecksOptions {
   readonly minuteMs: number;
   /** Where reports go (the outbox, or stdout). */
   readonly sink: Pick<DataSink, "putCheckReport" | "wakeChecks">;
+  /** Told how each run ended: no error, or why the plugin could not run (the status file). */
+  readonly onRun?: (check: string, error?: string) => void;
   /** Aborting stops every checker; a run cut short by it reports nothing. */
   readonly signal: AbortSignal;
 }
@@ -75,6 +77,8 @@ export async function runChecks(options: RunChecksOptions): Promise<void> {
 export interface CheckRun extends LastResult {
   /** Unix seconds just before the plugin started. */
   readonly occurredAt: number;
+  /** Why the plugin could not run or finish (`command timed out` …); its status is UNKNOWN then. */
+  readonly error?: string;
 }
 
 /** Runs a check plugin once and turns its exit code and stdout into a status and message. */
@@ -87,7 +91,7 @@ export async function runCheckOnce(
   if (result.stderr !== "") log.warn`Checker "${check.name}" output stderr: ${result.stderr}`;
   const outcome = checkOutcome(result);
   log.debug`checker "${check.name}": status=${outcome.status} message=${outcome.message}`;
-  return { ...outcome, occurredAt };
+  return { ...outcome, occurredAt, ...(result.error === undefined ? {} : { error: result.error }) };
 }
 
 async function runChecker(
@@ -100,8 +104,9 @@ async function runChecker(
   let scheduled = clock.now();
   let last: LastResult | undefined;
   while (!signal.aborted) {
-    const { occurredAt, ...current } = await runCheckOnce(check, { clock, signal });
+    const { occurredAt, error, ...current } = await runCheckOnce(check, { clock, signal });
     if (signal.aborted) return;
+    options.onRun?.(check.name, error);
 
     // Upstream's rule: a late run (laptop sleep, a slow plugin) skips the slots it missed.
     const now = clock.now();

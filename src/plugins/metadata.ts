@@ -39,6 +39,8 @@ export interface RunMetadataOptions {
   readonly signal: AbortSignal;
   /** The agent's environment, for the cache directory; default `Deno.env`. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Told how each run ended: no error, or why it gave no value (the status file). */
+  readonly onRun?: (plugin: string, error?: string) => void;
 }
 
 /** The Mackerel API refuses metadata larger than this many bytes. */
@@ -89,7 +91,7 @@ async function runGenerator(generator: Generator, options: RunMetadataOptions): 
   for (;;) {
     await clock.sleep(wait, signal);
     if (signal.aborted) return;
-    const value = await fetchMetadata(generator.plugin, signal);
+    const value = await fetchMetadata(generator.plugin, signal, options.onRun);
     if (signal.aborted) return;
     const now = clock.now();
     wait = intervalMs - ((now - scheduled) % intervalMs);
@@ -113,9 +115,11 @@ async function runGenerator(generator: Generator, options: RunMetadataOptions): 
 async function fetchMetadata(
   plugin: MetadataPluginConfig,
   signal: AbortSignal,
+  onRun?: (plugin: string, error?: string) => void,
 ): Promise<JsonValue | undefined> {
   const result = await runPluginCommand(plugin, { signal });
   if (signal.aborted && !result.timedOut) return undefined; // the agent is stopping
+  onRun?.(plugin.name, result.error);
   if (result.error !== undefined) {
     log.warn`Error occurred while executing a metadata plugin "${plugin.name}": ${result.error}`;
     return undefined;

@@ -43,6 +43,8 @@ export interface MetricPluginsOptions {
   readonly signal?: AbortSignal;
   /** Time between SIGTERM and SIGKILL for a plugin past its timeout; default upstream's 10 s. */
   readonly killGraceMs?: number;
+  /** Told how each run ended: no error, or why it gave no values (the status file). */
+  readonly onRun?: (plugin: string, error?: string) => void;
 }
 
 /** The metric plugins of the agent. */
@@ -115,6 +117,7 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
     if (result.stderr !== "") {
       log.info`command ${cmd} outputted to STDERR: ${goQuote(result.stderr)}`;
     }
+    options.onRun?.(plugin.name, result.error);
     if (result.error !== undefined) {
       log.error`Failed to execute command ${cmd} (skip these metrics): ${result.error}`;
       return [];

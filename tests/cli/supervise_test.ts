@@ -165,9 +165,11 @@ Deno.test({
       "the reloaded agent",
     );
     const [second] = await s.children();
-    // Up and posting: it has read its config, so breaking the file now tests the reload only.
-    await until(() => s.postsAfter(reloadedAt) > 0, "the reloaded agent's metrics");
-    assert.equal(alive(first), false);
+    // Up and posting: it has read its config, so breaking the file now tests the reload only. The
+    // old agent drains its queue as it stops, so only posts after it is gone are the new one's.
+    await until(() => !alive(first), "the old agent's end");
+    const oldGoneAt = Date.now();
+    await until(() => s.postsAfter(Math.max(reloadedAt, oldGoneAt)) > 0, "the new agent's metrics");
     assert.match(err(), /INFO <supervisor> receiving HUP, spawning a new mackerel-agent\n/);
     assert.doesNotMatch(err(), /failed to reload/);
 
