@@ -32,6 +32,8 @@ const cpuMs = () => {
   return (user + system) / 1000;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Collects garbage when run with `--v8-flags=--expose-gc` (the phases are), so RSS shows what is kept. */
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 function round(minute: number, size: number): MetricPoint[] {
   const time = 1_764_000_000 + minute * 60;
@@ -44,13 +46,14 @@ function round(minute: number, size: number): MetricPoint[] {
 }
 
 /** Phase 1, in its own process: builds the backlog one round at a time, as the agent does. */
-async function fill(dir: string, size: number) {
+async function fill(dir: string, rounds: number, size: number) {
   const { spool } = await openSpool({ dir, ...SPOOL });
+  gc();
   const rssBefore = Deno.memoryUsage().rss;
   let cpu = 0;
   let bytes = 0;
   const wallStart = performance.now();
-  for (let m = 0; m < ROUNDS; m++) {
+  for (let m = 0; m < rounds; m++) {
     const points = round(m, size);
     const before = cpuMs();
     const body = new TextEncoder().encode(encodeMetricPoints(points));
@@ -60,10 +63,11 @@ async function fill(dir: string, size: number) {
   }
   const wall = performance.now() - wallStart;
   await spool.close();
+  gc();
   return {
-    putCpuMs: cpu / ROUNDS,
-    putWallMs: wall / ROUNDS,
-    bodyBytes: bytes / ROUNDS,
+    putCpuMs: cpu / rounds,
+    putWallMs: wall / rounds,
+    bodyBytes: bytes / rounds,
     onDisk: spool.stats().bytesOnDisk,
     rssBefore,
     rssHolding: Deno.memoryUsage().rss,
@@ -72,10 +76,12 @@ async function fill(dir: string, size: number) {
 
 /** Phase 2, in its own process: replays the spool and drains it to the API at `url`. */
 async function drain(dir: string, url: string) {
+  gc();
   const rssStart = Deno.memoryUsage().rss;
   const replayStart = performance.now();
   const { spool } = await openSpool({ dir, ...SPOOL });
   const replayMs = performance.now() - replayStart;
+  gc();
   const rssReplayed = Deno.memoryUsage().rss;
   const points = spool.entries().reduce((n, e) => n + e.count, 0);
   const client = createMackerelClient({
@@ -106,13 +112,25 @@ async function drain(dir: string, url: string) {
   stop.abort();
   await running;
   client.close();
-  return { points, replayMs, rssStart, rssReplayed, peak, wallMs, cpuPer1000: cpu / points * 1000 };
+  gc();
+  const { rss: rssAfter, heapUsed: heapAfter } = Deno.memoryUsage();
+  return {
+    points,
+    replayMs,
+    rssStart,
+    rssReplayed,
+    peak,
+    rssAfter,
+    heapAfter,
+    wallMs,
+    cpuPer1000: cpu / points * 1000,
+  };
 }
 
 /** Runs this script's `phase` in a new process and returns what it printed (one JSON line). */
 async function phase(...args: string[]): Promise<Record<string, number>> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", import.meta.filename!, ...args],
+    args: ["run", "-A", "--quiet", "--v8-flags=--expose-gc", import.meta.filename!, ...args],
     stderr: "inherit",
   }).output();
   if (!out.success) throw new Error(`phase ${args[0]} failed`);
@@ -145,18 +163,20 @@ async function startFakeApi(): Promise<{ url: string; stop: () => Promise<void> 
 
 const [mode, dirArg, arg] = Deno.args;
 if (mode === "fill") {
-  console.log(JSON.stringify(await fill(dirArg, Number(arg))));
+  const [rounds, size] = arg.split("x").map(Number);
+  console.log(JSON.stringify(await fill(dirArg, rounds, size)));
 } else if (mode === "drain") {
   console.log(JSON.stringify(await drain(dirArg, arg)));
 } else {
-  for (const size of [40, 400]) {
+  // The last case holds a tenth of the backlog: memory must not depend on how much is held.
+  for (const [rounds, size] of [[ROUNDS, 40], [ROUNDS, 400], [ROUNDS / 10, 400]]) {
     const dir = await Deno.makeTempDir({ prefix: "spool-bench-" });
     const api = await startFakeApi();
     try {
-      const f = await phase("fill", dir, String(size));
+      const f = await phase("fill", dir, `${rounds}x${size}`);
       const d = await phase("drain", dir, api.url);
-      const posts = Math.ceil(ROUNDS / 2);
-      console.log(`\n${ROUNDS} rounds × ${size} points = ${ROUNDS * size} points`);
+      const posts = Math.ceil(rounds / 2);
+      console.log(`\n${rounds} rounds × ${size} points = ${rounds * size} points`);
       console.log(
         `  spool put: ${f.putCpuMs.toFixed(2)} ms CPU, ${f.putWallMs.toFixed(2)} ms wall, ` +
           `${Math.round(f.bodyBytes)} bytes and 1 fdatasync per round; ${
@@ -171,9 +191,9 @@ if (mode === "fill") {
       console.log(
         `  drain: ${posts} POSTs in ${d.wallMs.toFixed(0)} ms wall (${
           (posts - 1) * MINUTE_MS / 2
-        } ms of it pacing), ${d.cpuPer1000.toFixed(2)} ms CPU per 1 000 points, peak rss ${
+        } ms of it pacing), ${d.cpuPer1000.toFixed(2)} ms CPU per 1 000 points; rss peak ${
           mib(d.peak)
-        } MiB`,
+        } MiB, after it (and a GC) ${mib(d.rssAfter)} MiB with ${mib(d.heapAfter)} MiB of heap`,
       );
     } finally {
       await api.stop();

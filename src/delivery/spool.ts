@@ -180,6 +180,9 @@ export async function openSpool(
     return run;
   };
 
+  /** The read buffer of a replay, grown to the largest segment. */
+  const buffer = { bytes: new Uint8Array(0) };
+
   async function replay(dir: string): Promise<Recovery> {
     const lostFiles: string[] = [];
     let lostBytes = 0;
@@ -216,7 +219,7 @@ export async function openSpool(
 
   /** Indexes one segment's valid prefix; returns the bytes after it. */
   async function replaySegment(no: number, path: string): Promise<number> {
-    const bytes = await readPrefix(path, maxBytes + segmentBytes + SEGMENT_MAGIC.length);
+    const bytes = await readPrefix(path, maxBytes + segmentBytes + SEGMENT_MAGIC.length, buffer);
     const segment: Segment = { no, path, size: bytes.fileSize, live: 0 };
     segments.push(segment);
     if (!hasSegmentMagic(bytes.data)) return bytes.fileSize;
@@ -508,6 +511,7 @@ export async function openSpool(
   };
 
   const recovery = options.dir === undefined ? emptyRecovery() : await replay(options.dir);
+  buffer.bytes = new Uint8Array(0);
   return { spool, recovery };
 }
 
@@ -619,11 +623,15 @@ async function syncDir(dir: string): Promise<void> {
 async function readPrefix(
   path: string,
   limit: number,
+  buffer: { bytes: Uint8Array },
 ): Promise<{ data: Uint8Array; fileSize: number }> {
   const file = await Deno.open(path, { read: true });
   try {
     const fileSize = (await file.stat()).size;
-    const data = new Uint8Array(Math.min(fileSize, limit));
+    const size = Math.min(fileSize, limit);
+    // One buffer serves every segment of a replay: memory stays at one segment, not the backlog.
+    if (buffer.bytes.length < size) buffer.bytes = new Uint8Array(size);
+    const data = buffer.bytes.subarray(0, size);
     let got = 0;
     while (got < data.length) {
       const n = await file.read(data.subarray(got));
