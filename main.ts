@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { flushStdout } from "./src/agent/stdout_sink.ts";
+import { flushStdout } from "./src/delivery/stdout_sink.ts";
 import { run } from "./src/cli/run.ts";
 import { flushLogs } from "./src/log.ts";
 

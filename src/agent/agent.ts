@@ -42,7 +42,7 @@ import { runSpecUpdater } from "./spec_updater.ts";
 import { reloadConfig } from "./reload.ts";
 import { createStatus, type Status } from "./status.ts";
 import { createWorkload, type Workload } from "./workload.ts";
-import { stdoutSink } from "./stdout_sink.ts";
+import { stdoutSink } from "../delivery/stdout_sink.ts";
 
 /** Options of {@linkcode runDaemon}. */
 export interface DaemonOptions {

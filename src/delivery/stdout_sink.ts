@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { DataSink } from "../delivery/sink.ts";
+import type { DataSink } from "./sink.ts";
 import { createLineWriter, type LineWriter } from "../line_writer.ts";
 import type { HostPayload } from "../mackerel/types.ts";
 
