@@ -326,37 +326,27 @@ export async function openSpool(
     return current.segment;
   }
 
-  async function putOnDisk(input: PutInput, id: number, at: number): Promise<Stored | undefined> {
+  /** Appends a put frame for `entry`; where its body went, or undefined when the disk failed. */
+  async function putOnDisk(entry: SpoolEntry, body: Uint8Array): Promise<Stored | undefined> {
     if (!diskUsable()) return undefined;
+    const { id, kind, key, at, count } = entry;
     const header = encoder.encode(
-      JSON.stringify({ op: "put", id, kind: input.kind, key: input.key, at, n: input.count }) +
-        "\n",
+      JSON.stringify({ op: "put", id, kind, key, at, n: count }) + "\n",
     );
-    const payload = new Uint8Array(header.length + input.body.length);
+    const payload = new Uint8Array(header.length + body.length);
     payload.set(header);
-    payload.set(input.body, header.length);
+    payload.set(body, header.length);
     try {
-      const offsetInFrame = FRAME_HEADER_BYTES + header.length;
       const before = head?.segment.size;
       const segment = await append(encodeFrame(payload), true);
       // The head may have been opened by this append: the frame then starts after the magic.
       const start = before ?? SEGMENT_MAGIC.length;
-      const stored: Stored = {
-        id,
-        kind: input.kind,
-        ...(input.key === undefined ? {} : { key: input.key }),
-        at,
-        count: input.count,
-        bytes: input.body.length,
-        segment: segment.no,
-        offset: start + offsetInFrame,
-      };
       segment.live++;
       if (diskError !== undefined) {
         log.info(`the spool is written to ${options.dir} again`);
         diskError = undefined;
       }
-      return stored;
+      return { ...entry, segment: segment.no, offset: start + FRAME_HEADER_BYTES + header.length };
     } catch (error) {
       failDisk(error);
       return undefined;
@@ -442,23 +432,20 @@ export async function openSpool(
   const spool: Spool = {
     put(input) {
       return serial(async () => {
-        const id = nextId++;
-        const at = input.at ?? clock.now();
-        let stored = await putOnDisk(input, id, at);
+        const entry: SpoolEntry = {
+          id: nextId++,
+          kind: input.kind,
+          ...(input.key === undefined ? {} : { key: input.key }),
+          at: input.at ?? clock.now(),
+          count: input.count,
+          bytes: input.body.length,
+        };
+        let stored = await putOnDisk(entry, input.body);
         if (!stored) {
-          stored = {
-            id,
-            kind: input.kind,
-            ...(input.key === undefined ? {} : { key: input.key }),
-            at,
-            count: input.count,
-            bytes: input.body.length,
-            offset: 0,
-            body: input.body,
-          };
+          stored = { ...entry, offset: 0, body: input.body };
           bytesInMemory += input.body.length;
         }
-        index.set(id, stored);
+        index.set(entry.id, stored);
         await enforceBounds();
         return entryOf(stored);
       });

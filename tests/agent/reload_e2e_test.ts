@@ -4,22 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { spawnAgent, waitFor } from "../support/agent_process.ts";
-import {
-  type DaemonSetup,
-  receivedByTime,
-  setupDaemon,
-  stopAgent,
-  teardownDaemon,
-} from "../support/daemon_run.ts";
-
-async function withDaemon(conf: string, fn: (s: DaemonSetup) => Promise<void>): Promise<void> {
-  const s = await setupDaemon(conf);
-  try {
-    await fn(s);
-  } finally {
-    await teardownDaemon(s);
-  }
-}
+import { type DaemonSetup, receivedByTime, stopAgent, withDaemon } from "../support/daemon_run.ts";
 
 const named = (s: DaemonSetup, name: string) => s.api.metrics().filter((p) => p.name === name);
 

@@ -10,22 +10,12 @@ import {
   type DaemonSetup,
   enqueued,
   receivedByTime,
-  setupDaemon,
   stopAgent,
-  teardownDaemon,
+  withDaemon,
 } from "../support/daemon_run.ts";
 
 const TSDB = "/api/v0/tsdb";
 const REPORTS = "/api/v0/monitoring/checks/report";
-
-async function withDaemon(conf: string, fn: (s: DaemonSetup) => Promise<void>): Promise<void> {
-  const s = await setupDaemon(conf);
-  try {
-    await fn(s);
-  } finally {
-    await teardownDaemon(s);
-  }
-}
 
 const failed = (s: DaemonSetup, path: string) =>
   s.api.requests.filter((r) => r.path === path && r.status === 503).length;

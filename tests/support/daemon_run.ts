@@ -31,6 +31,19 @@ export async function teardownDaemon(s: DaemonSetup): Promise<void> {
   await Deno.remove(s.dir, { recursive: true });
 }
 
+/** Runs `fn` with a fresh {@linkcode setupDaemon} of `conf`; tears it down whatever happens. */
+export async function withDaemon(
+  conf: string,
+  fn: (s: DaemonSetup) => Promise<void>,
+): Promise<void> {
+  const s = await setupDaemon(conf);
+  try {
+    await fn(s);
+  } finally {
+    await teardownDaemon(s);
+  }
+}
+
 /** The rounds the agent says it kept for posting: `time → number of points`. */
 export function enqueued(agent: SpawnedAgent): Map<number, number> {
   const rounds = new Map<number, number>();
