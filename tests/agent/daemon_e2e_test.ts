@@ -56,6 +56,23 @@ Deno.test("daemon: tsdb posts carry the system metrics with integer times, each 
       "cpu rates",
     );
     assert.equal(await stop(agent), 0, agent.stderr());
+    // Said once at start, so nobody wonders why the first round has no cpu (issue 10, item 13).
+    assert.equal(
+      agent.stderr().split("\n").filter((l) =>
+        l.includes(
+          "INFO <agent> The first round sends no cpu, disk or interface values: rates need a " +
+            "second sample, a minute later",
+        )
+      ).length,
+      1,
+    );
+    const first = Math.min(
+      ...s.api.metrics().filter((p) => p.name === "loadavg1").map((p) => p.time),
+    );
+    assert.ok(
+      !s.api.metrics().some((p) => p.name === "cpu.user.percentage" && p.time < first),
+      "no rate before the first round",
+    );
     const names = new Set(s.api.metrics().map((p) => p.name));
     for (
       const name of [
