@@ -227,10 +227,14 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
       reloading = reloading.then(async () => {
         if (options.reloadConfig && workload) {
           const applied = await reloadConfig({ load: options.reloadConfig, workload });
-          if (applied) options.onReload?.(workload.config);
+          if (applied) {
+            options.onReload?.(workload.config);
+            options.status.retain("collectors", workload.collectorNames());
+            options.status.retain("plugins", pluginNames(workload.config));
+          }
         }
         refresh.dispatchEvent(new Event("refresh"));
-      });
+      }).catch((error) => log.error(`reload failed: ${errorMessage(error)}`));
     },
   });
   // Delivery stops only after every producer has handed over its last data.
@@ -308,4 +312,13 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
     shutdown.dispose();
     await workload?.stop();
   }
+}
+
+/** The names the status file keeps plugins under: `<kind>.<name>`. */
+function pluginNames(config: Config): string[] {
+  return [
+    ...config.metricPlugins.map((p) => `metrics.${p.name}`),
+    ...config.checkPlugins.map((p) => `checks.${p.name}`),
+    ...config.metadataPlugins.map((p) => `metadata.${p.name}`),
+  ];
 }

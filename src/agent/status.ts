@@ -28,10 +28,16 @@ export interface RunStatus {
   readonly lastErrorAt?: string;
 }
 
-/** Counts of a kind of data delivered, and given up on for good. */
-export interface KindCounts {
+/** How writes of one kind of data (metrics, check reports, metadata, graph definitions) go. */
+export interface KindStatus {
+  /** Items the API took. */
   readonly delivered: number;
+  /** Items the API refused for good (dropped). */
   readonly refused: number;
+  readonly lastDeliveredAt?: string;
+  readonly lastRefusedAt?: string;
+  /** Set while writes of this kind fail (and are retried): since when. */
+  readonly failingSince?: string;
 }
 
 /** The delivery side of the status. */
@@ -39,9 +45,9 @@ export interface DeliveryStatus {
   readonly lastSuccessAt?: string;
   readonly lastErrorAt?: string;
   readonly lastError?: string;
-  /** Set while writes to the API fail: since when. */
+  /** The earliest `failingSince` of the kinds failing now. */
   readonly failingSince?: string;
-  readonly counts: Readonly<Record<RecordKind, KindCounts>>;
+  readonly kinds: Readonly<Record<RecordKind, KindStatus>>;
   /** Points dropped before they were kept (names or values the API would refuse). */
   readonly invalidPoints: number;
   /** Rounds and points waiting for the metric post loop. */
@@ -88,6 +94,8 @@ export interface Status {
   readonly events: DeliveryEvents;
   /** Records how a collector (`collectors`) or plugin (`plugins`, `<kind>.<name>`) run ended. */
   ran(group: "collectors" | "plugins", name: string, error?: unknown): void;
+  /** Forgets the collectors or plugins a reload removed. */
+  retain(group: "collectors" | "plugins", names: readonly string[]): void;
   /** Writes `status.json` (and the hourly summary when an hour has passed). */
   write(): Promise<void>;
   /** Writes the file a last time, marked stopped. */
@@ -97,6 +105,13 @@ export interface Status {
 }
 
 const KINDS: readonly RecordKind[] = ["metrics", "checks", "metadata", "graphdefs"];
+/** Each kind of data as the INFO lines name it. */
+const WHAT: Readonly<Record<RecordKind, string>> = {
+  metrics: "metrics",
+  checks: "check reports",
+  metadata: "metadata",
+  graphdefs: "graph definitions",
+};
 const log = logger("main");
 
 /** Creates the status of a starting daemon. */
@@ -104,19 +119,25 @@ export function createStatus(options: StatusOptions): Status {
   const { clock } = options;
   const iso = (ms: number) => new Date(ms).toISOString();
   const startedAt = clock.now();
-  const counts = Object.fromEntries(KINDS.map((k) => [k, { delivered: 0, refused: 0 }])) as Record<
+  const kinds = Object.fromEntries(KINDS.map((k) => [k, { delivered: 0, refused: 0 }])) as Record<
     RecordKind,
-    { delivered: number; refused: number }
+    {
+      delivered: number;
+      refused: number;
+      deliveredAt?: number;
+      refusedAt?: number;
+      since?: number;
+    }
   >;
   const runs = { collectors: new Map<string, RunStatus>(), plugins: new Map<string, RunStatus>() };
   let lastSuccess: number | undefined;
   let lastError: { at: number; message: string } | undefined;
-  let failingSince: number | undefined;
   /** Delivered since the recovery, and the points waiting then, until the backlog is gone. */
   let recovering: { points: number } | undefined;
   let hour = { start: startedAt, points: 0, requests: 0, refused: 0 };
   let stoppedAt: number | undefined;
   let writeFailed = false;
+  let saving = Promise.resolve();
 
   const queued = () => {
     const stats = options.outbox?.();
@@ -125,38 +146,59 @@ export function createStatus(options: StatusOptions): Status {
 
   const events: DeliveryEvents = {
     delivered(kind, count) {
-      counts[kind].delivered += count;
-      lastSuccess = clock.now();
+      const k = kinds[kind];
+      k.delivered += count;
+      k.deliveredAt = lastSuccess = clock.now();
       if (kind === "metrics") {
         hour.points += count;
         hour.requests++;
         if (recovering) recovering.points += count;
       }
-      if (failingSince !== undefined) {
-        const minutes = Math.max(1, Math.round((clock.now() - failingSince) / options.minuteMs));
+      if (k.since !== undefined) {
+        const minutes = Math.max(1, Math.round((clock.now() - k.since) / options.minuteMs));
         log.info(
-          `Posting to Mackerel recovered after ${minutes} minutes of failures; ` +
-            `${queued()} points still wait to be posted`,
+          `Posting ${WHAT[kind]} to Mackerel recovered after ${minutes} minutes of failures` +
+            (kind === "metrics" ? `; ${queued()} points still wait to be posted` : ""),
         );
-        failingSince = undefined;
-        recovering = { points: kind === "metrics" ? count : 0 };
+        k.since = undefined;
+        if (kind === "metrics") recovering = { points: count };
       }
     },
-    failed(_kind, error) {
+    failed(kind, error) {
       lastError = { at: clock.now(), message: errorMessage(error) };
-      if (failingSince === undefined) {
-        failingSince = clock.now();
+      const k = kinds[kind];
+      if (k.since === undefined) {
+        k.since = clock.now();
         log.info(
-          `Posting to Mackerel is failing (${lastError.message}); what is collected is kept and ` +
-            "posted when it recovers",
+          `Posting ${WHAT[kind]} to Mackerel is failing (${lastError.message}); what is ` +
+            "collected is kept and posted when it recovers",
         );
       }
     },
     refused(kind, count, error) {
-      counts[kind].refused += count;
+      const k = kinds[kind];
+      k.refused += count;
+      k.refusedAt = clock.now();
       if (kind === "metrics") hour.refused += count;
       lastError = { at: clock.now(), message: errorMessage(error) };
     },
+  };
+
+  const kindStatus = (): Record<RecordKind, KindStatus> =>
+    Object.fromEntries(KINDS.map((kind) => {
+      const k = kinds[kind];
+      return [kind, {
+        delivered: k.delivered,
+        refused: k.refused,
+        ...(k.deliveredAt === undefined ? {} : { lastDeliveredAt: iso(k.deliveredAt) }),
+        ...(k.refusedAt === undefined ? {} : { lastRefusedAt: iso(k.refusedAt) }),
+        ...(k.since === undefined ? {} : { failingSince: iso(k.since) }),
+      }];
+    })) as Record<RecordKind, KindStatus>;
+
+  const failingSince = () => {
+    const since = KINDS.map((k) => kinds[k].since).filter((t) => t !== undefined);
+    return since.length > 0 ? { failingSince: iso(Math.min(...since)) } : {};
   };
 
   const document = (): StatusDocument => {
@@ -177,8 +219,8 @@ export function createStatus(options: StatusOptions): Status {
         ...(lastError === undefined
           ? {}
           : { lastErrorAt: iso(lastError.at), lastError: lastError.message }),
-        ...(failingSince === undefined ? {} : { failingSince: iso(failingSince) }),
-        counts: structuredClone(counts),
+        ...failingSince(),
+        kinds: kindStatus(),
         invalidPoints: outbox?.invalidPoints ?? 0,
         queue: { rounds: outbox?.queuedRounds ?? 0, points: outbox?.queuedPoints ?? 0 },
         ...(outbox ? { spool: outbox.spool } : {}),
@@ -210,7 +252,9 @@ export function createStatus(options: StatusOptions): Status {
     hour = { start: now, points: 0, requests: 0, refused: 0 };
   };
 
-  const save = async (doc: StatusDocument) => {
+  /** Writes `doc`; one write at a time, so overlapping rounds never share the temp file. */
+  const save = (doc: StatusDocument) => saving = saving.then(() => writeFile(doc));
+  const writeFile = async (doc: StatusDocument) => {
     const path = join(options.root, STATUS_FILE);
     const temp = `${path}.${Deno.pid}.tmp`;
     try {
@@ -245,6 +289,10 @@ export function createStatus(options: StatusOptions): Status {
       const doc = document();
       summarize(doc);
       await save(doc);
+    },
+    retain(group, names) {
+      const keep = new Set(names);
+      for (const name of runs[group].keys()) if (!keep.has(name)) runs[group].delete(name);
     },
     async stopped() {
       stoppedAt = clock.now();
@@ -288,7 +336,13 @@ export function assessStatus(
   }
   const reasons: string[] = [];
   const d = doc.delivery;
-  if (d.failingSince) reasons.push(`posting has failed since ${d.failingSince}: ${d.lastError}`);
+  for (const [kind, k] of Object.entries(d.kinds)) {
+    if (k.failingSince) {
+      reasons.push(`posting ${kind} has failed since ${k.failingSince}: ${d.lastError}`);
+    } else if (k.lastRefusedAt && (!k.lastDeliveredAt || k.lastRefusedAt > k.lastDeliveredAt)) {
+      reasons.push(`the API refuses ${kind} (last at ${k.lastRefusedAt}): ${d.lastError}`);
+    }
+  }
   if (d.spool && !d.spool.durable) {
     reasons.push(`the spool is in memory: ${d.spool.diskError ?? "no directory"}`);
   }

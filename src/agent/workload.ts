@@ -47,6 +47,8 @@ export interface Workload {
   run(): Promise<void>;
   /** Puts `next` in force; resolves to the parts that changed (for the log). */
   apply(next: Config): Promise<string[]>;
+  /** The names of the collectors in use. */
+  collectorNames(): string[];
   /** Waits for every metric plugin still running, of this and of replaced sets. */
   stop(): Promise<void>;
 }
@@ -180,6 +182,7 @@ export async function createWorkload(options: WorkloadOptions): Promise<Workload
       }
       return parts;
     },
+    collectorNames: () => collectors.map((c) => c.name),
     async stop() {
       await Promise.all(allPlugins.map((p) => p.stop()));
     },

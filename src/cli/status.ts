@@ -86,8 +86,8 @@ function describe(
       ? `, ${d.spool.bytesOnDisk} bytes on disk${d.spool.dir ? ` in ${d.spool.dir}` : ""}` +
         (d.spool.bytesInMemory > 0 ? `, ${d.spool.bytesInMemory} bytes in memory` : "")
       : ""),
-    `posted: ${d.counts.metrics.delivered} points, ${d.counts.checks.delivered} check reports, ` +
-    `${d.counts.metadata.delivered} metadata values`,
+    `posted: ${d.kinds.metrics.delivered} points, ${d.kinds.checks.delivered} check reports, ` +
+    `${d.kinds.metadata.delivered} metadata values`,
     `dropped: ${dropped(doc)}`,
     `collectors: ${runs(doc.collectors)}`,
     `plugins: ${runs(doc.plugins)}`,
@@ -101,7 +101,7 @@ function dropped(doc: StatusDocument): string {
   for (const [why, tally] of Object.entries(d.spool?.dropped ?? {})) {
     if (tally.records > 0) parts.push(`${tally.records} records (${tally.count} items) ${why}`);
   }
-  const refused = d.counts.metrics.refused + d.counts.checks.refused + d.counts.metadata.refused;
+  const refused = d.kinds.metrics.refused + d.kinds.checks.refused + d.kinds.metadata.refused;
   if (refused > 0) parts.push(`${refused} refused by the API`);
   if (d.invalidPoints > 0) parts.push(`${d.invalidPoints} points with names or values refused`);
   return parts.length > 0 ? parts.join(", ") : "nothing";

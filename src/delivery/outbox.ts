@@ -159,11 +159,15 @@ export function createOutbox(options: OutboxOptions): Outbox {
         await spool.close();
       }
     },
-    stats: () => ({
-      spool: spool.stats(),
-      queuedRounds: queue.size,
-      queuedPoints: queue.pointCount,
-      invalidPoints,
-    }),
+    stats: () => {
+      // The queue may still list rounds the spool's bounds dropped; count only the kept ones.
+      const waiting = queue.waiting().filter((e) => spool.has(e.id));
+      return {
+        spool: spool.stats(),
+        queuedRounds: waiting.length,
+        queuedPoints: waiting.reduce((n, e) => n + e.count, 0),
+        invalidPoints,
+      };
+    },
   };
 }

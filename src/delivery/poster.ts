@@ -213,9 +213,12 @@ export function createPoster(options: PosterOptions): Poster {
     const entries: SpoolEntry[] = [];
     for (const entry of taken) {
       const body = await spool.read(entry);
-      if (body === undefined) continue; // dropped by the spool's bounds meanwhile
-      bodies.push(decoder.decode(body));
-      entries.push(entry);
+      if (body !== undefined) {
+        bodies.push(decoder.decode(body));
+        entries.push(entry);
+      } else if (spool.has(entry.id)) {
+        queue.enqueue(entry); // could not be read just now: later, at the tail
+      } // else dropped by the spool's bounds meanwhile
     }
     if (entries.length === 0) return undefined;
     const json = joinArrays(bodies);
@@ -251,6 +254,7 @@ export function createPoster(options: PosterOptions): Poster {
         : 0;
       queue.onFailure([rest], hold);
       if (forced.aborted) return reportLeftovers([], "forced");
+      if (queue.state === "terminating" && allOnDisk([])) return reportLeftovers([], "kept");
       return undefined;
     }
     log.error(

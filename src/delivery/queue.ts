@@ -134,7 +134,10 @@ export function createPostQueue<R extends QueuedRound = QueuedRound>(
       const taken = rounds.splice(0, MAX_BATCHES_PER_POST);
       if (taken.length === 0) return undefined;
       points -= taken.reduce((n, r) => n + r.count, 0);
-      const delayMs = Math.max(delayFor(state, nowMs), holdUntil - nowMs);
+      // A Retry-After is not honoured while draining at a stop: the graceful limit is short, and
+      // what cannot be posted then stays in the spool.
+      const hold = state === "terminating" ? 0 : holdUntil - nowMs;
+      const delayMs = Math.max(delayFor(state, nowMs), hold);
       // Chosen before sleeping, as upstream does: a backlog keeps the short queued delay.
       if (state !== "terminating") state = rounds.length > 0 ? "queued" : "default";
       return { batches: taken, delayMs };
@@ -142,6 +145,7 @@ export function createPostQueue<R extends QueuedRound = QueuedRound>(
     onSuccess() {
       const recovered = lastFailed;
       lastFailed = false;
+      holdUntil = 0;
       return { done: state === "terminating" && rounds.length === 0, recovered };
     },
     onFailure(requeue, holdUntilMs = 0) {

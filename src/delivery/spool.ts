@@ -110,7 +110,10 @@ export interface Recovery {
 export interface Spool {
   /** Stores a record (on disk when possible) and resolves once it is safe there. */
   put(input: PutInput): Promise<SpoolEntry>;
-  /** The body of a live record; `undefined` once it is acknowledged, dropped or unreadable. */
+  /**
+   * The body of a live record; `undefined` once it is acknowledged, dropped or unreadable for good
+   * — or when it cannot be read just now, in which case {@linkcode Spool.has} still holds it.
+   */
   read(entry: SpoolEntry): Promise<Uint8Array | undefined>;
   /** Forgets delivered (or given-up) records for good. */
   ack(ids: readonly number[]): Promise<void>;
@@ -194,14 +197,25 @@ export async function openSpool(
         if (m) names.push([Number(m[1]), entry.name]);
       }
       names.sort((a, b) => a[0] - b[0]);
+      // New segments come after every file there, read or not.
+      nextSegment = (names.at(-1)?.[0] ?? 0) + 1;
       for (const [no, name] of names) {
         const path = join(dir, name);
-        const lost = await replaySegment(no, path);
+        let lost: number;
+        try {
+          lost = await replaySegment(no, path);
+        } catch (error) {
+          // One unreadable file must not stop the replay of the others, nor hold back the
+          // deletion of newer segments: it is set aside for a person to look at.
+          const aside = `${path}.unreadable`;
+          await Deno.rename(path, aside).catch(() => {});
+          log.warn(`cannot read ${path}: ${errorMessage(error)}; set aside as ${aside}`);
+          continue;
+        }
         if (lost > 0) {
           lostBytes += lost;
           lostFiles.push(path);
         }
-        nextSegment = no + 1;
       }
     } catch (error) {
       failDisk(error);
@@ -230,6 +244,7 @@ export async function openSpool(
       if (!frame) break; // a valid checksum over a header we cannot read: treat as corrupt
       if (frame.op === "put") {
         const bodyOffset = offset + FRAME_HEADER_BYTES + frame.headerBytes;
+        forget(frame.id); // an id written twice (it cannot be, but never count a record twice)
         index.set(frame.id, {
           id: frame.id,
           kind: frame.kind,
@@ -292,6 +307,8 @@ export async function openSpool(
       }
     } catch (error) {
       file.close();
+      // A full disk must not leave one empty file per retry behind.
+      await Deno.remove(path).catch(() => {});
       throw error;
     }
     const segment: Segment = { no, path, size: SEGMENT_MAGIC.length, live: 0 };
@@ -456,9 +473,16 @@ export async function openSpool(
       if (stored.body) return stored.body;
       const segment = segments.find((s) => s.no === stored.segment);
       try {
-        if (!segment) throw new Error("its segment is gone");
+        if (!segment) throw new Deno.errors.NotFound("its segment is gone");
         return await readAt(segment.path, stored.offset, stored.bytes);
       } catch (error) {
+        const gone = error instanceof Deno.errors.NotFound || error instanceof ShortRead;
+        if (!gone) {
+          // EMFILE, EIO …: the record may read fine next time; it stays.
+          log.warn(`cannot read record ${stored.id} now (will try again): ${errorMessage(error)}`);
+          return undefined;
+        }
+        if (!index.has(stored.id)) return undefined; // acknowledged or dropped meanwhile
         log.warn(`cannot read record ${stored.id} back from the spool: ${errorMessage(error)}`);
         await serial(() => recordAcks(drop([stored], "unreadable")));
         return undefined;
@@ -631,6 +655,9 @@ async function readPrefix(
   }
 }
 
+/** A segment shorter than the index says: the record is gone for good. */
+class ShortRead extends Error {}
+
 async function readAt(path: string, offset: number, length: number): Promise<Uint8Array> {
   const file = await Deno.open(path, { read: true });
   try {
@@ -639,7 +666,7 @@ async function readAt(path: string, offset: number, length: number): Promise<Uin
     let got = 0;
     while (got < length) {
       const n = await file.read(data.subarray(got));
-      if (n === null) throw new Error(`${path} ends before the record does`);
+      if (n === null) throw new ShortRead(`${path} ends before the record does`);
       got += n;
     }
     return data;

@@ -45,7 +45,7 @@ Deno.test("status: healthy while posting, degraded in an outage, not running onc
     const doc = JSON.parse(json.stdout);
     assert.equal(doc.pid, agent.pid);
     assert.equal(doc.mode, "api");
-    assert.ok(doc.delivery.counts.metrics.delivered > 0);
+    assert.ok(doc.delivery.kinds.metrics.delivered > 0);
     assert.equal(doc.delivery.spool.durable, true);
 
     const recover = s.api.failWhile((r) => r.path === TSDB, 503);
@@ -55,14 +55,17 @@ Deno.test("status: healthy while posting, degraded in an outage, not running onc
     );
     const degraded = await status();
     assert.equal(degraded.code, 1, degraded.stdout);
-    assert.match(degraded.stdout, /degraded:\n {2}- posting has failed since .*503/);
+    assert.match(degraded.stdout, /degraded:\n {2}- posting metrics has failed since .*503/);
     assert.match(
       agent.stderr(),
-      /INFO <main> Posting to Mackerel is failing \(.*503.*\); what is collected is kept/,
+      /INFO <main> Posting metrics to Mackerel is failing \(.*503.*\); what is collected is kept/,
     );
 
     recover();
-    await waitFor(() => agent.stderr().includes("Posting to Mackerel recovered"), "the recovery");
+    await waitFor(
+      () => agent.stderr().includes("Posting metrics to Mackerel recovered"),
+      "the recovery",
+    );
     await waitFor(async () => (await status()).code === 0, "healthy again");
     await waitFor(() => agent.stderr().includes("The backlog is posted"), "the backlog line");
 

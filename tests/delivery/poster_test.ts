@@ -537,3 +537,26 @@ Deno.test("poster: on real timers a drain leaves no timer behind", async () => {
   assert.equal(await poster.run(), "drained");
   assert.deepEqual(sent, [1, 2, 3]);
 });
+
+Deno.test("poster: a Retry-After does not turn a stop into a forced one; the rest is kept", async () => {
+  const t = await setup({
+    durable: true,
+    behave: (_, call) => {
+      if (call === 1) {
+        throw new ApiError({
+          method: "POST",
+          path: "/api/v0/tsdb",
+          status: 429,
+          reason: "Too Many Requests",
+          retryAfter: "600",
+        });
+      }
+    },
+  });
+  for (const v of [1, 2, 3, 4, 5]) await t.enqueue(points(v));
+  t.clock.after(2 * MIN, () => t.stop.abort());
+  assert.equal(await t.clock.run(t.poster.run()), "drained");
+  // Held by Retry-After until the stop, then drained one second apart as upstream.
+  assert.deepEqual(t.calls.map((c) => c.at / SEC), [0, 120, 121, 122]);
+  assert.equal(t.stored.length, 5);
+});

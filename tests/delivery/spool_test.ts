@@ -260,3 +260,40 @@ Deno.test("spool: without a directory everything stays in memory", async () => {
   await assert.rejects(openSpool({ maxBytes: 0, maxAgeMs: MIN }), /maxBytes .* got 0/);
   await assert.rejects(openSpool({ maxBytes: 10, maxAgeMs: 0 }), /maxAgeMs .* got 0/);
 });
+
+Deno.test("spool: a segment that cannot be read is set aside; the others replay and are deleted as usual", async () => {
+  await withLogs(async (lines) => {
+    await withTempDir("spool", async (dir) => {
+      const first = await open(dir, { segmentBytes: 16 });
+      const ids = [];
+      for (let i = 1; i <= 3; i++) {
+        ids.push((await first.spool.put({ kind: "metrics", body: body(`[${i}]`), count: 1 })).id);
+      }
+      const [, unreadable] = await segments(dir);
+      // An EIO on one file (simulated: the real one needs a failing disk).
+      const realOpen = Deno.open;
+      Deno.open = ((path: string | URL, options?: Deno.OpenOptions) => {
+        if (String(path).endsWith(unreadable)) {
+          return Promise.reject(new Error("Input/output error (os error 5)"));
+        }
+        return realOpen(path, options);
+      }) as typeof Deno.open;
+      let second;
+      try {
+        second = await open(dir, { segmentBytes: 16 });
+      } finally {
+        Deno.open = realOpen;
+      }
+      assert.deepEqual(second.spool.entries().map((e) => e.id), [ids[0], ids[2]]);
+      assert.ok((await segments(dir)).includes(`${unreadable}.unreadable`));
+      assert.ok(
+        lines.some((l) => l.startsWith("WARNING <spool> cannot read") && l.includes("set aside")),
+      );
+      // New records never reuse a file name or an id of the replayed segments.
+      const next = await second.spool.put({ kind: "metrics", body: body("[4]"), count: 1 });
+      assert.ok(next.id > ids[2]);
+      await second.spool.ack([ids[0], ids[2], next.id]);
+      assert.deepEqual(await segments(dir), [`${unreadable}.unreadable`]);
+    });
+  });
+});
