@@ -1,0 +1,63 @@
+/**
+ * What a benchmark reads of another process in /proc: CPU time (utime + stime of every thread) and
+ * memory (VmRSS, VmHWM), plus the machine the figures were taken on. Used by compare_peers.ts.
+ *
+ * @module
+ */
+
+/** One look at a process. */
+export interface ProcSample {
+  /** `performance.now()` when read. */
+  readonly at: number;
+  /** utime + stime of the whole process, in milliseconds (clock-tick resolution). */
+  readonly cpuMs: number;
+  /** Resident set size, in KiB. */
+  readonly rssKb: number;
+  /** Peak resident set size, in KiB. */
+  readonly hwmKb: number;
+}
+
+let clockTicks: number | undefined;
+
+/** `getconf CLK_TCK`: the unit of utime and stime (100 on every Linux seen so far). */
+function ticksPerSecond(): number {
+  if (clockTicks !== undefined) return clockTicks;
+  try {
+    const out = new Deno.Command("getconf", { args: ["CLK_TCK"], stdout: "piped" }).outputSync();
+    clockTicks = Number(new TextDecoder().decode(out.stdout).trim()) || 100;
+  } catch {
+    clockTicks = 100;
+  }
+  return clockTicks;
+}
+
+/** Reads `/proc/<pid>/stat` and `/proc/<pid>/status`. */
+export function sampleProc(pid: number): ProcSample {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // The command name may hold spaces and parentheses: the fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 of proc(5), counted from the state field (3) here.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = (key: string) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, "m"))?.[1]);
+  return {
+    at: performance.now(),
+    cpuMs: ticks * 1000 / ticksPerSecond(),
+    rssKb: kb("VmRSS"),
+    hwmKb: kb("VmHWM"),
+  };
+}
+
+/** The machine and the date, one line, to print with the figures. */
+export function machineLine(): string {
+  const kernel = Deno.readTextFileSync("/proc/sys/kernel/osrelease").trim();
+  const model = Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.+)$/m)?.[1];
+  return `${new Date().toISOString()} · ${navigator.hardwareConcurrency} CPUs` +
+    `${model ? ` (${model})` : ""} · Linux ${kernel} · Deno ${Deno.version.deno}`;
+}
+
+/** Milliseconds as `12.3`. */
+export const ms = (value: number, digits = 2) => value.toFixed(digits);
+
+/** KiB as MiB, `12.3`. */
+export const mib = (kb: number) => (kb / 1024).toFixed(1);
