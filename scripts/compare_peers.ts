@@ -15,7 +15,10 @@
  * installed; `.ci/packages` installs them. The fake API runs in this process, whose own CPU is not
  * counted. Nothing leaves loopback: the agents run with `cloud_platform = "none"`.
  *
- * Run with `deno task compare` (`-- --seconds=300`, `-- --soak=10000`, `-- --plugins`).
+ * Run with `deno task compare`; flags after `--`: `--seconds=300` (a longer window), `--soak=10000`,
+ * `--plugins` (the agents run 10 metric and 3 check plugins), `--starts=0` (no start-up phase),
+ * `--agents-only` (no peers), `--against=/other/checkout/main.ts` (two more agents from another
+ * checkout in the same window: a before/after comparison on equal terms).
  *
  * @module
  */
@@ -43,6 +46,8 @@ const { values: flags } = parseArgs({
     soak: { type: "string", default: "0" },
     "soak-warmup": { type: "string", default: "300" },
     plugins: { type: "boolean", default: false },
+    against: { type: "string" },
+    "agents-only": { type: "boolean", default: false },
   },
 });
 const count = (name: keyof typeof flags, min: number) => {
@@ -54,7 +59,7 @@ const count = (name: keyof typeof flags, min: number) => {
 };
 const seconds = count("seconds", 1);
 const warmup = count("warmup", 1);
-const starts = count("starts", 1);
+const starts = count("starts", 0);
 const soak = count("soak", 0);
 const soakWarmup = count("soak-warmup", 0);
 
@@ -103,9 +108,13 @@ interface PostingPeer extends Peer {
   posted(): Promise<boolean>;
 }
 
-async function postingAgent(name: string, interval: number): Promise<PostingPeer> {
+async function postingAgent(
+  name: string,
+  interval: number,
+  main?: string,
+): Promise<PostingPeer> {
   const dir = join(tmp, name.replace(/\W+/g, "-"));
-  const peer = await startAgent({ name, dir, interval, api, conf });
+  const peer = await startAgent({ name, dir, interval, api, conf, main });
   let hostId: string | undefined;
   const work = () => received(hostId).rounds;
   const registered = async () => (hostId ??= await hostIdOf(dir)) !== undefined;
@@ -170,21 +179,38 @@ async function measureStartup(): Promise<void> {
   );
 }
 
-/** Phase 2: every peer side by side for `seconds`. */
-async function measureSideBySide(): Promise<void> {
-  const fast = await postingAgent("agent -interval 1", 1);
-  const slow = await postingAgent("agent -interval 60", 60);
-  const peers: Peer[] = [fast, slow];
+/** node_exporter and collectd where installed, and an idle Deno. */
+async function startPeers(): Promise<Peer[]> {
+  const peers: Peer[] = [];
   if (installed(NODE_EXPORTER)) peers.push(await startNodeExporter(1000));
   else console.log("node_exporter: not installed (apt-get install prometheus-node-exporter)");
   if (installed(COLLECTD)) peers.push(await startCollectd(join(tmp, "collectd"), 1));
   else console.log("collectd: not installed (apt-get install collectd-core)");
   peers.push(startIdleDeno());
+  return peers;
+}
+
+/** Phase 2: every peer side by side for `seconds`. */
+async function measureSideBySide(): Promise<void> {
+  const fast = await postingAgent("agent -interval 1", 1);
+  const slow = await postingAgent("agent -interval 60", 60);
+  const peers: Peer[] = [fast, slow];
+  const others: PostingPeer[] = [];
+  if (flags.against) {
+    others.push(
+      await postingAgent("against -interval 1", 1, flags.against),
+      await postingAgent("against -interval 60", 60, flags.against),
+    );
+    peers.push(...others);
+  }
+  if (!flags["agents-only"]) peers.push(...await startPeers());
   try {
     await waitUntil(
       "the agents' first posts",
       90_000,
-      async () => await fast.posted() && await slow.registered(),
+      async () =>
+        await fast.posted() && await slow.registered() &&
+        (await Promise.all(others.map((o) => o.registered()))).every(Boolean),
     );
     await sleep(warmup * 1000);
     const before = peers.map((p) => ({ sample: sampleProc(p.pid), work: p.work() }));
@@ -285,7 +311,7 @@ try {
   if (soak > 0) {
     await measureSoak();
   } else {
-    await measureStartup();
+    if (starts > 0) await measureStartup();
     await measureSideBySide();
   }
 } finally {

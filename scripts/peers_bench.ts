@@ -34,6 +34,8 @@ export interface AgentOptions {
   readonly onLine?: (line: string) => void;
   /** Extra `deno run` flags (`--v8-flags=…`). */
   readonly denoFlags?: readonly string[];
+  /** The entry script: this checkout's `main.ts` by default (another one, to compare two builds). */
+  readonly main?: string;
 }
 
 /** Starts `deno run -A main.ts` as a daemon; `cloud_platform = "none"`, so nothing leaves loopback. */
@@ -50,7 +52,7 @@ export async function startAgent(options: AgentOptions): Promise<Peer> {
     ...(api ? [`-apibase=${api.url}`, `-apikey=${api.apiKey}`] : ["-stdout"]),
   ];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...(options.denoFlags ?? []), "-A", MAIN, ...args],
+    args: ["run", "--quiet", ...(options.denoFlags ?? []), "-A", options.main ?? MAIN, ...args],
     env: { NO_COLOR: "1" },
     stdin: "null",
     stdout: api ? "null" : "piped",
