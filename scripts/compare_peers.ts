@@ -17,7 +17,7 @@
  *
  * Run with `deno task compare`; flags after `--`: `--seconds=300` (a longer window), `--soak=10000`,
  * `--plugins` (the agents run 10 metric and 3 check plugins), `--starts=0` (no start-up phase),
- * `--agents-only` (no peers), `--against=/other/checkout/main.ts` (two more agents from another
+ * `--agents-only` (no peers), `--conf=FILE` (appended to the agents' config), `--against=/other/checkout/main.ts` (two more agents from another
  * checkout in the same window: a before/after comparison on equal terms).
  *
  * @module
@@ -47,6 +47,7 @@ const { values: flags } = parseArgs({
     "soak-warmup": { type: "string", default: "300" },
     plugins: { type: "boolean", default: false },
     against: { type: "string" },
+    conf: { type: "string" },
     "agents-only": { type: "boolean", default: false },
   },
 });
@@ -70,7 +71,8 @@ const PLUGINS = [
     `"printf 'p${i}.a\\\\t%d\\\\t%d\\\\np${i}.b\\\\t%d\\\\t%d\\\\n' 1 $(date +%s) 2 $(date +%s)"]\n`),
   ...Array.from({ length: 3 }, (_, i) => `[plugin.checks.c${i}]\ncommand = ["/bin/true"]\n`),
 ].join("");
-const conf = flags.plugins ? PLUGINS : "";
+const conf = (flags.plugins ? PLUGINS : "") +
+  (flags.conf ? `\n${await Deno.readTextFile(flags.conf)}` : "");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

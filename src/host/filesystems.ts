@@ -30,6 +30,8 @@ export interface FilesystemUsage {
   readonly kbAvailable: number;
   /** Integer percentage, rounded up like df's `Capacity` column. */
   readonly percentUsed: number;
+  /** Inodes in total and free, when statfs reported them (`df -i`); the inodes collector's. */
+  readonly inodes?: { readonly total: number; readonly free: number };
 }
 
 /** One line of `/proc/mounts`, with octal escapes decoded. */
@@ -48,6 +50,10 @@ export interface StatFsLike {
   readonly blocks: number;
   readonly bfree: number;
   readonly bavail: number;
+  /** Inodes in total. */
+  readonly files?: number;
+  /** Inodes free. */
+  readonly ffree?: number;
 }
 
 /** Options of {@linkcode listFilesystems}. */
@@ -271,7 +277,7 @@ function toUsage(entry: MountEntry, stats: StatFsLike): FilesystemUsage | undefi
   const u100 = used * 100;
   const percentUsed = (u100 - (u100 % total)) / total + (u100 % total === 0 ? 0 : 1);
   const kb = (blocks: number) => Math.ceil((blocks * unit) / 1024);
-  return {
+  const usage: FilesystemUsage = {
     name: entry.device,
     mount: entry.mount,
     type: entry.type,
@@ -280,6 +286,10 @@ function toUsage(entry: MountEntry, stats: StatFsLike): FilesystemUsage | undefi
     kbAvailable: kb(available),
     percentUsed,
   };
+  const { files, ffree } = stats;
+  return typeof files === "number" && typeof ffree === "number"
+    ? { ...usage, inodes: { total: files, free: ffree } }
+    : usage;
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { CollectorsConfig, Config } from "../config/schema.ts";
 import type { Source } from "../host/source.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
+import type { RoundFilesystems } from "./filesystem_listing.ts";
 
 /** One metric value, named as Mackerel names it (`loadavg5`, `cpu.user.percentage` …). */
 export interface MetricValue {
@@ -50,6 +51,8 @@ export type CollectorConfig = Pick<
 export interface CollectorSetup {
   readonly source: Source;
   readonly config: CollectorConfig;
+  /** The round's filesystems, listed once for every collector that asks (disk, filesystem, inodes). */
+  readonly filesystems: RoundFilesystems;
 }
 
 /** A collector file's declaration: one line of the registry's table. */

@@ -25,8 +25,8 @@ export interface CounterReading {
 /** Options of {@linkcode createCounterRateCollector}. */
 export interface CounterRateOptions {
   readonly name: string;
-  /** Reads the current counters (and gauges). */
-  readonly read: (signal: AbortSignal) => Promise<CounterReading>;
+  /** Reads the current counters (and gauges) for the round scheduled at `timeMs`. */
+  readonly read: (signal: AbortSignal, timeMs: number) => Promise<CounterReading>;
   /** The metric name of one counter of one key, e.g. `disk.sda.reads.delta`. */
   readonly metricName: (key: string, counter: string) => string;
   /**
@@ -43,7 +43,7 @@ export function createCounterRateCollector(options: CounterRateOptions): Collect
   return {
     name: options.name,
     async collect({ timeMs, signal }): Promise<MetricValue[]> {
-      const { counters, gauges = [] } = await options.read(signal);
+      const { counters, gauges = [] } = await options.read(signal, timeMs);
       // A round given up on (deadline, stop) must not move the baseline under the next one.
       signal.throwIfAborted();
       const window = windows.advance(timeMs, counters);

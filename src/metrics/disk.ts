@@ -8,11 +8,12 @@
  *
  * @module
  */
-import { type FilesystemUsage, listFilesystems } from "../host/filesystems.ts";
+import type { FilesystemUsage } from "../host/filesystems.ts";
 import type { Source } from "../host/source.ts";
 import { logger } from "../log.ts";
 import type { Collector, CollectorDefinition } from "./collector.ts";
 import { createCounterRateCollector } from "./counter_rates.ts";
+import { createRoundFilesystems, type RoundFilesystems } from "./filesystem_listing.ts";
 import { sanitizeMetricKey } from "./sanitize.ts";
 
 const log = logger("metrics.disk");
@@ -84,21 +85,23 @@ export interface DiskCollectorOptions {
   readonly ignore?: RegExp;
   /** `[disks] use_mountpoint`: name a device df shows as `/dev/<device>` by its mount point. */
   readonly useMountpoint?: boolean;
-  /** Lists filesystems for `useMountpoint`; {@linkcode listFilesystems} by default. */
-  readonly mounts?: () => Promise<FilesystemUsage[]>;
+  /** The round's filesystems, for `useMountpoint`; a listing of its own by default. */
+  readonly mounts?: RoundFilesystems;
 }
 
 /** Creates the `disk` collector. */
 export function createDiskCollector(options: DiskCollectorOptions): Collector {
   const { source, ignore, useMountpoint = false } = options;
-  const mounts = options.mounts ?? (() => listFilesystems({ source }));
+  const mounts = options.mounts ?? createRoundFilesystems({ source });
   return createCounterRateCollector({
     name: "disk",
     metricName: (label, field) => `disk.${label}.${field}.delta`,
-    read: async () => {
+    read: async (_signal, timeMs) => {
       // Mount points first: their statfs calls may take a while, and diskstats is best read as
       // close to the round's time as possible.
-      const names = useMountpoint ? await mountpointNames(mounts) : new Map<string, string>();
+      const names = useMountpoint
+        ? await mountpointNames(() => mounts(timeMs))
+        : new Map<string, string>();
       const text = await source.readProc("diskstats");
       const counters = new Map<string, { reads: number; writes: number }>();
       for (const stat of parseDiskstats(text, (message) => log.warn(message))) {
@@ -117,11 +120,12 @@ export function createDiskCollector(options: DiskCollectorOptions): Collector {
 export const DISK_COLLECTOR: CollectorDefinition = {
   name: "disk",
   sources: (source) => [source.procPath("diskstats")],
-  create: ({ source, config }) =>
+  create: ({ source, config, filesystems }) =>
     createDiskCollector({
       source,
       ignore: config.disks.ignore,
       useMountpoint: config.filesystems.useMountpoint,
+      mounts: filesystems,
     }),
 };
 

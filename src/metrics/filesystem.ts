@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { type FilesystemUsage, listFilesystems } from "../host/filesystems.ts";
+import type { FilesystemUsage } from "../host/filesystems.ts";
 import type { Source } from "../host/source.ts";
 import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
+import { createRoundFilesystems, type RoundFilesystems } from "./filesystem_listing.ts";
 import { sanitizeMetricKey } from "./sanitize.ts";
 
 /** Which filesystems get metrics and under which key: `[filesystems]`. */
@@ -42,18 +43,18 @@ export function filesystemsByKey(
 /** Options of {@linkcode createFilesystemCollector}. */
 export interface FilesystemCollectorOptions extends FilesystemSelection {
   readonly source: Source;
-  /** Lists filesystems; {@linkcode listFilesystems} by default. */
-  readonly list?: () => Promise<FilesystemUsage[]>;
+  /** The round's filesystems; a listing of its own by default. */
+  readonly list?: RoundFilesystems;
 }
 
 /** Creates the `filesystem` collector. */
 export function createFilesystemCollector(options: FilesystemCollectorOptions): Collector {
   const { source } = options;
-  const list = options.list ?? (() => listFilesystems({ source }));
+  const list = options.list ?? createRoundFilesystems({ source });
   return {
     name: "filesystem",
-    async collect(): Promise<MetricValue[]> {
-      return [...filesystemsByKey(await list(), options)].flatMap(([key, fs]) => [
+    async collect({ timeMs }): Promise<MetricValue[]> {
+      return [...filesystemsByKey(await list(timeMs), options)].flatMap(([key, fs]) => [
         { name: `filesystem.${key}.size`, value: (fs.kbUsed + fs.kbAvailable) * 1024 },
         { name: `filesystem.${key}.used`, value: fs.kbUsed * 1024 },
       ]);
@@ -65,10 +66,11 @@ export function createFilesystemCollector(options: FilesystemCollectorOptions): 
 export const FILESYSTEM_COLLECTOR: CollectorDefinition = {
   name: "filesystem",
   sources: (source) => [source.procPath("mounts")],
-  create: ({ source, config }) =>
+  create: ({ source, config, filesystems }) =>
     createFilesystemCollector({
       source,
       ignore: config.filesystems.ignore,
       useMountpoint: config.filesystems.useMountpoint,
+      list: filesystems,
     }),
 };

@@ -9,17 +9,17 @@
  * that ran it keeps its graphs and monitors when it switches to this collector. Filesystems that
  * report no inodes at all (btrfs, vfat) are left out, as `df -i` shows them as `-`.
  *
- * The counts come from the same statfs calls as the sizes (`listFilesystems`, with its deadline
- * and its care for mounts that never answer), recorded as they pass.
+ * The counts come from the same statfs calls as the sizes, in the round's one filesystem listing
+ * (`listFilesystems`, with its deadline and its care for mounts that never answer).
  *
  * @module
  */
-import { statfs as nodeStatfs } from "node:fs/promises";
-import { listFilesystems, type StatFsLike } from "../host/filesystems.ts";
+import type { StatFsLike } from "../host/filesystems.ts";
 import type { Source } from "../host/source.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
 import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
 import { filesystemsByKey, type FilesystemSelection } from "./filesystem.ts";
+import { createRoundFilesystems, type RoundFilesystems } from "./filesystem_listing.ts";
 
 /** A statfs answer with its inode counts. */
 export interface InodeStatFs extends StatFsLike {
@@ -36,34 +36,28 @@ export interface InodesCollectorOptions extends FilesystemSelection {
   readonly statfs?: (path: string) => Promise<InodeStatFs>;
   /** st_dev of a path, to fold bind mounts as df does; `Deno.stat` by default. */
   readonly deviceOf?: (path: string) => Promise<number>;
+  /** The round's filesystems; a listing of its own (with `statfs` and `deviceOf`) by default. */
+  readonly list?: RoundFilesystems;
 }
 
 /** Creates the `inodes` collector. */
 export function createInodesCollector(options: InodesCollectorOptions): Collector {
-  const { source, deviceOf } = options;
-  const measure = options.statfs ?? nodeStatfs;
-  // Latest counts by mount point. One function for the collector's life: the lister remembers a
-  // mount whose statfs never answered by the function that asked, and does not ask it again.
-  const counts = new Map<string, { files: number; ffree: number }>();
-  const statfs = async (path: string): Promise<StatFsLike> => {
-    const stats = await measure(path);
-    counts.set(path, { files: stats.files, ffree: stats.ffree });
-    return stats;
-  };
+  const { source, statfs, deviceOf } = options;
+  const list = options.list ?? createRoundFilesystems({ source, statfs, deviceOf });
   return {
     name: "inodes",
-    async collect(): Promise<MetricValue[]> {
-      const listed = await listFilesystems({ source, statfs, deviceOf });
+    async collect({ timeMs }): Promise<MetricValue[]> {
       const values: MetricValue[] = [];
-      for (const [key, fs] of filesystemsByKey(listed, options)) {
-        const count = counts.get(fs.mount);
-        if (count === undefined || !(count.files > 0)) continue;
-        const used = Math.max(0, count.files - count.ffree);
+      for (const [key, fs] of filesystemsByKey(await list(timeMs), options)) {
+        const total = fs.inodes?.total ?? 0;
+        if (!(total > 0)) continue;
+        const free = fs.inodes!.free;
+        const used = Math.max(0, total - free);
         values.push(
           { name: `custom.inode.count.${key}.used`, value: used },
-          { name: `custom.inode.count.${key}.free`, value: count.ffree },
-          { name: `custom.inode.count.${key}.total`, value: count.files },
-          { name: `custom.inode.percentage.${key}.used`, value: used * 100 / count.files },
+          { name: `custom.inode.count.${key}.free`, value: free },
+          { name: `custom.inode.count.${key}.total`, value: total },
+          { name: `custom.inode.percentage.${key}.used`, value: used * 100 / total },
         );
       }
       return values;
@@ -97,10 +91,11 @@ export const INODES_COLLECTOR: CollectorDefinition = {
   optIn: "inodes",
   sources: (source) => [source.procPath("mounts")],
   graphDefs: INODES_GRAPH_DEFS,
-  create: ({ source, config }) =>
+  create: ({ source, config, filesystems }) =>
     createInodesCollector({
       source,
       ignore: config.filesystems.ignore,
       useMountpoint: config.filesystems.useMountpoint,
+      list: filesystems,
     }),
 };

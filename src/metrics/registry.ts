@@ -14,12 +14,18 @@
 import { describeReadError, type Source } from "../host/source.ts";
 import { logger } from "../log.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
-import type { Collector, CollectorConfig, CollectorDefinition } from "./collector.ts";
+import type {
+  Collector,
+  CollectorConfig,
+  CollectorDefinition,
+  CollectorSetup,
+} from "./collector.ts";
 import { CPU_COLLECTOR } from "./cpu.ts";
 import { DIAGNOSTIC_COLLECTOR } from "./diagnostic.ts";
 import { DISK_COLLECTOR } from "./disk.ts";
 import { FILES_COLLECTOR } from "./files.ts";
 import { FILESYSTEM_COLLECTOR } from "./filesystem.ts";
+import { createRoundFilesystems } from "./filesystem_listing.ts";
 import { INODES_COLLECTOR } from "./inodes.ts";
 import { INTERFACE_ERRORS_COLLECTOR } from "./interface_errors.ts";
 import { INTERFACE_COLLECTOR } from "./interface.ts";
@@ -83,7 +89,12 @@ export interface CollectorSet {
 export async function createCollectors(options: CollectorsOptions): Promise<CollectorSet> {
   const { source, config } = options;
   const enabled = (options.definitions ?? COLLECTORS).filter((d) => isEnabled(d, config));
-  const chosen = await Promise.all(enabled.map((d) => choose(d, { source, config })));
+  const setup: CollectorSetup = {
+    source,
+    config,
+    filesystems: createRoundFilesystems({ source }),
+  };
+  const chosen = await Promise.all(enabled.map((d) => choose(d, setup)));
   const log = logger("metrics");
   const collectors: Collector[] = [];
   const warnings: string[] = [];
@@ -106,10 +117,7 @@ interface Choice {
   readonly note?: string;
 }
 
-async function choose(
-  definition: CollectorDefinition,
-  setup: { source: Source; config: CollectorConfig },
-): Promise<Choice> {
+async function choose(definition: CollectorDefinition, setup: CollectorSetup): Promise<Choice> {
   const { name, fallback } = definition;
   const probes = await Promise.all(definition.sources(setup.source).map(probe));
   const denied = probes.find((p) => p.kind === "denied");
