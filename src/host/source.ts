@@ -64,7 +64,7 @@ export function createSource(roots: SourceRoots = {}): Source {
     sysPath,
     etcPath,
     rootPath: (path) => join(rootfs, path),
-    readProc: (rel) => Deno.readTextFile(procPath(rel)),
+    readProc: (rel) => readSmallFile(procPath(rel)),
     readSys: (rel) => Deno.readTextFile(sysPath(rel)),
     readEtc: (rel) => Deno.readTextFile(etcPath(rel)),
     listSys: async (rel) => {
@@ -73,6 +73,20 @@ export function createSource(roots: SourceRoots = {}): Source {
       return names.sort();
     },
   };
+}
+
+/**
+ * Reads a procfs file without a thread-pool round trip: its contents are made by the kernel on
+ * read and never wait on a disk or a network (only statfs can, and it stays async with a
+ * deadline), and a synchronous read costs half the CPU of an async one
+ * (`scripts/procfs_read_bench.ts`).
+ */
+function readSmallFile(path: string): Promise<string> {
+  try {
+    return Promise.resolve(Deno.readTextFileSync(path));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
