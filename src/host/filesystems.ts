@@ -85,6 +85,14 @@ const DUMMY_TYPES: ReadonlySet<string> = new Set([
   "sysfs", "devfs", "kernfs", "ignore", "rootfs",
 ]);
 
+// Kernel filesystems whose statfs is simple_statfs, which always reports 0 blocks: df lists them
+// only to hide them, so they are not asked (on a systemd host, a third of the mount table).
+// deno-fmt-ignore
+const NO_BLOCKS_TYPES: ReadonlySet<string> = new Set([
+  "cgroup", "cgroup2", "securityfs", "pstore", "bpf", "tracefs", "configfs", "binfmt_misc", "nsfs",
+  "selinuxfs", "ramfs",
+]);
+
 /** Parses `/proc/mounts` text; lines with fewer than three fields are skipped. */
 export function parseMounts(text: string): MountEntry[] {
   const entries: MountEntry[] = [];
@@ -133,10 +141,11 @@ export async function listFilesystems(options: ListFilesystemsOptions): Promise<
   const timeoutMs = options.timeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS;
 
   const { source } = options;
+  // Overmounts are resolved first: statfs of a mount point answers for the mount on top.
   const candidates = lastPerMountPoint(
     hostMounts(parseMounts(await readMounts(source)), source)
       .filter((m) => !isRemote(m) && !isDummy(m)),
-  );
+  ).filter((m) => !NO_BLOCKS_TYPES.has(m.type));
   const probed = await Promise.all(
     candidates.map((entry) => probe({ entry, statfs, deviceOf, timeoutMs })),
   );
@@ -228,7 +237,11 @@ async function probe(args: ProbeArgs): Promise<Probed | undefined> {
     log.debug(`statfs of ${entry.mount} (${entry.device}) still has not answered; skipped`);
     return undefined;
   }
-  const attempt = Promise.all([statfs(entry.at), deviceOf(entry.at).catch(() => undefined)]);
+  // st_dev only for what df shows: it folds bind mounts, and a hidden filesystem has nothing to fold.
+  const attempt = statfs(entry.at).then(async (stats): Promise<Probed | undefined> => {
+    const usage = toUsage(entry, stats);
+    return usage && { usage, dev: await deviceOf(entry.at).catch(() => undefined) };
+  });
   let result;
   try {
     result = await withDeadline(attempt, timeoutMs);
@@ -247,9 +260,7 @@ async function probe(args: ProbeArgs): Promise<Probed | undefined> {
     );
     return undefined;
   }
-  const [stats, dev] = result;
-  const usage = toUsage(entry, stats);
-  return usage && { usage, dev };
+  return result;
 }
 
 async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
