@@ -35,24 +35,34 @@ export async function collectRound(
   if (!(deadlineMs > 0 && deadlineMs <= 2 ** 31 - 1)) {
     throw new RangeError(`deadlineMs must be in (0, 2^31-1]: ${deadlineMs}`);
   }
-  const results = await Promise.all(collectors.map(async (collector) => {
-    const deadline = AbortSignal.timeout(deadlineMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
-    try {
-      const values = await Promise.race([
-        collector.collect({ timeMs: options.timeMs, signal }),
-        rejectOnAbort(signal, deadline, deadlineMs),
-      ]);
-      options.onResult?.(collector.name);
-      return values;
-    } catch (error) {
-      options.onResult?.(collector.name, error);
-      log.error(
-        `Failed to generate value in ${collector.name} (skip this metric): ${errorMessage(error)}`,
-      );
-      return [];
-    }
-  }));
+  // One deadline for the round: every collector starts at once, so they share it. Its listener is
+  // removed once the round is done, so a deadline that passes later costs nothing.
+  const deadline = AbortSignal.timeout(deadlineMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const { given, release } = givenUp(signal, deadline, deadlineMs);
+  let results: MetricValue[][];
+  try {
+    results = await Promise.all(collectors.map(async (collector) => {
+      try {
+        const values = await Promise.race([
+          collector.collect({ timeMs: options.timeMs, signal }),
+          given,
+        ]);
+        options.onResult?.(collector.name);
+        return values;
+      } catch (error) {
+        options.onResult?.(collector.name, error);
+        log.error(
+          `Failed to generate value in ${collector.name} (skip this metric): ${
+            errorMessage(error)
+          }`,
+        );
+        return [];
+      }
+    }));
+  } finally {
+    release();
+  }
   const merged = new Map<string, MetricValue>();
   for (const value of results.flat()) {
     if (Number.isFinite(value.value)) merged.set(value.name, value);
@@ -61,20 +71,27 @@ export async function collectRound(
   return [...merged.values()];
 }
 
-/** Rejects once `signal` aborts: with the deadline's words when it was the deadline. */
-function rejectOnAbort(
+/**
+ * A promise that rejects once `signal` aborts (with the deadline's words when it was the
+ * deadline), and `release`, which stops listening.
+ */
+function givenUp(
   signal: AbortSignal,
   deadline: AbortSignal,
   deadlineMs: number,
-): Promise<never> {
-  return new Promise((_, reject) => {
-    const abort = () =>
+): { given: Promise<never>; release: () => void } {
+  let abort = () => {};
+  const given = new Promise<never>((_, reject) => {
+    abort = () =>
       reject(
         deadline.aborted
           ? new Error(`timed out after ${deadlineMs / 1000} seconds`)
           : new Error("the agent is stopping"),
       );
-    if (signal.aborted) abort();
-    else signal.addEventListener("abort", abort, { once: true });
   });
+  // Raced by every collector; nobody else awaits it.
+  given.catch(() => {});
+  if (signal.aborted) abort();
+  else signal.addEventListener("abort", abort, { once: true });
+  return { given, release: () => signal.removeEventListener("abort", abort) };
 }
