@@ -64,7 +64,8 @@ export function createSource(roots: SourceRoots = {}): Source {
     sysPath,
     etcPath,
     rootPath: (path) => join(rootfs, path),
-    readProc: (rel) => readSmallFile(procPath(rel)),
+    readProc: (rel) =>
+      GROWS_WITH_HOST.test(rel) ? Deno.readTextFile(procPath(rel)) : readSmallFile(procPath(rel)),
     readSys: (rel) => Deno.readTextFile(sysPath(rel)),
     readEtc: (rel) => Deno.readTextFile(etcPath(rel)),
     listSys: async (rel) => {
@@ -74,6 +75,13 @@ export function createSource(roots: SourceRoots = {}): Source {
     },
   };
 }
+
+/**
+ * procfs tables whose size grows with the host's load: one line per socket, or per mount (a
+ * Kubernetes node has thousands). Reading them costs the same CPU either way, but a synchronous
+ * read of megabytes would hold the event loop (timers, signals, posting) for as long.
+ */
+const GROWS_WITH_HOST = /(^|\/)(mounts|net\/tcp6?)$/;
 
 /**
  * Reads a procfs file without a thread-pool round trip: its contents are made by the kernel on
