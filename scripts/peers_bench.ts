@@ -53,7 +53,8 @@ export async function startAgent(options: AgentOptions): Promise<Peer> {
   ];
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", ...(options.denoFlags ?? []), "-A", options.main ?? MAIN, ...args],
-    env: { NO_COLOR: "1" },
+    // A compiled agent (what ships) has no update check; `deno run` would fetch one at start.
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
     stdin: "null",
     stdout: api ? "null" : "piped",
     stderr: "null",
@@ -216,6 +217,7 @@ export async function startCollectd(dir: string, intervalS: number): Promise<Pee
 export function startIdleDeno(): Peer {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", "setInterval(() => {}, 1000)"],
+    env: { DENO_NO_UPDATE_CHECK: "1" },
     stdin: "null",
     stdout: "null",
     stderr: "null",
