@@ -3,7 +3,7 @@
  *
  * 1. start-up: from spawning `deno run main.ts` to its first stdout line (`-stdout`), and to its
  *    first request and first post to a fake API, with a warm module cache;
- * 2. side by side for `--seconds` (default 60): this agent at `-interval 1` and at the real pace
+ * 2. side by side for `--seconds` (default 30) after `--warmup` (default 35): this agent at `-interval 1` and at the real pace
  *    (`-interval 60`), both posting to a fake API on loopback; node_exporter scraped every second;
  *    collectd every second; an idle Deno. For each: CPU per unit of work (a round, a scrape, a
  *    collectd interval) and per minute, from /proc/<pid>/stat utime + stime, and VmRSS and VmHWM,
@@ -40,8 +40,9 @@ import {
 const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
-    seconds: { type: "string", default: "60" },
-    warmup: { type: "string", default: "5" },
+    seconds: { type: "string", default: "30" },
+    // Past V8's memory reducer (a major GC about 30 s after start) and most of the tier-up.
+    warmup: { type: "string", default: "35" },
     starts: { type: "string", default: "3" },
     soak: { type: "string", default: "0" },
     "soak-warmup": { type: "string", default: "300" },
