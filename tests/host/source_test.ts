@@ -25,3 +25,17 @@ Deno.test("source: files under the rootfs's etc are read through it", async () =
     assert.equal(await createSource({ rootfs: dir }).readEtc("os-release"), "ID=rocky\n");
   });
 });
+
+Deno.test("source: procfs reads (sync or not) answer with a promise, and a missing file rejects", async () => {
+  await withTempDir("source_test_", async (dir) => {
+    await writeFiles(dir, { stat: "cpu  1 2 3 4\n", mounts: "/dev/sda1 / ext4 rw 0 0\n" });
+    const source = createSource({ procfs: dir });
+    assert.equal(await source.readProc("stat"), "cpu  1 2 3 4\n");
+    assert.equal(await source.readProc("mounts"), "/dev/sda1 / ext4 rw 0 0\n");
+    for (const rel of ["loadavg", "net/tcp"]) {
+      const reading = source.readProc(rel);
+      assert.ok(reading instanceof Promise, rel);
+      await assert.rejects(reading, Deno.errors.NotFound);
+    }
+  });
+});
