@@ -56,6 +56,40 @@ Deno.test("filesystems: lists local filesystems like df -Pkl after upstream's dr
   assert.equal(calls.filter((path) => path === "/dev/shm").length, 1);
 });
 
+Deno.test("filesystems: kernel filesystems without blocks are not asked; st_dev only for the shown", async () => {
+  const { statfs, calls } = fakeStatfs(X86_STATFS);
+  const devs: string[] = [];
+  const list = await listFilesystems({
+    source: createSource({ procfs: X86 }),
+    statfs,
+    deviceOf: (path) => {
+      devs.push(path);
+      return deviceOf(path);
+    },
+  });
+  // securityfs and cgroup2 always answer 0 blocks (simple_statfs): df would only hide them.
+  for (const path of ["/sys/kernel/security", "/sys/fs/cgroup"]) {
+    assert.ok(!calls.includes(path), path);
+  }
+  // st_dev folds bind mounts: read for what statfs showed (docker's thin devices are dropped only
+  // afterwards), not for /mnt/stuck, which failed.
+  assert.deepEqual(devs.toSorted(), [
+    "/",
+    "/backup",
+    "/data",
+    "/dev",
+    "/dev/shm",
+    "/run",
+    "/snap/core/123",
+    "/srv",
+    "/var/lib/docker/containers",
+    "/var/lib/docker/devicemapper/mnt/0123",
+    "/var/lib/my data",
+  ]);
+  assert.ok(calls.includes("/mnt/stuck"));
+  assert.equal(list.length, 9);
+});
+
 Deno.test("filesystems: a statfs that never answers is skipped once with one warning", async () => {
   await withLogs(async (lines) => {
     const { statfs, calls } = fakeStatfs(X86_STATFS, ["/mnt/stuck"]);
