@@ -45,7 +45,8 @@ const { values: flags } = parseArgs({
     warmup: { type: "string", default: "35" },
     starts: { type: "string", default: "3" },
     soak: { type: "string", default: "0" },
-    "soak-warmup": { type: "string", default: "300" },
+    // RSS climbs for the first quarter hour at -interval 1 (V8's tier-up, its heap sizing).
+    "soak-warmup": { type: "string", default: "900" },
     plugins: { type: "boolean", default: false },
     against: { type: "string" },
     conf: { type: "string" },
@@ -284,25 +285,25 @@ async function measureSoak(): Promise<void> {
     const at = (round: number) => sleep(Math.max(0, started + round * 1000 - performance.now()));
     await at(soakWarmup);
     const first = sampleProc(agent.pid);
-    const series: [number, number][] = [[0, first.rssKb]];
+    const series: ProcSample[] = [first];
     const step = Math.max(1, Math.floor(soak / 20));
     for (let round = step; round <= soak; round += step) {
       await at(soakWarmup + round);
       const sample = sampleProc(agent.pid);
-      series.push([round, sample.rssKb]);
+      series.push(sample);
       console.log(`  round ${round}: RSS ${mib(sample.rssKb)} MiB, HWM ${mib(sample.hwmKb)} MiB`);
     }
-    const last = sampleProc(agent.pid);
-    const n = series.length;
-    const mx = series.reduce((s, [x]) => s + x, 0) / n;
-    const my = series.reduce((s, [, y]) => s + y, 0) / n;
-    const slope = series.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) /
-      (series.reduce((s, [x]) => s + (x - mx) ** 2, 0) || 1);
+    const last = series.at(-1)!;
+    // RSS saws up and down with V8's collections: compare halves, not two single samples, and
+    // the peak (VmHWM), which only grows, over the second half.
+    const half = Math.floor(series.length / 2);
+    const rss = (xs: ProcSample[]) => median(xs.map((x) => x.rssKb));
     console.log(
-      `soak: ${soak} rounds at -interval 1 after ${soakWarmup} rounds of warm-up: RSS ` +
-        `${mib(first.rssKb)} → ${mib(last.rssKb)} MiB (${mib(last.rssKb - first.rssKb)} MiB), ` +
-        `fitted growth ${mib(slope * 10_000)} MiB per 10,000 rounds; HWM ${mib(last.hwmKb)} MiB; ` +
-        `CPU ${ms((last.cpuMs - first.cpuMs) / soak)} ms per round`,
+      `soak: ${soak} rounds at -interval 1 after ${soakWarmup} rounds of warm-up: median RSS ` +
+        `${mib(rss(series.slice(0, half)))} MiB in the first half, ` +
+        `${mib(rss(series.slice(half)))} MiB in the second; VmHWM ${mib(series[half].hwmKb)} → ` +
+        `${mib(last.hwmKb)} MiB over the second half; RSS ${mib(first.rssKb)} → ` +
+        `${mib(last.rssKb)} MiB; CPU ${ms((last.cpuMs - first.cpuMs) / soak)} ms per round`,
     );
   } finally {
     await agent.stop();
