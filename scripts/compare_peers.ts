@@ -240,7 +240,8 @@ function report(peers: readonly Peer[], before: readonly Look[], after: readonly
       name: peer.name,
       work,
       perUnit: work > 0 ? cpu / work : undefined,
-      perMinute: cpu * 60 / window,
+      // One round a minute: a window of less than a few minutes holds 0 or 1 of them.
+      perMinute: peer.name.endsWith("-interval 60") && window < 180 ? undefined : cpu * 60 / window,
       rss: after[i].sample.rssKb,
       hwm: after[i].sample.hwmKb,
     };
@@ -263,7 +264,7 @@ function report(peers: readonly Peer[], before: readonly Look[], after: readonly
       row.name,
       String(row.work),
       row.perUnit === undefined ? "–" : ms(row.perUnit),
-      ms(row.perMinute, 1),
+      row.perMinute === undefined ? "–" : ms(row.perMinute, 1),
       mib(row.rss),
       mib(row.hwm),
       row.perUnit && agent.perUnit ? ms(agent.perUnit / row.perUnit) : "–",
@@ -272,7 +273,8 @@ function report(peers: readonly Peer[], before: readonly Look[], after: readonly
   }
   console.log(
     "  units: rounds the API received (agents), scrapes (node_exporter), intervals (collectd);\n" +
-      "  CPU is utime + stime in 10 ms ticks: at the real pace, a window of a few minutes is needed",
+      "  CPU is utime + stime in 10 ms ticks; at the real pace (-interval 60) it needs a window of a\n" +
+      "  few minutes (--seconds=300 --warmup=70) and is left out of shorter ones",
   );
 }
 
