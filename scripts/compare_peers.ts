@@ -35,7 +35,7 @@ import {
   startCollectd,
   startIdleDeno,
   startNodeExporter,
-} from "./peers_bench.ts";
+} from "./bench_peers.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,

@@ -87,7 +87,7 @@ const GROWS_WITH_HOST = /(^|\/)(mounts|net\/tcp6?)$/;
  * Reads a procfs file without a thread-pool round trip: its contents are made by the kernel on
  * read and never wait on a disk or a network (only statfs can, and it stays async with a
  * deadline), and a synchronous read costs half the CPU of an async one
- * (`scripts/procfs_read_bench.ts`).
+ * (`scripts/bench_procfs_read.ts`).
  */
 function readSmallFile(path: string): Promise<string> {
   try {

@@ -4,7 +4,7 @@
  * `--warmup` seconds, and prints the functions with the most self time, and the share of the
  * profile spent in our code, in dependencies and in the runtime.
  *
- * Run with `deno run -A scripts/profile_bench.ts [--seconds=30] [--stdout]`.
+ * Run with `deno run -A scripts/bench_profile.ts [--seconds=30] [--stdout]`.
  *
  * @module
  */

@@ -5,7 +5,7 @@
  * Prints CPU time (this process, every thread) and wall time per round of reads, median of
  * several batches, and the syscalls of each way with `strace -f -c` when strace is installed.
  *
- * Run with `deno run -A scripts/procfs_read_bench.ts`.
+ * Run with `deno run -A scripts/bench_procfs_read.ts`.
  *
  * @module
  */
