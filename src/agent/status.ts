@@ -254,18 +254,25 @@ export function createStatus(options: StatusOptions): Status {
 
   /** Writes `doc`; one write at a time, so overlapping rounds never share the temp file. */
   const save = (doc: StatusDocument) => saving = saving.then(() => writeFile(doc));
-  const writeFile = async (doc: StatusDocument) => {
+  // Written synchronously: a few kB to the local root, cheaper than three thread-pool round
+  // trips every round (measured with `deno task compare`).
+  const writeFile = (doc: StatusDocument) => {
     const path = join(options.root, STATUS_FILE);
     const temp = `${path}.${Deno.pid}.tmp`;
     try {
-      await Deno.writeTextFile(temp, JSON.stringify(doc, null, 2) + "\n");
-      await Deno.rename(temp, path);
+      Deno.writeTextFileSync(temp, JSON.stringify(doc, null, 2) + "\n");
+      Deno.renameSync(temp, path);
       writeFailed = false;
     } catch (error) {
-      await Deno.remove(temp).catch(() => {});
+      try {
+        Deno.removeSync(temp);
+      } catch {
+        // Never written.
+      }
       if (!writeFailed) log.warn(`cannot write ${path}: ${errorMessage(error)}`);
       writeFailed = true;
     }
+    return Promise.resolve();
   };
 
   return {

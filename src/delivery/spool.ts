@@ -147,6 +147,8 @@ interface Segment {
 const KINDS: readonly RecordKind[] = ["metrics", "checks", "metadata", "graphdefs"];
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
 const DEFAULT_DISK_RETRY_MS = 60_000;
+/** Bytes of recent bodies kept in memory beside the disk copy: a few rounds of a busy host. */
+const HOT_BYTES = 256 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const log = logger("spool");
@@ -173,6 +175,18 @@ export async function openSpool(
   let nextId = 1;
   let nextSegment = 1;
   let bytesInMemory = 0;
+  /**
+   * Bodies of the newest records put on disk, so that the post a moment later need not read them
+   * back: bounded, so a backlog still lives on disk and not here.
+   */
+  const hot = new Map<number, Uint8Array>();
+  let hotBytes = 0;
+  const dropHot = (id: number) => {
+    const body = hot.get(id);
+    if (body === undefined) return;
+    hot.delete(id);
+    hotBytes -= body.length;
+  };
   let diskError: string | undefined;
   let diskFailedAt = 0;
   /** Serializes every write, so frames never interleave. */
@@ -270,6 +284,7 @@ export async function openSpool(
     const stored = index.get(id);
     if (!stored) return undefined;
     index.delete(id);
+    dropHot(id);
     if (stored.body) bytesInMemory -= stored.bytes;
     else {
       const segment = segments.find((s) => s.no === stored.segment);
@@ -461,6 +476,14 @@ export async function openSpool(
         if (!stored) {
           stored = { ...entry, offset: 0, body: input.body };
           bytesInMemory += input.body.length;
+        } else if (input.body.length <= HOT_BYTES) {
+          hot.set(entry.id, input.body);
+          hotBytes += input.body.length;
+          // Oldest first: Map order is insertion order.
+          for (const id of hot.keys()) {
+            if (hotBytes <= HOT_BYTES) break;
+            dropHot(id);
+          }
         }
         index.set(entry.id, stored);
         await enforceBounds();
@@ -471,6 +494,8 @@ export async function openSpool(
       const stored = index.get(entry.id);
       if (!stored) return undefined;
       if (stored.body) return stored.body;
+      const cached = hot.get(stored.id);
+      if (cached) return cached;
       const segment = segments.find((s) => s.no === stored.segment);
       try {
         if (!segment) throw new Deno.errors.NotFound("its segment is gone");
