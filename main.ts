@@ -1,5 +1,5 @@
 /**
- * Entry point: argv → subcommand → exit code. Nothing else.
+ * Entry point: argv -> subcommand -> exit code. Nothing else.
  *
  * @module
  */

@@ -3,7 +3,7 @@
  *
  * Lines go to stderr in mackerel-agent's format, `YYYY/MM/DD HH:MM:SS <LEVEL> <<tag>> <msg>`, so that
  * operators' log filters keep working. Each module asks for a logger by its upstream tag
- * (`metrics.cpuUsage`, `api`, `command` …) with {@linkcode logger}.
+ * (`metrics.cpuUsage`, `api`, `command` ...) with {@linkcode logger}.
  *
  * @module
  */
@@ -48,7 +48,7 @@ export interface AgentLogger {
 /**
  * Returns the logger for a module, by its mackerel-agent tag (e.g. `"metrics.cpuUsage"`).
  *
- * A plain string is logged verbatim: LogTape would read any `{…}` in it (a plugin's command line,
+ * A plain string is logged verbatim: LogTape would read any `{...}` in it (a plugin's command line,
  * a JSON batch) as a placeholder and print `undefined`, so its braces are escaped here. Pass
  * properties, or use a tagged template, to interpolate on purpose.
  */
@@ -116,13 +116,13 @@ function hasUnsafe(text: string): boolean {
 }
 
 const SHORT_ESCAPES: Readonly<Record<number, string>> = { 0x0a: "\\n", 0x0d: "\\r" };
-/** Room kept for the cut marker ` … (N bytes cut)`. */
+/** Room kept for the cut marker ` ... (N bytes cut)`. */
 const MARKER_BYTES = 40;
 
 /**
  * `text` as one line of at most `maxBytes` UTF-8 bytes: unsafe characters escaped (`\n`, `\r`,
  * `\x1b`, `\u2028`), lone surrogates as U+FFFD, and a text too long cut at a character boundary,
- * ending with `… (N bytes cut)`, N counting the message's UTF-8 bytes not shown.
+ * ending with `... (N bytes cut)`, N counting the message's UTF-8 bytes not shown.
  */
 export function safeText(text: string, maxBytes: number): string {
   if (!(maxBytes >= 2 * MARKER_BYTES)) {
@@ -150,7 +150,7 @@ export function safeText(text: string, maxBytes: number): string {
       cut = { index: i, shown: out + source.slice(runStart, i) };
     }
     if (bytes + step > maxBytes) {
-      return `${cut!.shown} … (${Buffer.byteLength(source.slice(cut!.index))} bytes cut)`;
+      return `${cut!.shown} \u2026 (${Buffer.byteLength(source.slice(cut!.index))} bytes cut)`;
     }
     bytes += step;
     if (escaped !== undefined) {

@@ -55,7 +55,7 @@ export interface Shutdown {
 export function handleSignals(options: SignalOptions): Shutdown {
   const repeatWindowMs = options.repeatWindowMs ?? REPEAT_WINDOW_MS;
   if (!Number.isFinite(repeatWindowMs) || repeatWindowMs < 0) {
-    throw new RangeError(`repeatWindowMs must be a finite number ≥ 0, not ${repeatWindowMs}`);
+    throw new RangeError(`repeatWindowMs must be a finite number >= 0, not ${repeatWindowMs}`);
   }
   const now = options.now ?? (() => performance.now());
   const log = logger("main");

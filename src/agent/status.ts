@@ -1,6 +1,6 @@
 /**
  * What an operator can read about a running agent without `-verbose`: `<root>/status.json`,
- * rewritten atomically after every round, and a few INFO lines — when posting starts failing, when
+ * rewritten atomically after every round, and a few INFO lines - when posting starts failing, when
  * it recovers, and a summary every hour. `mackerel-agent status` reads the file
  * ({@linkcode assessStatus} tells healthy, degraded and stopped apart). No HTTP server: the file is
  * the interface, so the core stays free of `Deno.serve`.

@@ -32,7 +32,7 @@ export function runConfigtestCommand(parsed: ParsedFlags): Promise<number> {
 
 /**
  * Runs `configtest` and returns the exit code: 1 on an error, 1 on unknown keys unless `lenient`,
- * else 0. Output on stderr as upstream's: `[CRITICAL] …`, or the `[WARNING] …` lines followed by an
+ * else 0. Output on stderr as upstream's: `[CRITICAL] ...`, or the `[WARNING] ...` lines followed by an
  * empty line, or `SUCCESS (<file>)`.
  */
 export async function runConfigtest(
@@ -61,7 +61,7 @@ export async function runConfigtest(
   return 0;
 }
 
-/** Colours only for a person at a terminal, as upstream: stdout a TTY, `NO_COLOR` unset, `TERM` ≠ dumb. */
+/** Colours only for a person at a terminal, as upstream: stdout a TTY, `NO_COLOR` unset, `TERM` != dumb. */
 function colorizer(): (code: string, text: string) => string {
   const on = Deno.stdout.isTerminal() && Deno.env.get("NO_COLOR") === undefined &&
     Deno.env.get("TERM") !== "dumb";

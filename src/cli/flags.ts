@@ -133,7 +133,7 @@ export function formatFlagHelp(specs: readonly FlagSpec[]): string {
   }).join("");
 }
 
-/** Go's ` (default …)`: quoted for strings, left out for zero values (false, 0, ""). */
+/** Go's ` (default ...)`: quoted for strings, left out for zero values (false, 0, ""). */
 function defaultNote(spec: FlagSpec): string {
   const value = spec.default;
   if (value === undefined || value === false || value === 0 || value === "") return "";

@@ -2,7 +2,7 @@
  * `once`: describes the host and collects one round of metrics, printed as one JSON document.
  *
  * Deliberately flatter than upstream's Go-shaped `Created`/`Values` output:
- * `{"host": <create-host payload>, "metrics": [{"name", "value", "time"}, …], "checks": […]}`.
+ * `{"host": <create-host payload>, "metrics": [{"name", "value", "time"}, ...], "checks": [...]}`.
  * Like upstream it needs no config file and no API key, and rates cover a 1 s window; unlike
  * upstream it also runs every check plugin once (`-skip-checks` leaves them, and the key, out).
  *

@@ -1,5 +1,5 @@
 /**
- * Parsed TOML → the parts of a {@linkcode Config} one file defines (reference §2.2–§2.4).
+ * Parsed TOML -> the parts of a {@linkcode Config} one file defines (reference §2.2-§2.4).
  *
  * Decoding follows BurntSushi/toml into mackerel-agent's Go structs, as declared in ./sections.ts:
  * keys match a field exactly, else case-insensitively; unknown keys are ignored (and remembered for

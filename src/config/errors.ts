@@ -2,7 +2,7 @@
  * Configuration errors, and the Go vocabulary upstream's config is written in.
  *
  * mackerel-agent decodes its TOML with BurntSushi/toml into Go types, so its error messages name Go
- * types (`int64`, `[]interface {}` …) and quote keys the Go way. Operators search for those
+ * types (`int64`, `[]interface {}` ...) and quote keys the Go way. Operators search for those
  * messages, so the helpers here reproduce them (Go regexps: ./go_regexp.ts).
  *
  * @module
@@ -55,7 +55,7 @@ export class ValueError extends Error {
   readonly key: string;
   /** Upstream's wording without the location, e.g. `duration out of range: -10`. */
   readonly reason: string;
-  /** Whether upstream reports it as `toml: … (last key "k")` (decoder) or as `k: reason` (plugin build). */
+  /** Whether upstream reports it as `toml: ... (last key "k")` (decoder) or as `k: reason` (plugin build). */
   readonly style: "toml" | "plugin";
   /** Prefix for the `plugin` style: `plugin.<kind>.<name>`. */
   readonly prefix: string;
@@ -81,7 +81,7 @@ export class ValueError extends Error {
   }
 }
 
-/** Go's `%T` of a decoded TOML value (`int64`, `float64`, `bool`, `<nil>`, `[]interface {}` …). */
+/** Go's `%T` of a decoded TOML value (`int64`, `float64`, `bool`, `<nil>`, `[]interface {}` ...). */
 export function goTypeName(value: unknown): string {
   if (value === undefined || value === null) return "<nil>";
   switch (typeof value) {
@@ -148,6 +148,6 @@ export function textOf(value: unknown): string {
     );
   }
   // Numbers, booleans and dates as their text; the reference reads a float by its shortest
-  // text (`30.0` → "30").
+  // text (`30.0` -> "30").
   return String(value);
 }

@@ -5,8 +5,8 @@
  * Operators copy these patterns from configs written for the Go agent, and search for Go's error
  * messages, so a pattern is parsed here with the rules of Go's `regexp/syntax` (its order of checks
  * and its `error parsing regexp: <code>: \`<expr>\`` errors) while it is rewritten for V8: Go's
- * literal `{`, `}` and `]`, `\Q…\E`, `(?P<name>`, `\A`, `\z`, octal and `\x{…}` escapes, POSIX
- * classes, `\pL` and `\p{Greek}`, flag groups anywhere (as V8's `(?i:…)` modifiers) and `(?U)`.
+ * literal `{`, `}` and `]`, `\Q...\E`, `(?P<name>`, `\A`, `\z`, octal and `\x{...}` escapes, POSIX
+ * classes, `\pL` and `\p{Greek}`, flag groups anywhere (as V8's `(?i:...)` modifiers) and `(?U)`.
  * Constructs Go refuses (look-around, back-references, `\C`) are refused with Go's words.
  *
  * @module
@@ -127,7 +127,7 @@ class Parser {
     };
   }
 
-  /** An atom, wrapped in a `(?i:…)`-style modifier when the flags it depends on differ from the RegExp's. */
+  /** An atom, wrapped in a `(?i:...)`-style modifier when the flags it depends on differ from the RegExp's. */
   #atom(js: string, dependsOn: string, assertion = false): void {
     const keys = [...dependsOn] as ("i" | "m" | "s")[];
     const on = keys.filter((k) => this.#flags[k] && !this.#global[k]).join("");
@@ -140,7 +140,7 @@ class Parser {
     this.#atom(escapeLiteral(ch), "i");
   }
 
-  /** Go's `repeat`: `op` is `*`, `+`, `?` or the `{…}` text; returns the rest after it. */
+  /** Go's `repeat`: `op` is `*`, `+`, `?` or the `{...}` text; returns the rest after it. */
   #repeat(op: string, min: number, max: number, before: string, after: string, last: string) {
     let lazy = this.#flags.U;
     if (after[0] === "?") {
@@ -209,7 +209,7 @@ class Parser {
     throw goError(ERR.perlOp, s.slice(0, s.length - t.length));
   }
 
-  /** A backslash outside a class: assertions, `\Q…\E`, classes, or an escaped character. */
+  /** A backslash outside a class: assertions, `\Q...\E`, classes, or an escaped character. */
   #backslash(t: string): string {
     const assertions: Record<string, string> = {
       A: "(?<![\\s\\S])",
@@ -294,7 +294,7 @@ function join(items: readonly Item[]): string {
   return items.map((item) => item.t === "bar" ? "|" : item.js).join("");
 }
 
-/** Go's `parseRepeat`: `{n}`, `{n,}` (max −1) or `{n,m}`; counts of 10^9 or more read as −1. */
+/** Go's `parseRepeat`: `{n}`, `{n,}` (max -1) or `{n,m}`; counts of 10^9 or more read as -1. */
 function parseRepeat(s: string): { min: number; max: number; rest: string } | undefined {
   const m = /^\{(0|[1-9][0-9]*)(?:(,)(0|[1-9][0-9]*)?)?\}/.exec(s);
   if (!m) return undefined;

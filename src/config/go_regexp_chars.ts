@@ -30,7 +30,7 @@ export function firstRune(t: string): string {
   return t === "" ? "" : String.fromCodePoint(t.codePointAt(0)!);
 }
 
-/** Go's `parseEscape` for a single character: `\.`, octal, `\x41`, `\x{263a}`, `\n` … */
+/** Go's `parseEscape` for a single character: `\.`, octal, `\x41`, `\x{263a}`, `\n` ... */
 export function escape(s: string): { ch: string; rest: string } {
   let t = s.slice(1);
   if (t === "") throw goError(ERR.trailingBackslash, "");
@@ -40,7 +40,7 @@ export function escape(s: string): { ch: string; rest: string } {
   const octal = (x: string | undefined) => x !== undefined && x >= "0" && x <= "7";
   if (c < "\x80" && !/^[0-9A-Za-z]$/.test(c)) return { ch: c, rest: t };
   if (c === "0" || (c >= "1" && c <= "7" && octal(t[0]))) {
-    // Up to three octal digits; a lone `\1`…`\7` is a back-reference, which Go refuses.
+    // Up to three octal digits; a lone `\1`...`\7` is a back-reference, which Go refuses.
     let r = Number(c);
     for (let i = 1; i < 3 && octal(t[0]); i++, t = t.slice(1)) r = r * 8 + Number(t[0]);
     return { ch: String.fromCodePoint(r), rest: t };
@@ -165,7 +165,7 @@ export function escapeLiteral(ch: string): string {
   return escapeIn(ch, "\\^$.*+?()[]{}|/");
 }
 
-/** `ch` for V8's Unicode mode: syntax characters escaped, invisible ones as `\u{…}`. */
+/** `ch` for V8's Unicode mode: syntax characters escaped, invisible ones as `\u{...}`. */
 function escapeIn(ch: string, syntax: string): string {
   if (syntax.includes(ch)) return `\\${ch}`;
   const cp = ch.codePointAt(0)!;

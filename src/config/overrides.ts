@@ -1,5 +1,5 @@
 /**
- * What the environment and the command line do to a loaded config (reference §2.1 steps 7–12,
+ * What the environment and the command line do to a loaded config (reference §2.1 steps 7-12,
  * §2.5).
  *
  * @module
@@ -25,7 +25,7 @@ export interface FlagOverrides {
 const ROLE_FULLNAME = /^[a-zA-Z0-9][-_a-zA-Z0-9]*:[\t\n\f\r ]*[a-zA-Z0-9][-_a-zA-Z0-9]*$/;
 
 /**
- * Applies the environment (`MACKEREL_APIKEY` …, ./environment.ts), then explicit flags, over a
+ * Applies the environment (`MACKEREL_APIKEY` ..., ./environment.ts), then explicit flags, over a
  * config; forces no pidfile for a supervised child, drops malformed roles (ERROR each) and warns
  * when both `verbose` and `silent` are set (verbose wins).
  */

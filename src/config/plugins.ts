@@ -1,5 +1,5 @@
 /**
- * Decoded `[plugin.<kind>.<name>]` tables → plugin configs, as upstream's `setEachPlugins` builds
+ * Decoded `[plugin.<kind>.<name>]` tables -> plugin configs, as upstream's `setEachPlugins` builds
  * them (reference §2.3, §2.4), with its `plugin.<kind>.<name>: <cause>` errors.
  *
  * @module
@@ -25,7 +25,7 @@ export interface PluginSections {
   readonly metadataPlugins: readonly MetadataPluginConfig[];
 }
 
-/** Builds the decoded `plugin` map (kind → name → section) into plugin configs. */
+/** Builds the decoded `plugin` map (kind -> name -> section) into plugin configs. */
 export function buildPlugins(plugin: GoMap | undefined): PluginSections {
   const plugins = new Map(plugin ?? []);
   const kind = (name: string) => (plugins.get(name) ?? []) as GoMap;

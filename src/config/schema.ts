@@ -19,7 +19,7 @@ export interface CommandConfig {
   readonly user?: string;
   /** Extra environment, `KEY=value` strings with keys trimmed (§2.4). */
   readonly env: readonly string[];
-  /** Timeout in seconds; `timeout_seconds` 0 or absent → 30, at most 86,400, negative → at once. */
+  /** Timeout in seconds; `timeout_seconds` 0 or absent -> 30, at most 86,400, negative -> at once. */
   readonly timeoutSeconds: number;
 }
 
@@ -39,7 +39,7 @@ export type CheckActionConfig = CommandConfig;
 export interface CheckPluginConfig extends CommandConfig {
   readonly name: string;
   readonly customIdentifier?: string;
-  /** Minutes, clamped to 1–60; default 1. */
+  /** Minutes, clamped to 1-60; default 1. */
   readonly checkIntervalMinutes: number;
   /** Minutes, as written (the reporter applies the API's rules). */
   readonly notificationIntervalMinutes?: number;
@@ -53,7 +53,7 @@ export interface CheckPluginConfig extends CommandConfig {
 /** `[plugin.metadata.NAME]`. */
 export interface MetadataPluginConfig extends CommandConfig {
   readonly name: string;
-  /** Minutes, 10 to 10,080 (below 10 → 10); default 10. */
+  /** Minutes, 10 to 10,080 (below 10 -> 10); default 10. */
   readonly executionIntervalMinutes: number;
 }
 
@@ -141,7 +141,7 @@ export {
 /** Metadata plugins run at most this often, in minutes (upstream's floor and default). */
 export const MIN_EXECUTION_INTERVAL_MINUTES = 10;
 
-/** A metadata plugin's `execution_interval`: absent or below the floor → 10 minutes. */
+/** A metadata plugin's `execution_interval`: absent or below the floor -> 10 minutes. */
 export function clampExecutionInterval(minutes: number | undefined): number {
   if (minutes === undefined || !(minutes >= MIN_EXECUTION_INTERVAL_MINUTES)) {
     return MIN_EXECUTION_INTERVAL_MINUTES;

@@ -78,7 +78,7 @@ export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
 /** `[spool] max_age` default: six hours, what upstream's queue of 360 rounds holds. */
 export const DEFAULT_SPOOL_MAX_AGE_MINUTES = 360;
 
-/** A check that refuses numbers outside `min`–`max`, naming the key and the bounds. */
+/** A check that refuses numbers outside `min`-`max`, naming the key and the bounds. */
 function within(name: string, bounds: { min?: number; max: number; unit: string; note: string }) {
   return (n: number): number => {
     const { min, max, unit, note } = bounds;
@@ -190,7 +190,7 @@ export function structFields(fields: readonly Field[]): readonly Field[] {
   );
 }
 
-/** The struct a kind holds, through maps (`plugin` → `config.PluginConfig`), if any. */
+/** The struct a kind holds, through maps (`plugin` -> `config.PluginConfig`), if any. */
 export function structOf(kind: Kind): readonly Field[] | undefined {
   if (kind.k === "map") return structOf(kind.elem);
   return kind.k === "struct" ? kind.fields : undefined;

@@ -1,10 +1,10 @@
 /**
- * The bytes of a config file → its text, as BurntSushi/toml 1.6 (upstream's parser) reads them.
+ * The bytes of a config file -> its text, as BurntSushi/toml 1.6 (upstream's parser) reads them.
  *
  * @module
  */
 
-/** A file whose bytes are not TOML text; `line` is where (1-based), for `toml: line N: …`. */
+/** A file whose bytes are not TOML text; `line` is where (1-based), for `toml: line N: ...`. */
 export class TextError extends Error {
   override readonly name = "TextError";
   constructor(message: string, readonly line: number) {

@@ -110,7 +110,7 @@ function compare(a: string, b: string): number {
 
 /**
  * configtest's line for an unexpected key, in upstream's words: `[WARNING] <key> is unexpected
- * key.` or `… is unexpected key. Did you mean <suggestion> ?`. With `file`, a table the agent
+ * key.` or `... is unexpected key. Did you mean <suggestion> ?`. With `file`, a table the agent
  * ignores as a whole (an unknown table or plugin kind) also gets ` (<file>:<line>)`.
  */
 export function warningLine(key: UnexpectedKey, file?: string): string {

@@ -9,7 +9,7 @@ import { agentSecondsToMs, DEFAULT_MINUTE_MS } from "../async/minute.ts";
 
 /**
  * Seconds past the minute at which this host posts: the last byte of SHA-1(hostId) mod 60, so that a
- * fleet does not hit the API at second 00 (`246PUVUngPo` → 40, `21GZjCE5Etb` → 15).
+ * fleet does not hit the API at second 00 (`246PUVUngPo` -> 40, `21GZjCE5Etb` -> 15).
  */
 export async function postDelaySeconds(hostId: string): Promise<number> {
   const digest = new Uint8Array(

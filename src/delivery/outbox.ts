@@ -1,6 +1,6 @@
 /**
- * The outbox: every write to the API that carries collected data — metric rounds, check reports,
- * metadata, graph definitions — goes through it. Producers hand data over (`put…`); it is kept in
+ * The outbox: every write to the API that carries collected data - metric rounds, check reports,
+ * metadata, graph definitions - goes through it. Producers hand data over (`put...`); it is kept in
  * the spool (on disk under `<root>/spool/`) before the put resolves, and three senders take it
  * from there under one policy (./policy.ts): the metric post loop with upstream's states and
  * pacing (./poster.ts), the check report sender (./check_sender.ts) and the state sender for

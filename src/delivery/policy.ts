@@ -3,10 +3,10 @@
  * check reports, metadata and graph definitions alike.
  *
  * - delivered: a 2xx answer with a JSON body;
- * - transient (kept and retried): no answer (network error, timeout), 408, 429 and 5xx — and a 2xx
+ * - transient (kept and retried): no answer (network error, timeout), 408, 429 and 5xx - and a 2xx
  *   whose body is not JSON, since the data may or may not have been taken (a duplicate beats a loss);
  * - permanent (not retried blindly): any other 4xx. A 400, 413 or 422 refuses the payload, so a
- *   payload of many items is split to find the refused ones; other 4xx (401, 403, 404 …) refuse the
+ *   payload of many items is split to find the refused ones; other 4xx (401, 403, 404 ...) refuse the
  *   request itself and drop it.
  *
  * A `Retry-After` on a transient answer is honoured, capped at ten agent minutes.

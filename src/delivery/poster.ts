@@ -1,5 +1,5 @@
 /**
- * The metric post loop: drives the post queue's state machine (reference §6.3–§6.6) over rounds
+ * The metric post loop: drives the post queue's state machine (reference §6.3-§6.6) over rounds
  * kept in the spool. It owns sleeping, the immediate network retry, logging and graceful
  * termination; what a failure means is the policy's (./policy.ts), the HTTP is the client's.
  *
@@ -76,7 +76,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Joins JSON arrays (`[a,b]`, `[c]` → `[a,b,c]`) without parsing them. */
+/** Joins JSON arrays (`[a,b]`, `[c]` -> `[a,b,c]`) without parsing them. */
 function joinArrays(arrays: readonly string[]): string {
   const inner = arrays.map((a) => a.slice(1, -1)).filter((a) => a !== "");
   return `[${inner.join(",")}]`;

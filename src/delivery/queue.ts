@@ -62,7 +62,7 @@ export interface PostQueue<R extends QueuedRound = QueuedRound> {
   waiting(): readonly R[];
   /** Appends a round. */
   enqueue(round: R): void;
-  /** Takes the next POST (≤ 2 rounds) and its delay, then picks the next state; none when empty. */
+  /** Takes the next POST (<= 2 rounds) and its delay, then picks the next state; none when empty. */
   next(nowMs: number): Dequeued<R> | undefined;
   /** Records a successful POST. */
   onSuccess(): SuccessOutcome;

@@ -1,7 +1,7 @@
 /**
  * Finding the items an API refuses: a payload answered with 400 (or 413, 422) is split in halves,
  * and each half sent on its own, until every item is delivered or refused alone. One bad point
- * then costs a few requests instead of the whole batch — and every batch after it.
+ * then costs a few requests instead of the whole batch - and every batch after it.
  *
  * @module
  */

@@ -1,11 +1,11 @@
 /**
  * The spool: the outbox's durable store. A record (one round of points, one check report, one
- * metadata value…) is on disk before it counts as queued, and leaves only when acknowledged, so
+ * metadata value...) is on disk before it counts as queued, and leaves only when acknowledged, so
  * `kill -9`, an OOM kill, a reboot or an upgrade loses nothing.
  *
  * On disk, `<dir>/<segment number>.seg` files hold frames (./frame.ts). A frame's payload is a
  * one-line JSON header and, for a `put`, the record's body: `{"op":"put","id":7,"kind":"metrics",
- * "at":…,"n":40}\n<body>` or `{"op":"ack","ids":[5,6]}`. New frames go to the newest segment (the
+ * "at":...,"n":40}\n<body>` or `{"op":"ack","ids":[5,6]}`. New frames go to the newest segment (the
  * head); a put is followed by `fdatasync`, an ack is not (after a power loss an ack may be lost,
  * and its record is posted twice rather than never). A segment is deleted once every record in it
  * and in every older segment is acknowledged, so an ack can never outlive the segment of its put.
@@ -14,7 +14,7 @@
  * Only an index stays in memory (id, kind, size, place); bodies are read back when posted, so
  * memory does not grow with a backlog. When the directory cannot be written (read-only, full,
  * missing permission) records are kept in memory instead, one WARNING says so, and the disk is
- * tried again a minute later; collection never stops. Both bounds — bytes and age — drop the
+ * tried again a minute later; collection never stops. Both bounds - bytes and age - drop the
  * oldest records first, with a count.
  *
  * @module
@@ -112,7 +112,7 @@ export interface Spool {
   put(input: PutInput): Promise<SpoolEntry>;
   /**
    * The body of a live record; `undefined` once it is acknowledged, dropped or unreadable for good
-   * — or when it cannot be read just now, in which case {@linkcode Spool.has} still holds it.
+   * - or when it cannot be read just now, in which case {@linkcode Spool.has} still holds it.
    */
   read(entry: SpoolEntry): Promise<Uint8Array | undefined>;
   /** Forgets delivered (or given-up) records for good. */
@@ -503,7 +503,7 @@ export async function openSpool(
       } catch (error) {
         const gone = error instanceof Deno.errors.NotFound || error instanceof ShortRead;
         if (!gone) {
-          // EMFILE, EIO …: the record may read fine next time; it stays.
+          // EMFILE, EIO ...: the record may read fine next time; it stays.
           log.warn(`cannot read record ${stored.id} now (will try again): ${errorMessage(error)}`);
           return undefined;
         }

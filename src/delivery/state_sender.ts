@@ -1,6 +1,6 @@
 /**
- * Delivers states — metadata values (reference §7.5) and the graph definitions of metric plugins
- * (§7.3) — from the spool. A state is kept by key (a host's metadata namespace, or the one set of
+ * Delivers states - metadata values (reference §7.5) and the graph definitions of metric plugins
+ * (§7.3) - from the spool. A state is kept by key (a host's metadata namespace, or the one set of
  * graph definitions); a newer value supersedes an older one that was not sent yet.
  *
  * Every minute (at once for graph definitions), the newest value of each key is sent. A transient

@@ -1,8 +1,8 @@
 /**
  * The stdout sender: with no API key, what would be posted is printed as JSON lines instead.
  *
- * One line per message: `{"host": …}` at start, `{"metrics": [{"name", "value", "time"}]}` per
- * round, `{"checkReports": […]}` and `{"metadata": {"namespace", "value"}}` as they come.
+ * One line per message: `{"host": ...}` at start, `{"metrics": [{"name", "value", "time"}]}` per
+ * round, `{"checkReports": [...]}` and `{"metadata": {"namespace", "value"}}` as they come.
  *
  * @module
  */

@@ -275,7 +275,7 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typ
   }
 }
 
-/** df's arithmetic: KiB rounded up, capacity = ⌈used × 100 / (used + available)⌉ in blocks. */
+/** df's arithmetic: KiB rounded up, capacity = ceil(used × 100 / (used + available)) in blocks. */
 function toUsage(entry: MountEntry, stats: StatFsLike): FilesystemUsage | undefined {
   const unit = stats.frsize || stats.bsize;
   // df hides filesystems without blocks (proc-like ones that are not on the dummy list).

@@ -53,9 +53,9 @@ export interface CheckReport {
   readonly message: string;
   /** Unix seconds. */
   readonly occurredAt: number;
-  /** Minutes as configured; undefined → omitted, below 10 → 10. */
+  /** Minutes as configured; undefined -> omitted, below 10 -> 10. */
   readonly notificationInterval?: number;
-  /** As configured; undefined or ≤ 0 → omitted. */
+  /** As configured; undefined or <= 0 -> omitted. */
   readonly maxCheckAttempts?: number;
 }
 

@@ -46,7 +46,7 @@ export interface MackerelClientOptions {
   readonly maxResponseBytes?: number;
 }
 
-/** The API calls of the agent. Each takes an optional signal that aborts it (→ network error). */
+/** The API calls of the agent. Each takes an optional signal that aborts it (-> network error). */
 export interface MackerelClient {
   /** The apibase as given. */
   readonly apibase: string;
@@ -277,7 +277,7 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
   };
 }
 
-/** Applies §7.4: message cut to 1024 code points, notificationInterval ≥ 10, maxCheckAttempts > 0. */
+/** Applies §7.4: message cut to 1024 code points, notificationInterval >= 10, maxCheckAttempts > 0. */
 export function toCheckReportPayload(report: CheckReport): CheckReportPayload {
   const interval = report.notificationInterval;
   const attempts = report.maxCheckAttempts;
@@ -294,7 +294,7 @@ export function toCheckReportPayload(report: CheckReport): CheckReportPayload {
   };
 }
 
-/** Escapes a query value as Go's `url.QueryEscape` (space → `+`, only `A-Za-z0-9-_.~` kept). */
+/** Escapes a query value as Go's `url.QueryEscape` (space -> `+`, only `A-Za-z0-9-_.~` kept). */
 export function goQueryEscape(value: string): string {
   return Array.from(new TextEncoder().encode(value.toWellFormed()), (byte) => {
     const c = String.fromCharCode(byte);

@@ -22,7 +22,7 @@ export interface ApiErrorInit {
   readonly reason: string;
   /** The response body, if any; the error keeps at most 200 code points of it. */
   readonly body?: string;
-  /** Forced class; otherwise derived from `status` (0 → network). */
+  /** Forced class; otherwise derived from `status` (0 -> network). */
   readonly kind?: ApiErrorKind;
   readonly cause?: unknown;
   /** Secrets (the API key) to blank out of the message and the body excerpt. */
@@ -79,7 +79,7 @@ export function parseRetryAfter(
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
-/** The class of an HTTP status: 0 → network, 4xx → client, 5xx → server, anything else → other. */
+/** The class of an HTTP status: 0 -> network, 4xx -> client, 5xx -> server, anything else -> other. */
 export function kindOfStatus(status: number): ApiErrorKind {
   if (status === 0) return "network";
   if (status >= 400 && status <= 499) return "client";

@@ -93,7 +93,7 @@ function parseProxy(raw: string): URL | undefined {
         return url;
       }
     } catch {
-      // Go retries a scheme-less value as http://…, as the second candidate does.
+      // Go retries a scheme-less value as http://..., as the second candidate does.
     }
   }
   return undefined;

@@ -2,9 +2,9 @@
  * JSON encoding as Go's `encoding/json` writes it, so request bodies match mackerel-agent byte for byte.
  *
  * Differences from `JSON.stringify` that matter: `<`, `>`, `&`, U+2028 and U+2029 are escaped as
- * `\u003c`…; NaN and ±Infinity are an error instead of `null`; `-0` stays `-0`; lone surrogates
+ * `\u003c`...; NaN and ±Infinity are an error instead of `null`; `-0` stays `-0`; lone surrogates
  * become U+FFFD (Go strings are UTF-8); and, for values decoded from JSON (Go `interface{}`), object
- * keys are sorted by code point — with `sortKeys`, integer-like keys included, which a plain object
+ * keys are sorted by code point - with `sortKeys`, integer-like keys included, which a plain object
  * would otherwise reorder.
  *
  * @module

@@ -9,7 +9,7 @@ import type { Source } from "../host/source.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
 import type { RoundFilesystems } from "./filesystem_listing.ts";
 
-/** One metric value, named as Mackerel names it (`loadavg5`, `cpu.user.percentage` …). */
+/** One metric value, named as Mackerel names it (`loadavg5`, `cpu.user.percentage` ...). */
 export interface MetricValue {
   readonly name: string;
   readonly value: number;
@@ -31,7 +31,7 @@ export interface CollectContext {
 
 /** A source of metric values, created once and called every round. */
 export interface Collector {
-  /** Short name used in logs (`cpu`, `memory` …). */
+  /** Short name used in logs (`cpu`, `memory` ...). */
   readonly name: string;
   /**
    * Collects the values of the round scheduled at `context.timeMs`. Rate collectors keep the

@@ -2,7 +2,7 @@
  * Per-second rates of monotonic counters, from two rounds' samples (DESIGN.md principle 3).
  *
  * Shared by every collector of counters (disk, interface, and the opt-in ones): the first sample
- * only sets the baseline; then each counter present in both samples gives Δ ÷ the window's nominal
+ * only sets the baseline; then each counter present in both samples gives delta ÷ the window's nominal
  * seconds, stamped with the window's start ({@linkcode Window}), and a counter that went down (a
  * device replaced, a driver reset, a wrap) is left out, never sent negative. Gauges read in the
  * same pass are sent every round with the round's own time.
@@ -30,7 +30,7 @@ export interface CounterRateOptions {
   /** The metric name of one counter of one key, e.g. `disk.sda.reads.delta`. */
   readonly metricName: (key: string, counter: string) => string;
   /**
-   * Divides each per-second rate once more, e.g. 10⁴ turns µs per second into percent of the
+   * Divides each per-second rate once more, e.g. 10^4 turns µs per second into percent of the
    * time; 1 by default. A divisor rather than a factor keeps round numbers exact.
    */
   readonly divisor?: number;

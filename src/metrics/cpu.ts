@@ -34,11 +34,11 @@ export type StatField = typeof STAT_FIELDS[number];
 export type CpuStat =
   & { readonly [K in StatField]: number }
   & {
-    /** Σ columns − guest − guest_nice (the kernel counts guest time in user and nice too). */
+    /** sum columns - guest - guest_nice (the kernel counts guest time in user and nice too). */
     readonly total: number;
-    /** How many columns the kernel wrote (4 on 2.4, 7 on 2.6.0–10, 10 today). */
+    /** How many columns the kernel wrote (4 on 2.4, 7 on 2.6.0-10, 10 today). */
     readonly statCount: number;
-    /** Lines `cpu<digit>…`, i.e. online CPUs. */
+    /** Lines `cpu<digit>...`, i.e. online CPUs. */
     readonly cpuCount: number;
   };
 
@@ -102,20 +102,20 @@ export function statReset(previous: CpuStat, current: CpuStat): string | undefin
     }
   }
   if (current.user - current.guest < previous.user - previous.guest) {
-    return "user − guest decreased";
+    return "user - guest decreased";
   }
   return undefined;
 }
 
 /**
- * Computes the reference's §3.3 table from two samples: each Δ × CPUCount × 100 / ΔTotal.
+ * Computes the reference's §3.3 table from two samples: each delta × CPUCount × 100 / delta Total.
  *
- * Returns no values when the samples cannot be compared ({@linkcode statReset}) or ΔTotal is not
+ * Returns no values when the samples cannot be compared ({@linkcode statReset}) or delta Total is not
  * positive (no tick elapsed), so a value is never negative, NaN or infinite.
  */
 export function cpuUsage(previous: CpuStat, current: CpuStat): MetricValue[] {
   if (statReset(previous, current) !== undefined) return [];
-  // Σ of per-column deltas equals Δtotal, but stays exact where the totals themselves exceed 2^53.
+  // sum of per-column deltas equals delta total, but stays exact where the totals themselves exceed 2^53.
   const totalDelta = STAT_FIELDS.reduce((sum, f) => sum + (current[f] - previous[f]), 0) -
     (current.guest - previous.guest) - (current.guestNice - previous.guestNice);
   if (!(totalDelta > 0)) return [];

@@ -129,7 +129,7 @@ export const DISK_COLLECTOR: CollectorDefinition = {
     }),
 };
 
-/** Device name (`sda1`) → mount point, for filesystems df lists as `/dev/<device>`. */
+/** Device name (`sda1`) -> mount point, for filesystems df lists as `/dev/<device>`. */
 async function mountpointNames(
   mounts: () => Promise<FilesystemUsage[]>,
 ): Promise<Map<string, string>> {

@@ -30,7 +30,7 @@ export function createLoadavgFallback(): Collector {
 /**
  * Creates `memory.*` from `Deno.systemMemoryInfo()` (`--allow-sys=systemMemoryInfo`).
  *
- * Only the values it gets right are sent: total, used (total − available), mem_available,
+ * Only the values it gets right are sent: total, used (total - available), mem_available,
  * swap_total and swap_free. Its `cached` is wrong and it has no SwapCached, so `memory.cached` and
  * `memory.swap_cached` are left out rather than sent as 0.
  */

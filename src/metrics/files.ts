@@ -3,7 +3,7 @@
  *
  * - `custom.files.used`: allocated file handles less the free ones (the kernel has reported 0 free
  *   since 2.6, so in practice the allocated ones);
- * - `custom.files.limit.max`: `fs.file-max`, in its own graph: systemd ≥ 240 raises it to 2⁶³−1,
+ * - `custom.files.limit.max`: `fs.file-max`, in its own graph: systemd >= 240 raises it to 2^63-1,
  *   which would flatten any line drawn beside it.
  *
  * @module
@@ -21,7 +21,7 @@ export interface FileNr {
 
 /**
  * Parses `file-nr` (`1184\t0\t9223372036854775807`), or returns `undefined` when it is not three
- * decimal numbers. The maximum may exceed 2⁵³ and is then the nearest double, as JSON carries it.
+ * decimal numbers. The maximum may exceed 2^53 and is then the nearest double, as JSON carries it.
  */
 export function parseFileNr(text: string): FileNr | undefined {
   const fields = text.trim().split(/\s+/);

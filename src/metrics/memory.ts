@@ -16,7 +16,7 @@ export interface MemoryCollectorOptions {
 const ENTRY = /^(\d+)(?:\s+(kB))?$/;
 
 /**
- * Parses the text of `/proc/meminfo` into bytes by key (`MemTotal` → 16694710272 …).
+ * Parses the text of `/proc/meminfo` into bytes by key (`MemTotal` -> 16694710272 ...).
  *
  * `n kB` becomes n × 1024; a bare number (`HugePages_Total: 0`) is kept as is. Lines that are not
  * `Key: <integer>[ kB]` (such as the table heading of 2.4 kernels) are skipped, never thrown on.
@@ -39,8 +39,8 @@ export function parseMeminfo(text: string): Map<string, number> {
 /**
  * Computes the reference's §3.4 metrics from parsed meminfo; missing keys count as 0.
  *
- * With `MemAvailable` (Linux ≥ 3.14) `memory.used` is MemTotal − MemAvailable and
- * `memory.mem_available` is sent; without it, used is MemTotal − MemFree − Buffers − Cached and
+ * With `MemAvailable` (Linux >= 3.14) `memory.used` is MemTotal - MemAvailable and
+ * `memory.mem_available` is sent; without it, used is MemTotal - MemFree - Buffers - Cached and
  * `memory.buffers`, `memory.cached`, `memory.free` are sent instead.
  */
 export function memoryValues(info: ReadonlyMap<string, number>): MetricValue[] {

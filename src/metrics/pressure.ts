@@ -1,6 +1,6 @@
 /**
  * Pressure stall information (`[collectors] pressure`), from `<procfs>/pressure/{cpu,io,memory}`
- * (Linux ≥ 4.20 with PSI enabled; where it is absent the registry skips this collector).
+ * (Linux >= 4.20 with PSI enabled; where it is absent the registry skips this collector).
  *
  * - `custom.pressure.<resource>.<some|full>_avg<10|60|300>`: the kernel's running averages, the
  *   percentage of time some (or all) non-idle tasks stalled on the resource;
@@ -66,7 +66,7 @@ export function createPressureCollector({ source }: PressureCollectorOptions): C
   return createCounterRateCollector({
     name: "pressure",
     metricName: (key) => `custom.pressure.stall.${key}`,
-    // µs stalled per second of the window, as percent: ÷ 10⁶ µs/s × 100.
+    // µs stalled per second of the window, as percent: ÷ 10^6 µs/s × 100.
     divisor: 10_000,
     read: async () => {
       const files = await Promise.all(

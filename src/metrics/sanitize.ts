@@ -4,7 +4,7 @@
  * @module
  */
 
-/** Replaces each code point outside `[A-Za-z0-9_-]` with `_` (`abc*defあ.ggg` → `abc_def__ggg`). */
+/** Replaces each code point outside `[A-Za-z0-9_-]` with `_` (`abc*def.ggg` -> `abc_def_ggg`). */
 export function sanitizeMetricKey(name: string): string {
   // The `u` flag makes an astral character (two UTF-16 units) one `_`, as Go counts runes.
   return name.replace(/[^A-Za-z0-9_-]/gu, "_");

@@ -43,7 +43,7 @@ export function emptyTcpCounts(): Map<string, number> {
   return new Map(Object.values(TCP_STATES).map((state) => [state, 0]));
 }
 
-/** `   0: 0100007F:0277 00000000:0000 0A …`: slot, local and remote address, then the state. */
+/** `   0: 0100007F:0277 00000000:0000 0A ...`: slot, local and remote address, then the state. */
 const SOCKET_LINE = /^\s*\d+:\s+\S+\s+\S+\s+([0-9A-F]{2})\s/gm;
 
 /**
@@ -59,8 +59,8 @@ export function countTcpStates(text: string, counts: Map<string, number>): void 
 }
 
 /**
- * Parses `/proc/net/snmp` (pairs of `Proto: names…` and `Proto: values…` lines) into
- * `Proto` → name → value; a pair whose lengths differ or whose values are not integers is skipped.
+ * Parses `/proc/net/snmp` (pairs of `Proto: names...` and `Proto: values...` lines) into
+ * `Proto` -> name -> value; a pair whose lengths differ or whose values are not integers is skipped.
  */
 export function parseSnmp(text: string): Map<string, Map<string, number>> {
   const tables = new Map<string, Map<string, number>>();

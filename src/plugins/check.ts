@@ -77,7 +77,7 @@ export async function runChecks(options: RunChecksOptions): Promise<void> {
 export interface CheckRun extends LastResult {
   /** Unix seconds just before the plugin started. */
   readonly occurredAt: number;
-  /** Why the plugin could not run or finish (`command timed out` …); its status is UNKNOWN then. */
+  /** Why the plugin could not run or finish (`command timed out` ...); its status is UNKNOWN then. */
   readonly error?: string;
 }
 

@@ -16,12 +16,12 @@ export const MAX_CHECK_MESSAGE_RUNES = 1024;
 
 const STATUS_BY_CODE: readonly CheckStatus[] = ["OK", "WARNING", "CRITICAL", "UNKNOWN"];
 
-/** Nagios-style exit code → status: 0 OK, 1 WARNING, 2 CRITICAL, anything else UNKNOWN. */
+/** Nagios-style exit code -> status: 0 OK, 1 WARNING, 2 CRITICAL, anything else UNKNOWN. */
 export function checkStatusFromExitCode(code: number): CheckStatus {
   return STATUS_BY_CODE[code] ?? "UNKNOWN";
 }
 
-/** A run's status and message: the entire stdout, untrimmed; an execution error → UNKNOWN with its text. */
+/** A run's status and message: the entire stdout, untrimmed; an execution error -> UNKNOWN with its text. */
 export function checkOutcome(
   result: Pick<CommandResult, "stdout" | "exitCode" | "error">,
 ): { readonly status: CheckStatus; readonly message: string } {

@@ -5,8 +5,8 @@
  * started (Deno.Command's own abort kills only the direct child, and grandchildren would keep the
  * output pipes open). Deno has no setsid/setpgid spawn option, so the child is started through
  * util-linux `setsid` (`/usr/bin/setsid` or `/bin/setsid`): our child is never a group leader, so
- * setsid calls setsid(2) and execs the command in place — the pid we hold is the command itself and
- * also its process-group id, which `Deno.kill(-pid, …)` signals as a whole. Where no `setsid`
+ * setsid calls setsid(2) and execs the command in place - the pid we hold is the command itself and
+ * also its process-group id, which `Deno.kill(-pid, ...)` signals as a whole. Where no `setsid`
  * binary exists (non-Linux systems, minimal images) the command is spawned directly and only the
  * direct child is signalled; the pipe readers are still cancelled shortly after the final SIGKILL,
  * so a grandchild can never hold a run open past the timeout plus grace. While the plugin watchdog
@@ -20,7 +20,7 @@ import { logger } from "../log.ts";
 import { errnoText, exitCodeFor, locateCached, setsidBinary } from "./exec_path.ts";
 import { pluginWatchdog } from "./watchdog.ts";
 
-/** What a run produced; `exitCode` follows §7.1 (128 + N for signal N, 125–127 for launch failures). */
+/** What a run produced; `exitCode` follows §7.1 (128 + N for signal N, 125-127 for launch failures). */
 export interface CommandResult {
   readonly stdout: string;
   readonly stderr: string;

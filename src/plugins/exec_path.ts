@@ -80,7 +80,7 @@ export function executableProblem(file: string): string | undefined {
   return canExecute(info) ? undefined : "permission denied";
 }
 
-/** An OS error in Go's errno words (`no such file or directory`, `permission denied` …). */
+/** An OS error in Go's errno words (`no such file or directory`, `permission denied` ...). */
 export function errnoText(e: unknown): string {
   if (e instanceof Deno.errors.NotFound) return "no such file or directory";
   if (e instanceof Deno.errors.PermissionDenied) return "permission denied";

@@ -200,7 +200,7 @@ async function save(generator: Generator, value: JsonValue): Promise<void> {
 
 /**
  * Removes the cache file of the metadata plugin `namespace` (its value was refused), so that its
- * next run — in this process or the next — sends the value whatever it is.
+ * next run - in this process or the next - sends the value whatever it is.
  */
 export async function clearMetadataCache(
   plugins: readonly MetadataPluginConfig[],

@@ -6,8 +6,8 @@
  * (a signal to the agent's process group does not reach it), whose stdin is a pipe only the agent
  * holds: the agent writes `+<pid>` right after it starts a plugin (one synchronous write(2), see
  * openChannel) and `-<pid>` once the run is over. When the agent dies, for any reason, the kernel closes its end of the pipe; the watchdog
- * reads end-of-file and sends SIGTERM and SIGCONT to each plugin still listed — to its process
- * group (plugins run as group leaders, see command.ts) and to the process itself — then SIGKILL
+ * reads end-of-file and sends SIGTERM and SIGCONT to each plugin still listed - to its process
+ * group (plugins run as group leaders, see command.ts) and to the process itself - then SIGKILL
  * a second later, and exits. Signals other than SIGKILL do not stop it before that.
  *
  * Why not `setpriv --pdeathsig`: the death signal reaches only the direct child (not what a

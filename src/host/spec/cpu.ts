@@ -28,7 +28,7 @@ const ARM_IMPLEMENTERS: ReadonlyMap<number, string> = new Map([
 
 /**
  * gopsutil's names for `CPU part` codes of ARM Ltd. cores, with the newer ones (Neoverse-V2 of
- * Graviton4 …) that gopsutil PR #1902 adds.
+ * Graviton4 ...) that gopsutil PR #1902 adds.
  */
 const ARM_PART_NAMES: ReadonlyMap<number, string> = new Map(
   `
@@ -49,7 +49,7 @@ const ARM_PART_NAMES: ReadonlyMap<number, string> = new Map(
   }),
 );
 
-/** What sysfs says about one logical CPU (`/sys/devices/system/cpu/cpu<N>/…`), as raw text. */
+/** What sysfs says about one logical CPU (`/sys/devices/system/cpu/cpu<N>/...`), as raw text. */
 export interface CpuSysfs {
   /** `topology/core_id`. */
   readonly coreId?: string;
@@ -81,7 +81,7 @@ interface Block {
  * Parses `/proc/cpuinfo` text into cpu specs, with gopsutil's semantics.
  *
  * A block starts at each `processor` line. arm64 kernels name the vendor by `CPU implementer` and
- * the model by `CPU part`, which gopsutil turns into names (`0x41` → `ARM`, `0xd0c` →
+ * the model by `CPU part`, which gopsutil turns into names (`0x41` -> `ARM`, `0xd0c` ->
  * `Neoverse-N1`); `CPU revision` is the stepping. `cores` is always `"1"` because each block is one
  * hardware thread. The sysfs maximum frequency, when known, wins over `cpu MHz` (the current one).
  * Throws, naming the line, where gopsutil fails: a non-integer `processor`, `stepping` or
@@ -250,7 +250,7 @@ async function readCpuSysfs(source: Source): Promise<Map<number, CpuSysfs>> {
   return facts;
 }
 
-/** The first line of a sysfs file without its newline, as Go's `ReadLines(…)[0]`. */
+/** The first line of a sysfs file without its newline, as Go's `ReadLines(...)[0]`. */
 function firstLine(text: string | undefined): string | undefined {
   return text === undefined ? undefined : text.split("\n")[0].trim();
 }

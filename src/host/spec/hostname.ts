@@ -15,7 +15,7 @@ import { type Source, watchesFromOutside } from "../source.ts";
  * given only by DHCP), the kernel's name is used; run the container with `--uts=host` for that.
  *
  * Falls back to `Deno.hostname()` (uname's nodename, needs only `--allow-sys`) when the file cannot
- * be read or is empty; throws `failed to obtain hostname: …` when neither works.
+ * be read or is empty; throws `failed to obtain hostname: ...` when neither works.
  */
 export async function readHostname(source: Source): Promise<string> {
   if (watchesFromOutside(source)) {

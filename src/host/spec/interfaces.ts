@@ -19,7 +19,7 @@ export function isLoopbackAddress(address: string): boolean | undefined {
   if (isIPv4(bare)) return bare.startsWith("127.");
   let canonical: string;
   try {
-    // The URL parser canonicalises IPv6 (`::0:1` → `::1`, `::ffff:127.0.0.1` → `::ffff:7f00:1`).
+    // The URL parser canonicalises IPv6 (`::0:1` -> `::1`, `::ffff:127.0.0.1` -> `::ffff:7f00:1`).
     canonical = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
   } catch {
     return undefined;
@@ -45,7 +45,7 @@ export function isLoopback(
  * The MAC address is lower-cased and omitted when absent or all zeros; link-local addresses are
  * kept (without a `%scope` suffix). Links without addresses and loopback links are left out; no
  * name is filtered (docker0 and veth links are sent, as upstream). Returns `null` when nothing
- * is left; throws `failed to collect interfaces: …` when listing fails.
+ * is left; throws `failed to collect interfaces: ...` when listing fails.
  */
 export function collectInterfaces(
   list: ListNetworkInterfaces = Deno.networkInterfaces,

@@ -39,7 +39,7 @@ const MEMINFO_KEYS: ReadonlyMap<string, string> = new Map([
 
 /**
  * Builds the memory spec from meminfo text: for each known key present, the remaining fields
- * joined without spaces (`MemTotal:  3916792 kB` → `total: "3916792kB"`). Other keys
+ * joined without spaces (`MemTotal:  3916792 kB` -> `total: "3916792kB"`). Other keys
  * (MemAvailable, HugePages_*) are left out, as upstream.
  */
 export function parseMemorySpec(text: string): Record<string, string> {

@@ -7,7 +7,7 @@
 import { dirname, join } from "node:path";
 import type { Source } from "../source.ts";
 
-/** A distribution id (`ubuntu`, `rocky` …) and its version (`24.04`), either possibly empty. */
+/** A distribution id (`ubuntu`, `rocky` ...) and its version (`24.04`), either possibly empty. */
 export interface Platform {
   readonly name: string;
   readonly version: string;

@@ -16,7 +16,7 @@ export const AZURE_QUERY = "?api-version=2017-04-02&format=text";
 
 const HEADERS = { Metadata: "true" } as const;
 
-/** `compute/<key>` → name under `meta.cloud.metadata`. */
+/** `compute/<key>` -> name under `meta.cloud.metadata`. */
 export const AZURE_COMPUTE_KEYS: Readonly<Record<string, string>> = {
   location: "location",
   offer: "imageReferenceOffer",
@@ -27,7 +27,7 @@ export const AZURE_COMPUTE_KEYS: Readonly<Record<string, string>> = {
   vmSize: "virtualMachineSizeType",
 };
 
-/** `network/interface/0/ipv4/ipAddress/0/<key>` → name under `meta.cloud.metadata`. */
+/** `network/interface/0/ipv4/ipAddress/0/<key>` -> name under `meta.cloud.metadata`. */
 export const AZURE_NETWORK_KEYS: Readonly<Record<string, string>> = {
   privateIpAddress: "privateIpAddress",
   publicIpAddress: "publicIpAddress",

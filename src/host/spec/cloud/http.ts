@@ -85,7 +85,7 @@ export function createMetadataHttp(options: { readonly timeoutMs: number }): Met
 
 /** Options of {@linkcode retry}. */
 export interface RetryOptions {
-  /** How many times `attempt` runs at most (upstream's `retry.Retry(n, …)`). */
+  /** How many times `attempt` runs at most (upstream's `retry.Retry(n, ...)`). */
   readonly attempts: number;
   /** Pause between two attempts. */
   readonly delayMs: number;
