@@ -7,6 +7,7 @@
  */
 import { createSocket } from "node:dgram";
 import { join } from "node:path";
+import { V8_FLAGS } from "./compile_targets.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -32,7 +33,7 @@ export interface AgentOptions {
   readonly conf?: string;
   /** Called with each stdout line (`-stdout` only). */
   readonly onLine?: (line: string) => void;
-  /** Extra `deno run` flags (`--v8-flags=…`). */
+  /** `deno run` flags; by default the V8 flags the release binary is built with. */
   readonly denoFlags?: readonly string[];
   /** The entry script: this checkout's `main.ts` by default (another one, to compare two builds). */
   readonly main?: string;
@@ -52,7 +53,14 @@ export async function startAgent(options: AgentOptions): Promise<Peer> {
     ...(api ? [`-apibase=${api.url}`, `-apikey=${api.apiKey}`] : ["-stdout"]),
   ];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...(options.denoFlags ?? []), "-A", options.main ?? MAIN, ...args],
+    args: [
+      "run",
+      "--quiet",
+      ...(options.denoFlags ?? [`--v8-flags=${V8_FLAGS}`]),
+      "-A",
+      options.main ?? MAIN,
+      ...args,
+    ],
     // A compiled agent (what ships) has no update check; `deno run` would fetch one at start.
     env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
     stdin: "null",

@@ -18,7 +18,8 @@
  * Run with `deno task compare`; flags after `--`: `--seconds=300` (a longer window), `--soak=10000`,
  * `--plugins` (the agents run 10 metric and 3 check plugins), `--starts=0` (no start-up phase),
  * `--agents-only` (no peers), `--conf=FILE` (appended to the agents' config), `--against=/other/checkout/main.ts` (two more agents from another
- * checkout in the same window: a before/after comparison on equal terms).
+ * checkout in the same window: a before/after comparison on equal terms), `--against-flags="--v8-flags=--lite-mode"`
+ * (those two agents run with these `deno run` flags; without `--against`, from this checkout).
  *
  * @module
  */
@@ -38,7 +39,8 @@ import {
 } from "./bench_peers.ts";
 
 const { values: flags } = parseArgs({
-  args: Deno.args,
+  // `deno task compare -- --soak=10` passes the `--` on; flags work with it or without.
+  args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
   options: {
     seconds: { type: "string", default: "30" },
     // Past V8's memory reducer (a major GC about 30 s after start) and most of the tier-up.
@@ -49,6 +51,7 @@ const { values: flags } = parseArgs({
     "soak-warmup": { type: "string", default: "900" },
     plugins: { type: "boolean", default: false },
     against: { type: "string" },
+    "against-flags": { type: "string" },
     conf: { type: "string" },
     "agents-only": { type: "boolean", default: false },
   },
@@ -116,9 +119,10 @@ async function postingAgent(
   name: string,
   interval: number,
   main?: string,
+  denoFlags?: string[],
 ): Promise<PostingPeer> {
   const dir = join(tmp, name.replace(/\W+/g, "-"));
-  const peer = await startAgent({ name, dir, interval, api, conf, main });
+  const peer = await startAgent({ name, dir, interval, api, conf, main, denoFlags });
   let hostId: string | undefined;
   const work = () => received(hostId).rounds;
   const registered = async () => (hostId ??= await hostIdOf(dir)) !== undefined;
@@ -200,10 +204,11 @@ async function measureSideBySide(): Promise<void> {
   const slow = await postingAgent("agent -interval 60", 60);
   const peers: Peer[] = [fast, slow];
   const others: PostingPeer[] = [];
-  if (flags.against) {
+  if (flags.against || flags["against-flags"]) {
+    const denoFlags = flags["against-flags"]?.split(/\s+/).filter((f) => f !== "");
     others.push(
-      await postingAgent("against -interval 1", 1, flags.against),
-      await postingAgent("against -interval 60", 60, flags.against),
+      await postingAgent("against -interval 1", 1, flags.against, denoFlags),
+      await postingAgent("against -interval 60", 60, flags.against, denoFlags),
     );
     peers.push(...others);
   }

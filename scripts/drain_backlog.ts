@@ -22,6 +22,7 @@ import { openSpool } from "../src/delivery/spool.ts";
 import { createMackerelClient } from "../src/mackerel/client.ts";
 import { encodeMetricPoints } from "../src/mackerel/json.ts";
 import type { MetricPoint } from "../src/mackerel/types.ts";
+import { V8_FLAGS } from "./compile_targets.ts";
 
 const ROUNDS = 360;
 const MINUTE_MS = 20;
@@ -130,7 +131,14 @@ async function drain(dir: string, url: string) {
 /** Runs this script's `phase` in a new process and returns what it printed (one JSON line). */
 async function phase(...args: string[]): Promise<Record<string, number>> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "--v8-flags=--expose-gc", import.meta.filename!, ...args],
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      `--v8-flags=--expose-gc,${V8_FLAGS}`,
+      import.meta.filename!,
+      ...args,
+    ],
     stderr: "inherit",
   }).output();
   if (!out.success) throw new Error(`phase ${args[0]} failed`);

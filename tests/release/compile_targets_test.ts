@@ -15,6 +15,7 @@ import {
   sha256sumsLine,
   sourceProblems,
   TARGETS,
+  V8_FLAGS,
 } from "../../scripts/compile_targets.ts";
 import { VERSION } from "../../src/version.ts";
 import { hasCommand } from "../support/commands.ts";
@@ -83,6 +84,7 @@ Deno.test("compile_targets: deno compile gets -A, the target, the output and the
     [
       "compile",
       "-A",
+      "--v8-flags=--lite-mode",
       "--no-check",
       "--target",
       "aarch64-unknown-linux-gnu",
@@ -91,6 +93,13 @@ Deno.test("compile_targets: deno compile gets -A, the target, the output and the
       "dist/.build/main.ts",
     ],
   );
+});
+
+Deno.test("compile_targets: deno task start and once run with the V8 flags the binary has", () => {
+  // What a newcomer runs and what ships must cost the same; a flag added to one goes to both.
+  for (const task of ["start", "once"] as const) {
+    assert.match(denoJson.tasks[task], new RegExp(`^deno run -A --v8-flags=${V8_FLAGS} main\\.ts`));
+  }
 });
 
 Deno.test("compile_targets: the release version is deno.json's, without a leading v", () => {
