@@ -31,10 +31,10 @@ export const PERMISSION_FLAGS: readonly string[] = ["-A"];
 
 /**
  * V8 flags baked into the binary (and given to `deno task start`). `--lite-mode` turns off V8's
- * optimizing tiers and allocates feedback lazily: the agent's JavaScript is a small share of its
- * CPU (most is syscalls and the runtime's native code), so rounds cost the same, and the daemon
- * holds 3 MiB less at rest and 15 MiB less while draining a backlog (`deno task compare`,
- * `scripts/drain_backlog.ts`).
+ * optimizing compilers and allocates feedback lazily. The agent's JavaScript is a small share of
+ * its CPU (most is syscalls and the runtime's native code), so a round costs about a tenth more
+ * CPU, while the daemon holds 4.5 MiB less at the real pace, 11 MiB less at `-interval 1` and
+ * 14-20 MiB less while draining a backlog (`deno task compare`, `scripts/drain_backlog.ts`).
  */
 export const V8_FLAGS = "--lite-mode";
 
