@@ -19,13 +19,15 @@
  * `--plugins` (the agents run 10 metric and 3 check plugins), `--starts=0` (no start-up phase),
  * `--agents-only` (no peers), `--conf=FILE` (appended to the agents' config), `--against=/other/checkout/main.ts` (two more agents from another
  * checkout in the same window: a before/after comparison on equal terms), `--against-flags="--v8-flags=--lite-mode"`
- * (those two agents run with these `deno run` flags; without `--against`, from this checkout).
+ * (those two agents run with these `deno run` flags; without `--against`, from this checkout),
+ * `--bundle` (those two agents run this checkout bundled into one file, as the release binary is).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { startFakeMackerel } from "../tests/support/fake_mackerel.ts";
+import { bundleOne } from "./compile.ts";
 import { machineLine, mib, ms, type ProcSample, sampleProc } from "./bench_procs.ts";
 import {
   COLLECTD,
@@ -52,6 +54,7 @@ const { values: flags } = parseArgs({
     plugins: { type: "boolean", default: false },
     against: { type: "string" },
     "against-flags": { type: "string" },
+    bundle: { type: "boolean", default: false },
     conf: { type: "string" },
     "agents-only": { type: "boolean", default: false },
   },
@@ -204,11 +207,16 @@ async function measureSideBySide(): Promise<void> {
   const slow = await postingAgent("agent -interval 60", 60);
   const peers: Peer[] = [fast, slow];
   const others: PostingPeer[] = [];
-  if (flags.against || flags["against-flags"]) {
+  if (flags.against || flags["against-flags"] || flags.bundle) {
     const denoFlags = flags["against-flags"]?.split(/\s+/).filter((f) => f !== "");
+    let main = flags.against;
+    if (flags.bundle) {
+      main = join(tmp, "agent.js");
+      await bundleOne({ entry: "main.ts", output: main });
+    }
     others.push(
-      await postingAgent("against -interval 1", 1, flags.against, denoFlags),
-      await postingAgent("against -interval 60", 60, flags.against, denoFlags),
+      await postingAgent("against -interval 1", 1, main, denoFlags),
+      await postingAgent("against -interval 60", 60, main, denoFlags),
     );
     peers.push(...others);
   }

@@ -18,6 +18,7 @@ import {
   binaryName,
   BUILD_DIR,
   buildEntrySources,
+  bundleArgs,
   compileArgs,
   downloadFailureLine,
   formatSha256Sums,
@@ -126,6 +127,9 @@ export async function build(options: BuildOptions): Promise<readonly string[]> {
     );
   }
 
+  const bundle = `${BUILD_DIR}/agent.js`;
+  await bundleOne({ entry, output: bundle });
+
   await Deno.mkdir(options.outDir, { recursive: true });
   const outDir = await Deno.realPath(options.outDir);
   console.log(`mackerel-agent ${version} (rev ${revision}) → ${outDir}`);
@@ -133,13 +137,29 @@ export async function build(options: BuildOptions): Promise<readonly string[]> {
   for (const target of options.targets) {
     const fileName = binaryName(version, target);
     const output = `${outDir}/${fileName}`;
-    await compileOne({ target, output, entry });
+    await compileOne({ target, output, entry: bundle });
     sums.push({ digest: await sha256File(output), fileName });
     console.log(`built ${output}`);
   }
   await Deno.writeTextFile(`${outDir}/SHA256SUMS`, formatSha256Sums(sums));
   console.log(`wrote ${outDir}/SHA256SUMS`);
   return sums.map((s) => `${outDir}/${s.fileName}`);
+}
+
+/** Bundles `entry` (relative to the repository root) into the one file `output` with `deno bundle`. */
+export async function bundleOne(
+  options: { readonly entry: string; readonly output: string },
+): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...bundleArgs(options)],
+    cwd: REPO_ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "inherit",
+    stderr: "piped",
+  }).output();
+  if (out.success) return;
+  const stderr = new TextDecoder().decode(out.stderr).trimEnd();
+  throw new BuildError(`deno bundle ${options.entry} failed:\n${stderr}`);
 }
 
 async function compileOne(

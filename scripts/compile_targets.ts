@@ -72,6 +72,18 @@ export function binaryName(version: string, target: Target): string {
   return `mackerel-agent-${version}-${target}${target.includes("windows") ? ".exe" : ""}`;
 }
 
+/**
+ * The arguments of `deno bundle` that turn the build entry into the one JavaScript file that is
+ * compiled. One module instead of about 150 (with their per-module source maps and loader
+ * records) holds 5-8 MiB less RSS in the daemon, side by side with the sources (`deno task compare -- --bundle`). Not minified, so a
+ * bug's stack trace stays readable.
+ */
+export function bundleArgs(
+  options: { readonly entry: string; readonly output: string },
+): readonly string[] {
+  return ["bundle", "--quiet", "--platform=deno", "--output", options.output, options.entry];
+}
+
 /** The arguments of `deno compile` for one target. */
 export function compileArgs(options: {
   readonly entry: string;
