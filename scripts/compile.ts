@@ -150,33 +150,30 @@ export async function build(options: BuildOptions): Promise<readonly string[]> {
 export async function bundleOne(
   options: { readonly entry: string; readonly output: string },
 ): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [...bundleArgs(options)],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "inherit",
-    stderr: "piped",
-  }).output();
-  if (out.success) return;
-  const stderr = new TextDecoder().decode(out.stderr).trimEnd();
-  throw new BuildError(`deno bundle ${options.entry} failed:\n${stderr}`);
+  const stderr = await denoFromRoot(bundleArgs(options));
+  if (stderr !== undefined) throw new BuildError(`deno bundle ${options.entry} failed:\n${stderr}`);
 }
 
 async function compileOne(
   options: { readonly target: Target; readonly output: string; readonly entry: string },
 ): Promise<void> {
+  const stderr = await denoFromRoot(compileArgs(options));
+  if (stderr === undefined) return;
+  if (isRuntimeDownloadFailure(stderr)) throw new BuildError(downloadFailureLine(options.target));
+  throw new BuildError(`deno compile for ${options.target} failed:\n${stderr}`);
+}
+
+/** Runs `deno <args>` in the repository root; `undefined` when it succeeds, else its stderr. */
+async function denoFromRoot(args: readonly string[]): Promise<string | undefined> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [...compileArgs(options)],
+    args: [...args],
     cwd: REPO_ROOT,
     // Plain text: the stderr is matched against download-failure messages.
     env: { NO_COLOR: "1" },
     stdout: "inherit",
     stderr: "piped",
   }).output();
-  if (out.success) return;
-  const stderr = new TextDecoder().decode(out.stderr);
-  if (isRuntimeDownloadFailure(stderr)) throw new BuildError(downloadFailureLine(options.target));
-  throw new BuildError(`deno compile for ${options.target} failed:\n${stderr.trimEnd()}`);
+  return out.success ? undefined : new TextDecoder().decode(out.stderr).trimEnd();
 }
 
 async function sha256File(path: string): Promise<string> {
