@@ -10,6 +10,7 @@
  * @module
  */
 import { cpuUsage } from "node:process";
+import { median } from "./bench_procs.ts";
 
 /** What one round of upstream's collectors reads from /proc. */
 const FILES = ["stat", "meminfo", "loadavg", "diskstats", "net/dev", "mounts"].map((f) =>
@@ -68,7 +69,6 @@ const WAYS: Record<string, () => Promise<number> | number> = {
   },
 };
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const only = Deno.args[0];
 
 if (only !== undefined) {

@@ -1,6 +1,7 @@
 /**
  * What a benchmark reads of another process in /proc: CPU time (utime + stime of every thread) and
- * memory (VmRSS, VmHWM), plus the machine the figures were taken on. Used by compare_peers.ts.
+ * memory (VmRSS, VmHWM), plus the machine the figures were taken on, and the helpers the
+ * benchmark scripts print them with.
  *
  * @module
  */
@@ -58,6 +59,10 @@ export function machineLine(): string {
 
 /** Milliseconds as `12.3`. */
 export const ms = (value: number, digits = 2) => value.toFixed(digits);
+
+/** The middle value of `xs` (the upper one of an even count). */
+export const median = (xs: readonly number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** KiB as MiB, `12.3`. */
 export const mib = (kb: number) => (kb / 1024).toFixed(1);

@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { startFakeMackerel } from "../tests/support/fake_mackerel.ts";
+import { abortableSleep as sleep } from "../src/async/clock.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -39,7 +40,6 @@ interface Profile {
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).href;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const dir = await Deno.makeTempDir({ prefix: "profile-" });
 const api = await startFakeMackerel({ apiKey: "profile" });

@@ -28,7 +28,8 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { startFakeMackerel } from "../tests/support/fake_mackerel.ts";
 import { bundleOne } from "./compile.ts";
-import { machineLine, mib, ms, type ProcSample, sampleProc } from "./bench_procs.ts";
+import { abortableSleep as sleep } from "../src/async/clock.ts";
+import { machineLine, median, mib, ms, type ProcSample, sampleProc } from "./bench_procs.ts";
 import {
   COLLECTD,
   installed,
@@ -82,8 +83,6 @@ const PLUGINS = [
 const conf = (flags.plugins ? PLUGINS : "") +
   (flags.conf ? `\n${await Deno.readTextFile(flags.conf)}` : "");
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const tmp = await Deno.makeTempDir({ prefix: "compare-peers-" });
 const api = await startFakeMackerel({ apiKey: "compare" });
 

@@ -16,7 +16,7 @@
  * @module
  */
 import { cpuUsage } from "node:process";
-import { realClock } from "../src/async/clock.ts";
+import { abortableSleep as sleep, realClock } from "../src/async/clock.ts";
 import { createOutbox } from "../src/delivery/outbox.ts";
 import { openSpool } from "../src/delivery/spool.ts";
 import { createMackerelClient } from "../src/mackerel/client.ts";
@@ -32,7 +32,6 @@ const cpuMs = () => {
   const { user, system } = cpuUsage();
   return (user + system) / 1000;
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Collects garbage when run with `--v8-flags=--expose-gc` (the phases are), so RSS shows what is kept. */
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 

@@ -9,6 +9,7 @@ import process from "node:process";
 import type { MetricPluginConfig } from "../src/config/schema.ts";
 import { createMetricPlugins } from "../src/plugins/metric.ts";
 import { startPluginWatchdog } from "../src/plugins/watchdog.ts";
+import { median } from "./bench_procs.ts";
 
 const PLUGINS = 20;
 const TICKS = 15;
@@ -28,8 +29,6 @@ const plugins: MetricPluginConfig[] = Array.from({ length: PLUGINS }, (_, i) => 
   timeoutSeconds: 30,
   usePluginTimestamp: false,
 }));
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs the ticks and prints the wall and agent CPU time of one. */
 async function measure(label: string): Promise<void> {

@@ -49,9 +49,8 @@ export function createInodesCollector(options: InodesCollectorOptions): Collecto
     async collect({ timeMs }): Promise<MetricValue[]> {
       const values: MetricValue[] = [];
       for (const [key, fs] of filesystemsByKey(await list(timeMs), options)) {
-        const total = fs.inodes?.total ?? 0;
-        if (!(total > 0)) continue;
-        const free = fs.inodes!.free;
+        if (!fs.inodes || !(fs.inodes.total > 0)) continue;
+        const { total, free } = fs.inodes;
         const used = Math.max(0, total - free);
         values.push(
           { name: `custom.inode.count.${key}.used`, value: used },
