@@ -27,6 +27,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { startFakeMackerel } from "../tests/support/fake_mackerel.ts";
+import { waitFor } from "../tests/support/wait.ts";
 import { bundleOne } from "./compile.ts";
 import { abortableSleep as sleep } from "../src/async/clock.ts";
 import { machineLine, median, mib, ms, type ProcSample, sampleProc } from "./bench_procs.ts";
@@ -131,13 +132,9 @@ async function postingAgent(
   return { ...peer, work, registered, posted: async () => await registered() && work() > 0 };
 }
 
-async function waitUntil(what: string, timeoutMs: number, ok: () => Promise<boolean> | boolean) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+/** Polls `ok` every 20 ms until it holds; throws naming `what` after `timeoutMs`. */
+const waitUntil = (what: string, timeoutMs: number, ok: () => Promise<boolean> | boolean) =>
+  waitFor(ok, what, { timeoutMs, intervalMs: 20 });
 
 /** Phase 1: start-up times, the first run (cache warm-up) left out. */
 async function measureStartup(): Promise<void> {
