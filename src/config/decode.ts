@@ -177,11 +177,14 @@ export function buildPatch(root: Struct): ConfigPatch {
       continue;
     }
     const raw = root[field.toml] as Struct;
-    tables[field.prop] = Object.fromEntries(
-      field.kind.fields
-        .filter((sub) => sub.prop !== undefined && sub.toml in raw)
-        .map((sub) => [sub.prop, raw[sub.toml]]),
-    );
+    tables[field.prop] = {
+      ...(field.presence === undefined ? {} : { [field.presence]: true }),
+      ...Object.fromEntries(
+        field.kind.fields
+          .filter((sub) => sub.prop !== undefined && sub.toml in raw)
+          .map((sub) => [sub.prop, raw[sub.toml]]),
+      ),
+    };
   }
   return {
     values,

@@ -77,6 +77,25 @@ export interface CollectorsConfig {
   readonly files: boolean;
   /** Processes running and blocked, forks, context switches and interrupts. */
   readonly processes: boolean;
+  /** The agent's own health: spool, drops, post latency, plugin failures, RSS and CPU. */
+  readonly agent: boolean;
+}
+
+/**
+ * `[otlp]`, this agent's own table: the host's metrics also sent as OpenTelemetry metrics, to
+ * Mackerel's OTLP endpoint or to any collector. Present means on.
+ */
+export interface OtlpConfig {
+  /** True when the table is present, unless it says `enabled = false`. */
+  readonly enabled: boolean;
+  /** Empty: Mackerel's endpoint (gRPC, with the API key). */
+  readonly endpoint: string;
+  readonly protocol: "grpc" | "http/protobuf";
+  /** Extra request headers (gRPC metadata), in document order. */
+  readonly headers: readonly (readonly [string, string])[];
+  /** Deadline of one export, in ms (`timeout`, a Go duration; default 10 s). */
+  readonly timeoutMs: number;
+  readonly compression: "gzip" | "none";
 }
 
 /**
@@ -119,6 +138,7 @@ export interface Config {
   readonly metadataPlugins: readonly MetadataPluginConfig[];
   readonly collectors: CollectorsConfig;
   readonly spool: SpoolConfig;
+  readonly otlp: OtlpConfig;
 }
 
 export {

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { parseDurationMinutes } from "./duration.ts";
+import { parseDurationMinutes, parseGoDuration } from "./duration.ts";
 import { textOf } from "./errors.ts";
 import { compileGoRegexp } from "./go_regexp.ts";
 import { DEFAULT_PIDFILE, DEFAULT_ROOT } from "./paths.ts";
@@ -39,6 +39,8 @@ export interface Field {
   readonly embedded?: true;
   /** An empty string in the files means the default (§2.1 step 5). */
   readonly emptyIsDefault?: true;
+  /** A table that switches something on by being there: this property of it becomes true. */
+  readonly presence?: string;
 }
 
 const STRING: Kind = { k: "string" };
@@ -49,6 +51,14 @@ const REGEXP: Kind = { k: "text", parse: (v) => compileGoRegexp(textOf(v)) };
 const CLOUD_PLATFORM: Kind = { k: "text", parse: (v) => parseCloudPlatform(textOf(v)) };
 
 const struct = (go: string, fields: readonly Field[]): Kind => ({ k: "struct", go, fields });
+const choice = <T extends string>(name: string, values: readonly T[]): Kind => ({
+  k: "text",
+  parse: (v) => {
+    const text = textOf(v);
+    if (values.includes(text as T)) return text;
+    throw new Error(`${name} must be ${values.map((x) => `"${x}"`).join(" or ")}, got "${text}"`);
+  },
+});
 const key = (toml: string, kind: Kind, prop?: string, more: Partial<Field> = {}): Field => ({
   toml,
   kind,
@@ -66,6 +76,10 @@ export const MAX_TIMEOUT_SECONDS = 86_400;
 export const MAX_EXECUTION_INTERVAL_MINUTES = 10_080;
 /** `[spool] max_size_mb` bounds: 1 MiB to 64 GiB. */
 export const SPOOL_SIZE_MB = { min: 1, max: 65_536 } as const;
+/** `[otlp] timeout` bounds in ms: a second to ten minutes. */
+export const OTLP_TIMEOUT_MS = { min: 1000, max: 600_000 } as const;
+/** `[otlp] timeout` default: 10 s, what Mackerel's own OTLP exporter allows a request. */
+export const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
 /** `[spool] max_age` bounds in minutes: a minute to a week. */
 export const SPOOL_AGE_MINUTES = { min: 1, max: 10_080 } as const;
 
@@ -168,7 +182,28 @@ export const CONFIG_FIELDS: readonly Field[] = [
     flag("tcp", "tcp"),
     flag("files", "files"),
     flag("processes", "processes"),
+    flag("agent", "agent"),
   ]),
+  // Present means on: the host's metrics also go out as OpenTelemetry metrics (src/otlp/).
+  key(
+    "otlp",
+    struct("otlp", [
+      flag("enabled", "enabled"),
+      key("endpoint", STRING, "endpoint", { default: "" }),
+      key("protocol", choice("protocol", ["grpc", "http/protobuf"]), "protocol", {
+        default: "grpc",
+      }),
+      key("headers", { k: "map", elem: STRING }, "headers", { default: [] }),
+      key("timeout", { k: "text", parse: (v) => parseTimeoutMs(textOf(v)) }, "timeoutMs", {
+        default: DEFAULT_OTLP_TIMEOUT_MS,
+      }),
+      key("compression", choice("compression", ["gzip", "none"]), "compression", {
+        default: "gzip",
+      }),
+    ]),
+    "otlp",
+    { presence: "enabled" },
+  ),
   table("spool", "spool", "spool", [
     key("max_size_mb", INT64, "maxBytes", {
       default: DEFAULT_SPOOL_MAX_BYTES,
@@ -216,6 +251,15 @@ function defaults(fields: readonly Field[]): Record<string, unknown> {
     }
   }
   return out;
+}
+
+/** A Go duration (`"10s"`) in whole ms, within {@linkcode OTLP_TIMEOUT_MS}. */
+function parseTimeoutMs(text: string): number {
+  const ms = Number(parseGoDuration(text) / 1_000_000n);
+  if (ms < OTLP_TIMEOUT_MS.min || ms > OTLP_TIMEOUT_MS.max) {
+    throw new Error(`timeout ${text} is out of range: 1s to 10m`);
+  }
+  return ms;
 }
 
 function parseCloudPlatform(text: string): CloudPlatform {

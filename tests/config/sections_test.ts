@@ -48,6 +48,14 @@ Deno.test("sections: the candidates derived from the tables are upstream's list,
     "tcp",
     "files",
     "processes",
+    "agent",
+    "otlp",
+    "enabled",
+    "endpoint",
+    "protocol",
+    "headers",
+    "timeout",
+    "compression",
     "spool",
     "max_size_mb",
     "max_age",
@@ -85,6 +93,15 @@ Deno.test("sections: defaultConfig comes from the tables' defaults", () => {
       tcp: false,
       files: false,
       processes: false,
+      agent: false,
+    },
+    otlp: {
+      enabled: false,
+      endpoint: "",
+      protocol: "grpc",
+      headers: [],
+      timeoutMs: 10_000,
+      compression: "gzip",
     },
     spool: { maxBytes: 64 * 1024 * 1024, maxAgeMinutes: 360 },
   });
@@ -104,6 +121,7 @@ Deno.test("sections: [collectors] and [spool] decode; keys match case-insensitiv
     tcp: false,
     files: false,
     processes: false,
+    agent: false,
   });
   assert.deepEqual(c.spool, { maxBytes: 10 * 1024 * 1024, maxAgeMinutes: 90 });
   assert.equal((await load('apikey = "k"\n[spool]\nmax_age = 15\n')).spool.maxAgeMinutes, 15);
@@ -117,6 +135,47 @@ Deno.test("sections: an included file merges [collectors] and [spool] per field"
   assert.equal(c.collectors.tcp, true);
   assert.equal(c.collectors.files, true);
   assert.deepEqual(c.spool, { maxBytes: 5 * 1024 * 1024, maxAgeMinutes: 120 });
+});
+
+Deno.test("sections: [otlp] is off when absent and on when present, even empty", async () => {
+  assert.equal((await load('apikey = "k"\n')).otlp.enabled, false);
+  const bare = await load('apikey = "k"\n[otlp]\n');
+  assert.deepEqual(bare.otlp, {
+    enabled: true,
+    endpoint: "",
+    protocol: "grpc",
+    headers: [],
+    timeoutMs: 10_000,
+    compression: "gzip",
+  });
+  const full = await load(
+    'apikey = "k"\n[otlp]\nendpoint = "http://127.0.0.1:4318"\nprotocol = "http/protobuf"\n' +
+      'timeout = "2s"\ncompression = "none"\n[otlp.headers]\nx-tenant = "a"\n',
+  );
+  assert.deepEqual(full.otlp, {
+    enabled: true,
+    endpoint: "http://127.0.0.1:4318",
+    protocol: "http/protobuf",
+    headers: [["x-tenant", "a"]],
+    timeoutMs: 2000,
+    compression: "none",
+  });
+  assert.equal((await load('apikey = "k"\n[otlp]\nenabled = false\n')).otlp.enabled, false);
+});
+
+Deno.test("sections: [otlp] values that are not understood name the key and line", async () => {
+  const cases: [string, string][] = [
+    ['protocol = "http/json"', 'protocol must be "grpc" or "http/protobuf", got "http/json"'],
+    ['compression = "zstd"', 'compression must be "gzip" or "none", got "zstd"'],
+    ['timeout = "500ms"', "timeout 500ms is out of range: 1s to 10m"],
+    ['timeout = "1h"', "timeout 1h is out of range: 1s to 10m"],
+    ["timeout = 10", 'time: missing unit in duration "10"'],
+  ];
+  for (const [line, reason] of cases) {
+    const e = await loadError(`apikey = "k"\n[otlp]\n${line}\n`);
+    assert.equal(e.line, 3, line);
+    assert.ok(e.message.includes(reason), `${line}: ${e.message}`);
+  }
 });
 
 Deno.test("sections: [spool] values out of range or of the wrong type name the key and line", async () => {
