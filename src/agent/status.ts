@@ -104,13 +104,14 @@ export interface Status {
   document(): StatusDocument;
 }
 
-const KINDS: readonly RecordKind[] = ["metrics", "checks", "metadata", "graphdefs"];
-/** Each kind of data as the INFO lines name it. */
+const KINDS: readonly RecordKind[] = ["metrics", "checks", "metadata", "graphdefs", "otlp"];
+/** Each kind of data and where it goes, as the INFO lines name them. */
 const WHAT: Readonly<Record<RecordKind, string>> = {
-  metrics: "metrics",
-  checks: "check reports",
-  metadata: "metadata",
-  graphdefs: "graph definitions",
+  metrics: "metrics to Mackerel",
+  checks: "check reports to Mackerel",
+  metadata: "metadata to Mackerel",
+  graphdefs: "graph definitions to Mackerel",
+  otlp: "OpenTelemetry metrics to the [otlp] endpoint",
 };
 const log = logger("main");
 
@@ -156,7 +157,7 @@ export function createStatus(options: StatusOptions): Status {
       if (k.since !== undefined) {
         const minutes = Math.max(1, Math.round((clock.now() - k.since) / options.minuteMs));
         log.info(
-          `Posting ${WHAT[kind]} to Mackerel recovered after ${minutes} minutes of failures` +
+          `Posting ${WHAT[kind]} recovered after ${minutes} minutes of failures` +
             (kind === "metrics" ? `; ${queued()} points still wait to be posted` : ""),
         );
         k.since = undefined;
@@ -169,7 +170,7 @@ export function createStatus(options: StatusOptions): Status {
       if (k.since === undefined) {
         k.since = clock.now();
         log.info(
-          `Posting ${WHAT[kind]} to Mackerel is failing (${lastError.message}); what is ` +
+          `Posting ${WHAT[kind]} is failing (${lastError.message}); what is ` +
             "collected is kept and posted when it recovers",
         );
       }

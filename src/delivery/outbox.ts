@@ -43,6 +43,16 @@ export interface OutboxOptions {
   readonly events?: DeliveryEvents;
   /** A metadata value the API refused: its plugin's cache is cleared so it is sent again. */
   readonly onMetadataRefused?: (namespace: string) => void | Promise<void>;
+  /**
+   * Senders of other kinds over the same spool (the `[otlp]` exports), run beside these and
+   * awaited before the spool closes.
+   */
+  readonly senders?: readonly Sender[];
+}
+
+/** A sender of one kind of record: runs until `stop`, sends once more, ends at `force`. */
+export interface Sender {
+  run(stop: AbortSignal, force: AbortSignal): Promise<void>;
 }
 
 /** What the outbox holds and has done, for the status file. */
@@ -121,6 +131,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
     log.info(`Posting what an earlier run left in the spool: ${describeRecords(left)}`);
   }
   for (const entry of spool.entries("metrics")) poster.enqueue(entry);
+  // Left by a run with [otlp] on, and nobody to send them: they wait for one (or the bounds).
+  const orphans = options.senders === undefined || options.senders.length === 0
+    ? spool.entries("otlp")
+    : [];
+  if (orphans.length > 0) {
+    log.warn(`${describeRecords(orphans)} wait in the spool for [otlp], which is off`);
+  }
 
   return {
     async putMetrics(points) {
@@ -151,6 +168,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
           poster.run(),
           checks.run(stop, force).catch((e) => log.error(`check sender: ${errorMessage(e)}`)),
           states.run(stop, force).catch((e) => log.error(`state sender: ${errorMessage(e)}`)),
+          ...(options.senders ?? []).map((sender) =>
+            sender.run(stop, force).catch((e) => log.error(`sender: ${errorMessage(e)}`))
+          ),
         ]);
         return result;
       } finally {

@@ -11,6 +11,12 @@
  *
  * A `Retry-After` on a transient answer is honoured, capped at ten agent minutes.
  *
+ * OTLP exports (the `[otlp]` endpoint) follow the OTLP specification's rules within the same
+ * classes: no answer, the gRPC codes UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED and
+ * ABORTED, and the HTTP statuses 429, 502, 503 and 504 are transient (a `RetryInfo` or
+ * `Retry-After` is honoured); any other code or status is permanent, never split (an export is
+ * one round of one host).
+ *
  * @module
  */
 import { findApiError } from "../mackerel/errors.ts";
@@ -28,8 +34,37 @@ const PAYLOAD_REFUSED = new Set([400, 413, 422]);
 /** 4xx statuses that are worth a retry. */
 const TRANSIENT_CLIENT = new Set([408, 429]);
 
+/** How an OTLP export failed, as the transports in src/otlp/ report it. */
+export type ExportFailure =
+  /** No answer: refused, reset, timed out, aborted. */
+  | { readonly protocol: "none" }
+  | { readonly protocol: "grpc"; readonly code: number; readonly retryAfterMs?: number }
+  | { readonly protocol: "http"; readonly status: number; readonly retryAfterMs?: number };
+
+/** gRPC status codes (grpc/doc/statuscodes.md) the OTLP specification retries. */
+export const GRPC_RETRYABLE: ReadonlySet<number> = new Set([
+  4, // DEADLINE_EXCEEDED
+  8, // RESOURCE_EXHAUSTED
+  10, // ABORTED
+  14, // UNAVAILABLE
+]);
+/** HTTP statuses the OTLP specification retries. */
+const HTTP_RETRYABLE: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+
+/** The {@linkcode ExportFailure} an error (or one in its `cause` chain) carries, if any. */
+export function findExportFailure(error: unknown): ExportFailure | undefined {
+  const seen = new Set<unknown>();
+  for (let e = error; e instanceof Error && !seen.has(e); e = e.cause) {
+    if ("exportFailure" in e) return (e as { exportFailure: ExportFailure }).exportFailure;
+    seen.add(e);
+  }
+  return undefined;
+}
+
 /** Classifies the error of a failed write; `minuteMs` scales the `Retry-After` cap. */
 export function classifyFailure(error: unknown, minuteMs: number): Failure {
+  const exported = findExportFailure(error);
+  if (exported) return classifyExport(exported, minuteMs);
   const api = findApiError(error);
   if (!api) return { kind: "permanent", splittable: false }; // a bug in building the request
   const retryAfterMs = api.retryAfterMs === undefined
@@ -48,4 +83,16 @@ export function classifyFailure(error: unknown, minuteMs: number): Failure {
       // An answer we could not read: retried. A request we could not build (status 0): not.
       return api.status === 0 ? { kind: "permanent", splittable: false } : transient as Failure;
   }
+}
+
+function classifyExport(failure: ExportFailure, minuteMs: number): Failure {
+  if (failure.protocol === "none") return { kind: "transient" };
+  const retryable = failure.protocol === "grpc"
+    ? GRPC_RETRYABLE.has(failure.code)
+    : HTTP_RETRYABLE.has(failure.status);
+  if (!retryable) return { kind: "permanent", splittable: false };
+  return failure.retryAfterMs === undefined ? { kind: "transient" } : {
+    kind: "transient",
+    retryAfterMs: Math.min(failure.retryAfterMs, MAX_RETRY_AFTER_MINUTES * minuteMs),
+  };
 }

@@ -30,8 +30,11 @@ import {
   SEGMENT_MAGIC,
 } from "./frame.ts";
 
-/** What a record carries; `metadata` and `graphdefs` are states: the newest per key wins. */
-export type RecordKind = "metrics" | "checks" | "metadata" | "graphdefs";
+/**
+ * What a record carries; `metadata` and `graphdefs` are states: the newest per key wins. `otlp`
+ * is one round as an OTLP export request (protobuf), for the `[otlp]` endpoint.
+ */
+export type RecordKind = "metrics" | "checks" | "metadata" | "graphdefs" | "otlp";
 
 /** A record the spool holds, as the senders see it (the body is read with {@linkcode Spool.read}). */
 export interface SpoolEntry {
@@ -144,7 +147,7 @@ interface Segment {
   live: number;
 }
 
-const KINDS: readonly RecordKind[] = ["metrics", "checks", "metadata", "graphdefs"];
+const KINDS: readonly RecordKind[] = ["metrics", "checks", "metadata", "graphdefs", "otlp"];
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
 const DEFAULT_DISK_RETRY_MS = 60_000;
 /** Bytes of recent bodies kept in memory beside the disk copy: a few rounds of a busy host. */
@@ -588,6 +591,9 @@ export function describeRecords(records: readonly SpoolEntry[]): string {
   if (t.checks.records > 0) parts.push(plural(t.checks.count, "check report"));
   if (t.metadata.records > 0) parts.push(plural(t.metadata.records, "metadata value"));
   if (t.graphdefs.records > 0) parts.push(plural(t.graphdefs.records, "graph definition post"));
+  if (t.otlp.records > 0) {
+    parts.push(`${plural(t.otlp.records, "OTLP export")} (${plural(t.otlp.count, "point")})`);
+  }
   return parts.join(" and ");
 }
 

@@ -18,17 +18,19 @@ export interface NetDevStat {
   /** Interface name as the kernel writes it. */
   readonly name: string;
   readonly rxBytes: number;
+  readonly rxPackets: number;
   readonly rxErrors: number;
   readonly rxDrops: number;
   readonly txBytes: number;
+  readonly txPackets: number;
   readonly txErrors: number;
   readonly txDrops: number;
 }
 
 /**
  * Parses `/proc/net/dev`: only lines with a `:` followed by at least 16 numeric fields count
- * (the two header lines do not). Received bytes, errs and drop are fields 1, 3 and 4; transmitted
- * ones fields 9, 11 and 12.
+ * (the two header lines do not). Received bytes, packets, errs and drop are fields 1 to 4;
+ * transmitted ones fields 9 to 12.
  */
 export function parseNetDev(text: string): NetDevStat[] {
   const stats: NetDevStat[] = [];
@@ -42,9 +44,11 @@ export function parseNetDev(text: string): NetDevStat[] {
     stats.push({
       name,
       rxBytes: field(0),
+      rxPackets: field(1),
       rxErrors: field(2),
       rxDrops: field(3),
       txBytes: field(8),
+      txPackets: field(9),
       txErrors: field(10),
       txDrops: field(11),
     });

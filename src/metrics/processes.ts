@@ -21,6 +21,8 @@ export interface ProcStat {
   readonly forks?: number;
   readonly contextSwitches?: number;
   readonly interrupts?: number;
+  /** Boot time, epoch seconds (`btime`): when the kernel's counters started. */
+  readonly bootTime?: number;
 }
 
 const KEYS: Readonly<Record<string, keyof ProcStat>> = {
@@ -29,6 +31,7 @@ const KEYS: Readonly<Record<string, keyof ProcStat>> = {
   processes: "forks",
   ctxt: "contextSwitches",
   intr: "interrupts",
+  btime: "bootTime",
 };
 
 /** Parses the process lines of `/proc/stat`; an absent or garbled line is left out. */

@@ -8,11 +8,12 @@ import {
 import { PROCFS_FIXTURES } from "../support/procfs_tree.ts";
 import { at, fixtureTrees, readable, recordingSource, T0 } from "./rounds.ts";
 
-Deno.test("processes: parseProcStat reads the process lines and the total of intr", async () => {
+Deno.test("processes: parseProcStat reads the process lines, the total of intr and the boot time", async () => {
   const stat = await Deno.readTextFile(join(PROCFS_FIXTURES, "x86", "stat"));
   assert.deepEqual(parseProcStat(stat), {
     interrupts: 4190321,
     contextSwitches: 7322913,
+    bootTime: 1718000000,
     forks: 48213,
     running: 2,
     blocked: 0,
