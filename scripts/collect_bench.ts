@@ -37,6 +37,7 @@ const allOn: CollectorsConfig = {
   tcp: true,
   files: true,
   processes: true,
+  agent: true,
 };
 const upstream = (await createCollectors({ source: live, config: defaultConfig() })).collectors;
 const everything = (await createCollectors({

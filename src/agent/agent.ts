@@ -41,7 +41,9 @@ import { watchExecutable } from "./self_update.ts";
 import { runSpecUpdater } from "./spec_updater.ts";
 import { reloadConfig } from "./reload.ts";
 import { createStatus, type Status } from "./status.ts";
-import { createWorkload, type Workload } from "./workload.ts";
+import { createWorkload, type RoundObserver, type Workload } from "./workload.ts";
+import { startOtlpIfOn } from "./otlp.ts";
+import { createHealthTracker, type HealthTracker } from "./health.ts";
 import { stdoutSink } from "../delivery/stdout_sink.ts";
 
 /** Options of {@linkcode runDaemon}. */
@@ -94,6 +96,9 @@ interface Context extends DaemonOptions {
 
 /** No API key: print the spec once, then every batch, check report and metadata as JSON lines. */
 async function runToStdout(context: Context): Promise<number> {
+  if (context.config.otlp.enabled) {
+    logger("otlp").warn("[otlp] is off without an API key: it sends beside the Mackerel API");
+  }
   const sink = stdoutSink();
   sink.printHost(context.payload);
   const noHosts = createHostResolver("", new Map());
@@ -103,10 +108,12 @@ async function runToStdout(context: Context): Promise<number> {
     minuteMs: context.minuteMs,
     mode: "stdout",
   });
+  const health = createHealthTracker({ clock: context.clock, status: status.document });
   const { code } = await runLoops({
     ...context,
     sink,
     status,
+    health,
     resolve: () => Promise.resolve(noHosts),
   });
   return code;
@@ -156,10 +163,17 @@ async function runPosting(context: Context): Promise<number> {
       hostId,
       outbox: () => outbox.stats(),
     });
+    const otlp = await startOtlpIfOn({ ...context, spool, hostId, events: status.events });
+    const health = createHealthTracker({
+      clock,
+      outbox: () => outbox.stats(),
+      status: status.document,
+    });
     const outbox = createOutbox({
+      senders: otlp ? [otlp.sender] : undefined,
       events: status.events,
       spool,
-      client,
+      client: health.timed(client),
       postDelaySeconds: await postDelaySeconds(hostId),
       minuteMs: context.minuteMs,
       clock,
@@ -168,8 +182,10 @@ async function runPosting(context: Context): Promise<number> {
     });
     const { code, config: last } = await runLoops({
       ...context,
+      ...(otlp ? { source: otlp.reads.source, observer: otlp.observer } : {}),
       sink: outbox,
       status,
+      health,
       deliver: (stop, force) => outbox.run(stop, force),
       resolve: (c) =>
         resolveCustomIdentifiers({
@@ -190,6 +206,7 @@ async function runPosting(context: Context): Promise<number> {
         logger("main").error(`Failed update host status on stop: ${errorMessage(error)}`);
       }
     }
+    otlp?.close();
     return code;
   } finally {
     client.close();
@@ -211,6 +228,10 @@ interface LoopOptions extends Context {
   readonly updateSpec?: (config: Config) => Promise<void>;
   /** Told each new configuration a reload puts in force. */
   readonly onReload?: (config: Config) => void;
+  /** The daemon's figures of its own health (the `agent` collector). */
+  readonly health: HealthTracker;
+  /** Reads each round beside the collectors, sharing their reads (`[otlp]`). */
+  readonly observer?: RoundObserver & { round<T>(fn: () => Promise<T>): Promise<T> };
 }
 
 /** Runs every loop of the agent until a stop signal; the exit code and the config last in force. */
@@ -247,10 +268,16 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
       minuteMs,
       sink,
       resolve: options.resolve,
-      onRun: options.status.ran,
+      onRun: (group, name, error) => {
+        options.status.ran(group, name, error);
+        options.health.ran(group, name, error);
+      },
+      health: options.health.health,
       signal: shutdown.stop,
+      observer: options.observer,
     });
     const work = workload;
+    const observer = options.observer;
     const delivery = options.deliver?.(producersDone.signal, shutdown.force) ??
       Promise.resolve("drained" as const);
     log.info(
@@ -263,7 +290,9 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
       signal: shutdown.stop,
       force: shutdown.force,
       round: async (timeMs) => {
-        const points = await work.collect(timeMs);
+        const points = await (observer
+          ? observer.round(() => work.collect(timeMs))
+          : work.collect(timeMs));
         if (points.length > 0) {
           await sink.putMetrics(points);
           // Said once the round is kept (on disk with a spool), so tests can count on it.

@@ -13,6 +13,9 @@ import type { DataSink } from "../delivery/sink.ts";
 import type { Source } from "../host/source.ts";
 import { errorMessage, logger } from "../log.ts";
 import type { MetricPoint } from "../mackerel/types.ts";
+import type { AgentHealth } from "../metrics/agent_health.ts";
+import type { RoundFilesystems } from "../metrics/filesystem_listing.ts";
+import type { CollectedRound } from "../otlp/pipeline.ts";
 import type { Collector } from "../metrics/collector.ts";
 import { createCollectors } from "../metrics/registry.ts";
 import { collectRound } from "../metrics/round.ts";
@@ -35,6 +38,18 @@ export interface WorkloadOptions {
   readonly onRun?: (group: "collectors" | "plugins", name: string, error?: unknown) => void;
   /** The agent's stop: ends the plugin loops and running plugins. */
   readonly signal: AbortSignal;
+  /** The daemon's figures of its own health, for the `agent` collector. */
+  readonly health?: () => AgentHealth;
+  /** Another reader of each round (`[otlp]`), sharing the collectors' filesystem listing. */
+  readonly observer?: RoundObserver;
+}
+
+/** A reader of each round beside the collectors (`[otlp]`). */
+export interface RoundObserver {
+  /** The round's filesystem listing, shared with the collectors. */
+  readonly filesystems: RoundFilesystems;
+  /** Told what each round collected, before it is handed over. */
+  observe(round: CollectedRound): Promise<void>;
 }
 
 /** The configured work of the agent. */
@@ -78,7 +93,9 @@ export async function createWorkload(options: WorkloadOptions): Promise<Workload
   const { source, clock, minuteMs, sink, signal } = options;
   const log = logger("agent");
   let config = options.config;
-  let collectors = (await createCollectors({ source, config })).collectors;
+  const { health } = options;
+  const filesystems = options.observer?.filesystems;
+  let collectors = (await createCollectors({ source, config, filesystems, health })).collectors;
   let resolver = await options.resolve(config);
   const newPlugins = (c: Config) =>
     createMetricPlugins({
@@ -139,6 +156,8 @@ export async function createWorkload(options: WorkloadOptions): Promise<Workload
           points.push({ hostId, name: v.name, time: v.time ?? time, value: v.value });
         }
       }
+      const fromPlugins = points.slice(values.length);
+      await options.observer?.observe({ timeMs, system: values, plugins: fromPlugins });
       return points;
     },
     async run() {
@@ -154,7 +173,8 @@ export async function createWorkload(options: WorkloadOptions): Promise<Workload
     async apply(next) {
       const parts: string[] = [];
       if (changed("collectors", config, next)) {
-        const fresh = (await createCollectors({ source, config: next })).collectors;
+        const fresh =
+          (await createCollectors({ source, config: next, filesystems, health })).collectors;
         // Unchanged filters: keep the built collectors (and their previous samples) by name.
         const kept = changed("filters", config, next)
           ? new Map<string, Collector>()

@@ -7,6 +7,7 @@
 import type { CollectorsConfig, Config } from "../config/schema.ts";
 import type { Source } from "../host/source.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
+import type { AgentHealth } from "./agent_health.ts";
 import type { RoundFilesystems } from "./filesystem_listing.ts";
 
 /** One metric value, named as Mackerel names it (`loadavg5`, `cpu.user.percentage` ...). */
@@ -53,6 +54,8 @@ export interface CollectorSetup {
   readonly config: CollectorConfig;
   /** The round's filesystems, listed once for every collector that asks (disk, filesystem, inodes). */
   readonly filesystems: RoundFilesystems;
+  /** The daemon's figures of its own health (the `agent` collector); absent outside the daemon. */
+  readonly health?: () => AgentHealth;
 }
 
 /** A collector file's declaration: one line of the registry's table. */

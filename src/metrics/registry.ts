@@ -20,6 +20,7 @@ import type {
   CollectorDefinition,
   CollectorSetup,
 } from "./collector.ts";
+import { AGENT_HEALTH_COLLECTOR } from "./agent_health.ts";
 import { CPU_COLLECTOR } from "./cpu.ts";
 import { DIAGNOSTIC_COLLECTOR } from "./diagnostic.ts";
 import { DISK_COLLECTOR } from "./disk.ts";
@@ -49,6 +50,7 @@ export const COLLECTORS: readonly CollectorDefinition[] = [
   TCP_COLLECTOR,
   FILES_COLLECTOR,
   PROCESSES_COLLECTOR,
+  AGENT_HEALTH_COLLECTOR,
   DIAGNOSTIC_COLLECTOR,
 ];
 
@@ -76,6 +78,10 @@ export interface CollectorsOptions {
   readonly config: CollectorConfig;
   /** The table to build from; {@linkcode COLLECTORS} by default. */
   readonly definitions?: readonly CollectorDefinition[];
+  /** The round's filesystem listing, when another reader shares it; one of their own by default. */
+  readonly filesystems?: CollectorSetup["filesystems"];
+  /** The daemon's figures of its own health, for the `agent` collector. */
+  readonly health?: CollectorSetup["health"];
 }
 
 /** The collectors in use, and a one-line reason for each one disabled or degraded. */
@@ -92,7 +98,8 @@ export async function createCollectors(options: CollectorsOptions): Promise<Coll
   const setup: CollectorSetup = {
     source,
     config,
-    filesystems: createRoundFilesystems({ source }),
+    filesystems: options.filesystems ?? createRoundFilesystems({ source }),
+    health: options.health,
   };
   const chosen = await Promise.all(enabled.map((d) => choose(d, setup)));
   const log = logger("metrics");

@@ -76,6 +76,7 @@ Deno.test("status: one line when posting recovers, one when the backlog is poste
               checks: { records: 0, count: 0 },
               metadata: { records: 0, count: 0 },
               graphdefs: { records: 0, count: 0 },
+              otlp: { records: 0, count: 0 },
             },
             bytesOnDisk: 4096,
             bytesInMemory: 0,

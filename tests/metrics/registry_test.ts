@@ -20,6 +20,7 @@ const ALL_ON: CollectorsConfig = {
   tcp: true,
   files: true,
   processes: true,
+  agent: true,
 };
 
 const UPSTREAM = ["loadavg", "cpu", "memory", "disk", "interface", "filesystem"];
