@@ -2,7 +2,7 @@
  * The agent's own health (`[collectors] agent`), so an operator graphs it and sets monitors on it
  * in Mackerel itself:
  *
- * - `custom.mackerel_agent.spool.records`, `.spool.bytes`: what waits in the spool (every kind);
+ * - `custom.mackerel_agent.spool.records`, `.spool_bytes.waiting`: what waits in the spool (all kinds);
  * - `custom.mackerel_agent.dropped.<reason>`: points (or reports) dropped in the round's window:
  *   `full`, `expired`, `unreadable` (the spool's bounds and damage), `invalid` (names or values
  *   the API would refuse) and `refused` (by the API);
@@ -65,7 +65,7 @@ export function createAgentHealthCollector(options: AgentHealthOptions = {}): Co
       if (health) {
         values.push(
           { name: `${PREFIX}.spool.records`, value: health.spool.records },
-          { name: `${PREFIX}.spool.bytes`, value: health.spool.bytes },
+          { name: `${PREFIX}.spool_bytes.waiting`, value: health.spool.bytes },
         );
         if (health.postLatencyMs !== undefined) {
           values.push({ name: `${PREFIX}.post.latency`, value: health.postLatencyMs });
@@ -103,7 +103,7 @@ export const AGENT_HEALTH_GRAPH_DEFS: readonly GraphDef[] = [
     name: `${PREFIX}.spool_bytes`,
     displayName: "Agent: spool (bytes waiting)",
     unit: "bytes",
-    metrics: [line(`${PREFIX}.spool.bytes`, "bytes")],
+    metrics: [line(`${PREFIX}.spool_bytes.waiting`, "bytes")],
   },
   {
     name: `${PREFIX}.dropped`,

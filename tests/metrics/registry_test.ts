@@ -95,6 +95,7 @@ Deno.test("registry: on the x86 tree every opt-in collector runs and yields valu
     "tcp",
     "files",
     "processes",
+    "agent",
   ]);
   for (const collector of opted) {
     if (collector.name === "inodes" || collector.name === "interface_errors") continue;

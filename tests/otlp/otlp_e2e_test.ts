@@ -111,7 +111,7 @@ Deno.test("otlp e2e: http/protobuf to <endpoint>/v1/metrics carries the host met
       // The Mackerel API gets its usual rounds beside, and the agent's health with its graphs.
       const names = new Set(s.api.metrics().map((p) => p.name));
       assert.ok(names.has("loadavg1") && names.has("custom.echo.value"));
-      for (const name of ["memory.rss", "spool.records", "spool.bytes", "dropped.full"]) {
+      for (const name of ["memory.rss", "spool.records", "spool_bytes.waiting", "dropped.full"]) {
         assert.ok(names.has(`custom.mackerel_agent.${name}`), name);
       }
       const defs = s.api.graphDefs() as { name: string }[];

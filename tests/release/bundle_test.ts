@@ -29,6 +29,10 @@ Deno.test("bundle: the bundled agent prints the same once document and config er
   await withTempDir("bundle-", async (dir) => {
     const bundle = join(dir, "agent.js");
     await bundleOne({ entry: "main.ts", output: bundle });
+    // The [otlp] modules the daemon imports on demand are inside the bundle, initialised lazily.
+    const text = await Deno.readTextFile(bundle);
+    assert.doesNotMatch(text, /\bimport\(\s*["'`]/, "no import() of a file left in the bundle");
+    assert.match(text, /src\/otlp\/pipeline\.ts/);
     const conf = join(dir, "agent.conf");
     await Deno.writeTextFile(conf, 'cloud_platform = "none"\nroles = ["web:app"]\n');
     const once = [
