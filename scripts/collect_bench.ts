@@ -8,10 +8,10 @@
  *
  * @module
  */
-import { collectHostSpec } from "../src/host/spec/spec.ts";
+import { collectHostSpec } from "../src/host/description/spec.ts";
 import { createSource } from "../src/host/source.ts";
-import { parseCpuinfo } from "../src/host/spec/cpu.ts";
-import { parseMemorySpec } from "../src/host/spec/memory.ts";
+import { parseCpuinfo } from "../src/host/description/cpu.ts";
+import { parseMemorySpec } from "../src/host/description/memory.ts";
 import { parseMounts } from "../src/host/filesystems.ts";
 import type { Collector } from "../src/metrics/collector.ts";
 import { COLLECTORS, createCollectors } from "../src/metrics/registry.ts";
