@@ -20,7 +20,13 @@ export type Kind =
   | { readonly k: "string" | "bool" | "int64" | "int32" | "any" | "strings" }
   | { readonly k: "text"; readonly parse: (value: unknown) => unknown }
   | { readonly k: "struct"; readonly go: string; readonly fields: readonly Field[] }
-  | { readonly k: "map"; readonly elem: Kind };
+  | { readonly k: "map"; readonly elem: Kind }
+  /**
+   * This agent's own table of keys a higher layer lists (`[collectors]`: the registry's), each
+   * value of `elem`. Unlike a Go map, a value that is not a table is an error; an included file
+   * merges into it key by key, and keys are folded to lower case as struct fields match.
+   */
+  | { readonly k: "keyed"; readonly elem: Kind };
 
 /** One key of a section. */
 export interface Field {
@@ -160,15 +166,9 @@ export const CONFIG_FIELDS: readonly Field[] = [
   key("include", STRING),
   // Untagged upstream field: `autoshutdown = true` acts like -private-autoshutdown (§2.2 quirk).
   key("autoshutdown", BOOL, "autoshutdown", { default: false, hidden: true }),
-  // This agent's own tables; upstream's configtest would warn about them.
-  table("collectors", "collectors", "collectors", [
-    flag("pressure", "pressure"),
-    flag("inodes", "inodes"),
-    flag("interface_errors", "interfaceErrors"),
-    flag("tcp", "tcp"),
-    flag("files", "files"),
-    flag("processes", "processes"),
-  ]),
+  // This agent's own tables; upstream's configtest would warn about them. The keys of
+  // [collectors] are the collector registry's (metrics/registry.ts).
+  key("collectors", { k: "keyed", elem: BOOL }, "collectors", { default: {} }),
   table("spool", "spool", "spool", [
     key("max_size_mb", INT64, "maxBytes", {
       default: DEFAULT_SPOOL_MAX_BYTES,
@@ -211,11 +211,18 @@ function defaults(fields: readonly Field[]): Record<string, unknown> {
   for (const field of fields) {
     if (field.prop === undefined) continue;
     if (field.kind.k === "struct") out[field.prop] = defaults(field.kind.fields);
-    else if ("default" in field) {
-      out[field.prop] = Array.isArray(field.default) ? [...field.default] : field.default;
-    }
+    else if ("default" in field) out[field.prop] = copy(field.default);
   }
   return out;
+}
+
+/** A fresh copy of a default array or plain object, so no caller shares another's. */
+function copy(value: unknown): unknown {
+  if (Array.isArray(value)) return [...value];
+  if (value !== null && typeof value === "object" && !(value instanceof RegExp)) {
+    return { ...value };
+  }
+  return value;
 }
 
 function parseCloudPlatform(text: string): CloudPlatform {
