@@ -115,7 +115,7 @@ export function collectorKeyWarnings(
 ): string[] {
   const os = options.os ?? Deno.build.os;
   const definitions = options.definitions ?? COLLECTORS;
-  const known = options.definitions === undefined ? COLLECTOR_KEYS : keysOf(definitions);
+  const known = keysOf(definitions);
   const lines = unexpectedTableKeys("collectors", Object.keys(collectors), known).map((key) =>
     key.suggestion === ""
       ? `${key.name} is unexpected key and is ignored.`
