@@ -19,12 +19,25 @@
  * @module
  */
 import process from "node:process";
-import type { GraphDef } from "../mackerel/api_types.ts";
-import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
+import {
+  type Collector,
+  type CollectorDefinition,
+  EVERY_OS,
+  type MetricValue,
+} from "./collector.ts";
+import { inGraph, type MetricDeclaration } from "./metric_declaration.ts";
 import { createWindows } from "./window.ts";
 
 /** Why points were dropped, each counted since the agent started. */
 export const DROP_REASONS = ["full", "expired", "unreadable", "invalid", "refused"] as const;
+
+const DROP_DESCRIPTIONS: Readonly<Record<typeof DROP_REASONS[number], string>> = {
+  full: "Points dropped in the window because the spool was full.",
+  expired: "Points dropped in the window because they waited longer than [spool] max_age.",
+  unreadable: "Points lost in the window to a damaged spool.",
+  invalid: "Points dropped in the window for a name or value the API would refuse.",
+  refused: "Points, reports or values the API or the OTLP endpoint refused in the window.",
+};
 
 /** What the daemon reports of itself each round; counts are totals since it started. */
 export interface AgentHealth {
@@ -89,62 +102,66 @@ export function createAgentHealthCollector(options: AgentHealthOptions = {}): Co
   };
 }
 
-const line = (name: string, displayName: string) => ({ name, displayName, isStacked: false });
-
-/** One graph per unit. */
-export const AGENT_HEALTH_GRAPH_DEFS: readonly GraphDef[] = [
-  {
-    name: `${PREFIX}.spool`,
-    displayName: "Agent: spool (records waiting)",
+/** One graph per unit, each line described for the README. */
+const METRICS: readonly MetricDeclaration[] = [
+  ...inGraph("Agent: spool (records waiting)", [{
+    name: `${PREFIX}.spool.records`,
     unit: "integer",
-    metrics: [line(`${PREFIX}.spool.records`, "records")],
-  },
-  {
-    name: `${PREFIX}.spool_bytes`,
-    displayName: "Agent: spool (bytes waiting)",
+    label: "records",
+    description: "Records waiting in the spool: rounds, check reports, metadata, OTLP exports.",
+  }]),
+  ...inGraph("Agent: spool (bytes waiting)", [{
+    name: `${PREFIX}.spool_bytes.waiting`,
     unit: "bytes",
-    metrics: [line(`${PREFIX}.spool_bytes.waiting`, "bytes")],
-  },
-  {
-    name: `${PREFIX}.dropped`,
-    displayName: "Agent: points dropped and refused",
-    unit: "integer",
-    metrics: DROP_REASONS.map((r) => line(`${PREFIX}.dropped.${r}`, r)),
-  },
-  {
-    name: `${PREFIX}.post`,
-    displayName: "Agent: post latency",
+    label: "bytes",
+    description: "Bytes the spool holds, on disk and in memory.",
+  }]),
+  ...inGraph(
+    "Agent: points dropped and refused",
+    DROP_REASONS.map((reason) => ({
+      name: `${PREFIX}.dropped.${reason}`,
+      unit: "integer" as const,
+      description: DROP_DESCRIPTIONS[reason],
+    })),
+  ),
+  ...inGraph("Agent: post latency", [{
+    name: `${PREFIX}.post.latency`,
     unit: "milliseconds",
-    metrics: [line(`${PREFIX}.post.latency`, "latency")],
-  },
-  {
-    name: `${PREFIX}.plugins`,
-    displayName: "Agent: plugin runs failed",
-    unit: "integer",
-    metrics: [
-      line(`${PREFIX}.plugins.failed`, "failed"),
-      line(`${PREFIX}.plugins.timed_out`, "timed out"),
-    ],
-  },
-  {
-    name: `${PREFIX}.memory`,
-    displayName: "Agent: memory",
+    description: "How long the last metric post to Mackerel took.",
+  }]),
+  ...inGraph("Agent: plugin runs failed", [
+    {
+      name: `${PREFIX}.plugins.failed`,
+      unit: "integer",
+      description: "Plugin runs that failed in the window (timeouts included).",
+    },
+    {
+      name: `${PREFIX}.plugins.timed_out`,
+      unit: "integer",
+      label: "timed out",
+      description: "Plugin runs killed at their timeout in the window.",
+    },
+  ]),
+  ...inGraph("Agent: memory", [{
+    name: `${PREFIX}.memory.rss`,
     unit: "bytes",
-    metrics: [line(`${PREFIX}.memory.rss`, "RSS")],
-  },
-  {
-    name: `${PREFIX}.cpu`,
-    displayName: "Agent: CPU",
+    label: "RSS",
+    description: "The agent's resident memory.",
+  }]),
+  ...inGraph("Agent: CPU", [{
+    name: `${PREFIX}.cpu.percentage`,
     unit: "percentage",
-    metrics: [line(`${PREFIX}.cpu.percentage`, "user + system")],
-  },
+    label: "user + system",
+    description: "The agent's CPU time over the window, in % of one CPU.",
+  }]),
 ];
 
 /** The registry's line: off unless `[collectors] agent = true`. */
 export const AGENT_HEALTH_COLLECTOR: CollectorDefinition = {
   name: "agent",
+  os: EVERY_OS,
   optIn: "agent",
+  metrics: METRICS,
   sources: () => [],
-  graphDefs: AGENT_HEALTH_GRAPH_DEFS,
   create: ({ health }) => createAgentHealthCollector({ health }),
 };

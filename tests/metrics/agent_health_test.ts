@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import {
   AGENT_HEALTH_COLLECTOR,
-  AGENT_HEALTH_GRAPH_DEFS,
   type AgentHealth,
   createAgentHealthCollector,
 } from "../../src/metrics/agent_health.ts";
 import { isValidMetricName } from "../../src/mackerel/metric_name.ts";
+import { graphDefsOf } from "../../src/metrics/metric_declaration.ts";
 import { at, T0 } from "./rounds.ts";
 
 const health = (dropped: number, failed: number, timedOut: number): AgentHealth => ({
@@ -50,7 +50,8 @@ Deno.test("agent health: every metric it sends has a graph, and every name is on
   const collector = createAgentHealthCollector({ health: () => health(1, 1, 1) });
   await collector.collect(at(T0));
   const names = (await collector.collect(at(T0 + 60_000))).map((v) => v.name);
-  const graphed = new Set(AGENT_HEALTH_GRAPH_DEFS.flatMap((d) => d.metrics.map((m) => m.name)));
+  const defs = graphDefsOf(AGENT_HEALTH_COLLECTOR.metrics);
+  const graphed = new Set(defs.flatMap((d) => d.metrics.map((m) => m.name)));
   assert.deepEqual(names.filter((n) => !graphed.has(n)), []);
   assert.ok([...graphed].every(isValidMetricName));
   assert.equal(AGENT_HEALTH_COLLECTOR.optIn, "agent");
