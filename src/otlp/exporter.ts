@@ -101,8 +101,6 @@ export function resolveTarget(otlp: OtlpConfig, apikey: string): ExportTarget {
 export interface ExporterOptions {
   readonly target: ExportTarget;
   readonly userAgent: string;
-  /** Secrets to keep out of messages (the API key). */
-  readonly redact?: readonly string[];
 }
 
 /** Creates the exporter of a target. */

@@ -74,7 +74,6 @@ export function startOtlp(options: OtlpOptions): Otlp {
   const exporter = createExporter({
     target,
     userAgent: `${SERVICE_NAME}/${version}`,
-    redact: [config.apikey],
   });
   const sender = createOtlpSender({
     spool: options.spool,
