@@ -1,6 +1,7 @@
 /**
  * Decoded `[plugin.<kind>.<name>]` tables -> plugin configs, as upstream's `setEachPlugins` builds
- * them (reference §2.3, §2.4), with its `plugin.<kind>.<name>: <cause>` errors.
+ * them (docs/upstream.md, "Plugin tables", "Plugin command, env and timeout"), with its
+ * `plugin.<kind>.<name>: <cause>` errors.
  *
  * @module
  */

@@ -37,7 +37,10 @@ export interface Field {
   readonly hidden?: true;
   /** An anonymous Go struct: its fields decode at this level; its own name is still a candidate. */
   readonly embedded?: true;
-  /** An empty string in the files means the default (§2.1 step 5). */
+  /**
+   * An empty string in the files means the default (docs/upstream.md, "Config resolution",
+   * step 5).
+   */
   readonly emptyIsDefault?: true;
 }
 
@@ -56,7 +59,7 @@ const key = (toml: string, kind: Kind, prop?: string, more: Partial<Field> = {})
   ...more,
 });
 const flag = (toml: string, prop: string): Field => key(toml, BOOL, prop, { default: false });
-/** A sub-table: its fields merge one by one over an included file (§2.6). */
+/** A sub-table: its fields merge one by one over an included file (docs/upstream.md, "include"). */
 const table = (toml: string, go: string, prop: string, fields: readonly Field[]): Field =>
   key(toml, struct(go, fields), prop);
 
@@ -130,7 +133,7 @@ export const CONFIG_FIELDS: readonly Field[] = [
   key("apikey", STRING, "apikey", { default: "" }),
   key("root", STRING, "root", { default: DEFAULT_ROOT, emptyIsDefault: true }),
   key("pidfile", STRING, "pidfile", { default: DEFAULT_PIDFILE, emptyIsDefault: true }),
-  // Decoded, then replaced by -conf (§2.1 step 7).
+  // Decoded, then replaced by -conf (docs/upstream.md, "Config resolution", step 7).
   key("conffile", STRING),
   key("roles", { k: "strings" }, "roles", { default: [] }),
   flag("verbose", "verbose"),
@@ -156,9 +159,10 @@ export const CONFIG_FIELDS: readonly Field[] = [
   key("cloud_platform", CLOUD_PLATFORM, "cloudPlatform", { default: "auto" }),
   // Built into metricPlugins, checkPlugins and metadataPlugins by ./plugins.ts.
   key("plugin", { k: "map", elem: { k: "map", elem: PLUGIN } }),
-  // Read by the loader (§2.6).
+  // Read by the loader (docs/upstream.md, "include").
   key("include", STRING),
-  // Untagged upstream field: `autoshutdown = true` acts like -private-autoshutdown (§2.2 quirk).
+  // Untagged upstream field: `autoshutdown = true` acts like -private-autoshutdown (the quirk in
+  // docs/upstream.md, "Config keys").
   key("autoshutdown", BOOL, "autoshutdown", { default: false, hidden: true }),
   // This agent's own tables; upstream's configtest would warn about them.
   table("collectors", "collectors", "collectors", [

@@ -1,6 +1,6 @@
 /**
- * configtest's unknown-key check (reference §2.8, upstream `config/validate.go`), and the location
- * of a decoding error in its file.
+ * configtest's unknown-key check (docs/upstream.md, "Unknown keys (configtest)"; upstream
+ * `config/validate.go`), and the location of a decoding error in its file.
  *
  * @module
  */
