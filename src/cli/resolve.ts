@@ -1,5 +1,6 @@
 /**
- * Resolves the configuration a command runs with: the file (if any), then the flags (§2.1).
+ * Resolves the configuration a command runs with: the file (if any), then the flags
+ * (docs/upstream.md, "Config resolution").
  *
  * @module
  */
@@ -16,7 +17,7 @@ export async function resolveConfig(options: CommonOptions): Promise<Config> {
     file = await loadConfigFile(options.conf);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    // Upstream's wording (§2.1 step 6), which operators' alerts match.
+    // Upstream's wording (docs/upstream.md, "Config resolution", step 6), which alerts match.
     throw new ConfigError(`failed to load the config file: ${error.message}`, {
       file: error.file,
       line: error.line,

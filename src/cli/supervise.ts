@@ -1,6 +1,6 @@
 /**
  * `supervise`: resolve the config, take the pidfile, then run the daemon as a supervised child
- * (reference §8.5).
+ * (docs/upstream.md, "supervise").
  *
  * @module
  */
