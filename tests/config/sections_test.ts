@@ -25,7 +25,7 @@ async function loadError(text: string): Promise<ConfigError> {
   return error;
 }
 
-/** Reference §2.8, upstream's `makeCandidates(reflect.TypeFor[Config]())` in order. */
+/** docs/upstream.md, "Unknown keys (configtest)": upstream's `makeCandidates(...)` in order. */
 const UPSTREAM_CANDIDATES = (
   "apibase apikey root pidfile conffile roles verbose silent diagnostic disable_http_keep_alive " +
   "display_name host_status on_start on_stop disks ignore filesystems ignore use_mountpoint " +
