@@ -7,7 +7,7 @@
 import { decodeDocument, type Document, type GoMap, readDocument } from "./decode.ts";
 import { type ConfigError, fileError, isTable, keyString, ValueError } from "./errors.ts";
 import { scanKeys } from "./scan_keys.ts";
-import { CONFIG_FIELDS, type Field, structOf } from "./sections.ts";
+import { CONFIG_FIELDS, type Field, structFields, structOf } from "./sections.ts";
 
 export { type KeyLine, scanKeys } from "./scan_keys.ts";
 
@@ -15,7 +15,7 @@ export { type KeyLine, scanKeys } from "./scan_keys.ts";
  * upstream's `makeCandidates`: every key of the tables in field order, a struct's fields right after
  * it (so `ignore` thrice, and the command keys twice) and an embedded struct's own name
  * (`commandConfig`) before its fields; `autoshutdown` left out (`conf:"ignore"`). This agent's
- * tables come last, so upstream's own suggestions are unchanged.
+ * tables come last, so upstream's own suggestions for top-level keys are unchanged.
  */
 function candidatesOf(fields: readonly Field[]): string[] {
   return fields.flatMap((field) => {
@@ -43,6 +43,32 @@ export function levenshtein(a: string, b: string): number {
     prev = row;
   }
   return prev[y.length];
+}
+
+/**
+ * The keys of the table a key sits in, given the key's parts before its last: a plugin table's keys
+ * for `plugin.metrics.x.type`, the action's for `plugin.checks.x.action.use`. Undefined for a
+ * top-level key, or when the parts name no table the schema knows.
+ */
+function tableKeys(parents: readonly string[]): string[] | undefined {
+  if (parents.length === 0) return undefined;
+  let fields: readonly Field[] = CONFIG_FIELDS;
+  for (let i = 0; i < parents.length; i++) {
+    const here = structFields(fields);
+    const name = parents[i];
+    const field = here.find((f) => f.toml === name) ??
+      here.find((f) => f.toml.toLowerCase() === name.toLowerCase());
+    if (!field) return undefined;
+    let kind = field.kind;
+    // A map's keys are names (`plugin.<kind>.<name>`): each level takes one part.
+    while (kind.k === "map") {
+      i++;
+      kind = kind.elem;
+    }
+    if (kind.k !== "struct" || i >= parents.length) return undefined;
+    fields = kind.fields;
+  }
+  return structFields(fields).filter((f) => !f.hidden).map((f) => f.toml);
 }
 
 function suggest(given: string, candidates: readonly string[]): string {
@@ -81,7 +107,11 @@ export function unexpectedKeys(text: string, table: Record<string, unknown>): Un
     let suggestion = suggest(top, SUGGESTION_CANDIDATES);
     if (SUGGESTION_CANDIDATES.includes(top)) {
       name = key;
-      const s = suggest(parts[parts.length - 1], SUGGESTION_CANDIDATES);
+      // Upstream compares with its one flat list, so a key in one table could be offered a key of
+      // another (`plugin.metrics.x.type` -> this agent's `tcp`); here a key in a table is compared
+      // with that table's keys only.
+      const candidates = tableKeys(parts.slice(0, -1)) ?? SUGGESTION_CANDIDATES;
+      const s = suggest(parts[parts.length - 1], candidates);
       suggestion = s === "" ? "" : `${parent}.${s}`;
     }
     const ignoredTable = name === top && isTable(table[top]);
