@@ -41,7 +41,7 @@ export type ExportFailure =
   | { readonly protocol: "grpc"; readonly code: number; readonly retryAfterMs?: number }
   | { readonly protocol: "http"; readonly status: number; readonly retryAfterMs?: number };
 
-/** gRPC status codes (grpc/doc/statuscodes.md) the OTLP specification retries. */
+/** The gRPC status codes the OTLP specification retries. */
 export const GRPC_RETRYABLE: ReadonlySet<number> = new Set([
   4, // DEADLINE_EXCEEDED
   8, // RESOURCE_EXHAUSTED

@@ -6,7 +6,7 @@
  */
 import type { ExportFailure } from "../delivery/policy.ts";
 
-/** gRPC status code names (grpc/doc/statuscodes.md), for messages. */
+/** The names of gRPC's status codes, by number, for messages. */
 export const GRPC_CODE_NAMES: readonly string[] = [
   "OK",
   "CANCELLED",

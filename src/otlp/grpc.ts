@@ -1,5 +1,5 @@
 /**
- * One gRPC unary call over `node:http2`: the wire protocol of gRPC's PROTOCOL-HTTP2.md, which is
+ * One gRPC unary call over `node:http2`: gRPC's wire protocol over HTTP/2, of which this is
  * all an OTLP export needs - one length-prefixed message each way, the status in the trailers.
  *
  * TLS for `https:` origins (ALPN h2, the system's roots), cleartext HTTP/2 (h2c) for `http:`.
@@ -44,7 +44,7 @@ export interface UnaryResult {
 /** The call got no gRPC answer: connection refused or reset, TLS failure, deadline, abort. */
 export class TransportError extends Error {}
 
-/** gRPC's mapping of an HTTP status that is not 200 to a status code (http-grpc-status-mapping.md). */
+/** The gRPC status code gRPC's own clients give an HTTP status that is not 200. */
 export function codeOfHttpStatus(status: number): number {
   switch (status) {
     case 400:
