@@ -137,8 +137,10 @@ export async function createWorkload(options: WorkloadOptions): Promise<Workload
           points.push({ hostId, name: v.name, time: v.time ?? time, value: v.value });
         }
       }
-      const fromPlugins = points.slice(values.length);
-      await options.observer?.observe({ timeMs, system: values, plugins: fromPlugins });
+      if (options.observer) {
+        const fromPlugins = points.slice(values.length);
+        await options.observer.observe({ timeMs, system: values, plugins: fromPlugins });
+      }
       return points;
     },
     async run() {
