@@ -19,7 +19,7 @@ import type { ExportResult } from "../delivery/otlp_sender.ts";
 import { parseRetryAfter } from "../mackerel/errors.ts";
 import { createHttpTransport } from "../mackerel/http.ts";
 import { ExportError, grpcCodeName } from "./export_error.ts";
-import { callUnary, TransportError } from "./grpc.ts";
+import { createGrpcChannel, TransportError } from "./grpc.ts";
 import { RetryInfoSchema } from "./proto/google/rpc/error_details_pb.ts";
 import { StatusSchema } from "./proto/google/rpc/status_pb.ts";
 import { ExportMetricsServiceResponseSchema } from "./proto/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
@@ -108,13 +108,13 @@ export function createExporter(options: ExporterOptions): Exporter {
   const { target, userAgent } = options;
   const where = target.protocol === "grpc" ? target.url.host : target.url.href;
   const transport = target.protocol === "http/protobuf" ? createHttpTransport() : undefined;
+  const channel = target.protocol === "grpc" ? createGrpcChannel(target.url) : undefined;
   const compress = (body: Uint8Array) => target.gzip ? new Uint8Array(gzipSync(body)) : body;
 
   async function exportGrpc(body: Uint8Array, signal: AbortSignal): Promise<ExportResult> {
     let result;
     try {
-      result = await callUnary({
-        origin: target.url,
+      result = await channel!.call({
         path: EXPORT_METHOD,
         message: compress(body),
         compressed: target.gzip,
@@ -195,6 +195,7 @@ export function createExporter(options: ExporterOptions): Exporter {
     export: target.protocol === "grpc" ? exportGrpc : exportHttp,
     close() {
       transport?.close();
+      channel?.close();
     },
   };
 }

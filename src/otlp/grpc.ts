@@ -3,19 +3,19 @@
  * all an OTLP export needs - one length-prefixed message each way, the status in the trailers.
  *
  * TLS for `https:` origins (ALPN h2, the system's roots), cleartext HTTP/2 (h2c) for `http:`.
- * A session lives for one call: an export runs once a minute, and a new connection each time
- * leaves nothing to keep alive or to find broken. The call ends at its deadline (also sent as
- * `grpc-timeout`) or when the caller's signal aborts; a response larger than the bound is refused.
+ * A connection serves the calls that follow each other closely (a backlog, a one-second minute)
+ * and is closed politely (GOAWAY) once idle for a while: at the real pace, one export a minute,
+ * each export has a fresh connection and none is kept open for a load balancer to drop. A call
+ * ends at its deadline (also sent as `grpc-timeout`) or when the caller's signal aborts; a failed
+ * call drops its connection; a response larger than the bound is refused.
  *
  * @module
  */
 import http2 from "node:http2";
 import { gunzipSync } from "node:zlib";
 
-/** Options of {@linkcode callUnary}. */
+/** One call of {@linkcode GrpcChannel.call}. */
 export interface UnaryCall {
-  /** `https://host:port` or `http://host:port`. */
-  readonly origin: URL;
   /** `/<package>.<Service>/<Method>`. */
   readonly path: string;
   /** The request message, gzip-compressed when `compressed`. */
@@ -65,43 +65,106 @@ export function codeOfHttpStatus(status: number): number {
   }
 }
 
-/** Makes the call; resolves to the server's status, rejects with a {@linkcode TransportError}. */
-export function callUnary(call: UnaryCall): Promise<UnaryResult> {
+/** Calls to one origin over a connection kept while calls follow each other. */
+export interface GrpcChannel {
+  /** Makes a call; resolves to the server's status, rejects with a {@linkcode TransportError}. */
+  call(call: UnaryCall): Promise<UnaryResult>;
+  /** Closes the connection, if one is open. */
+  close(): void;
+}
+
+/** How long an idle connection is kept for the next call; 10 s. */
+export const DEFAULT_IDLE_MS = 10_000;
+
+/** Creates the channel of `origin` (`https://host:port` or `http://host:port`). */
+export function createGrpcChannel(origin: URL, idleMs = DEFAULT_IDLE_MS): GrpcChannel {
+  let open: http2.ClientHttp2Session | undefined;
+
+  const acquire = (): http2.ClientHttp2Session => {
+    if (open && !open.closed && !open.destroyed) return open;
+    const session = http2.connect(origin.origin);
+    const forget = () => {
+      if (open === session) open = undefined;
+    };
+    // An idle connection's end is no one's failure: a call in flight hears of it itself.
+    session.on("error", forget);
+    session.on("goaway", forget);
+    session.on("close", forget);
+    // Idle (no frame either way) that long: closed with a GOAWAY, as a polite client does.
+    session.setTimeout(idleMs, () => {
+      forget();
+      session.close();
+    });
+    // An open connection never keeps the agent from exiting.
+    session.unref();
+    open = session;
+    return session;
+  };
+
+  const release = (session: http2.ClientHttp2Session, healthy: boolean) => {
+    if (healthy) return;
+    if (open === session) open = undefined;
+    session.destroy();
+  };
+
+  return {
+    call: (call) => callUnary(call, acquire, release),
+    close() {
+      open?.close();
+      open = undefined;
+    },
+  };
+}
+
+function callUnary(
+  call: UnaryCall,
+  acquire: () => http2.ClientHttp2Session,
+  release: (session: http2.ClientHttp2Session, healthy: boolean) => void,
+): Promise<UnaryResult> {
   const deadline = AbortSignal.timeout(call.timeoutMs);
   const signal = AbortSignal.any([call.signal, deadline]);
   return new Promise<UnaryResult>((resolve, reject) => {
     let settled = false;
     let session: http2.ClientHttp2Session | undefined;
-    const finish = (outcome: () => void) => {
+    const onSessionError = (error: unknown) => fail(describe(error), error);
+    const finish = (healthy: boolean, outcome: () => void) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener("abort", onAbort);
-      session?.destroy();
+      if (session) {
+        session.off("error", onSessionError);
+        release(session, healthy);
+      }
       outcome();
     };
     const fail = (reason: string, cause?: unknown) =>
-      finish(() => reject(new TransportError(reason, { cause })));
+      finish(false, () => reject(new TransportError(reason, { cause })));
     const onAbort = () =>
       fail(deadline.aborted ? `no answer within ${call.timeoutMs} ms` : "the call was aborted");
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     try {
-      session = http2.connect(call.origin.origin);
+      session = acquire();
     } catch (error) {
       return fail(describe(error), error);
     }
-    session.on("error", (error) => fail(describe(error), error));
-    const stream = session.request({
-      ":method": "POST",
-      ":path": call.path,
-      "content-type": "application/grpc",
-      te: "trailers",
-      "grpc-timeout": `${call.timeoutMs}m`,
-      "grpc-accept-encoding": "identity,gzip",
-      "user-agent": call.userAgent,
-      ...(call.compressed ? { "grpc-encoding": "gzip" } : {}),
-      ...Object.fromEntries(call.metadata),
-    });
+    session.on("error", onSessionError);
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request({
+        ":method": "POST",
+        ":path": call.path,
+        "content-type": "application/grpc",
+        te: "trailers",
+        "grpc-timeout": `${call.timeoutMs}m`,
+        "grpc-accept-encoding": "identity,gzip",
+        "user-agent": call.userAgent,
+        ...(call.compressed ? { "grpc-encoding": "gzip" } : {}),
+        ...Object.fromEntries(call.metadata),
+      });
+    } catch (error) {
+      return fail(describe(error), error);
+    }
     let headers: http2.IncomingHttpHeaders | undefined;
     let trailers: http2.IncomingHttpHeaders | undefined;
     const chunks: Uint8Array[] = [];
@@ -112,6 +175,7 @@ export function callUnary(call: UnaryCall): Promise<UnaryResult> {
     stream.on("data", (chunk: Uint8Array) => {
       size += chunk.length;
       if (size > call.maxResponseBytes) {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
         fail(`response larger than ${call.maxResponseBytes} bytes`);
         return;
       }
@@ -122,7 +186,7 @@ export function callUnary(call: UnaryCall): Promise<UnaryResult> {
       if (headers === undefined) return fail("the stream closed without an answer");
       try {
         const result = readResult(headers, trailers, concat(chunks));
-        finish(() => resolve(result));
+        finish(true, () => resolve(result));
       } catch (error) {
         fail(describe(error), error);
       }

@@ -183,3 +183,59 @@ Deno.test("exporter (gRPC): an abort ends the call at once, as no answer", async
     await receiver.close();
   }
 });
+
+/** A TCP relay to `port` on loopback that counts the connections it is given. */
+function countingRelay(port: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let connections = 0;
+  const pipes: Promise<unknown>[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      connections++;
+      const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
+      pipes.push(
+        Promise.allSettled([
+          conn.readable.pipeTo(upstream.writable),
+          upstream.readable.pipeTo(conn.writable),
+        ]),
+      );
+    }
+  })().catch(() => {});
+  return {
+    url: `http://127.0.0.1:${listener.addr.port}`,
+    connections: () => connections,
+    async close() {
+      listener.close();
+      await accepting;
+      await Promise.allSettled(pipes);
+    },
+  };
+}
+
+Deno.test("exporter (gRPC): calls that follow each other share one connection; a closed exporter's is gone", async () => {
+  const receiver = await startOtlpGrpcReceiver();
+  const relay = countingRelay(receiver.port);
+  try {
+    const exporter = createExporter({
+      target: resolveTarget(otlp({ endpoint: relay.url }), "key"),
+      userAgent: "test",
+    });
+    const signal = new AbortController().signal;
+    await exporter.export(body, signal);
+    await exporter.export(body, signal);
+    await exporter.export(body, signal);
+    assert.equal(relay.connections(), 1);
+    exporter.close();
+    const next = createExporter({
+      target: resolveTarget(otlp({ endpoint: relay.url }), "key"),
+      userAgent: "test",
+    });
+    await next.export(body, signal);
+    next.close();
+    assert.equal(relay.connections(), 2);
+    assert.equal(receiver.accepted().length, 4);
+  } finally {
+    await receiver.close();
+    await relay.close();
+  }
+});
