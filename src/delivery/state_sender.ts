@@ -13,7 +13,8 @@ import type { Clock } from "../async/clock.ts";
 import { errorMessage, logger } from "../log.ts";
 import { type DeliveryEvents, NO_EVENTS } from "./events.ts";
 import { classifyFailure } from "./policy.ts";
-import type { RecordKind, Spool, SpoolEntry } from "./spool.ts";
+import type { RecordKind } from "./record.ts";
+import type { Spool, SpoolEntry } from "./spool.ts";
 
 /** The kinds of record this sender owns. */
 export type StateKind = Extract<RecordKind, "metadata" | "graphdefs">;
