@@ -149,7 +149,9 @@ export function createStatus(options: StatusOptions): Status {
       if (k.since !== undefined) {
         const minutes = Math.max(1, Math.round((clock.now() - k.since) / options.minuteMs));
         log.info(
-          `Posting ${RECORD_KINDS[kind].name} to Mackerel recovered after ${minutes} minutes of failures` +
+          `Posting ${
+            RECORD_KINDS[kind].name
+          } to Mackerel recovered after ${minutes} minutes of failures` +
             (kind === "metrics" ? `; ${queued()} points still wait to be posted` : ""),
         );
         k.since = undefined;
@@ -162,7 +164,9 @@ export function createStatus(options: StatusOptions): Status {
       if (k.since === undefined) {
         k.since = clock.now();
         log.info(
-          `Posting ${RECORD_KINDS[kind].name} to Mackerel is failing (${lastError.message}); what is ` +
+          `Posting ${
+            RECORD_KINDS[kind].name
+          } to Mackerel is failing (${lastError.message}); what is ` +
             "collected is kept and posted when it recovers",
         );
       }

@@ -7,11 +7,13 @@
  *   cannot be cancelled itself (a statfs, a POST that ignores its signal);
  * - {@linkcode deadline} and {@linkcode withDeadline}: an operation given at most so many
  *   milliseconds, with the words "timed out after ..." when it takes longer;
- * - {@linkcode NEVER_ABORTS}: the signal of a caller that nothing stops.
+ * - {@linkcode NEVER_ABORTS}: the signal of a caller that nothing stops;
+ * - {@linkcode createStopping}: the agent's stop, graceful then forced, with the one timer that
+ *   turns the first into the second.
  *
  * @module
  */
-import { MAX_TIMER_MS } from "./clock.ts";
+import { type Clock, MAX_TIMER_MS, realClock } from "./clock.ts";
 
 /** A signal that never aborts: for callers that nothing stops. */
 export const NEVER_ABORTS: AbortSignal = new AbortController().signal;
@@ -118,4 +120,55 @@ export async function withDeadline<T>(
   } finally {
     limit.dispose();
   }
+}
+
+/** A graceful stop, then a forced one. */
+export interface Stopping {
+  /** Aborted by the first request: finish what is started, hand over, drain. */
+  readonly stop: AbortSignal;
+  /** Aborted by a second request, or when the grace has passed since the first: end now. */
+  readonly force: AbortSignal;
+  /** Asks for the graceful stop and starts the grace; false when it was asked for already. */
+  requestStop(): boolean;
+  /** Forces the stop at once. */
+  forceStop(): void;
+  /** Ends the grace timer (the agent stopped in time). */
+  dispose(): void;
+}
+
+/** Options of {@linkcode createStopping}. */
+export interface StoppingOptions {
+  /** How long a graceful stop may take before it is forced. */
+  readonly graceMs: number;
+  /** Real time by default; tests bring a virtual clock. */
+  readonly clock?: Clock;
+  /** Told when the grace has passed and the stop is forced. */
+  readonly onGraceOver?: () => void;
+}
+
+/** The stop of a daemon: every loop watches `stop` and `force`; one timer links the two. */
+export function createStopping(options: StoppingOptions): Stopping {
+  if (!(options.graceMs >= 0)) throw new RangeError(`graceMs must be >= 0, got ${options.graceMs}`);
+  const clock = options.clock ?? realClock;
+  const stop = new AbortController();
+  const force = new AbortController();
+  const disposed = new AbortController();
+  const forceStop = () => force.abort(new Error("the agent is forced to stop"));
+  return {
+    stop: stop.signal,
+    force: force.signal,
+    requestStop() {
+      if (stop.signal.aborted) return false;
+      stop.abort(new Error("the agent is stopping"));
+      const grace = AbortSignal.any([force.signal, disposed.signal]);
+      clock.sleep(options.graceMs, grace).then(() => {
+        if (grace.aborted) return;
+        options.onGraceOver?.();
+        forceStop();
+      });
+      return true;
+    },
+    forceStop,
+    dispose: () => disposed.abort(),
+  };
 }

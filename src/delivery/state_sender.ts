@@ -40,7 +40,7 @@ export interface StateSender {
   /** Keeps a value under `key`, superseding the older ones; `urgent` sends it at once. */
   put(kind: StateKind, key: string, value: unknown, urgent?: boolean): Promise<void>;
   /** Sends every minute until `stop` aborts, then once more. */
-  run(stop: AbortSignal, force?: AbortSignal): Promise<void>;
+  run(stop: AbortSignal, force: AbortSignal): Promise<void>;
 }
 
 const log = logger("command");
@@ -114,7 +114,7 @@ export function createStateSender(options: StateSenderOptions): StateSender {
       if (older.length > 0) await spool.ack(older.map((e) => e.id));
       if (urgent) wakeUp.abort();
     },
-    async run(stop, force = new AbortController().signal) {
+    async run(stop, force) {
       // States left by an earlier run go out at once.
       let first = spool.entries().some((e) => STATE_KINDS.includes(e.kind as StateKind));
       while (!stop.aborted && !force.aborted) {
