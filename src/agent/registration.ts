@@ -1,5 +1,6 @@
 /**
- * Registers the host with Mackerel or finds it again (reference §6.1, §5.4).
+ * Registers the host with Mackerel or finds it again (docs/upstream.md, "Startup and registration",
+ * "Retry rules").
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Signal handling of the daemon (reference §6.6).
+ * Signal handling of the daemon (docs/upstream.md, "Signals").
  *
  * The first INT, TERM or QUIT asks for a graceful stop and arms a timer that forces the stop after
  * the graceful limit; a second signal forces it at once. HUP asks for a host spec refresh.

@@ -1,13 +1,14 @@
 /**
- * Delivers check reports to Mackerel (reference §5.4, §6.4 check sender row, §6.5, §7.4) from the
- * spool, so a CRITICAL raised during an outage arrives after a restart with its original time.
+ * Delivers check reports to Mackerel (docs/upstream.md: "Retry rules", the check sender row of
+ * "Post loop", "Long outage", "Check plugins") from the spool, so a CRITICAL raised during an
+ * outage arrives after a restart with its original time.
  *
  * Each report is a spool record. The sender wakes every minute, on an immediate wake (a status
  * change) or at stop, takes every report waiting, and posts them per host in chunks of 20 with a
  * pause after each full chunk. A chunk is retried every 30 s (or after the server's Retry-After)
  * until it is accepted. A refused chunk (400) is split to find the refused reports; any other
- * refusal drops it, with an ERROR. Every delay is a fraction of the agent's minute (DESIGN.md
- * principle 8).
+ * refusal drops it, with an ERROR. Every delay is a fraction of the agent's minute
+ * (docs/architecture.md, "Principles").
  *
  * @module
  */

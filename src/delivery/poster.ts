@@ -1,7 +1,8 @@
 /**
- * The metric post loop: drives the post queue's state machine (docs/upstream.md, "The post queue")
- * over rounds kept in the spool. It owns sleeping, the immediate network retry, logging and the
- * drain at a stop; what a failure means is the policy's (./policy.ts), the HTTP is the client's.
+ * The metric post loop: drives the post queue's state machine (docs/upstream.md,
+ * "Per-host post delay" to "Signals") over rounds kept in the spool. It owns sleeping, the
+ * immediate network retry, logging and the drain at a stop; what a failure means is the policy's
+ * (./policy.ts), the HTTP is the client's.
  *
  * A round leaves the spool only once the API has taken it. A transient failure (a refused key
  * included) requeues it at the tail, as upstream; a refused payload (400) is split to find the

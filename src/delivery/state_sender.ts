@@ -1,7 +1,8 @@
 /**
- * Delivers states - metadata values (reference §7.5) and the graph definitions of metric plugins
- * (§7.3) - from the spool. A state is kept by key (a host's metadata namespace, or the one set of
- * graph definitions); a newer value supersedes an older one that was not sent yet.
+ * Delivers states - metadata values (docs/upstream.md, "Metadata plugins") and the graph
+ * definitions of metric plugins ("Graph definitions") - from the spool. A state is kept by key (a
+ * host's metadata namespace, or the one set of graph definitions); a newer value supersedes an
+ * older one that was not sent yet.
  *
  * Every minute (at once for graph definitions), the newest value of each key is sent. A transient
  * failure keeps it for the next minute, as upstream does for a 5xx; a refusal drops it, and a

@@ -1,5 +1,6 @@
 /**
- * Runs a plugin command the way mackerel-agent's `cmdutil.RunCommand` does (reference §1.7, §2.4, §7.1).
+ * Runs a plugin command the way mackerel-agent's `cmdutil.RunCommand` does (docs/upstream.md,
+ * "Process environment", "Plugin command, env and timeout", "Running a plugin").
  *
  * The child runs in its own process group so that a timeout reaches the shell *and* everything it
  * started (Deno.Command's own abort kills only the direct child, and grandchildren would keep the
@@ -20,7 +21,10 @@ import { logger } from "../log.ts";
 import { errnoText, exitCodeFor, locateCached, setsidBinary } from "./exec_path.ts";
 import { pluginWatchdog } from "./watchdog.ts";
 
-/** What a run produced; `exitCode` follows §7.1 (128 + N for signal N, 125-127 for launch failures). */
+/**
+ * What a run produced; `exitCode` follows upstream (docs/upstream.md, "Running a plugin"): 128 + N
+ * for signal N, 125-127 for launch failures.
+ */
 export interface CommandResult {
   readonly stdout: string;
   readonly stderr: string;
@@ -92,14 +96,20 @@ export function commandString(command: CommandSpec): string {
   return command.kind === "shell" ? command.line : command.argv.join(" ");
 }
 
-/** The agent's PATH per §1.7; idempotent, so applying it to an already adjusted PATH is harmless. */
+/**
+ * The agent's PATH (docs/upstream.md, "Process environment"); idempotent, so applying it to an
+ * already adjusted PATH is harmless.
+ */
 export function pluginPath(oldPath: string | undefined): string {
   const old = oldPath ?? "";
   if (old.startsWith(PATH_PREFIX) && old.endsWith(PATH_SUFFIX)) return old;
   return old === "" ? PATH_PREFIX + PATH_SUFFIX.slice(1) : PATH_PREFIX + old + PATH_SUFFIX;
 }
 
-/** The child's environment: agent env (with §1.7 PATH, LANG, LC_ALL), then config `env`, then `extraEnv`. */
+/**
+ * The child's environment: agent env (with upstream's PATH, LANG, LC_ALL), then config `env`, then
+ * `extraEnv`.
+ */
 export function buildEnv(
   base: Readonly<Record<string, string>>,
   env: readonly string[] = [],
@@ -115,14 +125,17 @@ export function buildEnv(
   return Object.assign(out, extraEnv);
 }
 
-/** The variables the agent itself sets (§1.7, §2.5): the only ones that can change under it. */
+/**
+ * The variables the agent itself sets (docs/upstream.md, "Process environment", "Proxies"): the
+ * only ones that can change under it.
+ */
 const AGENT_SET_VARIABLES = ["PATH", "HTTP_PROXY", "HTTPS_PROXY"] as const;
 let baseEnv: { readonly key: string; readonly env: Readonly<Record<string, string>> } | undefined;
 
 /**
- * The agent's environment as every plugin gets it before its own `env` (§1.7 PATH, LANG, LC_ALL),
- * copied once rather than on every run: it is rebuilt only when a variable the agent sets changes,
- * which a few `Deno.env.get` calls detect at a fraction of the cost of the copy.
+ * The agent's environment as every plugin gets it before its own `env` (upstream's PATH, LANG,
+ * LC_ALL), copied once rather than on every run: it is rebuilt only when a variable the agent sets
+ * changes, which a few `Deno.env.get` calls detect at a fraction of the cost of the copy.
  */
 export function pluginBaseEnv(): Readonly<Record<string, string>> {
   const key = AGENT_SET_VARIABLES.map((name) => Deno.env.get(name) ?? "\0").join("\0");
@@ -152,7 +165,10 @@ export function runPluginCommand(
   });
 }
 
-/** Runs a plugin command with a timeout, a process-group kill and capped output (§7.1). */
+/**
+ * Runs a plugin command with a timeout, a process-group kill and capped output
+ * (docs/upstream.md, "Running a plugin").
+ */
 export async function runCommand(options: RunCommandOptions): Promise<CommandResult> {
   const argv = commandArgv(options.command, options.user);
   const base = pluginBaseEnv();

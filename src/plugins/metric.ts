@@ -1,5 +1,5 @@
 /**
- * Runs the metric plugins of a collection round (reference §7.2).
+ * Runs the metric plugins of a collection round (docs/upstream.md, "Metric plugins").
  *
  * Every plugin runs concurrently, at most `maxConcurrent` at a time, and a round never waits for a
  * plugin longer than its own timeout (plus a second to reap it), counted from the round's start: a

@@ -78,7 +78,7 @@ Deno.test("command: the env is agent env, then config env, then extra env", () =
   });
 });
 
-Deno.test("command: PATH per §1.7, empty PATH, and no double prefix", () => {
+Deno.test("command: PATH as upstream sets it, empty PATH, and no double prefix", () => {
   assert.equal(pluginPath(""), "/sbin:/usr/sbin:/bin:/usr/bin:/opt/mackerel-agent/plugins/bin");
   assert.equal(
     pluginPath(undefined),
