@@ -166,7 +166,7 @@ async function runToStdout(context: Context): Promise<number> {
 
 /** With an API key: take the spool, register, then collect and post until stopped. */
 async function runPosting(context: Context): Promise<number> {
-  const { config, shutdown } = context;
+  const { config } = context;
   const spoolDir = join(config.root, "spool");
   const lock = await takeSpool(spoolDir, context);
   if (lock === STOPPED) return stoppedEarly("while waiting for the spool");
@@ -346,17 +346,19 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
       signal: shutdown.stop,
     });
     const work = workload;
-    options.onHangup(createReloader({
-      load: options.reloadConfig,
-      workload: work,
-      onApplied: (config) => {
-        options.onReload?.(config);
-        status.retain("collectors", work.collectorNames());
-        status.retain("plugins", pluginNames(config));
-      },
-      // The spec refresh upstream does on HUP follows every reload, applied or not.
-      after: () => refresh.dispatchEvent(new Event("refresh")),
-    }).reload);
+    options.onHangup(
+      createReloader({
+        load: options.reloadConfig,
+        workload: work,
+        onApplied: (config) => {
+          options.onReload?.(config);
+          status.retain("collectors", work.collectorNames());
+          status.retain("plugins", pluginNames(config));
+        },
+        // The spec refresh upstream does on HUP follows every reload, applied or not.
+        after: () => refresh.dispatchEvent(new Event("refresh")),
+      }).reload,
+    );
     const delivery = options.deliver?.(producersDone.signal, shutdown.force) ??
       Promise.resolve("drained" as const);
     log.info(

@@ -26,7 +26,6 @@ import { errorMessage, logger } from "../log.ts";
 import { type BodyCache, createBodyCache } from "./body_cache.ts";
 import {
   describeRecords,
-  describeTally,
   encodeAck,
   encodePut,
   parseHeader,
@@ -578,4 +577,4 @@ function entryOf(held: Held): SpoolEntry {
   };
 }
 
-export { describeRecords, describeTally };
+export { describeRecords };
