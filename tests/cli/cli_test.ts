@@ -27,6 +27,7 @@ function assertUsage(lines: readonly string[]): void {
     "init",
     "once",
     "retire",
+    "service",
     "status",
     "supervise",
     "version",
