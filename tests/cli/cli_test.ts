@@ -1,15 +1,22 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { EXIT_CONFIG } from "../../src/exit_codes.ts";
 import { runAgent } from "../support/agent_process.ts";
+import { onUnix } from "../support/platform.ts";
 
-const FIXTURES = new URL("../fixtures/config/", import.meta.url).pathname;
+const unix = onUnix("a Unix path that cannot be created");
+
+const FIXTURES = fileURLToPath(new URL("../fixtures/config/", import.meta.url));
 
 Deno.test("cli: version prints upstream's line with Deno in place of Go", async () => {
   const { code, stdout } = await runAgent(["version"]);
   assert.equal(code, 0);
   assert.match(
     stdout,
-    /^mackerel-agent version \d+\.\d+\.\d+ \(rev ([0-9a-f]{7}|unknown)\) \[linux (amd64|arm64) deno\d+\.\d+\.\d+\] \n$/,
+    new RegExp(
+      String.raw`^mackerel-agent version \d+\.\d+\.\d+ \(rev ([0-9a-f]{7}|unknown)\) ` +
+        String.raw`\[${Deno.build.os} (amd64|arm64) deno\d+\.\d+\.\d+\] \n$`,
+    ),
   );
 });
 
@@ -208,7 +215,7 @@ Deno.test("cli: a bad apibase is one line naming the key, exit 1", async () => {
   }
 });
 
-Deno.test("cli: init into a place it cannot write is one line, no stack, exit 1", async () => {
+unix.test("cli: init into a place it cannot write is one line, no stack, exit 1", async () => {
   const { code, stderr } = await runAgent(["init", "-apikey=k", "-conf=/proc/nope/agent.conf"]);
   assert.equal(code, 1);
   assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
