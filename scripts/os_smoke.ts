@@ -12,7 +12,8 @@
  * ```
  *
  * The names expected are `expectedMetricNames(os)` of `src/platform/names.ts` (upstream's names
- * for that system, `*` standing for one device, filesystem or interface key), or `--expect=a,b`.
+ * for that system, `*` or `<device>` standing for one device, filesystem or interface key), or
+ * `--expect=a,b`.
  * The daemon and the service post to the tests' fake API on 127.0.0.1. Each step prints a line;
  * the first failure prints one line, the agent's log, and exits 1.
  *
@@ -33,9 +34,15 @@ export const NAMES_MODULE = "src/platform/names.ts";
 /** The API key of the fake API and of the agent's config. */
 const API_KEY = "os-smoke-key";
 
-/** A name of {@linkcode expectedNames} as a pattern: `*` is one key (no dot), the rest literal. */
+/**
+ * A name of {@linkcode expectedNames} as a pattern: `*` or a placeholder in angle brackets (as the
+ * collectors declare them, `disk.<device>.reads.delta`) is one key without a dot; the rest is
+ * literal.
+ */
 export function namePattern(name: string): RegExp {
-  const parts = name.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
+  const parts = name.split(/\*|<[^<>.]+>/).map((part) =>
+    part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+  );
   return new RegExp(`^${parts.join("[^.]+")}$`);
 }
 

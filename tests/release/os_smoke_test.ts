@@ -20,6 +20,8 @@ Deno.test("os smoke: * stands for one device, filesystem or interface key", () =
   assert.ok(!namePattern("disk.*.reads.delta").test("disk.reads.delta"));
   assert.ok(!namePattern("disk.*.reads.delta").test("disk.a.b.reads.delta"));
   assert.ok(namePattern("filesystem.*.size").test("filesystem.C:.size"));
+  assert.ok(namePattern("disk.<device>.reads.delta").test("disk.nvme0n1.reads.delta"));
+  assert.ok(!namePattern("disk.<device>.reads.delta").test("disk.<device>.writes.delta"));
   // Everything else is literal: a dot is a dot.
   assert.ok(!namePattern("loadavg5").test("loadavg15"));
   assert.ok(!namePattern("cpu.user.percentage").test("cpu_user_percentage"));
