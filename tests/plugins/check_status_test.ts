@@ -39,7 +39,7 @@ unix.test("check_status: exit 1 is WARNING with stdout untrimmed", async () => {
   assert.deepEqual(checkOutcome(r), { status: "WARNING", message: "  warn\n\n" });
 });
 
-Deno.test("check_status: a timed-out check is UNKNOWN with `command timed out`", async () => {
+unix.test("check_status: a timed-out check is UNKNOWN with `command timed out`", async () => {
   const r = await runCommand({
     command: { kind: "shell", line: "sleep 2" },
     timeoutMs: 300,
