@@ -85,7 +85,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     helpExit: 2,
   },
   service: {
-    summary: "install or uninstall the agent as a Windows service or a macOS launchd daemon",
+    summary: "install or uninstall the Windows service or the launchd daemon",
     usage: "service install [options] | service uninstall",
     description: "install: registers this executable with the service manager: started at " +
       "boot, stopped gracefully,\nrestarted after a crash. Its options are the agent's, " +

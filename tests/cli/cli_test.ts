@@ -62,8 +62,8 @@ Deno.test("cli: an unknown subcommand prints upstream's text, plus our own comma
   assert.equal(code, 2);
   assert.equal(stdout, "");
   assertUsage(stderr.trimEnd().split("\n"));
-  // Without the lines of the two commands upstream lacks, it is upstream's text byte for byte.
-  const ours = stderr.split("\n").filter((l) => !/^ {4}(help|status) /.test(l)).join("\n");
+  // Without the lines of the commands upstream lacks, it is upstream's text byte for byte.
+  const ours = stderr.split("\n").filter((l) => !/^ {4}(help|service|status) /.test(l)).join("\n");
   assert.equal(ours, UPSTREAM_UNKNOWN_COMMAND);
 });
 
