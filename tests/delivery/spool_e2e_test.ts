@@ -14,7 +14,10 @@ import {
   stopAgent,
   withDaemon,
 } from "../support/daemon_run.ts";
+import { onUnix } from "../support/platform.ts";
 import { tmpfsUnavailable, withTmpfs } from "../support/tmpfs.ts";
+
+const unix = onUnix("stops the agent with SIGTERM and kill -9");
 
 const TSDB = "/api/v0/tsdb";
 
@@ -42,7 +45,7 @@ async function pastRoundsOf(agent: SpawnedAgent): Promise<void> {
 const withPidfile = (args: readonly string[], path: string) =>
   args.map((a) => a.startsWith("-pidfile=") ? `-pidfile=${path}` : a);
 
-Deno.test("spool e2e: a second agent on the same root is refused; the first loses nothing, even after kill -9", async () => {
+unix.test("spool e2e: a second agent on the same root is refused; the first loses nothing, even after kill -9", async () => {
   await withDaemon("", async (s) => {
     const outage = s.api.failWhile((r) => r.path === TSDB, 503);
     const first = spawnAgent(s.args);
@@ -70,7 +73,7 @@ Deno.test("spool e2e: a second agent on the same root is refused; the first lose
   });
 });
 
-Deno.test("spool e2e: an agent started while the last one drains waits for it, then takes over", async () => {
+unix.test("spool e2e: an agent started while the last one drains waits for it, then takes over", async () => {
   await withDaemon("", async (s) => {
     const first = spawnAgent(s.args);
     await waitFor(() => enqueued(first).size >= 2, "the first agent's rounds");
@@ -83,7 +86,7 @@ Deno.test("spool e2e: an agent started while the last one drains waits for it, t
   });
 });
 
-Deno.test("spool e2e: flipped bytes in the middle of a segment cost only the damaged round, and say so", async () => {
+unix.test("spool e2e: flipped bytes in the middle of a segment cost only the damaged round, and say so", async () => {
   await withDaemon("", async (s) => {
     const outage = s.api.failWhile((r) => r.path === TSDB, 503);
     const first = spawnAgent(s.args);
@@ -124,7 +127,7 @@ Deno.test("spool e2e: flipped bytes in the middle of a segment cost only the dam
   });
 });
 
-Deno.test("spool e2e: 12 seconds of 401 (twelve agent minutes) lose no point", async () => {
+unix.test("spool e2e: 12 seconds of 401 (twelve agent minutes) lose no point", async () => {
   await withDaemon("", async (s) => {
     const agent = spawnAgent(s.args);
     await waitFor(() => enqueued(agent).size >= 2, "the first rounds");
@@ -141,7 +144,7 @@ Deno.test("spool e2e: 12 seconds of 401 (twelve agent minutes) lose no point", a
   });
 });
 
-Deno.test("spool e2e: a 400 to every point (a broken proxy) drops nothing and costs few requests", async () => {
+unix.test("spool e2e: a 400 to every point (a broken proxy) drops nothing and costs few requests", async () => {
   await withDaemon("", async (s) => {
     const agent = spawnAgent(s.args);
     await waitFor(() => enqueued(agent).size >= 1, "the first round");
