@@ -7,6 +7,7 @@
 import type { CollectorsConfig, Config } from "../config/schema.ts";
 import type { Source } from "../host/source.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
+import type { OperatingSystem, Platform, SourceRef } from "../platform/platform.ts";
 import type { RoundFilesystems } from "./filesystem_listing.ts";
 
 /** One metric value, named as Mackerel names it (`loadavg5`, `cpu.user.percentage` ...). */
@@ -53,7 +54,23 @@ export interface CollectorSetup {
   readonly config: CollectorConfig;
   /** The round's filesystems, listed once for every collector that asks (disk, filesystem, inodes). */
   readonly filesystems: RoundFilesystems;
+  /** The commands, libraries and built-ins of the OS the agent runs on (a fixture's in tests). */
+  readonly platform: Platform;
 }
+
+/**
+ * The operating systems of the procfs collectors, which fall back on Deno's built-ins where there
+ * is no procfs: every OS but those with a set of their own.
+ */
+export const PROCFS_OS: readonly OperatingSystem[] = [
+  "linux",
+  "android",
+  "freebsd",
+  "netbsd",
+  "solaris",
+  "illumos",
+  "aix",
+];
 
 /** A collector file's declaration: one line of the registry's table. */
 export interface CollectorDefinition {
@@ -64,8 +81,13 @@ export interface CollectorDefinition {
    * key, or `diagnostic`.
    */
   readonly optIn?: keyof CollectorsConfig | "diagnostic";
-  /** Absolute paths the collector reads; probed once at start. */
-  readonly sources: (source: Source) => readonly string[];
+  /** Where it runs; {@linkcode PROCFS_OS} when absent. */
+  readonly os?: readonly OperatingSystem[];
+  /**
+   * What the collector reads, probed once at start: absolute paths of files, commands it runs,
+   * libraries it calls, built-ins it uses.
+   */
+  readonly sources: (source: Source) => readonly (string | SourceRef)[];
   /** Graph definitions of its `custom.*` metrics, posted at start like a plugin's. */
   readonly graphDefs?: readonly GraphDef[];
   /** Creates the collector. */
@@ -73,6 +95,6 @@ export interface CollectorDefinition {
   /** Where Deno has a built-in for it: the `--allow-sys` kind it needs, and the fallback. */
   readonly fallback?: {
     readonly sysKind: Deno.SysPermissionDescriptor["kind"];
-    readonly create: () => Collector;
+    readonly create: (setup: CollectorSetup) => Collector;
   };
 }

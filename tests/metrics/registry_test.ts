@@ -6,6 +6,7 @@ import { DIAGNOSTIC_GRAPH_DEFS } from "../../src/metrics/diagnostic.ts";
 import {
   COLLECTORS,
   createCollectors,
+  definitionsFor,
   graphDefsFor,
   isEnabled,
 } from "../../src/metrics/registry.ts";
@@ -26,15 +27,41 @@ const UPSTREAM = ["loadavg", "cpu", "memory", "disk", "interface", "filesystem"]
 
 Deno.test("registry: upstream's six always, each [collectors] key turns on exactly one more", () => {
   const config = defaultConfig();
-  assert.deepEqual(COLLECTORS.filter((d) => isEnabled(d, config)).map((d) => d.name), UPSTREAM);
-  assert.equal(new Set(COLLECTORS.map((d) => d.name)).size, COLLECTORS.length);
+  const linux = definitionsFor("linux");
+  assert.deepEqual(linux.filter((d) => isEnabled(d, config)).map((d) => d.name), UPSTREAM);
+  for (const os of ["linux", "darwin", "windows"] as const) {
+    const names = definitionsFor(os).map((d) => d.name);
+    assert.equal(new Set(names).size, names.length, `one definition per name on ${os}`);
+  }
   for (const key of Object.keys(config.collectors) as (keyof CollectorsConfig)[]) {
     const on = { ...config, collectors: { ...config.collectors, [key]: true } };
-    const extra = COLLECTORS.filter((d) => isEnabled(d, on) && !UPSTREAM.includes(d.name));
+    const extra = linux.filter((d) => isEnabled(d, on) && !UPSTREAM.includes(d.name));
     assert.deepEqual(extra.map((d) => d.optIn), [key]);
   }
-  const diagnostic = COLLECTORS.filter((d) => isEnabled(d, { ...config, diagnostic: true }));
+  const diagnostic = linux.filter((d) => isEnabled(d, { ...config, diagnostic: true }));
   assert.deepEqual(diagnostic.map((d) => d.name), [...UPSTREAM, "diagnostic"]);
+});
+
+Deno.test("registry: every collector is somewhere, and macOS and Windows have upstream's sets", () => {
+  const placed = new Set(
+    (["linux", "darwin", "windows"] as const).flatMap((os) => definitionsFor(os)),
+  );
+  assert.equal(placed.size, COLLECTORS.length);
+  assert.deepEqual(definitionsFor("darwin").map((d) => d.name), [
+    "loadavg",
+    "cpu",
+    "memory",
+    "filesystem",
+    "interface",
+  ]);
+  assert.deepEqual(definitionsFor("windows").map((d) => d.name), [
+    "processor_queue_length",
+    "cpu",
+    "memory",
+    "filesystem",
+    "interface",
+    "disk",
+  ]);
 });
 
 Deno.test("registry: graph definitions of the enabled collectors only, each well formed", () => {
