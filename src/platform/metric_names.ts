@@ -1,0 +1,101 @@
+/**
+ * The metric names upstream's mackerel-agent 0.87.0 posts on each operating system, without plugins,
+ * written down from its `command/command_<os>.go` and the generators they list. A `<placeholder>`
+ * stands for a device, drive, interface or mount key (`[A-Za-z0-9_-]+`). The registry's fixture
+ * rounds (`tests/platform/<os>/round_test.ts`) prove this agent posts exactly these; a workflow on
+ * a real runner can assert they arrive with {@linkcode missingMetricNames}.
+ *
+ * @module
+ */
+import type { OperatingSystem } from "./platform.ts";
+
+/** The operating systems with a list. */
+export type ListedOs = "linux" | "darwin" | "windows";
+
+/** Upstream's names by OS. Linux's are a 5.x+ kernel's (`/proc/stat` with guest, `MemAvailable`). */
+export const UPSTREAM_METRIC_NAMES: Readonly<Record<ListedOs, readonly string[]>> = {
+  linux: [
+    "loadavg1",
+    "loadavg5",
+    "loadavg15",
+    "cpu.user.percentage",
+    "cpu.nice.percentage",
+    "cpu.system.percentage",
+    "cpu.idle.percentage",
+    "cpu.iowait.percentage",
+    "cpu.irq.percentage",
+    "cpu.softirq.percentage",
+    "cpu.steal.percentage",
+    "cpu.guest.percentage",
+    "memory.total",
+    "memory.used",
+    "memory.mem_available",
+    "memory.swap_total",
+    "memory.swap_cached",
+    "memory.swap_free",
+    "disk.<device>.reads.delta",
+    "disk.<device>.writes.delta",
+    "interface.<interface>.rxBytes.delta",
+    "interface.<interface>.txBytes.delta",
+    "filesystem.<device>.size",
+    "filesystem.<device>.used",
+  ],
+  darwin: [
+    "loadavg1",
+    "loadavg5",
+    "loadavg15",
+    "cpu.user.percentage",
+    "cpu.system.percentage",
+    "cpu.idle.percentage",
+    "memory.total",
+    "memory.used",
+    "memory.cached",
+    "memory.free",
+    "memory.swap_total",
+    "memory.swap_free",
+    "filesystem.<device>.size",
+    "filesystem.<device>.used",
+    "interface.<interface>.rxBytes.delta",
+    "interface.<interface>.txBytes.delta",
+  ],
+  windows: [
+    "processor_queue_length",
+    "cpu.user.percentage",
+    "cpu.system.percentage",
+    "cpu.idle.percentage",
+    "memory.free",
+    "memory.total",
+    "memory.used",
+    "memory.pagefile_total",
+    "memory.pagefile_free",
+    "filesystem.<drive>.size",
+    "filesystem.<drive>.used",
+    "interface.<interface>.rxBytes.delta",
+    "interface.<interface>.txBytes.delta",
+    "disk.<drive>.reads.delta",
+    "disk.<drive>.writes.delta",
+  ],
+};
+
+/** Upstream's names for `os`, or none for an OS upstream does not list here. */
+export function upstreamMetricNames(os: OperatingSystem): readonly string[] {
+  return os === "linux" || os === "darwin" || os === "windows" ? UPSTREAM_METRIC_NAMES[os] : [];
+}
+
+/** A name with `<placeholders>` as an anchored pattern: `disk.<drive>.reads.delta` -> `^disk\.[A-Za-z0-9_-]+\.reads\.delta$`. */
+export function metricNamePattern(name: string): RegExp {
+  const parts = name.split(/<[a-z]+>/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${parts.join("[A-Za-z0-9_-]+")}$`);
+}
+
+/** The names of `expected` that no name of `posted` matches (empty when every one arrived). */
+export function missingMetricNames(
+  expected: readonly string[],
+  posted: Iterable<string>,
+): string[] {
+  const names = [...posted];
+  return expected.filter((name) => {
+    const pattern = metricNamePattern(name);
+    return !names.some((posted) => pattern.test(posted));
+  });
+}
