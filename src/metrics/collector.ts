@@ -7,7 +7,7 @@
 import type { CollectorsConfig, Config } from "../config/schema.ts";
 import type { Source } from "../host/source.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
-import type { OperatingSystem, Platform, SourceRef } from "../platform/platform.ts";
+import type { OperatingSystem, Platform, SourceRef, SysKind } from "../platform/platform.ts";
 import type { RoundFilesystems } from "./filesystem_listing.ts";
 
 /** One metric value, named as Mackerel names it (`loadavg5`, `cpu.user.percentage` ...). */
@@ -94,7 +94,7 @@ export interface CollectorDefinition {
   readonly create: (setup: CollectorSetup) => Collector;
   /** Where Deno has a built-in for it: the `--allow-sys` kind it needs, and the fallback. */
   readonly fallback?: {
-    readonly sysKind: Deno.SysPermissionDescriptor["kind"];
+    readonly sysKind: SysKind;
     readonly create: (setup: CollectorSetup) => Collector;
   };
 }

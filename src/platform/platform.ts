@@ -54,11 +54,14 @@ export interface Builtins {
   readonly networkInterfaces: () => Deno.NetworkInterfaceInfo[];
 }
 
+/** An `--allow-sys` kind (`cpus`, `loadavg` ...). */
+export type SysKind = NonNullable<Deno.SysPermissionDescriptor["kind"]>;
+
 /** A source a collector reads besides files: a command, a shared library, or a built-in. */
 export type SourceRef =
   | { readonly command: string }
   | { readonly library: string }
-  | { readonly sys: Deno.SysPermissionDescriptor["kind"] };
+  | { readonly sys: SysKind };
 
 /** Whether a source can be used: yes, this system has none, or this process may not. */
 export type Probe =
@@ -155,7 +158,7 @@ export function probeLibrary(library: string): Probe {
 }
 
 /** Whether this process has `--allow-sys` for `kind`. */
-export function probeSys(kind: Deno.SysPermissionDescriptor["kind"]): Probe {
+export function probeSys(kind: SysKind): Probe {
   return Deno.permissions.querySync({ name: "sys", kind }).state === "granted"
     ? { kind: "ok" }
     : { kind: "denied", reason: `Deno's ${kind} needs --allow-sys=${kind} (or -A)` };

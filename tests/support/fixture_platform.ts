@@ -87,11 +87,11 @@ export function handleValue(pointer: Deno.PointerValue): bigint {
 }
 
 /** A NUL-terminated UTF-16 argument as a string. */
-export function wideArgument(buffer: BufferSource | null): string {
+export function wideArgument(buffer: ArrayBufferView | null): string {
   if (buffer === null) return "";
   const units = buffer instanceof Uint16Array
     ? buffer
-    : new Uint16Array(ArrayBuffer.isView(buffer) ? buffer.buffer : buffer);
+    : new Uint16Array(buffer.buffer, buffer.byteOffset, buffer.byteLength >> 1);
   const end = units.indexOf(0);
   return String.fromCharCode(...(end < 0 ? units : units.subarray(0, end)));
 }
