@@ -2,25 +2,16 @@
  * SIGHUP in the daemon: the configuration is read and checked again, and a good one takes effect
  * without a restart (upstream reloads only under `supervise`, by restarting the child). A broken
  * one leaves the running configuration in force, with one ERROR line naming the file and the
- * problem. The queue, the spool, the pid and the schedule are untouched.
+ * problem. The queue, the spool, the pid and the schedule are untouched. What each changed key
+ * asks for (here: the log level, or the next start) is declared with the key in
+ * `config/sections.ts`.
  *
  * @module
  */
+import { changed, changedKeys } from "../config/reload_effects.ts";
 import type { Config } from "../config/schema.ts";
 import { errorMessage, logger, setupLogging } from "../log.ts";
-import { fingerprint, type Workload } from "./workload.ts";
-
-/** Settings a running agent keeps until its next start, by their config key. */
-const RESTART_ONLY: readonly (readonly [string, (c: Config) => unknown])[] = [
-  ["apikey", (c) => c.apikey],
-  ["apibase", (c) => c.apibase],
-  ["root", (c) => c.root],
-  ["pidfile", (c) => c.pidfile],
-  ["spool", (c) => c.spool],
-  ["disable_http_keep_alive", (c) => c.disableHttpKeepAlive],
-  ["http_proxy", (c) => c.httpProxy],
-  ["https_proxy", (c) => c.httpsProxy],
-];
+import type { Workload } from "./workload.ts";
 
 /** Options of {@linkcode reloadConfig}. */
 export interface ReloadOptions {
@@ -41,11 +32,9 @@ export async function reloadConfig(options: ReloadOptions): Promise<boolean> {
     return false;
   }
   const current = workload.config;
-  const later = RESTART_ONLY
-    .filter(([, get]) => fingerprint(get(current)) !== fingerprint(get(next)))
-    .map(([key]) => key);
+  const later = changedKeys("next start", current, next);
   const parts = await workload.apply(next);
-  if (current.verbose !== next.verbose || current.silent !== next.silent) {
+  if (changed("log level", current, next)) {
     await setupLogging({ level: next.verbose ? "debug" : next.silent ? "error" : "info" });
     parts.push("log level");
   }

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Clock } from "../async/clock.ts";
+import { changed } from "../config/reload_effects.ts";
 import type { Config } from "../config/schema.ts";
 import type { DataSink } from "../delivery/sink.ts";
 import type { Source } from "../host/source.ts";
@@ -52,26 +53,6 @@ export interface Workload {
   /** Waits for every metric plugin still running, of this and of replaced sets. */
   stop(): Promise<void>;
 }
-
-/** A stable text of config values (regular expressions included) to compare two configs by. */
-export function fingerprint(value: unknown): string {
-  return JSON.stringify(value, (_, v) => v instanceof RegExp ? `/${v.source}/${v.flags}` : v);
-}
-
-/** The parts of a config each piece of work is built from. */
-const PARTS = {
-  collectors: (c: Config) => [c.disks, c.filesystems, c.interfaces, c.collectors, c.diagnostic],
-  /** Settings a built collector holds (filters, names): a change rebuilds every collector. */
-  filters: (c: Config) => [c.disks, c.filesystems, c.interfaces],
-  metricPlugins: (c: Config) => c.metricPlugins,
-  loops: (c: Config) => [c.checkPlugins, c.metadataPlugins, c.metricPlugins, c.diagnostic],
-  identifiers: (c: Config) =>
-    [...new Set([...c.metricPlugins, ...c.checkPlugins].flatMap((p) => p.customIdentifier ?? []))]
-      .sort(),
-} as const;
-
-const changed = (part: keyof typeof PARTS, a: Config, b: Config) =>
-  fingerprint(PARTS[part](a)) !== fingerprint(PARTS[part](b));
 
 /** Builds the work of `options.config`; {@linkcode Workload.run} starts its plugin loops. */
 export async function createWorkload(options: WorkloadOptions): Promise<Workload> {
@@ -152,26 +133,29 @@ export async function createWorkload(options: WorkloadOptions): Promise<Workload
       }
     },
     async apply(next) {
+      // What each changed key asks for is declared with the key (config/sections.ts).
       const parts: string[] = [];
-      if (changed("collectors", config, next)) {
+      const settings = changed("collector settings", config, next);
+      if (settings || changed("collectors", config, next)) {
         const fresh = (await createCollectors({ source, config: next })).collectors;
-        // Unchanged filters: keep the built collectors (and their previous samples) by name.
-        const kept = changed("filters", config, next)
+        // Unchanged settings: keep the built collectors (and their previous samples) by name.
+        const kept = settings
           ? new Map<string, Collector>()
           : new Map(collectors.map((c) => [c.name, c]));
         collectors = fresh.map((c) => kept.get(c.name) ?? c);
         parts.push("collectors");
       }
-      if (changed("identifiers", config, next)) {
+      if (changed("custom identifiers", config, next)) {
         resolver = await options.resolve(next);
         parts.push("custom identifiers");
       }
-      if (changed("metricPlugins", config, next)) {
+      if (changed("metric plugins", config, next)) {
         plugins = newPlugins(next);
         allPlugins.push(plugins);
         parts.push("metric plugins");
       }
-      const restartLoops = changed("loops", config, next) || parts.includes("custom identifiers");
+      const restartLoops = changed("plugin loops", config, next) ||
+        parts.includes("custom identifiers");
       config = next;
       if (restartLoops && running && loops) {
         const old = loops;

@@ -5,6 +5,7 @@
  */
 import { requireApikey } from "../config/overrides.ts";
 import { findUnexpectedKeys, warningLine } from "../config/unknown_keys.ts";
+import { COLLECTOR_KEYS } from "../metrics/registry.ts";
 import type { FlagSpec, ParsedFlags } from "./flags.ts";
 import { COMMON_FLAGS, type CommonOptions, commonOptions } from "./options.ts";
 import { resolveConfig } from "./resolve.ts";
@@ -48,7 +49,9 @@ export async function runConfigtest(
     console.error(paint("31", `[CRITICAL] failed to test config: ${cause}`));
     return 1;
   }
-  const unknown = await findUnexpectedKeys(options.conf);
+  const unknown = await findUnexpectedKeys(options.conf, {
+    tableKeys: { collectors: COLLECTOR_KEYS },
+  });
   if (unknown.length > 0) {
     // Upstream colours each line (newline included) and prints the block with Println, so the
     // block ends with an empty line.

@@ -6,9 +6,11 @@
 import { runDaemon } from "../agent/agent.ts";
 import { exportProxyEnvironment } from "../agent/api.ts";
 import { requireApikey } from "../config/overrides.ts";
+import type { Config } from "../config/schema.ts";
 import { EXIT_CONFIG } from "../exit_codes.ts";
 import { createSource } from "../host/source.ts";
 import { errorMessage, logger, setupLogging } from "../log.ts";
+import { collectorKeyWarnings } from "../metrics/registry.ts";
 import { startPluginWatchdog } from "../plugins/watchdog.ts";
 import type { FlagSpec, ParsedFlags } from "./flags.ts";
 import { COMMON_FLAGS, type CommonOptions, commonOptions, rootProblem } from "./options.ts";
@@ -47,6 +49,7 @@ export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
   if (missing) {
     logger("main").warn(`config file ${options.conf} not found; running with the defaults`);
   }
+  warnCollectorKeys(config);
   const badRoot = await rootProblem(options);
   if (badRoot) {
     console.error(badRoot);
@@ -66,9 +69,15 @@ export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
     reloadConfig: async () => {
       const { config } = await resolveDaemonConfig(options);
       if (parsed.values.get("stdout") !== true) requireApikey(config);
+      warnCollectorKeys(config);
       return config;
     },
   });
+}
+
+/** One WARNING for each `[collectors]` key that turns nothing on: a typo, or another system's. */
+function warnCollectorKeys(config: Config): void {
+  for (const line of collectorKeyWarnings(config.collectors)) logger("main").warn(line);
 }
 
 /**

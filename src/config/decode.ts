@@ -111,9 +111,15 @@ function unify(value: unknown, kind: Kind, path: readonly string[], decoded: Set
       } catch (error) {
         throw fail(error instanceof Error ? error.message : String(error));
       }
-    case "map": {
-      // BurntSushi quietly decodes a non-table into an empty map.
-      if (!isTable(value)) return [];
+    case "map":
+    case "keyed": {
+      if (!isTable(value)) {
+        // BurntSushi quietly decodes a non-table into an empty map; our own table says so.
+        if (kind.k === "map") return [];
+        throw fail(
+          `type mismatch for ${keyString(path)}: expected table but found ${fmtType(value)}`,
+        );
+      }
       return Object.entries(value).map(([key, item]) => {
         decoded.add(keyString([...path, key]));
         return [key, unify(item, kind.elem, [...path, key], decoded)] as const;
@@ -136,7 +142,7 @@ function unify(value: unknown, kind: Kind, path: readonly string[], decoded: Set
         ]);
         const prev = out[field.toml];
         // Keys differing only in case decode into the same Go value: maps and structs merge.
-        if (prev !== undefined && field.kind.k === "map") {
+        if (prev !== undefined && (field.kind.k === "map" || field.kind.k === "keyed")) {
           out[field.toml] = [...new Map([...(prev as GoMap), ...(result as GoMap)])];
         } else if (prev !== undefined && field.kind.k === "struct") {
           out[field.toml] = { ...(prev as Struct), ...(result as Struct) };
@@ -172,6 +178,11 @@ export function buildPatch(root: Struct): ConfigPatch {
   const tables: Record<string, Record<string, unknown>> = {};
   for (const field of CONFIG_FIELDS) {
     if (field.prop === undefined || !(field.toml in root)) continue;
+    if (field.kind.k === "keyed") {
+      const entries = root[field.toml] as GoMap;
+      tables[field.prop] = Object.fromEntries(entries.map(([k, v]) => [k.toLowerCase(), v]));
+      continue;
+    }
     if (field.kind.k !== "struct") {
       values[field.prop] = root[field.toml];
       continue;

@@ -62,22 +62,11 @@ export type CloudPlatform = "auto" | "none" | "ec2" | "gce" | "azurevm";
 
 /**
  * `[collectors]`, this agent's own table: opt-in system metrics beyond upstream's, all off by
- * default. The TOML keys are the snake_case names (`interface_errors`).
+ * default. Keyed by the TOML key as written, in lower case (`interface_errors`); a key absent is
+ * off. Which keys exist is the collector registry's to say (`metrics/registry.ts`, a layer above
+ * this one): configtest and the daemon check the keys against it.
  */
-export interface CollectorsConfig {
-  /** Pressure stall information from `/proc/pressure/{cpu,io,memory}`. */
-  readonly pressure: boolean;
-  /** Inodes used, free and used % per filesystem. */
-  readonly inodes: boolean;
-  /** Interface errors and drops, rx and tx. */
-  readonly interfaceErrors: boolean;
-  /** TCP connections by state, opens and retransmitted segments. */
-  readonly tcp: boolean;
-  /** File descriptors in use and the system maximum. */
-  readonly files: boolean;
-  /** Processes running and blocked, forks, context switches and interrupts. */
-  readonly processes: boolean;
-}
+export type CollectorsConfig = Readonly<Record<string, boolean>>;
 
 /**
  * `[spool]`, this agent's own table: the on-disk outbox under `root` that keeps collected data

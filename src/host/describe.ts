@@ -5,8 +5,8 @@
  */
 import type { Config } from "../config/schema.ts";
 import type { HostPayload } from "../mackerel/types.ts";
-import { detectCloud } from "./spec/cloud.ts";
-import { collectHostSpec } from "./spec/spec.ts";
+import { detectCloud } from "./description/cloud.ts";
+import { collectHostSpec } from "./description/spec.ts";
 import type { Source } from "./source.ts";
 
 /** Options of {@linkcode describeHost}. */

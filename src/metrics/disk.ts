@@ -119,6 +119,19 @@ export function createDiskCollector(options: DiskCollectorOptions): Collector {
 /** The registry's line: upstream's disk metrics, always on. */
 export const DISK_COLLECTOR: CollectorDefinition = {
   name: "disk",
+  os: ["linux"],
+  metrics: [
+    {
+      name: "disk.<device>.reads.delta",
+      unit: "iops",
+      description: "Reads completed per second (the device's mount point with use_mountpoint).",
+    },
+    {
+      name: "disk.<device>.writes.delta",
+      unit: "iops",
+      description: "Writes completed per second (the device's mount point with use_mountpoint).",
+    },
+  ],
   sources: (source) => [source.procPath("diskstats")],
   create: ({ source, config, filesystems }) =>
     createDiskCollector({

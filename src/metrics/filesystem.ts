@@ -65,6 +65,19 @@ export function createFilesystemCollector(options: FilesystemCollectorOptions): 
 /** The registry's line: upstream's filesystem metrics, always on. */
 export const FILESYSTEM_COLLECTOR: CollectorDefinition = {
   name: "filesystem",
+  os: ["linux"],
+  metrics: [
+    {
+      name: "filesystem.<device>.size",
+      unit: "bytes",
+      description: "Size of a /dev/ filesystem: used plus available to users (as df counts).",
+    },
+    {
+      name: "filesystem.<device>.used",
+      unit: "bytes",
+      description: "Space used on a /dev/ filesystem.",
+    },
+  ],
   sources: (source) => [source.procPath("mounts")],
   create: ({ source, config, filesystems }) =>
     createFilesystemCollector({

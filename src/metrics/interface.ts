@@ -108,6 +108,19 @@ export function createInterfaceCollector(options: InterfaceCollectorOptions): Co
 /** The registry's line: upstream's interface metrics, always on. */
 export const INTERFACE_COLLECTOR: CollectorDefinition = {
   name: "interface",
+  os: ["linux"],
+  metrics: [
+    {
+      name: "interface.<interface>.rxBytes.delta",
+      unit: "bytes/sec",
+      description: "Bytes received per second (lo, veth* and [interfaces] ignore left out).",
+    },
+    {
+      name: "interface.<interface>.txBytes.delta",
+      unit: "bytes/sec",
+      description: "Bytes sent per second (lo, veth* and [interfaces] ignore left out).",
+    },
+  ],
   sources: (source) => [source.procPath("net/dev")],
   create: ({ source, config }) =>
     createInterfaceCollector({ source, ignore: config.interfaces.ignore }),

@@ -1,12 +1,14 @@
 /**
  * The metric names upstream's mackerel-agent 0.87.0 posts on each operating system, without plugins,
  * written down from its `command/command_<os>.go` and the generators they list. A `<placeholder>`
- * stands for a device, drive, interface or mount key (`[A-Za-z0-9_-]+`). The registry's fixture
- * rounds (`tests/platform/<os>/round_test.ts`) prove this agent posts exactly these; a workflow on
- * a real runner can assert they arrive with {@linkcode missingMetricNames}.
+ * stands for a device, drive, interface or mount key (`[A-Za-z0-9_-]+`, as in the collectors'
+ * declarations). The fixture rounds (`tests/platform/<os>/round_test.ts`) prove this agent posts
+ * exactly these on macOS and Windows; a workflow on a real runner can assert they arrive with
+ * {@linkcode missingMetricNames}.
  *
  * @module
  */
+import { matchesTemplate } from "../metrics/metric_declaration.ts";
 import type { OperatingSystem } from "./platform.ts";
 
 /** The operating systems with a list. */
@@ -82,20 +84,11 @@ export function upstreamMetricNames(os: OperatingSystem): readonly string[] {
   return os === "linux" || os === "darwin" || os === "windows" ? UPSTREAM_METRIC_NAMES[os] : [];
 }
 
-/** A name with `<placeholders>` as an anchored pattern: `disk.<drive>.reads.delta` -> `^disk\.[A-Za-z0-9_-]+\.reads\.delta$`. */
-export function metricNamePattern(name: string): RegExp {
-  const parts = name.split(/<[a-z]+>/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  return new RegExp(`^${parts.join("[A-Za-z0-9_-]+")}$`);
-}
-
 /** The names of `expected` that no name of `posted` matches (empty when every one arrived). */
 export function missingMetricNames(
   expected: readonly string[],
   posted: Iterable<string>,
 ): string[] {
   const names = [...posted];
-  return expected.filter((name) => {
-    const pattern = metricNamePattern(name);
-    return !names.some((posted) => pattern.test(posted));
-  });
+  return expected.filter((template) => !names.some((name) => matchesTemplate(name, template)));
 }

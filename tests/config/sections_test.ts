@@ -3,6 +3,7 @@ import { ConfigError } from "../../src/config/errors.ts";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { defaultConfig } from "../../src/config/schema.ts";
 import { findUnknownKeys, SUGGESTION_CANDIDATES } from "../../src/config/unknown_keys.ts";
+import { COLLECTOR_KEYS } from "../../src/metrics/registry.ts";
 import { withTempDir, writeFiles } from "../support/temp_dir.ts";
 
 /** Loads `text` as `<dir>/main.conf` (with `files` beside it) from inside the dir. */
@@ -40,14 +41,9 @@ Deno.test("sections: the candidates derived from the tables are upstream's list,
     SUGGESTION_CANDIDATES.slice(0, UPSTREAM_CANDIDATES.length),
     UPSTREAM_CANDIDATES,
   );
+  // The keys inside [collectors] are the registry's, suggested only within that table.
   assert.deepEqual(SUGGESTION_CANDIDATES.slice(UPSTREAM_CANDIDATES.length), [
     "collectors",
-    "pressure",
-    "inodes",
-    "interface_errors",
-    "tcp",
-    "files",
-    "processes",
     "spool",
     "max_size_mb",
     "max_age",
@@ -78,18 +74,12 @@ Deno.test("sections: defaultConfig comes from the tables' defaults", () => {
     metricPlugins: [],
     checkPlugins: [],
     metadataPlugins: [],
-    collectors: {
-      pressure: false,
-      inodes: false,
-      interfaceErrors: false,
-      tcp: false,
-      files: false,
-      processes: false,
-    },
+    collectors: {},
     spool: { maxBytes: 64 * 1024 * 1024, maxAgeMinutes: 360 },
   });
   // Each call is a fresh value: one caller's change cannot leak into another's defaults.
   assert.notEqual(defaultConfig().roles, c.roles);
+  assert.notEqual(defaultConfig().collectors, c.collectors);
 });
 
 Deno.test("sections: [collectors] and [spool] decode; keys match case-insensitively", async () => {
@@ -97,14 +87,8 @@ Deno.test("sections: [collectors] and [spool] decode; keys match case-insensitiv
     'apikey = "k"\n[collectors]\npressure = true\nInterface_Errors = true\nprocesses = false\n' +
       '[spool]\nmax_size_mb = 10\nmax_age = "1h30m"\n',
   );
-  assert.deepEqual(c.collectors, {
-    pressure: true,
-    inodes: false,
-    interfaceErrors: true,
-    tcp: false,
-    files: false,
-    processes: false,
-  });
+  // As written, in lower case: which keys exist is the registry's to say.
+  assert.deepEqual(c.collectors, { pressure: true, interface_errors: true, processes: false });
   assert.deepEqual(c.spool, { maxBytes: 10 * 1024 * 1024, maxAgeMinutes: 90 });
   assert.equal((await load('apikey = "k"\n[spool]\nmax_age = 15\n')).spool.maxAgeMinutes, 15);
 });
@@ -114,8 +98,7 @@ Deno.test("sections: an included file merges [collectors] and [spool] per field"
     'apikey = "k"\ninclude = "conf.d/*.conf"\n[collectors]\ntcp = true\n[spool]\nmax_size_mb = 5\n',
     { "conf.d/a.conf": '[collectors]\nfiles = true\n[spool]\nmax_age = "2h"\n' },
   );
-  assert.equal(c.collectors.tcp, true);
-  assert.equal(c.collectors.files, true);
+  assert.deepEqual(c.collectors, { tcp: true, files: true });
   assert.deepEqual(c.spool, { maxBytes: 5 * 1024 * 1024, maxAgeMinutes: 120 });
 });
 
@@ -144,6 +127,16 @@ Deno.test("sections: [spool] values out of range or of the wrong type name the k
     e.message,
     'main.conf: toml: line 3 (last key "collectors.tcp"): incompatible types: TOML value has ' +
       "type string; destination has type boolean",
+  );
+  // Any key of [collectors] is a switch, known or not.
+  const unknown = await loadError('apikey = "k"\n[collectors]\nfoo = 1\n');
+  assert.equal(unknown.key, "collectors.foo");
+  assert.match(unknown.message, /line 3 .*type int64; destination has type boolean$/);
+  const table = await loadError('apikey = "k"\ncollectors = 5\n');
+  assert.equal(
+    table.message,
+    'main.conf: toml: line 2 (last key "collectors"): type mismatch for collectors: expected ' +
+      "table but found int64",
   );
 });
 
@@ -202,10 +195,12 @@ Deno.test("sections: configtest knows [collectors] and [spool]; a typo inside th
       path,
       'apikey = "k"\n[collectors]\npressure = true\ninodes = true\ninterface_error = true\n' +
         'tcp = true\nfiles = true\nprocesses = true\n[spool]\nmax_size_mb = 64\nmax_age = "6h"\n' +
-        "maxage = 5\n",
+        'maxage = 5\n[plugin.metrics.linux]\ncommand = "x"\ntype = "metric"\n',
     );
-    assert.deepEqual(await findUnknownKeys(path), [
+    assert.deepEqual(await findUnknownKeys(path, { tableKeys: { collectors: COLLECTOR_KEYS } }), [
       "[WARNING] collectors.interface_error is unexpected key. Did you mean collectors.interface_errors ?",
+      // No plugin key is suggested one of [collectors]' keys (`type` is two edits from `tcp`).
+      "[WARNING] plugin.metrics.linux.type is unexpected key.",
       "[WARNING] spool.maxage is unexpected key. Did you mean spool.max_age ?",
     ]);
   });

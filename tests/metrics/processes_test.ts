@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
+import { graphDefsOf } from "../../src/metrics/metric_declaration.ts";
 import { join } from "node:path";
 import {
   createProcessesCollector,
   parseProcStat,
-  PROCESSES_GRAPH_DEFS,
+  PROCESSES_COLLECTOR,
 } from "../../src/metrics/processes.ts";
 import { PROCFS_FIXTURES } from "../support/procfs_tree.ts";
 import { at, fixtureTrees, readable, recordingSource, T0 } from "./rounds.ts";
+
+const PROCESSES_GRAPH_DEFS = graphDefsOf(PROCESSES_COLLECTOR.metrics);
 
 Deno.test("processes: parseProcStat reads the process lines and the total of intr", async () => {
   const stat = await Deno.readTextFile(join(PROCFS_FIXTURES, "x86", "stat"));

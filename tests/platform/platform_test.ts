@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  metricNamePattern,
-  missingMetricNames,
-  UPSTREAM_METRIC_NAMES,
-} from "../../src/platform/metric_names.ts";
+import { defaultConfig } from "../../src/config/schema.ts";
+import { enabledDefinitions } from "../../src/metrics/registry.ts";
+import { missingMetricNames, UPSTREAM_METRIC_NAMES } from "../../src/platform/metric_names.ts";
 import {
   currentPlatform,
   probeCommand,
@@ -65,17 +63,29 @@ Deno.test("OS commands: stdout on success; the command and its stderr on failure
   assert.equal(currentPlatform.os, Deno.build.os);
 });
 
-Deno.test("metric names: placeholders match one sanitized key, nothing more", () => {
-  const pattern = metricNamePattern("disk.<drive>.reads.delta");
-  assert.ok(pattern.test("disk.C.reads.delta"));
-  assert.ok(!pattern.test("disk.C.D.reads.delta"));
-  assert.ok(!pattern.test("disk.C.reads.deltas"));
+Deno.test("metric names: a placeholder matches one sanitized key, nothing more", () => {
+  const expected = ["disk.<drive>.reads.delta", "processor_queue_length"];
+  assert.deepEqual(missingMetricNames(expected, ["disk.C.reads.delta"]), [
+    "processor_queue_length",
+  ]);
   assert.deepEqual(
-    missingMetricNames(UPSTREAM_METRIC_NAMES.windows, [
-      "processor_queue_length",
-      "disk.C.reads.delta",
-      "interface.Microsoft_Hyper-V_Network_Adapter.rxBytes.delta",
-    ]).length,
-    UPSTREAM_METRIC_NAMES.windows.length - 3,
+    missingMetricNames(expected, ["disk.C.D.reads.delta", "processor_queue_lengths"]),
+    expected,
   );
+});
+
+Deno.test("metric names: upstream's lists are what the registry declares for each system", () => {
+  const declared = (os: "linux" | "darwin" | "windows") =>
+    enabledDefinitions(defaultConfig(), { os }).flatMap((d) => d.metrics.map((m) => m.name));
+  for (const os of ["darwin", "windows"] as const) {
+    assert.deepEqual([...declared(os)].sort(), [...UPSTREAM_METRIC_NAMES[os]].sort(), os);
+  }
+  // Linux also declares what only kernels before 3.14 have (memory.buffers, .cached, .free).
+  const linux = declared("linux");
+  assert.deepEqual(UPSTREAM_METRIC_NAMES.linux.filter((n) => !linux.includes(n)), []);
+  assert.deepEqual(linux.filter((n) => !UPSTREAM_METRIC_NAMES.linux.includes(n)), [
+    "memory.buffers",
+    "memory.cached",
+    "memory.free",
+  ]);
 });

@@ -15,6 +15,7 @@
  * @module
  */
 import type { CollectorDefinition, MetricValue } from "../../metrics/collector.ts";
+import type { MetricDeclaration } from "../../metrics/metric_declaration.ts";
 import { createCounterRateCollector } from "../../metrics/counter_rates.ts";
 import { createFilesystemCollector } from "../../metrics/filesystem.ts";
 import { interfaceKey } from "../../metrics/interface.ts";
@@ -29,10 +30,32 @@ import { darwinMemoryValues } from "./vm_statistics.ts";
 
 const DARWIN = ["darwin"] as const;
 
+/** The three shares of `cpu_shares.ts`, as macOS and Windows report them. */
+export const CPU_SHARE_METRICS: readonly MetricDeclaration[] = [
+  ["user", "in user mode"],
+  ["system", "in the kernel"],
+  ["idle", "idle"],
+].map(([state, what]) => ({
+  name: `cpu.${state}.percentage`,
+  unit: "percentage",
+  description: `CPU time ${what}, in percent of all CPUs together (100 in all).`,
+}));
+
+const bytes = (name: string, description: string): MetricDeclaration => ({
+  name: `memory.${name}`,
+  unit: "bytes",
+  description,
+});
+
 /** `loadavg1/5/15` from getloadavg(3), the call upstream makes. */
 export const DARWIN_LOADAVG: CollectorDefinition = {
   name: "loadavg",
   os: DARWIN,
+  metrics: ([1, 5, 15] as const).map((minutes) => ({
+    name: `loadavg${minutes}`,
+    unit: "float",
+    description: `Load average over the last ${minutes === 1 ? "minute" : `${minutes} minutes`}.`,
+  })),
   sources: () => [{ sys: "loadavg" }],
   create: ({ platform }) => ({
     name: "loadavg",
@@ -54,6 +77,7 @@ export const DARWIN_LOADAVG: CollectorDefinition = {
 export const DARWIN_CPU: CollectorDefinition = {
   name: "cpu",
   os: DARWIN,
+  metrics: CPU_SHARE_METRICS,
   sources: () => [{ sys: "cpus" }],
   create: ({ platform }) => createCpuSharesCollector(platform.builtins.cpuTimes),
 };
@@ -83,10 +107,22 @@ export function createDarwinMemoryCollector(platform: Pick<Platform, "open">) {
 export const DARWIN_MEMORY: CollectorDefinition = {
   name: "memory",
   os: DARWIN,
+  metrics: [
+    bytes(
+      "total",
+      "Memory the VM accounts for: used, cached and free (a little below hw.memsize).",
+    ),
+    bytes("used", "Wired, compressed, active, inactive and speculative pages, less the cached."),
+    bytes("cached", "Purgeable and file-backed pages."),
+    bytes("free", "Free pages, the speculative ones left out (vm_stat's Pages free)."),
+    bytes("swap_total", "Swap space (sysctl vm.swapusage)."),
+    bytes("swap_free", "Swap space available (sysctl vm.swapusage)."),
+  ],
   sources: () => [{ library: LIBSYSTEM }],
   create: ({ platform }) => createDarwinMemoryCollector(platform),
   fallback: {
     sysKind: "systemMemoryInfo",
+    os: DARWIN,
     create: ({ platform }) => ({
       name: "memory",
       collect() {
@@ -107,6 +143,18 @@ export const DARWIN_MEMORY: CollectorDefinition = {
 export const DARWIN_FILESYSTEM: CollectorDefinition = {
   name: "filesystem",
   os: DARWIN,
+  metrics: [
+    {
+      name: "filesystem.<device>.size",
+      unit: "bytes",
+      description: "Size of a /dev/ filesystem df -l lists: used plus available (not /Volumes/).",
+    },
+    {
+      name: "filesystem.<device>.used",
+      unit: "bytes",
+      description: "Space used on it (the root also counts the VM volume of macOS 10.13-10.14).",
+    },
+  ],
   sources: () => [{ command: DF }],
   create: ({ source, config, platform }) =>
     createFilesystemCollector({
@@ -124,6 +172,18 @@ export const DARWIN_FILESYSTEM: CollectorDefinition = {
 export const DARWIN_INTERFACE: CollectorDefinition = {
   name: "interface",
   os: DARWIN,
+  metrics: [
+    {
+      name: "interface.<interface>.rxBytes.delta",
+      unit: "bytes/sec",
+      description: "Bytes received per second (netstat -bni; lo*, veth* and ignore left out).",
+    },
+    {
+      name: "interface.<interface>.txBytes.delta",
+      unit: "bytes/sec",
+      description: "Bytes sent per second (netstat -bni; lo*, veth* and ignore left out).",
+    },
+  ],
   sources: () => [{ command: NETSTAT }],
   create: ({ config, platform }) =>
     createCounterRateCollector({

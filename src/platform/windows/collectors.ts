@@ -20,9 +20,11 @@
  */
 import { logger } from "../../log.ts";
 import type { Collector, CollectorDefinition, MetricValue } from "../../metrics/collector.ts";
+import type { MetricDeclaration } from "../../metrics/metric_declaration.ts";
 import { createWindows } from "../../metrics/window.ts";
 import { sanitizeMetricKey } from "../../metrics/sanitize.ts";
 import { createCpuSharesCollector } from "../cpu_shares.ts";
+import { CPU_SHARE_METRICS } from "../darwin/collectors.ts";
 import type { Platform } from "../platform.ts";
 import { driveKiB, listDriveFilesystems } from "./drives.ts";
 import { adapterKeys, descriptionOfInstance } from "./interface_names.ts";
@@ -30,6 +32,12 @@ import { globalMemoryStatus, KERNEL32, kernel32 } from "./kernel32.ts";
 import { openPdhQuery, PDH, pdh, type PdhCounter, type PdhQuery } from "./pdh.ts";
 
 const WINDOWS = ["windows"] as const;
+
+const bytes = (name: string, description: string): MetricDeclaration => ({
+  name: `memory.${name}`,
+  unit: "bytes",
+  description,
+});
 
 /**
  * Creates a collector over one PDH query, opened at the first round: `read` gets the counters
@@ -59,6 +67,12 @@ function createPdhCollector(
 export const WINDOWS_PROCESSOR_QUEUE_LENGTH: CollectorDefinition = {
   name: "processor_queue_length",
   os: WINDOWS,
+  metrics: [{
+    name: "processor_queue_length",
+    unit: "integer",
+    description:
+      "Threads ready to run and waiting for a processor (\\System\\Processor Queue Length).",
+  }],
   sources: () => [{ library: PDH }],
   create: ({ platform }) =>
     createPdhCollector(
@@ -86,6 +100,7 @@ const CPU_COUNTERS = [
 export const WINDOWS_CPU: CollectorDefinition = {
   name: "cpu",
   os: WINDOWS,
+  metrics: CPU_SHARE_METRICS,
   sources: () => [{ library: PDH }],
   create: ({ platform }) => {
     const windows = createWindows<true>();
@@ -109,6 +124,7 @@ export const WINDOWS_CPU: CollectorDefinition = {
   },
   fallback: {
     sysKind: "cpus",
+    os: WINDOWS,
     create: ({ platform }) => createCpuSharesCollector(platform.builtins.cpuTimes),
   },
 };
@@ -121,6 +137,13 @@ export const WINDOWS_CPU: CollectorDefinition = {
 export const WINDOWS_MEMORY: CollectorDefinition = {
   name: "memory",
   os: WINDOWS,
+  metrics: [
+    bytes("free", "Physical memory available (GlobalMemoryStatusEx's ullAvailPhys)."),
+    bytes("total", "Physical memory (ullTotalPhys)."),
+    bytes("used", "Physical memory in use: total less free."),
+    bytes("pagefile_total", "The commit limit: physical memory and page files (ullTotalPageFile)."),
+    bytes("pagefile_free", "What can still be committed (ullAvailPageFile)."),
+  ],
   sources: () => [{ library: KERNEL32 }],
   create: ({ platform }) => ({
     name: "memory",
@@ -137,6 +160,7 @@ export const WINDOWS_MEMORY: CollectorDefinition = {
   }),
   fallback: {
     sysKind: "systemMemoryInfo",
+    os: WINDOWS,
     create: ({ platform }) => ({
       name: "memory",
       collect() {
@@ -159,6 +183,18 @@ export const WINDOWS_MEMORY: CollectorDefinition = {
 export const WINDOWS_FILESYSTEM: CollectorDefinition = {
   name: "filesystem",
   os: WINDOWS,
+  metrics: [
+    {
+      name: "filesystem.<drive>.size",
+      unit: "bytes",
+      description: "Size of a fixed drive (C), in whole KiB.",
+    },
+    {
+      name: "filesystem.<drive>.used",
+      unit: "bytes",
+      description: "Space used on it: size less what this account may still use, in whole KiB.",
+    },
+  ],
   sources: () => [{ library: KERNEL32 }],
   create: ({ config, platform }) => ({
     name: "filesystem",
@@ -201,6 +237,18 @@ function pairsByInstance(
 export const WINDOWS_INTERFACE: CollectorDefinition = {
   name: "interface",
   os: WINDOWS,
+  metrics: [
+    {
+      name: "interface.<interface>.rxBytes.delta",
+      unit: "bytes/sec",
+      description: "Bytes received per second by an adapter, named by its description.",
+    },
+    {
+      name: "interface.<interface>.txBytes.delta",
+      unit: "bytes/sec",
+      description: "Bytes sent per second by an adapter, named by its description.",
+    },
+  ],
   sources: () => [{ library: PDH }],
   create: ({ config, platform }) => {
     const object = config.interfaces.useAdapter ? "Network Adapter" : "Network Interface";
@@ -242,6 +290,18 @@ export const WINDOWS_INTERFACE: CollectorDefinition = {
 export const WINDOWS_DISK: CollectorDefinition = {
   name: "disk",
   os: WINDOWS,
+  metrics: [
+    {
+      name: "disk.<drive>.reads.delta",
+      unit: "iops",
+      description: "Reads per second of a drive letter (\\LogicalDisk\\Disk Reads/sec).",
+    },
+    {
+      name: "disk.<drive>.writes.delta",
+      unit: "iops",
+      description: "Writes per second of a drive letter (\\LogicalDisk\\Disk Writes/sec).",
+    },
+  ],
   sources: () => [{ library: PDH }],
   create: ({ config, platform }) => {
     const windows = createWindows<true>();

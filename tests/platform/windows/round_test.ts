@@ -5,16 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { type Config, defaultConfig } from "../../../src/config/schema.ts";
-import { collectHostSpec } from "../../../src/host/spec/spec.ts";
+import { collectHostSpec } from "../../../src/host/description/spec.ts";
 import { createSource } from "../../../src/host/source.ts";
 import type { MetricValue } from "../../../src/metrics/collector.ts";
 import { createCollectors } from "../../../src/metrics/registry.ts";
 import { collectRound } from "../../../src/metrics/round.ts";
-import {
-  metricNamePattern,
-  missingMetricNames,
-  UPSTREAM_METRIC_NAMES,
-} from "../../../src/platform/metric_names.ts";
+import { matchesTemplate } from "../../../src/metrics/metric_declaration.ts";
+import { missingMetricNames, UPSTREAM_METRIC_NAMES } from "../../../src/platform/metric_names.ts";
 import type { CpuTimes } from "../../../src/platform/platform.ts";
 import { ADVAPI32 } from "../../../src/platform/windows/advapi32.ts";
 import { IPHLPAPI } from "../../../src/platform/windows/iphlpapi.ts";
@@ -264,7 +261,7 @@ Deno.test("Windows round: upstream's names, no more, no fewer", async () => {
   const upstream = UPSTREAM_METRIC_NAMES.windows;
   assert.deepEqual(missingMetricNames(upstream, names), []);
   for (const name of names) {
-    assert.ok(upstream.some((u) => metricNamePattern(u).test(name)), `${name} is upstream's`);
+    assert.ok(upstream.some((u) => matchesTemplate(name, u)), `${name} is upstream's`);
   }
   // PDH rates need two collections: the first round has the queue, memory and filesystems only.
   assert.deepEqual(first.map((v) => v.name.split(".")[0]).filter((n, i, a) => a.indexOf(n) === i), [

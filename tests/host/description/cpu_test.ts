@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
-import { collectCpu, formatFloat, parseCpuinfo } from "../../../src/host/spec/cpu.ts";
+import { collectCpu, formatFloat, parseCpuinfo } from "../../../src/host/description/cpu.ts";
 import { specFixture as fixture, X86_CPU } from "../../support/spec_x86.ts";
 
 Deno.test("cpu: x86 blocks, the sysfs maximum frequency winning over cpu MHz", async () => {

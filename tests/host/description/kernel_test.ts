@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { createSource } from "../../../src/host/source.ts";
-import { collectKernel } from "../../../src/host/spec/kernel.ts";
+import { collectKernel } from "../../../src/host/description/kernel.ts";
 import { withTempDir } from "../../support/temp_dir.ts";
 
 const fixture = (name: string) =>

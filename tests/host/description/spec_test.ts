@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import type { FilesystemUsage } from "../../../src/host/filesystems.ts";
 import { createSource } from "../../../src/host/source.ts";
-import { collectHostSpec } from "../../../src/host/spec/spec.ts";
+import { collectHostSpec } from "../../../src/host/description/spec.ts";
 import { AGENT_NAME, REVISION, VERSION } from "../../../src/version.ts";
 import { captureLogs } from "../../support/logs.ts";
 import { X86_BLOCK_DEVICES, X86_CPU, X86_MEMORY } from "../../support/spec_x86.ts";

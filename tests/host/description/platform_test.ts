@@ -5,7 +5,7 @@ import {
   detectPlatform,
   displayPlatformName,
   parseOsRelease,
-} from "../../../src/host/spec/platform.ts";
+} from "../../../src/host/description/platform.ts";
 import { withTempDir, writeFiles } from "../../support/temp_dir.ts";
 
 const etc = (name: string) =>

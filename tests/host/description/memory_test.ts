@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
-import { collectMemorySpec, parseMemorySpec } from "../../../src/host/spec/memory.ts";
+import { collectMemorySpec, parseMemorySpec } from "../../../src/host/description/memory.ts";
 import { specFixture as fixture, X86_MEMORY } from "../../support/spec_x86.ts";
 
 Deno.test("memory: exact kB map of the known keys (upstream TestGenerateMemorySpec)", async () => {

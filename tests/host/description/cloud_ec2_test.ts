@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
-import { detectCloud } from "../../../src/host/spec/cloud.ts";
+import { detectCloud } from "../../../src/host/description/cloud.ts";
 import {
   createEC2Provider,
   EC2_METADATA_KEYS,
   isEC2UUID,
   looksLikeEC2,
-} from "../../../src/host/spec/cloud/ec2.ts";
-import { createMetadataHttp } from "../../../src/host/spec/cloud/http.ts";
+} from "../../../src/host/description/cloud/ec2.ts";
+import { createMetadataHttp } from "../../../src/host/description/cloud/http.ts";
 import {
   FAKE_EC2_TOKEN,
   type FakeEc2Options,

@@ -6,7 +6,7 @@ import {
   detectCloud,
   EC2_BASE_URL,
   GCE_BASE_URL,
-} from "../../../src/host/spec/cloud.ts";
+} from "../../../src/host/description/cloud.ts";
 import {
   type FakeMetadataOptions,
   startFakeMetadata,
@@ -221,7 +221,7 @@ Deno.test("cloud: metadata requests bypass HTTP_PROXY and friends", async () => 
   });
   try {
     const proxyUrl = `http://127.0.0.1:${proxy.addr.port}`;
-    const module = new URL("../../../src/host/spec/cloud.ts", import.meta.url).href;
+    const module = new URL("../../../src/host/description/cloud.ts", import.meta.url).href;
     const source = new URL("../../../src/host/source.ts", import.meta.url).href;
     const gceUrl = `${fake.endpoints.gce}?recursive=true`;
     // The control request shows the child really has a proxy configured for plain fetch.

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { createSource } from "../../../src/host/source.ts";
-import { readHostname } from "../../../src/host/spec/hostname.ts";
+import { readHostname } from "../../../src/host/description/hostname.ts";
 import { withTempDir, writeFiles } from "../../support/temp_dir.ts";
 
 const fixture = (name: string) =>

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { FilesystemUsage } from "../../../src/host/filesystems.ts";
 import { createSource, type Source } from "../../../src/host/source.ts";
-import { collectFilesystemSpec } from "../../../src/host/spec/filesystem.ts";
+import { collectFilesystemSpec } from "../../../src/host/description/filesystem.ts";
 
 const usage = (
   name: string,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
-import { detectCloud } from "../../../src/host/spec/cloud.ts";
+import { detectCloud } from "../../../src/host/description/cloud.ts";
 import { withFakeMetadata } from "../../support/fake_metadata.ts";
 
 const source = createSource({

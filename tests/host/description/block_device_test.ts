@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
-import { collectBlockDevices } from "../../../src/host/spec/block_device.ts";
+import { collectBlockDevices } from "../../../src/host/description/block_device.ts";
 import { specFixture as fixture, X86_BLOCK_DEVICES } from "../../support/spec_x86.ts";
 import { withTempDir } from "../../support/temp_dir.ts";
 

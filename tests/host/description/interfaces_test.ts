@@ -3,7 +3,7 @@ import {
   collectInterfaces,
   isLoopback,
   isLoopbackAddress,
-} from "../../../src/host/spec/interfaces.ts";
+} from "../../../src/host/description/interfaces.ts";
 
 function info(
   name: string,
