@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../../src/config/schema.ts";
 import { enabledDefinitions } from "../../src/metrics/registry.ts";
-import { missingMetricNames, UPSTREAM_METRIC_NAMES } from "../../src/platform/metric_names.ts";
+import {
+  expectedMetricNames,
+  missingMetricNames,
+  UPSTREAM_METRIC_NAMES,
+} from "../../src/platform/names.ts";
 import {
   currentPlatform,
   probeCommand,
@@ -80,6 +84,8 @@ Deno.test("metric names: upstream's lists are what the registry declares for eac
   for (const os of ["darwin", "windows"] as const) {
     assert.deepEqual([...declared(os)].sort(), [...UPSTREAM_METRIC_NAMES[os]].sort(), os);
   }
+  assert.equal(expectedMetricNames("windows"), UPSTREAM_METRIC_NAMES.windows);
+  assert.deepEqual(expectedMetricNames("freebsd"), []);
   // Linux also declares what only kernels before 3.14 have (memory.buffers, .cached, .free).
   const linux = declared("linux");
   assert.deepEqual(UPSTREAM_METRIC_NAMES.linux.filter((n) => !linux.includes(n)), []);
