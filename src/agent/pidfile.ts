@@ -1,5 +1,6 @@
 /**
- * The pidfile: refuses a second agent, records ours, and is removed at exit (reference §8.1).
+ * The pidfile: refuses a second agent, records ours, and is removed at exit (docs/upstream.md,
+ * "pidfile").
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * Registers the host with Mackerel or finds it again (reference §6.1, §5.4).
+ * Registers the host with Mackerel or finds it again (docs/upstream.md, "Startup and registration",
+ * "Retry rules").
  *
  * @module
  */
@@ -105,10 +106,13 @@ export async function prepareHost(options: PrepareOptions): Promise<RegisteredHo
       );
     }
   }
-  try {
-    await writeHostId(root, host.id);
-  } catch (error) {
-    throw new RegistrationError(`failed to save host ID: ${message(error)}`, { cause: error });
+  // An unchanged id is not written again: a read-only root (an image, a mount) starts as well.
+  if (host.id !== savedId) {
+    try {
+      await writeHostId(root, host.id);
+    } catch (error) {
+      throw new RegistrationError(`failed to save host ID: ${message(error)}`, { cause: error });
+    }
   }
   return host;
 }

@@ -1,8 +1,10 @@
 /**
- * The collection ticker (reference §6.2): a round at once, then one at the start of every minute.
+ * The collection ticker (docs/upstream.md, "Collection ticker"): a round at once, then one at the
+ * start of every minute.
  *
- * The minute is `-interval` long (DESIGN.md principle 8). At most `maxConcurrent` rounds run at
- * once; a tick that finds them all busy is skipped with a WARNING rather than piling up work.
+ * The minute is `-interval` long (docs/architecture.md, "Principles"). At most `maxConcurrent`
+ * rounds run at once; a tick that finds them all busy is skipped with a WARNING rather than piling
+ * up work.
  *
  * @module
  */

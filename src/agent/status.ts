@@ -11,7 +11,8 @@ import { join } from "node:path";
 import type { Clock } from "../async/clock.ts";
 import type { DeliveryEvents } from "../delivery/events.ts";
 import type { OutboxStats } from "../delivery/outbox.ts";
-import type { RecordKind, SpoolStats } from "../delivery/spool.ts";
+import { KINDS, RECORD_KINDS, type RecordKind } from "../delivery/record.ts";
+import type { SpoolStats } from "../delivery/spool.ts";
 import { errorMessage, logger } from "../log.ts";
 import { REVISION, VERSION } from "../version.ts";
 
@@ -104,14 +105,6 @@ export interface Status {
   document(): StatusDocument;
 }
 
-const KINDS: readonly RecordKind[] = ["metrics", "checks", "metadata", "graphdefs"];
-/** Each kind of data as the INFO lines name it. */
-const WHAT: Readonly<Record<RecordKind, string>> = {
-  metrics: "metrics",
-  checks: "check reports",
-  metadata: "metadata",
-  graphdefs: "graph definitions",
-};
 const log = logger("main");
 
 /** Creates the status of a starting daemon. */
@@ -156,7 +149,9 @@ export function createStatus(options: StatusOptions): Status {
       if (k.since !== undefined) {
         const minutes = Math.max(1, Math.round((clock.now() - k.since) / options.minuteMs));
         log.info(
-          `Posting ${WHAT[kind]} to Mackerel recovered after ${minutes} minutes of failures` +
+          `Posting ${
+            RECORD_KINDS[kind].name
+          } to Mackerel recovered after ${minutes} minutes of failures` +
             (kind === "metrics" ? `; ${queued()} points still wait to be posted` : ""),
         );
         k.since = undefined;
@@ -169,7 +164,9 @@ export function createStatus(options: StatusOptions): Status {
       if (k.since === undefined) {
         k.since = clock.now();
         log.info(
-          `Posting ${WHAT[kind]} to Mackerel is failing (${lastError.message}); what is ` +
+          `Posting ${
+            RECORD_KINDS[kind].name
+          } to Mackerel is failing (${lastError.message}); what is ` +
             "collected is kept and posted when it recovers",
         );
       }

@@ -33,12 +33,14 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 /** Runs the daemon with its parsed flags ({@linkcode DAEMON_FLAGS}) and returns its exit code. */
 export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
   const options = commonOptions(parsed);
+  const stdout = parsed.values.get("stdout") === true;
   let resolved;
   try {
-    resolved = await resolveDaemonConfig(options);
-    // As upstream, no key is a config error; the stdout mode must be asked for, so that a service
-    // without a key fails instead of looking healthy while it reports nothing.
-    if (parsed.values.get("stdout") !== true) requireApikey(resolved.config);
+    // As upstream, a missing config file and a missing key are config errors; the stdout mode must
+    // be asked for (it runs on the defaults without a file), so that a service without a key fails
+    // instead of looking healthy while it reports nothing.
+    resolved = await resolveDaemonConfig(options, { defaultsIfMissing: stdout });
+    if (!stdout) requireApikey(resolved.config);
   } catch (error) {
     console.error(`failed to load config: ${errorMessage(error)}`);
     if (resolved !== undefined) console.error(apikeyHint(options, { offerStdout: true }));
@@ -67,8 +69,8 @@ export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
     autoshutdown: options.autoshutdown || config.autoshutdown,
     // SIGHUP: the same resolution and checks as at start.
     reloadConfig: async () => {
-      const { config } = await resolveDaemonConfig(options);
-      if (parsed.values.get("stdout") !== true) requireApikey(config);
+      const { config } = await resolveDaemonConfig(options, { defaultsIfMissing: stdout });
+      if (!stdout) requireApikey(config);
       warnCollectorKeys(config);
       return config;
     },

@@ -27,7 +27,10 @@ const ROOT_DEFAULTS: Readonly<Record<RootFlag, string>> = {
   rootfs: "/",
 };
 
-/** Flags of the daemon, also accepted by `once`, `configtest`, `retire` and `supervise` (§1.2). */
+/**
+ * Flags of the daemon, also accepted by `once`, `configtest`, `retire` and `supervise`
+ * (docs/upstream.md, "Flags").
+ */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
   {
     name: "conf",

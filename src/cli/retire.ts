@@ -1,5 +1,6 @@
 /**
- * `retire`: retires this host on Mackerel and deletes its id file (reference §1.4).
+ * `retire`: retires this host on Mackerel and deletes its id file (docs/upstream.md,
+ * "What each command does").
  *
  * @module
  */

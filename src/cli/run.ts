@@ -28,7 +28,7 @@ import { runSupervise } from "./supervise.ts";
 import { runVersion } from "./version.ts";
 
 interface Command {
-  /** Its line in the table of commands. */
+  /** Its line in the table of commands: upstream's words for upstream's commands. */
   readonly summary: string;
   /** What follows `Usage: <program> ` in its help, e.g. `once [options]`. */
   readonly usage: string;
@@ -44,7 +44,7 @@ interface Command {
 
 /** The daemon, run when no subcommand is given. */
 const DAEMON: Command = {
-  summary: "run the agent",
+  summary: "mackerel-agent",
   usage: "[options]",
   description: "Runs the agent: collects host metrics every minute and posts them to Mackerel.",
   flags: DAEMON_FLAGS,
@@ -53,14 +53,14 @@ const DAEMON: Command = {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   configtest: {
-    summary: "check the config file",
+    summary: "configtest",
     usage: "configtest [options]",
     description: "Checks the config file: errors and unexpected keys, as the daemon reads it.",
     flags: CONFIGTEST_FLAGS,
     run: runConfigtestCommand,
   },
   init: {
-    summary: "write the API key into the config file",
+    summary: "initialize mackerel-agent.conf with apikey",
     usage: "init -apikey=KEY [-conf=FILE]",
     description: "Writes the API key (and -apibase) at the top of the config file, creating it " +
       "if needed.\nA file that already has a key is left as it is.",
@@ -68,7 +68,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: runInit,
   },
   once: {
-    summary: "print the host spec and one round of metrics as JSON",
+    summary: "output onetime",
     usage: "once [options]",
     description: "Prints the host spec, one round of metrics and each check plugin's result as " +
       "one JSON document.\nNothing is posted to Mackerel; no config file or API key is needed.",
@@ -76,7 +76,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: runOnce,
   },
   retire: {
-    summary: "retire this host",
+    summary: "retire the host",
     usage: "retire [-force] [options]",
     description: "Retires this host on Mackerel and deletes its host id file.",
     flags: RETIRE_FLAGS,
@@ -93,7 +93,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: runStatus,
   },
   supervise: {
-    summary: "run the agent as a child, restart it when it dies and reload it on HUP",
+    summary: "supervisor mode",
     usage: "supervise [options]",
     description: "Runs the agent as a child process: restarts it when it dies, and on SIGHUP " +
       "checks the config and restarts it with the new one.",
@@ -101,7 +101,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: runSupervise,
   },
   version: {
-    summary: "print the version",
+    summary: "display version of mackerel-agent",
     usage: "version",
     description: "Prints the version of the agent.",
     flags: [],
@@ -121,7 +121,7 @@ export async function run(args: readonly string[]): Promise<number> {
   const daemon = name === "" || name.startsWith("-");
   const command = daemon ? DAEMON : COMMANDS[name];
   if (!command) {
-    console.error(`${programName()}: unknown command "${name}"`);
+    // Upstream's text exactly: the usage and the commands, nothing naming the unknown word.
     console.error(usageText());
     return 2;
   }
@@ -164,7 +164,6 @@ function help(name: string | undefined): number {
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`${programName()}: unknown command "${name}"`);
     console.error(usageText());
     return 2;
   }

@@ -1,5 +1,6 @@
 /**
- * Parsed TOML -> the parts of a {@linkcode Config} one file defines (reference §2.2-§2.4).
+ * Parsed TOML -> the parts of a {@linkcode Config} one file defines (docs/upstream.md,
+ * "Config keys", "Plugin tables", "Plugin command, env and timeout").
  *
  * Decoding follows BurntSushi/toml into mackerel-agent's Go structs, as declared in ./sections.ts:
  * keys match a field exactly, else case-insensitively; unknown keys are ignored (and remembered for
@@ -172,7 +173,10 @@ export interface ConfigPatch extends PluginSections {
   readonly include?: string;
 }
 
-/** Turns a decoded document into the patch it applies, building its plugins (§2.3). */
+/**
+ * Turns a decoded document into the patch it applies, building its plugins (docs/upstream.md,
+ * "Plugin tables").
+ */
 export function buildPatch(root: Struct): ConfigPatch {
   const values: Record<string, unknown> = {};
   const tables: Record<string, Record<string, unknown>> = {};

@@ -1,5 +1,5 @@
 /**
- * `init`: puts an API key into the config file (reference §1.4).
+ * `init`: puts an API key into the config file (docs/upstream.md, "What each command does").
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
- * What the environment and the command line do to a loaded config (reference §2.1 steps 7-12,
- * §2.5).
+ * What the environment and the command line do to a loaded config (docs/upstream.md,
+ * "Config resolution", steps 7-12, and "Proxies").
  *
  * @module
  */
@@ -72,7 +72,10 @@ export function applyOverrides(
   return { ...merged, roles };
 }
 
-/** Throws upstream's error (a `ConfigError`) when no API key is configured (§2.1 step 11). */
+/**
+ * Throws upstream's error (a `ConfigError`) when no API key is configured (docs/upstream.md,
+ * "Config resolution", step 11).
+ */
 export function requireApikey(config: Config): void {
   if (config.apikey === "") {
     throw new ConfigError(
@@ -83,7 +86,8 @@ export function requireApikey(config: Config): void {
 }
 
 /**
- * The proxy variables to export for the config (§2.5): `http_proxy` and `https_proxy` unless empty
+ * The proxy variables to export for the config (docs/upstream.md, "Proxies"): `http_proxy` and
+ * `https_proxy` unless empty
  * or `direct`; a usable `http_proxy` with an empty `https_proxy` serves HTTPS too. `direct` never
  * unsets an inherited variable.
  */

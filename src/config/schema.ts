@@ -1,5 +1,6 @@
 /**
- * The agent's configuration: mackerel-agent's TOML schema as typed, validated data (reference §2).
+ * The agent's configuration: mackerel-agent's TOML schema as typed, validated data
+ * (docs/upstream.md, "Configuration").
  *
  * The keys, their defaults and ranges are declared once, in `sections.ts`; `load.ts` turns a file
  * (plus its includes) into a {@linkcode Config}; the CLI then applies the environment and flags.
@@ -12,12 +13,15 @@ export type CommandSpec =
   | { readonly kind: "shell"; readonly line: string }
   | { readonly kind: "argv"; readonly argv: readonly string[] };
 
-/** The parts every plugin section shares (§2.3, §2.4). */
+/** The parts every plugin section shares (docs/upstream.md, "Plugin tables"). */
 export interface CommandConfig {
   readonly command: CommandSpec;
   /** Run as this user through `sudo -Eu <user>`. */
   readonly user?: string;
-  /** Extra environment, `KEY=value` strings with keys trimmed (§2.4). */
+  /**
+   * Extra environment, `KEY=value` strings with keys trimmed (docs/upstream.md,
+   * "Plugin command, env and timeout").
+   */
   readonly env: readonly string[];
   /** Timeout in seconds; `timeout_seconds` 0 or absent -> 30, at most 86,400, negative -> at once. */
   readonly timeoutSeconds: number;
@@ -97,7 +101,10 @@ export interface Config {
   readonly httpProxy: string;
   readonly httpsProxy: string;
   readonly cloudPlatform: CloudPlatform;
-  /** Upstream quirk: `autoshutdown = true` acts like `-private-autoshutdown` (§2.2). */
+  /**
+   * Upstream quirk: `autoshutdown = true` acts like `-private-autoshutdown` (docs/upstream.md,
+   * "Config keys").
+   */
   readonly autoshutdown: boolean;
   readonly hostStatus: { readonly onStart: string; readonly onStop: string };
   readonly filesystems: { readonly ignore?: RegExp; readonly useMountpoint: boolean };

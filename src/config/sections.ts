@@ -74,7 +74,10 @@ export interface Field {
   readonly hidden?: true;
   /** An anonymous Go struct: its fields decode at this level; its own name is still a candidate. */
   readonly embedded?: true;
-  /** An empty string in the files means the default (§2.1 step 5). */
+  /**
+   * An empty string in the files means the default (docs/upstream.md, "Config resolution",
+   * step 5).
+   */
   readonly emptyIsDefault?: true;
   /**
    * What a SIGHUP reload does when the key changes. Every top-level key declares it, or each key
@@ -99,7 +102,7 @@ const key = (toml: string, kind: Kind, prop?: string, more: Partial<Field> = {})
 });
 const flag = (toml: string, prop: string, more: Partial<Field> = {}): Field =>
   key(toml, BOOL, prop, { default: false, ...more });
-/** A sub-table: its fields merge one by one over an included file (§2.6). */
+/** A sub-table: its fields merge one by one over an included file (docs/upstream.md, "include"). */
 const table = (
   toml: string,
   go: string,
@@ -113,9 +116,9 @@ const on = (...effects: readonly ReloadEffect[]): readonly ReloadRule[] =>
 /** The reload rules of a key that only matters at start. */
 const NEXT_START = on("next start");
 
-/** Plugin timeouts above this are refused: 86,400 s (a day) keeps every timer far below 2^31 ms. */
+/** Plugin timeouts above this are capped: 86,400 s (a day) keeps every timer far below 2^31 ms. */
 export const MAX_TIMEOUT_SECONDS = 86_400;
-/** A metadata plugin's `execution_interval` at most: a week (upstream has no bound). */
+/** A metadata plugin's `execution_interval` at most: a week; longer is capped (upstream: no bound). */
 export const MAX_EXECUTION_INTERVAL_MINUTES = 10_080;
 /** `[spool] max_size_mb` bounds: 1 MiB to 64 GiB. */
 export const SPOOL_SIZE_MB = { min: 1, max: 65_536 } as const;
@@ -143,14 +146,15 @@ function within(name: string, bounds: { min?: number; max: number; unit: string;
   };
 }
 
-/** upstream's `config.CommandConfig`; a negative timeout times out at once, as upstream's does. */
+/**
+ * upstream's `config.CommandConfig`; a negative timeout times out at once, as upstream's does, and
+ * one above {@linkcode MAX_TIMEOUT_SECONDS} is capped by ./plugins.ts.
+ */
 const COMMAND_FIELDS: readonly Field[] = [
   key("command", { k: "any" }),
   key("user", STRING),
   key("env", { k: "map", elem: STRING }),
-  key("timeout_seconds", INT64, undefined, {
-    check: within("timeout_seconds", { max: MAX_TIMEOUT_SECONDS, unit: "seconds", note: "a day" }),
-  }),
+  key("timeout_seconds", INT64),
 ];
 
 /** upstream's `config.PluginConfig`, built into plugin configs by ./plugins.ts. */
@@ -160,13 +164,7 @@ const PLUGIN: Kind = struct("config.PluginConfig", [
   }),
   key("notification_interval", DURATION),
   key("check_interval", DURATION),
-  key("execution_interval", DURATION, undefined, {
-    check: within("execution_interval", {
-      max: MAX_EXECUTION_INTERVAL_MINUTES,
-      unit: "minutes",
-      note: "a week",
-    }),
-  }),
+  key("execution_interval", DURATION),
   key("max_check_attempts", { k: "int32" }),
   key("custom_identifier", STRING),
   key("prevent_alert_auto_close", BOOL),
@@ -191,7 +189,7 @@ export const CONFIG_FIELDS: readonly Field[] = [
     emptyIsDefault: true,
     reload: NEXT_START,
   }),
-  // Decoded, then replaced by -conf (§2.1 step 7).
+  // Decoded, then replaced by -conf (docs/upstream.md, "Config resolution", step 7).
   key("conffile", STRING, undefined, { reload: on("loading") }),
   key("roles", { k: "strings" }, "roles", { default: [], reload: on("host spec") }),
   flag("verbose", "verbose", { reload: on("log level") }),
@@ -232,9 +230,10 @@ export const CONFIG_FIELDS: readonly Field[] = [
       { effect: "host spec", of: (c) => c.checkPlugins },
     ],
   }),
-  // Read by the loader (§2.6).
+  // Read by the loader (docs/upstream.md, "include").
   key("include", STRING, undefined, { reload: on("loading") }),
-  // Untagged upstream field: `autoshutdown = true` acts like -private-autoshutdown (§2.2 quirk).
+  // Untagged upstream field: `autoshutdown = true` acts like -private-autoshutdown (the quirk in
+  // docs/upstream.md, "Config keys").
   key("autoshutdown", BOOL, "autoshutdown", { default: false, hidden: true, reload: NEXT_START }),
   // This agent's own tables; upstream's configtest would warn about them. The keys of
   // [collectors] are the collector registry's (metrics/registry.ts).

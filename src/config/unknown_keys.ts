@@ -1,13 +1,13 @@
 /**
- * configtest's unknown-key check (reference §2.8, upstream `config/validate.go`), and the location
- * of a decoding error in its file.
+ * configtest's unknown-key check (docs/upstream.md, "Unknown keys (configtest)"; upstream
+ * `config/validate.go`), and the location of a decoding error in its file.
  *
  * @module
  */
 import { decodeDocument, type Document, type GoMap, readDocument } from "./decode.ts";
 import { type ConfigError, fileError, isTable, keyString, ValueError } from "./errors.ts";
 import { scanKeys } from "./scan_keys.ts";
-import { CONFIG_FIELDS, type Field, structOf } from "./sections.ts";
+import { CONFIG_FIELDS, type Field, structFields, structOf } from "./sections.ts";
 
 export { type KeyLine, scanKeys } from "./scan_keys.ts";
 
@@ -44,6 +44,32 @@ export function levenshtein(a: string, b: string): number {
     prev = row;
   }
   return prev[y.length];
+}
+
+/**
+ * The keys of the table a key sits in, given the key's parts before its last: a plugin table's keys
+ * for `plugin.metrics.x.type`, the action's for `plugin.checks.x.action.use`. Undefined for a
+ * top-level key, or when the parts name no table the schema knows.
+ */
+function keysOfTable(parents: readonly string[]): string[] | undefined {
+  if (parents.length === 0) return undefined;
+  let fields: readonly Field[] = CONFIG_FIELDS;
+  for (let i = 0; i < parents.length; i++) {
+    const here = structFields(fields);
+    const name = parents[i];
+    const field = here.find((f) => f.toml === name) ??
+      here.find((f) => f.toml.toLowerCase() === name.toLowerCase());
+    if (!field) return undefined;
+    let kind = field.kind;
+    // A map's keys are names (`plugin.<kind>.<name>`): each level takes one part.
+    while (kind.k === "map") {
+      i++;
+      kind = kind.elem;
+    }
+    if (kind.k !== "struct" || i >= parents.length) return undefined;
+    fields = kind.fields;
+  }
+  return structFields(fields).filter((f) => !f.hidden).map((f) => f.toml);
 }
 
 function suggest(given: string, candidates: readonly string[]): string {
@@ -118,7 +144,11 @@ export function unexpectedKeys(
     let suggestion = suggest(top, SUGGESTION_CANDIDATES);
     if (SUGGESTION_CANDIDATES.includes(top)) {
       name = key;
-      const s = suggest(parts[parts.length - 1], SUGGESTION_CANDIDATES);
+      // Upstream compares with its one flat list, so a key in one table can be offered a key of
+      // another (`ignore` in a check plugin's table is offered `ignore`, `max_ag` there [spool]'s
+      // `max_age`); here a key in a table is compared with that table's keys only.
+      const candidates = keysOfTable(parts.slice(0, -1)) ?? SUGGESTION_CANDIDATES;
+      const s = suggest(parts[parts.length - 1], candidates);
       suggestion = s === "" ? "" : `${parent}.${s}`;
     }
     const ignoredTable = name === top && isTable(table[top]);

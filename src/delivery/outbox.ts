@@ -75,14 +75,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
     postDelaySeconds: options.postDelaySeconds,
     minuteMs,
   });
-  const stopPoster = new AbortController();
-  const forcePoster = new AbortController();
   const poster = createPoster({
     queue,
     spool,
     post: (json, signal) => client.postMetricsJson(json, signal),
-    signal: stopPoster.signal,
-    force: forcePoster.signal,
     clock,
     events: options.events,
   });
@@ -140,22 +136,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
       states.put("metadata", `${metadata.hostId}/${metadata.namespace}`, metadata),
     putGraphDefs: (defs: readonly GraphDef[]) => states.put("graphdefs", "", defs, true),
     async run(stop, force) {
-      const onStop = () => stopPoster.abort();
-      const onForce = () => forcePoster.abort();
-      if (stop.aborted) onStop();
-      else stop.addEventListener("abort", onStop, { once: true });
-      if (force.aborted) onForce();
-      else force.addEventListener("abort", onForce, { once: true });
       try {
         const [result] = await Promise.all([
-          poster.run(),
+          poster.run(stop, force),
           checks.run(stop, force).catch((e) => log.error(`check sender: ${errorMessage(e)}`)),
           states.run(stop, force).catch((e) => log.error(`state sender: ${errorMessage(e)}`)),
         ]);
         return result;
       } finally {
-        stop.removeEventListener("abort", onStop);
-        force.removeEventListener("abort", onForce);
         await spool.close();
       }
     },

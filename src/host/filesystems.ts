@@ -2,11 +2,12 @@
  * Local filesystems and their usage, as `df -Pkl` lists them, without spawning df.
  *
  * Upstream runs `df -Pkl` every minute for the filesystem metrics, the disk collector's
- * `use_mountpoint` renaming and the host spec (reference §3.6, §4.2). We read the mount table and
- * call statfs per mount point instead, applying df's own rules: remote and dummy filesystems are
- * left out (`-l`, no `-a`), filesystems with no blocks are hidden, bind mounts of one device are
- * folded into the entry nearest the root, sizes are KiB rounded up. statfs can hang forever on a
- * dead mount (DESIGN.md, known traps), so each one runs under its own deadline.
+ * `use_mountpoint` renaming and the host spec (docs/upstream.md, "Filesystems", "Host spec parts").
+ * We read the mount table and call statfs per mount point instead, applying df's own rules: remote
+ * and dummy filesystems are left out (`-l`, no `-a`), filesystems with no blocks are hidden, bind
+ * mounts of one device are folded into the entry nearest the root, sizes are KiB rounded up. statfs
+ * can hang forever on a dead mount (docs/architecture.md, "Known traps"), so each one runs under
+ * its own deadline.
  *
  * Watching a host from a container (`-rootfs`), the mount points are the host's and statfs looks at
  * them under the rootfs; see {@linkcode hostMounts} for which mount table says what the host has.
@@ -128,7 +129,10 @@ function isDummy(entry: MountEntry): boolean {
   return DUMMY_TYPES.has(entry.type) || (entry.type === "none" && !entry.options.includes("bind"));
 }
 
-/** Upstream's post-df drop rules (§3.6): docker's devicemapper thin devices. */
+/**
+ * Upstream's post-df drop rules (docs/upstream.md, "Filesystems"): docker's devicemapper thin
+ * devices.
+ */
 function isDockerDevicemapper(entry: { readonly name: string; readonly mount: string }): boolean {
   return entry.name.startsWith("/dev/mapper/docker-") ||
     (entry.name.startsWith("/dev/dm-") && entry.mount.includes("devicemapper/mnt"));

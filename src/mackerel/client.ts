@@ -1,9 +1,11 @@
 /**
- * The Mackerel API client: one typed method per endpoint the agent uses (reference §5).
+ * The Mackerel API client: one typed method per endpoint the agent uses (docs/upstream.md,
+ * "Mackerel API").
  *
  * Every call is one HTTP request under a deadline (30 s by default) and either resolves or throws
- * an {@linkcode ApiError}; retries belong to the callers (§5.4). Bodies are Go JSON plus `\n`, and a
- * call succeeds only on a 2xx answer whose body decodes as JSON (§5.2). The API key travels in
+ * an {@linkcode ApiError}; retries belong to the callers (docs/upstream.md, "Retry rules"). Bodies
+ * are Go JSON plus `\n`, and a call succeeds only on a 2xx answer whose body decodes as JSON
+ * (docs/upstream.md, "Results and error classes"). The API key travels in
  * the `X-Api-Key` header only and is blanked out of every error.
  *
  * @module
@@ -68,7 +70,10 @@ export interface MackerelClient {
   postMetricsJson(json: string, signal?: AbortSignal): Promise<void>;
   /** `POST /api/v0/graph-defs/create`. */
   createGraphDefs(defs: readonly GraphDef[], signal?: AbortSignal): Promise<void>;
-  /** `POST /api/v0/monitoring/checks/report`, applying §7.4's compatibility rules. */
+  /**
+   * `POST /api/v0/monitoring/checks/report`, applying upstream's compatibility rules
+   * (docs/upstream.md, "Check plugins").
+   */
   reportCheckMonitors(reports: readonly CheckReport[], signal?: AbortSignal): Promise<void>;
   /** `PUT /api/v0/hosts/<hostId>/metadata/<namespace>` with the value re-encoded as Go would. */
   putMetadata(
@@ -277,7 +282,10 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
   };
 }
 
-/** Applies §7.4: message cut to 1024 code points, notificationInterval >= 10, maxCheckAttempts > 0. */
+/**
+ * Applies docs/upstream.md, "Check plugins": message cut to 1024 code points,
+ * notificationInterval >= 10, maxCheckAttempts > 0.
+ */
 export function toCheckReportPayload(report: CheckReport): CheckReportPayload {
   const interval = report.notificationInterval;
   const attempts = report.maxCheckAttempts;
@@ -303,7 +311,10 @@ export function goQueryEscape(value: string): string {
   }).join("");
 }
 
-/** The §4.1 field order; `displayName` and `customIdentifier` are omitted when empty (Go omitempty). */
+/**
+ * The field order of docs/upstream.md, "Host payload"; `displayName` and `customIdentifier` are
+ * omitted when empty (Go omitempty).
+ */
 function orderHostPayload(p: HostPayload): HostPayload {
   return {
     name: p.name,

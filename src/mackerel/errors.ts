@@ -1,9 +1,10 @@
 /**
- * The error of a failed Mackerel API call and its classes (reference §5.2).
+ * The error of a failed Mackerel API call and its classes (docs/upstream.md,
+ * "Results and error classes").
  *
- * The retry rules of §5.4 branch on the class: *network* (no HTTP answer: refused, reset, timed
- * out, aborted), *client* (4xx), *server* (5xx) and *other* (an undecodable 2xx body, an unfollowed
- * 3xx, a body that cannot be encoded).
+ * The retry rules (docs/upstream.md, "Retry rules") branch on the class: *network* (no HTTP answer:
+ * refused, reset, timed out, aborted), *client* (4xx), *server* (5xx) and *other* (an undecodable
+ * 2xx body, an unfollowed 3xx, a body that cannot be encoded).
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * Shapes of the Mackerel API payloads the agent sends and reads, as in the reference (§4.1, §5.3).
+ * Shapes of the Mackerel API payloads the agent sends and reads (docs/upstream.md, "Host payload",
+ * "Endpoints").
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The `cpu.*.percentage` metrics, from two samples of `<procfs>/stat` (reference §3.3).
+ * The `cpu.*.percentage` metrics, from two samples of `<procfs>/stat` (docs/upstream.md, "CPU").
  *
  * Upstream sleeps 60 s between its two samples inside one round; here the collector keeps the
  * previous round's sample instead (`window.ts`), so the values cover one agent interval, are
@@ -109,7 +109,8 @@ export function statReset(previous: CpuStat, current: CpuStat): string | undefin
 }
 
 /**
- * Computes the reference's §3.3 table from two samples: each delta × CPUCount × 100 / delta Total.
+ * Computes upstream's CPU table (docs/upstream.md, "CPU") from two samples: each delta × CPUCount
+ * × 100 / delta Total.
  *
  * Returns no values when the samples cannot be compared ({@linkcode statReset}) or delta Total is not
  * positive (no tick elapsed), so a value is never negative, NaN or infinite.

@@ -1,5 +1,6 @@
 /**
- * Diagnostic mode: the agent's own memory figures as `custom.agent.*` metrics (reference §10).
+ * Diagnostic mode: the agent's own memory figures as `custom.agent.*` metrics (docs/upstream.md,
+ * "Diagnostic mode").
  *
  * Upstream reports Go's MemStats; this port maps them to `Deno.memoryUsage()`: `alloc` is the live
  * JavaScript heap plus external memory, `sys` the resident set, `heapAlloc`/`heapSys` V8's heap

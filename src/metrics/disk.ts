@@ -1,6 +1,6 @@
 /**
- * Disk I/O rates from `/proc/diskstats` (reference §3.5): `disk.<dev>.reads.delta` and
- * `disk.<dev>.writes.delta`, per second.
+ * Disk I/O rates from `/proc/diskstats` (docs/upstream.md, "Disk I/O"): `disk.<dev>.reads.delta`
+ * and `disk.<dev>.writes.delta`, per second.
  *
  * Upstream sleeps 60 s between two samples inside each round; we keep the previous round's sample
  * instead (`window.ts`), so the first call yields nothing; a rate is stamped with the previous

@@ -1,6 +1,6 @@
 /**
- * Filesystem usage metrics (reference §3.6): `filesystem.<key>.size` and `filesystem.<key>.used`,
- * in bytes, for local filesystems on `/dev/` devices.
+ * Filesystem usage metrics (docs/upstream.md, "Filesystems"): `filesystem.<key>.size` and
+ * `filesystem.<key>.used`, in bytes, for local filesystems on `/dev/` devices.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
- * Interface traffic rates from `/proc/net/dev` (reference §3.7): `interface.<name>.rxBytes.delta`
- * and `interface.<name>.txBytes.delta`, per second.
+ * Interface traffic rates from `/proc/net/dev` (docs/upstream.md, "Interfaces"):
+ * `interface.<name>.rxBytes.delta` and `interface.<name>.txBytes.delta`, per second.
  *
  * Upstream sleeps 60 s between two samples inside each round; we keep the previous round's sample
  * instead (`window.ts`), so the first call yields nothing; a rate is stamped with the previous

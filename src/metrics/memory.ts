@@ -1,5 +1,5 @@
 /**
- * The `memory.*` metrics, from one read of `<procfs>/meminfo` (reference §3.4).
+ * The `memory.*` metrics, from one read of `<procfs>/meminfo` (docs/upstream.md, "Memory").
  *
  * @module
  */
@@ -38,7 +38,8 @@ export function parseMeminfo(text: string): Map<string, number> {
 }
 
 /**
- * Computes the reference's §3.4 metrics from parsed meminfo; missing keys count as 0.
+ * Computes upstream's memory metrics (docs/upstream.md, "Memory") from parsed meminfo; missing
+ * keys count as 0.
  *
  * With `MemAvailable` (Linux >= 3.14) `memory.used` is MemTotal - MemAvailable and
  * `memory.mem_available` is sent; without it, used is MemTotal - MemFree - Buffers - Cached and

@@ -4,6 +4,7 @@ import { loadConfigFile } from "../../src/config/load.ts";
 import { defaultConfig } from "../../src/config/schema.ts";
 import { findUnknownKeys, SUGGESTION_CANDIDATES } from "../../src/config/unknown_keys.ts";
 import { COLLECTOR_KEYS } from "../../src/metrics/registry.ts";
+import { captureLogs } from "../support/logs.ts";
 import { withTempDir, writeFiles } from "../support/temp_dir.ts";
 
 /** Loads `text` as `<dir>/main.conf` (with `files` beside it) from inside the dir. */
@@ -26,7 +27,7 @@ async function loadError(text: string): Promise<ConfigError> {
   return error;
 }
 
-/** Reference §2.8, upstream's `makeCandidates(reflect.TypeFor[Config]())` in order. */
+/** docs/upstream.md, "Unknown keys (configtest)": upstream's `makeCandidates(...)` in order. */
 const UPSTREAM_CANDIDATES = (
   "apibase apikey root pidfile conffile roles verbose silent diagnostic disable_http_keep_alive " +
   "display_name host_status on_start on_stop disks ignore filesystems ignore use_mountpoint " +
@@ -140,52 +141,57 @@ Deno.test("sections: [spool] values out of range or of the wrong type name the k
   );
 });
 
-Deno.test("sections: timeout_seconds past a day fails naming the plugin's key, action's too", async () => {
-  const metric = await loadError(
-    'apikey = "k"\n[plugin.metrics.slow]\ncommand = "x"\ntimeout_seconds = 2200000\n',
+Deno.test("sections: timeout_seconds past a day is capped to a day with a WARNING naming the key", async () => {
+  const { result: c, lines } = await captureLogs(() =>
+    load(
+      'apikey = "k"\n[plugin.metrics.slow]\ncommand = "x"\ntimeout_seconds = 2200000\n' +
+        '[plugin.checks.c]\ncommand = "x"\ntimeout_seconds = 9999999999\n' +
+        'action = { command = "y", timeout_seconds = 86401 }\n' +
+        '[plugin.metadata.m]\ncommand = "x"\ntimeout_seconds = 86401\n',
+    )
   );
-  assert.equal(metric.key, "plugin.metrics.slow.timeout_seconds");
-  assert.equal(
-    metric.message,
-    'main.conf: toml: line 4 (last key "plugin.metrics.slow.timeout_seconds"): 2200000 is out of ' +
-      "range for timeout_seconds: at most 86400 seconds (a day)",
-  );
-  const action = await loadError(
-    'apikey = "k"\n[plugin.checks.c]\ncommand = "x"\naction = { command = "y", timeout_seconds = 86401 }\n',
-  );
-  assert.equal(action.key, "plugin.checks.c.action.timeout_seconds");
-  assert.match(action.message, /\(last key "plugin\.checks\.c\.action\.timeout_seconds"\): 86401 /);
-  for (const kind of ["checks", "metadata"]) {
-    const e = await loadError(
-      `apikey = "k"\n[plugin.${kind}.p]\ncommand = "x"\ntimeout_seconds = 9999999999\n`,
-    );
-    assert.equal(e.key, `plugin.${kind}.p.timeout_seconds`);
-  }
+  assert.deepEqual(c.metricPlugins.map((p) => p.timeoutSeconds), [86400]);
+  assert.deepEqual(c.checkPlugins.map((p) => [p.timeoutSeconds, p.action?.timeoutSeconds]), [
+    [86400, 86400],
+  ]);
+  assert.deepEqual(c.metadataPlugins.map((p) => p.timeoutSeconds), [86400]);
+  assert.deepEqual(lines.filter((l) => l.startsWith("WARNING")), [
+    "WARNING <config> 'plugin.metrics.slow.timeout_seconds' = 2200000 is more than 86400 seconds " +
+    "(a day); using 86400",
+    "WARNING <config> 'plugin.checks.c.timeout_seconds' = 9999999999 is more than 86400 seconds " +
+    "(a day); using 86400",
+    "WARNING <config> 'plugin.checks.c.action.timeout_seconds' = 86401 is more than 86400 seconds " +
+    "(a day); using 86400",
+    "WARNING <config> 'plugin.metadata.m.timeout_seconds' = 86401 is more than 86400 seconds " +
+    "(a day); using 86400",
+  ]);
 });
 
 Deno.test("sections: a day, zero and negative timeouts load as upstream reads them", async () => {
-  const c = await load(
-    'apikey = "k"\n[plugin.metrics.a]\ncommand = "x"\ntimeout_seconds = 86400\n' +
-      '[plugin.metrics.b]\ncommand = "x"\ntimeout_seconds = 0\n' +
-      '[plugin.metrics.c]\ncommand = "x"\ntimeout_seconds = -5\n',
+  const { result: c, lines } = await captureLogs(() =>
+    load(
+      'apikey = "k"\n[plugin.metrics.a]\ncommand = "x"\ntimeout_seconds = 86400\n' +
+        '[plugin.metrics.b]\ncommand = "x"\ntimeout_seconds = 0\n' +
+        '[plugin.metrics.c]\ncommand = "x"\ntimeout_seconds = -5\n',
+    )
   );
   assert.deepEqual(c.metricPlugins.map((p) => p.timeoutSeconds), [86400, 30, -5]);
+  assert.deepEqual(lines.filter((l) => l.startsWith("WARNING")), []);
 });
 
-Deno.test("sections: execution_interval is at most a week; below 10 minutes it is 10", async () => {
-  const c = await load(
-    'apikey = "k"\n[plugin.metadata.a]\ncommand = "x"\nexecution_interval = "168h"\n' +
-      '[plugin.metadata.b]\ncommand = "x"\nexecution_interval = 1\n',
+Deno.test("sections: execution_interval past a week is capped with a WARNING; below 10 minutes it is 10", async () => {
+  const { result: c, lines } = await captureLogs(() =>
+    load(
+      'apikey = "k"\n[plugin.metadata.a]\ncommand = "x"\nexecution_interval = "168h"\n' +
+        '[plugin.metadata.b]\ncommand = "x"\nexecution_interval = 1\n' +
+        '[plugin.metadata.c]\ncommand = "x"\nexecution_interval = "720h"\n',
+    )
   );
-  assert.deepEqual(c.metadataPlugins.map((p) => p.executionIntervalMinutes), [10080, 10]);
-  const e = await loadError(
-    'apikey = "k"\n[plugin.metadata.a]\ncommand = "x"\nexecution_interval = "720h"\n',
-  );
-  assert.equal(
-    e.message,
-    'main.conf: toml: line 4 (last key "plugin.metadata.a.execution_interval"): 43200 is out of ' +
-      "range for execution_interval: at most 10080 minutes (a week)",
-  );
+  assert.deepEqual(c.metadataPlugins.map((p) => p.executionIntervalMinutes), [10080, 10, 10080]);
+  assert.deepEqual(lines.filter((l) => l.startsWith("WARNING")), [
+    "WARNING <config> 'plugin.metadata.c.execution_interval' = 43200 is more than 10080 minutes " +
+    "(a week); using 10080",
+  ]);
 });
 
 Deno.test("sections: configtest knows [collectors] and [spool]; a typo inside them gets a suggestion", async () => {

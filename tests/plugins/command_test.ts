@@ -78,7 +78,7 @@ Deno.test("command: the env is agent env, then config env, then extra env", () =
   });
 });
 
-Deno.test("command: PATH per §1.7, empty PATH, and no double prefix", () => {
+Deno.test("command: PATH as upstream sets it, empty PATH, and no double prefix", () => {
   assert.equal(pluginPath(""), "/sbin:/usr/sbin:/bin:/usr/bin:/opt/mackerel-agent/plugins/bin");
   assert.equal(
     pluginPath(undefined),
@@ -236,17 +236,32 @@ Deno.test("command: a grandchild outside the group cannot hold the run open", as
   assert.equal(await isGone(escaped), true);
 });
 
-Deno.test("command: output past the cap is discarded and flagged", async () => {
+Deno.test("command: past the cap the plugin is stopped and its complete lines are kept", async () => {
+  const r = await runCommand({
+    // Never ends on its own: without the cap it would be read until the timeout.
+    command: { kind: "shell", line: "yes 'custom.runaway.value\t1\t1700000000'" },
+    timeoutMs: 30_000,
+    maxOutputBytes: 1 << 20,
+  });
+  assert.equal(r.truncated, true);
+  assert.ok(r.stdout.length <= 1 << 20 && r.stdout.length > (1 << 20) - 64, `${r.stdout.length}`);
+  assert.ok(r.stdout.endsWith("\n"), "no line cut in the middle");
+  assert.ok(
+    r.stdout.split("\n").slice(0, -1).every((l) => l === "custom.runaway.value\t1\t1700000000"),
+  );
+  assert.equal(r.exitCode, 128 + 15, "stopped with SIGTERM");
+  assert.equal(r.error, undefined);
+  assert.equal(r.timedOut, false, "stopped at the cap, not at its timeout");
+});
+
+Deno.test("command: output without a newline before the cap keeps nothing of it", async () => {
   const r = await runCommand({
     command: { kind: "argv", argv: [fixture("big_output.sh")] },
     timeoutMs: 10_000,
     maxOutputBytes: 1 << 20,
   });
-  assert.equal(r.exitCode, 0);
   assert.equal(r.truncated, true);
-  assert.equal(r.stdout.length, 1 << 20);
-  assert.equal(r.stdout, "x".repeat(1 << 20));
-  assert.equal(r.error, undefined);
+  assert.equal(r.stdout, "");
 });
 
 Deno.test("command: output at the cap is not flagged", async () => {

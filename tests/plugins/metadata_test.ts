@@ -1,3 +1,4 @@
+import { NEVER_ABORTS } from "../../src/async/abort.ts";
 import assert from "node:assert/strict";
 import type { MetadataPluginConfig } from "../../src/config/schema.ts";
 import { createOutbox } from "../../src/delivery/outbox.ts";
@@ -73,7 +74,7 @@ function withMetadata(
         const producersDone = new AbortController();
         const done = Promise.all([
           producing.finally(() => producersDone.abort()),
-          outbox.run(producersDone.signal, new AbortController().signal),
+          outbox.run(producersDone.signal, NEVER_ABORTS),
         ]);
         // Each plugin, the check sender and the state sender sleep on a timer of their own.
         const idle = () =>

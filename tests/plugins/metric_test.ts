@@ -128,8 +128,8 @@ Deno.test("metric: a plugin printing 10 MB does not break the round", async () =
       ],
     }]);
     assert.deepEqual(lines, [
-      `WARNING <metrics.plugin> command ${PLUGIN_FIXTURES}runtime/metric_flood.sh printed more output ` +
-      "than the agent keeps; the rest was ignored",
+      `WARNING <metrics.plugin> plugin.metrics.flood: command ${PLUGIN_FIXTURES}runtime/metric_flood.sh ` +
+      "printed more than 1 MiB in one run; it was stopped and the complete lines before that are used",
     ]);
   });
 });

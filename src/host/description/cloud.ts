@@ -1,5 +1,6 @@
 /**
- * Cloud platform detection for the host spec: `meta.cloud` and `customIdentifier` (reference §9).
+ * Cloud platform detection for the host spec: `meta.cloud` and `customIdentifier`
+ * (docs/upstream.md, "Cloud detection").
  *
  * The work lives in `cloud/`: `detect.ts` (platform choice and the race of probes), one module per
  * provider (`ec2.ts`, `gce.ts`, `azure.ts`) and `http.ts` (proxy-free requests, deadline, retry).

@@ -23,7 +23,7 @@ const ALL_CLOUDS: FakeMetadataOptions = { ec2: { imds: "v2" }, gce: {}, azure: {
 const paths = (fake: { requests: readonly { path: string }[] }, from = 0) =>
   fake.requests.slice(from).map((r) => r.path.split("?")[0]);
 
-Deno.test("cloud: the real endpoints of §9 are the defaults", () => {
+Deno.test("cloud: upstream's real endpoints are the defaults", () => {
   assert.equal(EC2_BASE_URL, "http://169.254.169.254/latest");
   assert.equal(GCE_BASE_URL, "http://metadata.google.internal./computeMetadata/v1");
   assert.equal(AZURE_BASE_URL, "http://169.254.169.254/metadata/instance");

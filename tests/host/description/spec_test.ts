@@ -107,7 +107,7 @@ Deno.test("spec: the full payload of the x86 fixture host", async () => {
     checks: [{ name: "ssh", memo: "port 22" }, { name: "disk" }],
     customIdentifier: "i-0abc.ec2.amazonaws.com",
   });
-  // Serialized order is the reference's (§4.1).
+  // Serialized order is upstream's (docs/upstream.md, "Host payload").
   assert.deepEqual(Object.keys(payload), [
     "name",
     "displayName",

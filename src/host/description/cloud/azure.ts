@@ -1,5 +1,5 @@
 /**
- * Azure virtual machines: the instance metadata service in text format (§9).
+ * Azure virtual machines: the instance metadata service in text format (docs/upstream.md, "Azure").
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * Which cloud this host runs on, its `meta.cloud` part and its `customIdentifier` (§9).
+ * Which cloud this host runs on, its `meta.cloud` part and its `customIdentifier`
+ * (docs/upstream.md, "Cloud detection").
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * Amazon EC2: the UUID pre-check, the partition probe, IMDSv2 tokens and the instance metadata (§9).
+ * Amazon EC2: the UUID pre-check, the partition probe, IMDSv2 tokens and the instance metadata
+ * (docs/upstream.md, "EC2").
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * Google Compute Engine: one recursive metadata document, read with the 64-bit instance id intact (§9).
+ * Google Compute Engine: one recursive metadata document, read with the 64-bit instance id intact
+ * (docs/upstream.md, "GCE").
  *
  * @module
  */
