@@ -85,15 +85,16 @@ export const COMMAND_TIMEOUT_MS = 15_000;
 /** Output kept of one OS command; a host with hundreds of mounts or links stays far below. */
 const MAX_OUTPUT_BYTES = 4 << 20;
 
-/** Runs an OS command with a deadline and capped output; rejects with one line on any failure. */
+/**
+ * Runs an OS command as plugins run (the C locale, so numbers and headers never vary, a deadline,
+ * capped output); rejects with one line on any failure.
+ */
 export const runOsCommand: CommandRunner = async (command, args, options = {}) => {
   const result = await runCommand({
     command: { kind: "argv", argv: [command, ...args] },
     timeoutMs: COMMAND_TIMEOUT_MS,
     killGraceMs: 1_000,
     maxOutputBytes: MAX_OUTPUT_BYTES,
-    // Numbers and column headers in the C locale, whatever the agent's environment says.
-    extraEnv: { LC_ALL: "C", LANG: "C" },
     signal: options.signal,
   });
   const line = [command, ...args].join(" ");
