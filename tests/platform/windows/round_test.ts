@@ -32,7 +32,11 @@ import { T0 } from "../../metrics/rounds.ts";
 
 const GiB = 1024 ** 3;
 
-/** PDH's answers: raw counts at once, rates from the second collection. */
+/**
+ * PDH's answers: raw counts at once, rates from the second collection. PDH names an adapter by its
+ * description with `(` `)` as `[` `]` and `#`, `/`, `\` as `_` (the adapter here is
+ * "Intel(R) 82574L Gigabit Network Connection #2").
+ */
 const SCRIPT: PdhScript = (path, n) => {
   const rate = <T>(value: T) => n >= 2 ? value : undefined;
   switch (path) {
@@ -48,13 +52,13 @@ const SCRIPT: PdhScript = (path, n) => {
     case "\\Network Adapter(*)\\Bytes Received/sec":
       return rate([
         { name: "Microsoft Hyper-V Network Adapter", value: 1500.5 },
-        { name: "Intel[R] 82574L Gigabit Network Connection #2", value: 0 },
+        { name: "Intel[R] 82574L Gigabit Network Connection _2", value: 0 },
       ]);
     case "\\Network Interface(*)\\Bytes Sent/sec":
     case "\\Network Adapter(*)\\Bytes Sent/sec":
       return rate([
         { name: "Microsoft Hyper-V Network Adapter", value: 320.25 },
-        { name: "Intel[R] 82574L Gigabit Network Connection #2", value: 0 },
+        { name: "Intel[R] 82574L Gigabit Network Connection _2", value: 0 },
       ]);
     case "\\LogicalDisk(*)\\Disk Reads/sec":
       return rate([
