@@ -74,6 +74,8 @@ function withMetadata(
           signal: controller.signal,
           env,
         });
+        // As the daemon's plugin loops do: no graph definitions, so the first post need not wait.
+        await outbox.putGraphDefs([]);
         const producersDone = new AbortController();
         const done = Promise.all([
           producing.finally(() => producersDone.abort()),
