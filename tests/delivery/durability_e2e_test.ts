@@ -4,11 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { spawnAgent, type SpawnedAgent, waitFor } from "../support/agent_process.ts";
+import { spawnAgent, waitFor } from "../support/agent_process.ts";
 import {
-  assertAllArrived,
+  allArrived,
+  assertAllDelivered,
   type DaemonSetup,
   enqueued,
+  pastRoundsOf,
   receivedByTime,
   stopAgent,
   withDaemon,
@@ -24,24 +26,6 @@ const REPORTS = "/api/v0/monitoring/checks/report";
 
 const failed = (s: DaemonSetup, path: string) =>
   s.api.requests.filter((r) => r.path === path && r.status === 503).length;
-
-/** Waits until the clock is past every round `agent` kept, so a new agent's rounds are newer. */
-async function pastRoundsOf(agent: SpawnedAgent): Promise<void> {
-  const last = Math.max(...enqueued(agent).keys());
-  await waitFor(() => Date.now() >= (last + 1) * 1000, "the next second");
-}
-
-/** Every round kept by `agents` arrived in full, and nothing twice (`receivedByTime` checks). */
-function assertAllDelivered(s: DaemonSetup, agents: readonly SpawnedAgent[]): void {
-  const sent = new Map(agents.flatMap((agent) => [...enqueued(agent)]));
-  assert.equal(sent.size, agents.reduce((n, a) => n + enqueued(a).size, 0), "no round time twice");
-  assertAllArrived(receivedByTime(s.api), sent);
-}
-
-const allArrived = (s: DaemonSetup, agents: readonly SpawnedAgent[]) => () => {
-  const times = new Set(s.api.metrics().map((p) => p.time));
-  return agents.every((a) => [...enqueued(a).keys()].every((t) => times.has(t)));
-};
 
 unix.test("durability: kill -9 during a 503 outage, then a restart: every kept round arrives once", async () => {
   await withDaemon("", async (s) => {

@@ -5,12 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { spawnAgent, type SpawnedAgent, waitFor } from "../support/agent_process.ts";
+import { spawnAgent, waitFor } from "../support/agent_process.ts";
 import {
-  assertAllArrived,
+  allArrived,
+  assertAllDelivered,
   type DaemonSetup,
   enqueued,
-  receivedByTime,
+  pastRoundsOf,
   stopAgent,
   withDaemon,
 } from "../support/daemon_run.ts";
@@ -23,23 +24,6 @@ const TSDB = "/api/v0/tsdb";
 
 const refused = (s: DaemonSetup, status: number) =>
   s.api.requests.filter((r) => r.path === TSDB && r.status === status).length;
-
-const allArrived = (s: DaemonSetup, agents: readonly SpawnedAgent[]) => () => {
-  const times = new Set(s.api.metrics().map((p) => p.time));
-  return agents.every((a) => [...enqueued(a).keys()].every((t) => times.has(t)));
-};
-
-/** Every round kept by `agents` arrived in full, and nothing twice. */
-function assertAllDelivered(s: DaemonSetup, agents: readonly SpawnedAgent[]): void {
-  const sent = new Map(agents.flatMap((agent) => [...enqueued(agent)]));
-  assertAllArrived(receivedByTime(s.api), sent);
-}
-
-/** Waits until the clock is past every round `agent` kept, so a new agent's rounds are newer. */
-async function pastRoundsOf(agent: SpawnedAgent): Promise<void> {
-  const last = Math.max(...enqueued(agent).keys());
-  await waitFor(() => Date.now() >= (last + 1) * 1000, "the next second");
-}
 
 /** The same flags with another pidfile (as the README's container example runs a second agent). */
 const withPidfile = (args: readonly string[], path: string) =>
