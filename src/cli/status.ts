@@ -23,7 +23,7 @@ import {
 import { readStatusFile } from "../agent/status_file.ts";
 import type { RecordKind } from "../delivery/record.ts";
 import { LOCK_FILE, spoolLockHolder } from "../delivery/spool_lock.ts";
-import { safeText } from "../log.ts";
+import { errorMessage, safeText } from "../log.ts";
 import type { FlagSpec, ParsedFlags } from "./flags.ts";
 import { COMMON_FLAGS, commonOptions } from "./options.ts";
 import { resolveConfigOrDefaults } from "./resolve.ts";
@@ -39,11 +39,24 @@ export const EXIT_NOT_RUNNING = 3;
 
 /** Runs `status` and returns its exit code. */
 export async function runStatus(parsed: ParsedFlags): Promise<number> {
-  const { config } = await resolveConfigOrDefaults(commonOptions(parsed));
+  const options = commonOptions(parsed);
+  const { config, problem } = await resolveConfigOrDefaults(options);
+  // A config that cannot be read leaves the defaults and the flags, whose root may not be the
+  // agent's: say so, unless the file is only the absent default one.
+  if (problem !== undefined && (options.confExplicit || !isNotFound(problem))) {
+    console.error(`${errorMessage(problem)}; reading root ${config.root}`);
+  }
   const report = statusReport({ root: config.root, json: parsed.values.get("json") === true });
   if (report.stdout !== "") console.log(report.stdout);
   if (report.stderr !== "") console.error(report.stderr);
   return report.code;
+}
+
+function isNotFound(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof Deno.errors.NotFound) return true;
+  }
+  return false;
 }
 
 /** Options of {@linkcode statusReport}. */
