@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import fc from "fast-check";
 import type { ProcessKind } from "../../src/agent/pidfile.ts";
 import {
   type Assessment,
@@ -9,6 +10,8 @@ import {
   type StatusDocument,
   type StatusEvidence,
 } from "../../src/agent/status.ts";
+import { statusDocumentProblem } from "../../src/agent/status_file.ts";
+import { KINDS } from "../../src/delivery/record.ts";
 import { ApiError } from "../../src/mackerel/errors.ts";
 import { withLogs } from "../support/logs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
@@ -471,5 +474,45 @@ Deno.test("status: a refused API key is one ERROR an episode, a reason while it 
     status.events.failed("metrics", refused(503));
     assert.equal(errors().length, 3);
     assert.equal(status.document().delivery.kinds.metrics.keyRefused, undefined);
+  });
+});
+
+Deno.test("status: whatever happens, the document written is one status reads back", async () => {
+  const kind = fc.constantFrom(...KINDS);
+  const error = fc.constantFrom(
+    new Error("boom\nwith a newline"),
+    new ApiError({ method: "POST", path: "/api/v0/tsdb", status: 401, reason: "Unauthorized" }),
+    new ApiError({ method: "POST", path: "/api/v0/tsdb", status: 503, reason: "down" }),
+  );
+  const event = fc.oneof(
+    fc.record({ t: fc.constant("delivered" as const), kind, n: fc.nat(100) }),
+    fc.record({ t: fc.constant("failed" as const), kind, error }),
+    fc.record({ t: fc.constant("refused" as const), kind, n: fc.nat(100), error }),
+    fc.record({
+      t: fc.constant("ran" as const),
+      group: fc.constantFrom("collectors" as const, "plugins" as const),
+      name: fc.string(),
+      error: fc.option(error, { nil: undefined }),
+    }),
+    fc.record({ t: fc.constant("advance" as const), ms: fc.nat(10 * MIN) }),
+  );
+  await withLogs(async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(event, { maxLength: 30 }), fc.boolean(), async (events, stop) => {
+        const clock = createVirtualClock(T0);
+        const status = createStatus({ root: "/nonexistent", clock, minuteMs: MIN, mode: "api" });
+        for (const e of events) {
+          if (e.t === "delivered") status.events.delivered(e.kind, e.n);
+          else if (e.t === "failed") status.events.failed(e.kind, e.error);
+          else if (e.t === "refused") status.events.refused(e.kind, e.n, e.error);
+          else if (e.t === "ran") status.ran(e.group, e.name, e.error);
+          else await clock.advance(e.ms);
+        }
+        if (stop) await status.stopped();
+        const doc = JSON.parse(JSON.stringify(status.document()));
+        assert.equal(statusDocumentProblem(doc), undefined);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
