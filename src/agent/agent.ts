@@ -260,6 +260,8 @@ async function postUntilStopped(
     dir: spoolDir,
     maxBytes: config.spool.maxBytes,
     maxAgeMs: config.spool.maxAgeMinutes * 60_000,
+    // The disk is tried again a minute of the agent's after a failure.
+    diskRetryMs: context.minuteMs,
     clock,
   });
   // The plugins in force (a reload may change them) say where a refused value is cached.

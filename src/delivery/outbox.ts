@@ -15,6 +15,7 @@ import type { MackerelClient } from "../mackerel/client.ts";
 import { encodeMetricPoints } from "../mackerel/json.ts";
 import { createCheckSender } from "./check_sender.ts";
 import type { DeliveryEvents } from "./events.ts";
+import type { RecordKind } from "./record.ts";
 import { createPoster, type PosterResult } from "./poster.ts";
 import { createPostQueue } from "./queue.ts";
 import type { DataSink, MetadataValue } from "./sink.ts";
@@ -75,12 +76,22 @@ export function createOutbox(options: OutboxOptions): Outbox {
     postDelaySeconds: options.postDelaySeconds,
     minuteMs,
   });
+  // Upstream posts the graph definitions before its first metrics: the first POST waits until
+  // they are settled (none, posted, failed or refused), a minute at most.
+  const graphDefs = Promise.withResolvers<void>();
+  const settled = (kind: RecordKind) => kind === "graphdefs" && graphDefs.resolve();
+  const events: DeliveryEvents = {
+    delivered: (kind, n) => (settled(kind), options.events?.delivered(kind, n)),
+    failed: (kind, e) => (settled(kind), options.events?.failed(kind, e)),
+    refused: (kind, n, e) => (settled(kind), options.events?.refused(kind, n, e)),
+  };
   const poster = createPoster({
     queue,
     spool,
     post: (json, signal) => client.postMetricsJson(json, signal),
     clock,
-    events: options.events,
+    events,
+    firstPostAfter: graphDefs.promise,
   });
   const checks = createCheckSender({
     spool,
@@ -94,7 +105,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     spool,
     clock,
     minuteMs,
-    events: options.events,
+    events,
     send: (kind, value, signal) => {
       if (kind === "graphdefs") return client.createGraphDefs(value as GraphDef[], signal);
       const { hostId, namespace, value: data } = value as MetadataValue;
@@ -134,7 +145,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
     wakeChecks: () => checks.wake(),
     putMetadata: (metadata: MetadataValue) =>
       states.put("metadata", `${metadata.hostId}/${metadata.namespace}`, metadata),
-    putGraphDefs: (defs: readonly GraphDef[]) => states.put("graphdefs", "", defs, true),
+    putGraphDefs(defs: readonly GraphDef[]) {
+      if (defs.length > 0) return states.put("graphdefs", "", defs, true);
+      graphDefs.resolve();
+      return Promise.resolve();
+    },
     async run(stop, force) {
       try {
         const [result] = await Promise.all([

@@ -51,6 +51,8 @@ export interface PosterOptions {
   readonly splitBudget?: number;
   /** Told every outcome (the status file). */
   readonly events?: DeliveryEvents;
+  /** The first POST waits for this (upstream posts the graph definitions first), a minute at most. */
+  readonly firstPostAfter?: Promise<unknown>;
 }
 
 /** A post loop and the entry point rounds are handed to once they are in the spool. */
@@ -143,6 +145,7 @@ async function runLoop(loop: Loop): Promise<PosterResult> {
   log.debug(`wait ${seconds(loop, initial)} seconds before initial posting.`);
   // A stop here drains what is queued; upstream returns at once and loses it.
   await clock.sleep(initial, interrupt);
+  await waitForFirst(loop);
   while (true) {
     if (force.aborted) return reportLeftovers(loop, [], "forced");
     if (stop.aborted) queue.terminate();
@@ -161,6 +164,22 @@ async function runLoop(loop: Loop): Promise<PosterResult> {
     const ended = await postRounds(loop, next.batches);
     if (ended) return ended;
   }
+}
+
+/**
+ * Waits until what must precede the first POST has settled (the graph definitions), a minute at
+ * most: a sender that never settles must not hold the metrics back.
+ */
+async function waitForFirst(loop: Loop): Promise<void> {
+  const first = loop.options.firstPostAfter;
+  if (first === undefined) return;
+  const settled = new AbortController();
+  const settle = () => settled.abort();
+  first.then(settle, settle);
+  await loop.clock.sleep(
+    loop.queue.timings.minuteMs,
+    AbortSignal.any([loop.interrupt, settled.signal]),
+  );
 }
 
 function waitForWork(loop: Loop): Promise<void> {

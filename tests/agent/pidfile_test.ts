@@ -8,6 +8,11 @@ import {
 } from "../../src/agent/pidfile.ts";
 import { withLogs } from "../support/logs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { onLinux, onUnix } from "../support/platform.ts";
+
+const linux = onLinux("tells an agent by /proc/<pid>/cmdline");
+
+const unix = onUnix("runs sleep");
 
 /** No process has this pid: Linux pids stay below 2^22. */
 const DEAD_PID = 2147483647;
@@ -99,7 +104,7 @@ Deno.test("pidfile: even our own pid followed by a newline counts as malformed",
   });
 });
 
-Deno.test("pidfile: a live process that is not an agent (sleep) is overwritten", async () => {
+unix.test("pidfile: a live process that is not an agent (sleep) is overwritten", async () => {
   await withDir(async (dir, logs) => {
     const path = join(dir, "agent.pid");
     const sleep = new Deno.Command("sleep", { args: ["30"], stdout: "null", stderr: "null" });
@@ -112,7 +117,7 @@ Deno.test("pidfile: a live process that is not an agent (sleep) is overwritten",
   });
 });
 
-Deno.test("pidfile: a live agent (deno running our main module's name) is refused", async () => {
+linux.test("pidfile: a live agent (deno running our main module's name) is refused", async () => {
   await withDir(async (dir, logs) => {
     // Under `deno test` our main module is this file: a child `deno run` of a script of the same
     // name looks like a second agent.

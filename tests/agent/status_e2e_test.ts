@@ -13,10 +13,13 @@ import {
   stopAgent,
   teardownDaemon,
 } from "../support/daemon_run.ts";
+import { onLinux } from "../support/platform.ts";
+
+const linux = onLinux("tells a live agent by /proc");
 
 const TSDB = "/api/v0/tsdb";
 
-Deno.test("status: healthy while posting, degraded in an outage, not running once stopped", async () => {
+linux.test("status: healthy while posting, degraded in an outage, not running once stopped", async () => {
   const s = await setupDaemon();
   const root = join(s.dir, "root");
   const status = (...flags: string[]) =>

@@ -12,6 +12,7 @@ import { statusReport } from "../../src/cli/status.ts";
 import { lockSpool, type SpoolLock } from "../../src/delivery/spool_lock.ts";
 import type { SpoolStats } from "../../src/delivery/spool.ts";
 import { withLogs } from "../support/logs.ts";
+import { onLinux, onUnix } from "../support/platform.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { createVirtualClock } from "../support/virtual_clock.ts";
 
@@ -144,38 +145,47 @@ Deno.test("status: a file of the wrong shape is one line naming the file and the
   });
 });
 
-Deno.test("status: a huge file, a FIFO or a directory is refused without reading it", async () => {
-  await withRoot(async (root) => {
-    const path = join(root, "status.json");
-    await Deno.writeFile(path, new Uint8Array(MAX_STATUS_FILE_BYTES + 1).fill(0x20));
-    const huge = statusReport({ root, process: () => "gone" });
-    assert.match(huge.stdout, /is not a status file: it has 4194305 bytes, more than 4194304$/);
-    await Deno.remove(path);
-    await Deno.mkdir(path);
-    assert.match(statusReport({ root }).stdout, /is not a status file: it is not a regular file$/);
-    await Deno.remove(path);
-    const mkfifo = await new Deno.Command("mkfifo", { args: [path] }).output();
-    assert.ok(mkfifo.success);
-    const fifo = statusReport({ root });
-    assert.equal(fifo.code, 3);
-    assert.match(fifo.stdout, /is not a status file: it is not a regular file$/);
-  });
-});
+onUnix("mkfifo").test(
+  "status: a huge file, a FIFO or a directory is refused without reading it",
+  async () => {
+    await withRoot(async (root) => {
+      const path = join(root, "status.json");
+      await Deno.writeFile(path, new Uint8Array(MAX_STATUS_FILE_BYTES + 1).fill(0x20));
+      const huge = statusReport({ root, process: () => "gone" });
+      assert.match(huge.stdout, /is not a status file: it has 4194305 bytes, more than 4194304$/);
+      await Deno.remove(path);
+      await Deno.mkdir(path);
+      assert.match(
+        statusReport({ root }).stdout,
+        /is not a status file: it is not a regular file$/,
+      );
+      await Deno.remove(path);
+      const mkfifo = await new Deno.Command("mkfifo", { args: [path] }).output();
+      assert.ok(mkfifo.success);
+      const fifo = statusReport({ root });
+      assert.equal(fifo.code, 3);
+      assert.match(fifo.stdout, /is not a status file: it is not a regular file$/);
+    });
+  },
+);
 
-Deno.test("status: a live process that is not an agent (pid 1) with a fresh file is not running", async () => {
-  await withRoot(async (root) => {
-    const doc = { ...(await fullDocument()), pid: 1, updatedAt: new Date().toISOString() };
-    delete (doc as { stoppedAt?: string }).stoppedAt;
-    await Deno.writeTextFile(join(root, "status.json"), JSON.stringify(doc));
-    // The real /proc: pid 1 is init (or the container's first process), never this agent.
-    const report = statusReport({ root });
-    assert.equal(report.code, 3, report.stdout);
-    assert.equal(
-      report.stdout,
-      `mackerel-agent is not running for root ${root}: process 1 is not a mackerel-agent`,
-    );
-  });
-});
+onLinux("asks /proc").test(
+  "status: a live process that is not an agent (pid 1) with a fresh file is not running",
+  async () => {
+    await withRoot(async (root) => {
+      const doc = { ...(await fullDocument()), pid: 1, updatedAt: new Date().toISOString() };
+      delete (doc as { stoppedAt?: string }).stoppedAt;
+      await Deno.writeTextFile(join(root, "status.json"), JSON.stringify(doc));
+      // The real /proc: pid 1 is init (or the container's first process), never this agent.
+      const report = statusReport({ root });
+      assert.equal(report.code, 3, report.stdout);
+      assert.equal(
+        report.stdout,
+        `mackerel-agent is not running for root ${root}: process 1 is not a mackerel-agent`,
+      );
+    });
+  },
+);
 
 Deno.test("status: the spool's lock says an agent runs whatever the file says", async () => {
   await withRoot(async (root) => {
@@ -188,8 +198,9 @@ Deno.test("status: the spool's lock says an agent runs whatever the file says", 
       assert.equal(bad.code, 1);
       assert.equal(
         bad.stdout,
-        `mackerel-agent is running for root ${root}: pid ${Deno.pid}\ndegraded:\n  - ${root}/` +
-          "status.json is not a status file: the document is null, expected an object",
+        `mackerel-agent is running for root ${root}: pid ${Deno.pid}\ndegraded:\n  - ` +
+          `${join(root, "status.json")} is not a status file: the document is null, expected an ` +
+          "object",
       );
 
       // An earlier agent's file, stopped and an hour old: the running one cannot write its own.

@@ -1,114 +1,82 @@
 /**
- * A small tmpfs mounted for a test, to give the agent a full or read-only root. Mounting needs root
- * on Linux: {@linkcode tmpfsUnavailable} says why it cannot be done here, for the test to be skipped
- * with that reason. The mount is always undone afterwards (lazily if a process still holds a file).
+ * A small tmpfs for tests of a full or read-only disk: mounted on a fresh directory, made full or
+ * read-only on demand, and always unmounted afterwards. Mounting needs root (CAP_SYS_ADMIN); where
+ * it is not allowed, {@linkcode tmpfsUnavailable} says why, for the test's `ignore`.
  *
  * @module
  */
 
-/** A mounted tmpfs. */
-export interface Tmpfs {
-  readonly path: string;
-  /** Remounts it read-only; fails (EBUSY) while a file on it is open for writing. */
-  readOnly(): Promise<void>;
-  /** Remounts it writable. */
-  writable(): Promise<void>;
-  /**
-   * Writes a new file until no byte more fits; returns its path (removing it frees the space). A
-   * process that deletes files meanwhile frees some again: fill once more after it has.
-   */
-  fill(): Promise<string>;
-}
+/** Why a tmpfs cannot be mounted here, or undefined when it can. */
+export const tmpfsUnavailable: string | undefined = probe();
 
-/** Options of {@linkcode withTmpfs}. */
-export interface TmpfsOptions {
-  /** Where to mount it (created if needed); a fresh temp dir by default. */
-  readonly path?: string;
-  /** Its size; at least 64 KiB. */
-  readonly sizeBytes: number;
-}
-
-let probed: string | undefined | null = null;
-
-/** Why no tmpfs can be mounted here (not Linux, not root, no permission), or undefined. */
-export function tmpfsUnavailable(): string | undefined {
-  if (probed !== null) return probed;
-  if (Deno.build.os !== "linux") return probed = "tmpfs mounts need Linux";
-  if (Deno.uid() !== 0) return probed = "tmpfs mounts need root";
-  const dir = Deno.makeTempDirSync({ prefix: "tmpfs_probe_" });
+function probe(): string | undefined {
+  if (Deno.build.os !== "linux") return "tmpfs mounts are a Linux test";
+  if (Deno.uid() !== 0) return "mounting a tmpfs needs root";
+  const dir = Deno.makeTempDirSync({ prefix: "tmpfs-probe-" });
   try {
-    const mount = run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir]);
-    if (mount !== undefined) return probed = `cannot mount a tmpfs: ${mount}`;
-    run(["umount", dir]);
-    return probed = undefined;
+    const mount = run("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir]);
+    if (!mount.success) return `mount -t tmpfs is not allowed here: ${mount.stderr}`;
+    run("umount", [dir]);
+    return undefined;
   } finally {
     Deno.removeSync(dir);
   }
 }
 
-/** Runs a command; its stderr when it fails. */
-function run(args: readonly string[]): string | undefined {
-  const out = new Deno.Command(args[0], { args: args.slice(1), stdout: "null", stderr: "piped" })
-    .outputSync();
-  return out.success
-    ? undefined
-    : new TextDecoder().decode(out.stderr).trim() || `exit ${out.code}`;
-}
-
-async function runOrThrow(args: readonly string[]): Promise<void> {
-  const out = await new Deno.Command(args[0], {
-    args: args.slice(1),
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(`${args.join(" ")}: ${new TextDecoder().decode(out.stderr).trim()}`);
-  }
-}
-
-/**
- * Mounts a tmpfs of `sizeBytes`, runs `fn` with it, then unmounts it and removes a directory it
- * created, whatever `fn` does. Stop the processes using it inside `fn`.
- */
-export async function withTmpfs<T>(
-  options: TmpfsOptions,
-  fn: (tmpfs: Tmpfs) => Promise<T>,
-): Promise<T> {
-  if (!(options.sizeBytes >= 65536)) {
-    throw new RangeError(`sizeBytes must be at least 65536, got ${options.sizeBytes}`);
-  }
-  const unavailable = tmpfsUnavailable();
-  if (unavailable) throw new Error(unavailable);
-  const created = options.path === undefined;
-  const path = options.path ?? await Deno.makeTempDir({ prefix: "tmpfs_" });
-  await Deno.mkdir(path, { recursive: true });
-  await runOrThrow(["mount", "-t", "tmpfs", "-o", `size=${options.sizeBytes}`, "tmpfs", path]);
+function run(command: string, args: string[]): { success: boolean; stderr: string } {
   try {
-    return await fn({
-      path,
-      readOnly: () => runOrThrow(["mount", "-o", "remount,ro", path]),
-      writable: () => runOrThrow(["mount", "-o", "remount,rw", path]),
-      fill: () => fill(path),
-    });
-  } finally {
-    // A process that still holds a file there keeps the mount busy: detach it anyway.
-    if (run(["umount", path]) !== undefined) run(["umount", "-l", path]);
-    if (created) await Deno.remove(path, { recursive: true });
-  }
-}
-
-let fillers = 0;
-
-async function fill(dir: string): Promise<string> {
-  const path = `${dir}/filler-${++fillers}`;
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  const chunk = new Uint8Array(4096);
-  try {
-    for (;;) await file.write(chunk);
+    const out = new Deno.Command(command, { args, stdout: "null", stderr: "piped" }).outputSync();
+    return { success: out.success, stderr: new TextDecoder().decode(out.stderr).trim() };
   } catch (error) {
-    if (!(error instanceof Error && /No space left|os error 28/.test(error.message))) throw error;
-  } finally {
-    file.close();
+    return { success: false, stderr: error instanceof Error ? error.message : String(error) };
   }
-  return path;
+}
+
+/** A mounted tmpfs. */
+export interface Tmpfs {
+  readonly dir: string;
+  /** Remounts it read-only (or writable again). */
+  readOnly(on: boolean): void;
+  /** Fills every free byte with one file, and returns its path (remove it to free the space). */
+  fill(): Promise<string>;
+}
+
+/** Runs `fn` with a tmpfs of `sizeBytes` on a fresh directory; unmounts and removes it afterwards. */
+export async function withTmpfs<T>(sizeBytes: number, fn: (fs: Tmpfs) => Promise<T>): Promise<T> {
+  if (tmpfsUnavailable) throw new Error(tmpfsUnavailable);
+  const dir = await Deno.makeTempDir({ prefix: "tmpfs-" });
+  const mounted = run("mount", ["-t", "tmpfs", "-o", `size=${sizeBytes}`, "tmpfs", dir]);
+  if (!mounted.success) throw new Error(`mount: ${mounted.stderr}`);
+  const fs: Tmpfs = {
+    dir,
+    readOnly(on) {
+      const r = run("mount", ["-o", `remount,${on ? "ro" : "rw"}`, dir]);
+      if (!r.success) throw new Error(`remount: ${r.stderr}`);
+    },
+    async fill() {
+      const path = `${dir}/.filler`;
+      const file = await Deno.open(path, { write: true, create: true, append: true });
+      try {
+        // Smaller and smaller blocks, down to the last byte.
+        for (const size of [64 * 1024, 4096, 512, 1]) {
+          const block = new Uint8Array(size);
+          try {
+            for (;;) await file.write(block);
+          } catch {
+            // ENOSPC: full at this block size.
+          }
+        }
+      } finally {
+        file.close();
+      }
+      return path;
+    },
+  };
+  try {
+    return await fn(fs);
+  } finally {
+    // Lazy: a process of the test that still holds a file there must not keep it mounted.
+    run("umount", ["-l", dir]);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
 }
