@@ -62,6 +62,8 @@ export async function prepareHost(options: PrepareOptions): Promise<RegisteredHo
     delayMs: options.retryDelayMs ?? 3000,
     clock,
     signal,
+    // Not delivery/policy.ts on purpose: at registration upstream retries no 4xx (a deleted host or
+    // a wrong key does not heal by waiting), and the daemon then exits with EX_CONFIG.
     retryable: (error: unknown) => !isClientError(error),
     onRetry: (error: unknown) => log.warn(`${message(error)}; retrying`),
   };
