@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
-import { createPidfile, PidfileError, removePidfile } from "../../src/agent/pidfile.ts";
+import {
+  createPidfile,
+  PidfileError,
+  processKind,
+  removePidfile,
+} from "../../src/agent/pidfile.ts";
 import { withLogs } from "../support/logs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { onLinux, onUnix } from "../support/platform.ts";
@@ -210,5 +215,27 @@ Deno.test("pidfile: a remove that fails is logged, not thrown", async () => {
     await removePidfile({ path });
     assert.equal(logs.length, 1);
     assert.ok(logs[0].startsWith(`ERROR <pidfile> Failed to remove the pidfile: ${path}: `));
+  });
+});
+
+Deno.test("pidfile: processKind tells an agent, another program, no process and no procfs apart", async () => {
+  await withDir(async (dir) => {
+    const procfs = join(dir, "proc");
+    const mainModule = basename(new URL(Deno.mainModule).pathname);
+    const deno = basename(Deno.execPath());
+    const cmdlines: Record<string, string> = {
+      "4001": [`/usr/bin/${deno}`, "run", "-A", `/srv/${mainModule}`, ""].join("\0"),
+      "4002": ["/bin/sleep", "30", ""].join("\0"),
+      "4003": "",
+    };
+    for (const [pid, cmdline] of Object.entries(cmdlines)) {
+      await Deno.mkdir(join(procfs, pid), { recursive: true });
+      await Deno.writeTextFile(join(procfs, pid, "cmdline"), cmdline);
+    }
+    assert.equal(processKind(4001, procfs), "agent");
+    assert.equal(processKind(4002, procfs), "other");
+    assert.equal(processKind(4003, procfs), "other", "a zombie or kernel thread");
+    assert.equal(processKind(4004, procfs), "gone");
+    assert.equal(processKind(4001, join(dir, "no-proc")), "unknown", "no procfs (macOS)");
   });
 });
