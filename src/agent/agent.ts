@@ -348,6 +348,8 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
       signal: shutdown.stop,
     });
     const work = workload;
+    // Written once at start too, so `status` knows the agent before its first round ends.
+    await status.write();
     options.onHangup(
       createReloader({
         load: options.reloadConfig,

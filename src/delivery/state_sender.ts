@@ -94,9 +94,12 @@ export function createStateSender(options: StateSenderOptions): StateSender {
         const what = options.describe(kind, value);
         if (verdict.kind === "transient") {
           events.failed(kind, error);
-          log.error(
-            `${what} failed${final ? "" : " (will retry next minute)"}: ${errorMessage(error)}`,
-          );
+          const line = `${what} failed${final ? "" : " (will retry next minute)"}: ${
+            errorMessage(error)
+          }`;
+          // A refused key is said once by the status, not at every retry.
+          if (verdict.credentials) log.warn(line);
+          else log.error(line);
           continue;
         }
         log.error(`${what} was refused, dropped: ${errorMessage(error)}`);
