@@ -34,17 +34,33 @@ function switchOf(definition: CollectorDefinition): string {
   return `with \`[collectors] ${definition.optIn} = true\``;
 }
 
+/** What a collector's sources are, in words: the files it reads, the commands it runs ... */
+function sourcesOf(definition: CollectorDefinition): string {
+  const refs = definition.sources(createSource());
+  const list = (items: readonly string[]) => items.map((i) => `\`${i}\``).join(", ");
+  const files = refs.filter((r) => typeof r === "string");
+  const objects = refs.filter((r) => typeof r !== "string");
+  const commands = objects.flatMap((r) => "command" in r ? [r.command] : []);
+  const libraries = objects.flatMap((r) => "library" in r ? [r.library] : []);
+  const builtins = objects.flatMap((r) => "sys" in r ? [r.sys] : []);
+  return [
+    files.length > 0 ? `reads ${list(files)}` : "",
+    commands.length > 0 ? `runs ${list(commands)}` : "",
+    libraries.length > 0 ? `calls ${list(libraries)} through FFI` : "",
+    builtins.length > 0 ? `uses Deno's ${list(builtins)}` : "",
+  ].filter((part) => part !== "").join(", ");
+}
+
 /** Where it runs and what it reads; Deno's built-in where that stands in. */
 function whereOf(definition: CollectorDefinition): string {
-  const paths = definition.sources(createSource());
-  const reads = paths.length > 0 ? `, reads ${paths.map((p) => `\`${p}\``).join(", ")}` : "";
-  const parts = [`${systems(definition.os)}${reads}`];
+  const sources = sourcesOf(definition);
+  const parts = [`${systems(definition.os)}${sources ? `, ${sources}` : ""}`];
   const { fallback } = definition;
   if (fallback) {
     const elsewhere = fallback.os.filter((o) => !definition.os.includes(o));
     const where = elsewhere.length > 0 ? `on ${systems(elsewhere)} and ` : "";
     parts.push(
-      `${where}where those cannot be read, Deno's built-in (\`--allow-sys=${fallback.sysKind}\`, ` +
+      `${where}where those cannot be used, Deno's built-in (\`--allow-sys=${fallback.sysKind}\`, ` +
         "fewer metrics)",
     );
   }

@@ -1,5 +1,5 @@
 /**
- * SIGHUP in the daemon: the configuration is read and checked again, and a good one takes effect
+ * SIGHUP in the daemon (./shutdown.ts listens, this module acts): the configuration is read and checked again, and a good one takes effect
  * without a restart (upstream reloads only under `supervise`, by restarting the child). A broken
  * one leaves the running configuration in force, with one ERROR line naming the file and the
  * problem. The queue, the spool, the pid and the schedule are untouched. What each changed key
@@ -44,4 +44,34 @@ export async function reloadConfig(options: ReloadOptions): Promise<boolean> {
       (later.length > 0 ? `; ${later.join(", ")} take effect at the next start` : ""),
   );
   return true;
+}
+
+/** Options of {@linkcode createReloader}. */
+export interface ReloaderOptions {
+  /** Reads and checks the configuration again; without it a HUP only calls `after`. */
+  readonly load?: () => Promise<Config>;
+  readonly workload: Workload;
+  /** Told each configuration a reload puts in force. */
+  readonly onApplied?: (config: Config) => void;
+  /** Called after every HUP, whatever became of the reload. */
+  readonly after?: () => void;
+}
+
+/** What a SIGHUP does, one at a time: every HUP of the daemon comes here. */
+export function createReloader(options: ReloaderOptions): { reload(): void } {
+  let reloading = Promise.resolve();
+  const log = logger("agent");
+  return {
+    reload() {
+      reloading = reloading.then(async () => {
+        if (options.load) {
+          const { workload } = options;
+          if (await reloadConfig({ load: options.load, workload })) {
+            options.onApplied?.(workload.config);
+          }
+        }
+        options.after?.();
+      }).catch((error) => log.error(`reload failed: ${errorMessage(error)}`));
+    },
+  };
 }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { aborted, NEVER_ABORTS } from "../async/abort.ts";
 import { logger } from "../log.ts";
 import type { Clock } from "../async/clock.ts";
 
@@ -47,9 +48,5 @@ export async function runScheduler(options: SchedulerOptions): Promise<void> {
     tickMs = (Math.floor(now / minuteMs) + 1) * minuteMs;
     await clock.sleep(tickMs - now, signal);
   }
-  const forced = new Promise<void>((resolve) => {
-    if (options.force?.aborted) resolve();
-    options.force?.addEventListener("abort", () => resolve(), { once: true });
-  });
-  await Promise.race([Promise.all(running), forced]);
+  await Promise.race([Promise.all(running), aborted(options.force ?? NEVER_ABORTS)]);
 }

@@ -164,7 +164,7 @@ export function commonOptions(parsed: ParsedFlags): CommonOptions {
     procfs: str("procfs") ?? ROOT_DEFAULTS.procfs,
     sysfs: str("sysfs") ?? ROOT_DEFAULTS.sysfs,
     rootfs: str("rootfs") ?? ROOT_DEFAULTS.rootfs,
-    // macOS and Windows have no /proc or /sys: their collectors fall back to Deno's built-ins.
+    // macOS and Windows have no /proc or /sys: their collectors read the OS through src/platform/.
     rootsToCheck: ROOT_FLAGS
       .filter((flag) => v.has(flag) || (Deno.build.os === "linux" && flag !== "rootfs"))
       .map((flag) => [flag, str(flag) ?? ROOT_DEFAULTS[flag]] as const),

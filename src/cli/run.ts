@@ -23,6 +23,7 @@ import { INIT_FLAGS, runInit } from "./init.ts";
 import { ONCE_FLAGS, runOnce } from "./once.ts";
 import { COMMON_FLAGS } from "./options.ts";
 import { RETIRE_FLAGS, runRetire } from "./retire.ts";
+import { runService } from "./service.ts";
 import { runStatus, STATUS_FLAGS } from "./status.ts";
 import { runSupervise } from "./supervise.ts";
 import { runVersion } from "./version.ts";
@@ -82,6 +83,17 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     flags: RETIRE_FLAGS,
     run: runRetire,
     helpExit: 2,
+  },
+  service: {
+    summary: "install or uninstall the Windows service or the launchd daemon",
+    usage: "service install [options] | service uninstall",
+    description: "install: registers this executable with the service manager: started at " +
+      "boot, stopped gracefully,\nrestarted after a crash. Its options are the agent's, " +
+      "given to it by the service (service install -h).\nuninstall: stops the agent (it " +
+      "drains its queue) and removes the service. -dry-run prints the steps instead.\nOn " +
+      "Linux the packages and scripts/install.sh install the systemd unit.",
+    flags: [],
+    run: runService,
   },
   status: {
     summary: "tell whether the agent running for this root is healthy",

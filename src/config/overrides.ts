@@ -7,6 +7,7 @@
 import { logger } from "../log.ts";
 import { applyEnvironment, type EnvReader } from "./environment.ts";
 import { ConfigError } from "./errors.ts";
+import { apikeyFrom } from "./header_value.ts";
 import type { Config } from "./schema.ts";
 
 /** Flags that override the file; a field is set only when the flag was given explicitly. */
@@ -45,7 +46,7 @@ export function applyOverrides(
     ...fromEnv.config,
     ...(flags.conf === undefined ? {} : { conffile: flags.conf }),
     ...(flags.apibase === undefined ? {} : { apibase: flags.apibase }),
-    ...(flags.apikey === undefined ? {} : { apikey: flags.apikey }),
+    ...(flags.apikey === undefined ? {} : { apikey: apikeyFrom("the flag -apikey", flags.apikey) }),
     ...(flags.root === undefined ? {} : { root: flags.root }),
     ...(flags.pidfile === undefined ? {} : { pidfile: flags.pidfile }),
     ...(flags.verbose === undefined ? {} : { verbose: flags.verbose }),

@@ -13,6 +13,7 @@
 import { parseDurationMinutes, parseGoDuration } from "./duration.ts";
 import { textOf } from "./errors.ts";
 import { compileGoRegexp } from "./go_regexp.ts";
+import { checkApikey } from "./header_value.ts";
 import { DEFAULT_PIDFILE, DEFAULT_ROOT } from "./paths.ts";
 import type { CloudPlatform, Config } from "./schema.ts";
 
@@ -196,7 +197,7 @@ export const CONFIG_FIELDS: readonly Field[] = [
     emptyIsDefault: true,
     reload: NEXT_START,
   }),
-  key("apikey", STRING, "apikey", { default: "", reload: NEXT_START }),
+  key("apikey", STRING, "apikey", { default: "", reload: NEXT_START, check: checkApikey }),
   key("root", STRING, "root", { default: DEFAULT_ROOT, emptyIsDefault: true, reload: NEXT_START }),
   key("pidfile", STRING, "pidfile", {
     default: DEFAULT_PIDFILE,

@@ -15,6 +15,7 @@ import type { MackerelClient } from "../mackerel/client.ts";
 import { encodeMetricPoints } from "../mackerel/json.ts";
 import { createCheckSender } from "./check_sender.ts";
 import type { DeliveryEvents } from "./events.ts";
+import type { RecordKind } from "./record.ts";
 import { createPoster, type PosterResult } from "./poster.ts";
 import { createPostQueue } from "./queue.ts";
 import type { DataSink, MetadataValue } from "./sink.ts";
@@ -85,16 +86,22 @@ export function createOutbox(options: OutboxOptions): Outbox {
     postDelaySeconds: options.postDelaySeconds,
     minuteMs,
   });
-  const stopPoster = new AbortController();
-  const forcePoster = new AbortController();
+  // Upstream posts the graph definitions before its first metrics: the first POST waits until
+  // they are settled (none, posted, failed or refused), a minute at most.
+  const graphDefs = Promise.withResolvers<void>();
+  const settled = (kind: RecordKind) => kind === "graphdefs" && graphDefs.resolve();
+  const events: DeliveryEvents = {
+    delivered: (kind, n) => (settled(kind), options.events?.delivered(kind, n)),
+    failed: (kind, e) => (settled(kind), options.events?.failed(kind, e)),
+    refused: (kind, n, e) => (settled(kind), options.events?.refused(kind, n, e)),
+  };
   const poster = createPoster({
     queue,
     spool,
     post: (json, signal) => client.postMetricsJson(json, signal),
-    signal: stopPoster.signal,
-    force: forcePoster.signal,
     clock,
-    events: options.events,
+    events,
+    firstPostAfter: graphDefs.promise,
   });
   const checks = createCheckSender({
     spool,
@@ -108,7 +115,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     spool,
     clock,
     minuteMs,
-    events: options.events,
+    events,
     send: (kind, value, signal) => {
       if (kind === "graphdefs") return client.createGraphDefs(value as GraphDef[], signal);
       const { hostId, namespace, value: data } = value as MetadataValue;
@@ -155,17 +162,15 @@ export function createOutbox(options: OutboxOptions): Outbox {
     wakeChecks: () => checks.wake(),
     putMetadata: (metadata: MetadataValue) =>
       states.put("metadata", `${metadata.hostId}/${metadata.namespace}`, metadata),
-    putGraphDefs: (defs: readonly GraphDef[]) => states.put("graphdefs", "", defs, true),
+    putGraphDefs(defs: readonly GraphDef[]) {
+      if (defs.length > 0) return states.put("graphdefs", "", defs, true);
+      graphDefs.resolve();
+      return Promise.resolve();
+    },
     async run(stop, force) {
-      const onStop = () => stopPoster.abort();
-      const onForce = () => forcePoster.abort();
-      if (stop.aborted) onStop();
-      else stop.addEventListener("abort", onStop, { once: true });
-      if (force.aborted) onForce();
-      else force.addEventListener("abort", onForce, { once: true });
       try {
         const [result] = await Promise.all([
-          poster.run(),
+          poster.run(stop, force),
           checks.run(stop, force).catch((e) => log.error(`check sender: ${errorMessage(e)}`)),
           states.run(stop, force).catch((e) => log.error(`state sender: ${errorMessage(e)}`)),
           ...(options.senders ?? []).map((sender) =>
@@ -174,8 +179,6 @@ export function createOutbox(options: OutboxOptions): Outbox {
         ]);
         return result;
       } finally {
-        stop.removeEventListener("abort", onStop);
-        force.removeEventListener("abort", onForce);
         await spool.close();
       }
     },

@@ -14,7 +14,8 @@ import type { Clock } from "../async/clock.ts";
 import { errorMessage, logger } from "../log.ts";
 import { type DeliveryEvents, NO_EVENTS } from "./events.ts";
 import { classifyFailure } from "./policy.ts";
-import type { RecordKind, Spool, SpoolEntry } from "./spool.ts";
+import type { RecordKind } from "./record.ts";
+import type { Spool, SpoolEntry } from "./spool.ts";
 
 /** The kinds of record this sender owns. */
 export type StateKind = Extract<RecordKind, "metadata" | "graphdefs">;
@@ -40,7 +41,7 @@ export interface StateSender {
   /** Keeps a value under `key`, superseding the older ones; `urgent` sends it at once. */
   put(kind: StateKind, key: string, value: unknown, urgent?: boolean): Promise<void>;
   /** Sends every minute until `stop` aborts, then once more. */
-  run(stop: AbortSignal, force?: AbortSignal): Promise<void>;
+  run(stop: AbortSignal, force: AbortSignal): Promise<void>;
 }
 
 const log = logger("command");
@@ -93,9 +94,12 @@ export function createStateSender(options: StateSenderOptions): StateSender {
         const what = options.describe(kind, value);
         if (verdict.kind === "transient") {
           events.failed(kind, error);
-          log.error(
-            `${what} failed${final ? "" : " (will retry next minute)"}: ${errorMessage(error)}`,
-          );
+          const line = `${what} failed${final ? "" : " (will retry next minute)"}: ${
+            errorMessage(error)
+          }`;
+          // A refused key is said once by the status, not at every retry.
+          if (verdict.credentials) log.warn(line);
+          else log.error(line);
           continue;
         }
         log.error(`${what} was refused, dropped: ${errorMessage(error)}`);
@@ -114,7 +118,7 @@ export function createStateSender(options: StateSenderOptions): StateSender {
       if (older.length > 0) await spool.ack(older.map((e) => e.id));
       if (urgent) wakeUp.abort();
     },
-    async run(stop, force = new AbortController().signal) {
+    async run(stop, force) {
       // States left by an earlier run go out at once.
       let first = spool.entries().some((e) => STATE_KINDS.includes(e.kind as StateKind));
       while (!stop.aborted && !force.aborted) {

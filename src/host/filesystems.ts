@@ -15,6 +15,7 @@
  * @module
  */
 import { statfs as nodeStatfs } from "node:fs/promises";
+import { DeadlineError, withDeadline } from "../async/abort.ts";
 import { logger } from "../log.ts";
 import { describeReadError, type Source, watchesFromOutside } from "./source.ts";
 
@@ -229,8 +230,6 @@ interface ProbeArgs {
 /** statfs calls still running after their deadline, per statfs function, by mount point. */
 const unanswered = new WeakMap<object, Map<string, Promise<unknown>>>();
 
-const TIMED_OUT = Symbol("timed out");
-
 /** Measures one mount point, or `undefined` when it is hidden, failed or did not answer in time. */
 async function probe(args: ProbeArgs): Promise<Probed | undefined> {
   const { entry, statfs, deviceOf, timeoutMs } = args;
@@ -246,36 +245,22 @@ async function probe(args: ProbeArgs): Promise<Probed | undefined> {
     const usage = toUsage(entry, stats);
     return usage && { usage, dev: await deviceOf(entry.at).catch(() => undefined) };
   });
-  let result;
   try {
-    result = await withDeadline(attempt, timeoutMs);
+    return await withDeadline(() => attempt, { ms: timeoutMs });
   } catch (error) {
+    if (error instanceof DeadlineError) {
+      pending.set(entry.at, attempt);
+      const settle = () => pending.delete(entry.at);
+      attempt.then(settle, settle);
+      log.warn(
+        `statfs of ${entry.mount} (${entry.device}, ${entry.type}) did not answer within ` +
+          `${timeoutMs} ms; skipped until it does`,
+      );
+      return undefined;
+    }
     const reason = error instanceof Error ? error.message : String(error);
     log.debug(`statfs of ${entry.mount} (${entry.device}) failed; skipped: ${reason}`);
     return undefined;
-  }
-  if (result === TIMED_OUT) {
-    pending.set(entry.at, attempt);
-    const settle = () => pending.delete(entry.at);
-    attempt.then(settle, settle);
-    log.warn(
-      `statfs of ${entry.mount} (${entry.device}, ${entry.type}) did not answer within ` +
-        `${timeoutMs} ms; skipped until it does`,
-    );
-    return undefined;
-  }
-  return result;
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -7,6 +7,7 @@
 import type { Config } from "../config/schema.ts";
 import type { Source } from "../host/source.ts";
 import type { AgentHealth } from "./agent_health.ts";
+import type { OperatingSystem, Platform, SourceRef, SysKind } from "../platform/platform.ts";
 import type { RoundFilesystems } from "./filesystem_listing.ts";
 import type { MetricDeclaration } from "./metric_declaration.ts";
 
@@ -56,10 +57,12 @@ export interface CollectorSetup {
   readonly filesystems: RoundFilesystems;
   /** The daemon's figures of its own health (the `agent` collector); absent outside the daemon. */
   readonly health?: () => AgentHealth;
+  /** The commands, libraries and built-ins of the OS the agent runs on (a fixture's in tests). */
+  readonly platform: Platform;
 }
 
 /** An operating system, as `Deno.build.os` names it (`linux`, `darwin`, `windows` ...). */
-export type OperatingSystem = typeof Deno.build.os;
+export type { OperatingSystem } from "../platform/platform.ts";
 
 /** The systems the agent is built for: a collector that runs everywhere (diagnostic). */
 export const EVERY_OS: readonly OperatingSystem[] = ["linux", "darwin", "windows"];
@@ -77,8 +80,11 @@ export interface CollectorDefinition {
   readonly optIn?: string;
   /** Every metric it can emit; its graph definitions and the README's tables come from these. */
   readonly metrics: readonly MetricDeclaration[];
-  /** Absolute paths the collector reads; probed once at start. */
-  readonly sources: (source: Source) => readonly string[];
+  /**
+   * What the collector reads, probed once at start: absolute paths of files, commands it runs,
+   * libraries it calls, built-ins it uses.
+   */
+  readonly sources: (source: Source) => readonly (string | SourceRef)[];
   /** Creates the collector. */
   readonly create: (setup: CollectorSetup) => Collector;
   /**
@@ -87,8 +93,8 @@ export interface CollectorDefinition {
    * emits a subset of {@linkcode metrics}.
    */
   readonly fallback?: {
-    readonly sysKind: Deno.SysPermissionDescriptor["kind"];
+    readonly sysKind: SysKind;
     readonly os: readonly OperatingSystem[];
-    readonly create: () => Collector;
+    readonly create: (setup: CollectorSetup) => Collector;
   };
 }

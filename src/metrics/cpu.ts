@@ -9,12 +9,7 @@
  */
 import type { Source } from "../host/source.ts";
 import { logger } from "../log.ts";
-import {
-  type Collector,
-  type CollectorDefinition,
-  EVERY_OS,
-  type MetricValue,
-} from "./collector.ts";
+import { type Collector, type CollectorDefinition, type MetricValue } from "./collector.ts";
 import { createCpuFallback } from "./fallback.ts";
 import type { MetricDeclaration } from "./metric_declaration.ts";
 import { createWindows } from "./window.ts";
@@ -200,8 +195,8 @@ const CPU_METRICS: readonly MetricDeclaration[] = Object.entries(CPU_STATES).map
 }));
 
 /**
- * The registry's line: upstream's cpu metrics, always on; `node:os` cpus() without -A and on the
- * systems without /proc.
+ * The registry's line: upstream's cpu metrics, always on; `node:os` cpus() where this process may
+ * not read /proc (macOS and Windows have collectors of their own).
  */
 export const CPU_COLLECTOR: CollectorDefinition = {
   name: "cpu",
@@ -209,5 +204,5 @@ export const CPU_COLLECTOR: CollectorDefinition = {
   metrics: CPU_METRICS,
   sources: (source) => [source.procPath("stat")],
   create: ({ source }) => createCpuCollector({ source }),
-  fallback: { sysKind: "cpus", os: EVERY_OS, create: () => createCpuFallback() },
+  fallback: { sysKind: "cpus", os: ["linux"], create: () => createCpuFallback() },
 };

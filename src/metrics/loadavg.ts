@@ -82,6 +82,6 @@ export const LOADAVG_COLLECTOR: CollectorDefinition = {
   })),
   sources: (source) => [source.procPath("loadavg")],
   create: ({ source }) => createLoadavgCollector({ source }),
-  // Windows has no load average: Deno.loadavg() answers zeros there.
-  fallback: { sysKind: "loadavg", os: ["linux", "darwin"], create: () => createLoadavgFallback() },
+  // Where /proc cannot be read; macOS has its own collector, Windows no load average.
+  fallback: { sysKind: "loadavg", os: ["linux"], create: () => createLoadavgFallback() },
 };

@@ -4,12 +4,7 @@
  * @module
  */
 import type { Source } from "../host/source.ts";
-import {
-  type Collector,
-  type CollectorDefinition,
-  EVERY_OS,
-  type MetricValue,
-} from "./collector.ts";
+import { type Collector, type CollectorDefinition, type MetricValue } from "./collector.ts";
 import { createMemoryFallback } from "./fallback.ts";
 import type { MetricDeclaration } from "./metric_declaration.ts";
 
@@ -109,7 +104,7 @@ const MEMORY_METRICS: readonly MetricDeclaration[] = [
 
 /**
  * The registry's line: upstream's memory metrics, always on; `Deno.systemMemoryInfo()` without -A
- * and on the systems without /proc.
+ * where this process may not read /proc (macOS and Windows have collectors of their own).
  */
 export const MEMORY_COLLECTOR: CollectorDefinition = {
   name: "memory",
@@ -117,5 +112,5 @@ export const MEMORY_COLLECTOR: CollectorDefinition = {
   metrics: MEMORY_METRICS,
   sources: (source) => [source.procPath("meminfo")],
   create: ({ source }) => createMemoryCollector({ source }),
-  fallback: { sysKind: "systemMemoryInfo", os: EVERY_OS, create: () => createMemoryFallback() },
+  fallback: { sysKind: "systemMemoryInfo", os: ["linux"], create: () => createMemoryFallback() },
 };

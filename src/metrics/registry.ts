@@ -5,12 +5,13 @@
  *
  * Adding a collector is one file exporting a {@linkcode CollectorDefinition} and one line in
  * {@linkcode COLLECTORS}; an opt-in one's `optIn` is its `[collectors]` key, nothing else to edit.
- * Each definition says which systems it runs on (`os`), so collectors for Linux, macOS and Windows
- * share the table. Deno opens /proc and /sys only with `--allow-all`: the sources of every enabled
- * collector are probed once here. A source this system does not have (no /proc/pressure on an old
- * kernel) skips its collector with one DEBUG line; an unreadable one is replaced by its
- * `--allow-sys` fallback when it has one, or disabled, with one WARNING line each that says which
- * permission is missing.
+ * Each definition says which systems it runs on (`os`), so the procfs collectors for Linux and the
+ * per-OS ones of `platform/darwin/` and `platform/windows/` share the table. Deno opens /proc and
+ * /sys only with `--allow-all`: the sources of every enabled collector (files, commands, FFI
+ * libraries, built-ins) are probed once here. A source this system does not have (no
+ * /proc/pressure on an old kernel) skips its collector with one DEBUG line; one this process may
+ * not use is replaced by its `--allow-sys` fallback when it has one, or disabled, with one WARNING
+ * line each that says which permission is missing.
  *
  * @module
  */
@@ -18,6 +19,14 @@ import { unexpectedTableKeys } from "../config/unknown_keys.ts";
 import { describeReadError, type Source } from "../host/source.ts";
 import { logger } from "../log.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
+import { DARWIN_COLLECTORS } from "../platform/darwin/collectors.ts";
+import {
+  currentPlatform,
+  type Platform,
+  type Probe,
+  type SourceRef,
+} from "../platform/platform.ts";
+import { WINDOWS_COLLECTORS } from "../platform/windows/collectors.ts";
 import type {
   Collector,
   CollectorConfig,
@@ -42,7 +51,10 @@ import { PRESSURE_COLLECTOR } from "./pressure.ts";
 import { PROCESSES_COLLECTOR } from "./processes.ts";
 import { TCP_COLLECTOR } from "./tcp.ts";
 
-/** Every system collector: upstream's set first, then the opt-in ones, then diagnostic. */
+/**
+ * Every system collector: Linux's procfs ones (upstream's set first, then the opt-in ones), then
+ * macOS's and Windows's (upstream's sets), then diagnostic, which runs everywhere.
+ */
 export const COLLECTORS: readonly CollectorDefinition[] = [
   LOADAVG_COLLECTOR,
   CPU_COLLECTOR,
@@ -56,6 +68,8 @@ export const COLLECTORS: readonly CollectorDefinition[] = [
   TCP_COLLECTOR,
   FILES_COLLECTOR,
   PROCESSES_COLLECTOR,
+  ...DARWIN_COLLECTORS,
+  ...WINDOWS_COLLECTORS,
   AGENT_HEALTH_COLLECTOR,
   DIAGNOSTIC_COLLECTOR,
 ];
@@ -148,6 +162,8 @@ export interface CollectorsOptions extends RegistryOptions {
   readonly filesystems?: CollectorSetup["filesystems"];
   /** The daemon's figures of its own health, for the `agent` collector. */
   readonly health?: CollectorSetup["health"];
+  /** The OS's commands, libraries and built-ins; the one the agent runs on by default. */
+  readonly platform?: Platform;
 }
 
 /** The collectors in use, and a one-line reason for each one disabled or degraded. */
@@ -160,16 +176,18 @@ export interface CollectorSet {
 /** Builds every enabled collector, probes its sources, and falls back, skips or disables. */
 export async function createCollectors(options: CollectorsOptions): Promise<CollectorSet> {
   const { source, config } = options;
-  const os = options.os ?? Deno.build.os;
+  const platform = options.platform ?? currentPlatform;
+  const os = options.os ?? platform.os;
   const setup: CollectorSetup = {
     source,
     config,
     filesystems: options.filesystems ?? createRoundFilesystems({ source }),
     health: options.health,
+    platform,
   };
   const chosen = await Promise.all(
-    enabledDefinitions(config, options).map((d) =>
-      d.os.includes(os) ? choose(d, setup, os) : standIn(d, os)
+    enabledDefinitions(config, { ...options, os }).map((d) =>
+      d.os.includes(os) ? choose(d, setup, os) : standIn(d, setup, os)
     ),
   );
   const log = logger("metrics");
@@ -195,10 +213,17 @@ interface Choice {
 }
 
 /** On a system the collector's own sources are not for: Deno's built-in in its place. */
-function standIn(definition: CollectorDefinition, os: OperatingSystem): Choice {
+async function standIn(
+  definition: CollectorDefinition,
+  setup: CollectorSetup,
+  os: OperatingSystem,
+): Promise<Choice> {
   const { name, fallback } = definition;
-  if (fallback && sysGranted(fallback.sysKind)) {
-    return { collector: fallback.create(), note: `collector ${name}: Deno's built-in on ${os}` };
+  if (fallback && (await setup.platform.probe({ sys: fallback.sysKind })).kind === "ok") {
+    return {
+      collector: fallback.create(setup),
+      note: `collector ${name}: Deno's built-in on ${os}`,
+    };
   }
   return { note: `collector ${name} skipped: it needs --allow-sys=${fallback?.sysKind} on ${os}` };
 }
@@ -209,16 +234,19 @@ async function choose(
   os: OperatingSystem,
 ): Promise<Choice> {
   const { name, fallback } = definition;
-  const probes = await Promise.all(definition.sources(setup.source).map(probe));
+  const { platform } = setup;
+  const probes = await Promise.all(
+    definition.sources(setup.source).map((ref) => probe(ref, platform)),
+  );
   const denied = probes.find((p) => p.kind === "denied");
   const absent = probes.find((p) => p.kind === "absent");
   if (!denied && !absent) return { collector: definition.create(setup) };
   const usable = fallback !== undefined && fallback.os.includes(os) &&
-    sysGranted(fallback.sysKind);
+    (await platform.probe({ sys: fallback.sysKind })).kind === "ok";
   if (denied) {
     if (usable) {
       return {
-        collector: fallback.create(),
+        collector: fallback.create(setup),
         warning:
           `collector ${name}: ${denied.reason}; using Deno's built-in instead (fewer metrics)`,
       };
@@ -227,32 +255,30 @@ async function choose(
     return { warning: `collector ${name} disabled: ${denied.reason}${extra}` };
   }
   // Not a problem to warn about: this kernel (or -procfs tree, or OS) has no such file.
-  const reason = `${absent!.path} does not exist on this system`;
+  const { reason } = absent!;
   if (usable) {
     return {
-      collector: fallback.create(),
+      collector: fallback.create(setup),
       note: `collector ${name}: ${reason}; using Deno's built-in instead`,
     };
   }
   return { note: `collector ${name} skipped: ${reason}` };
 }
 
-type Probe =
-  | { readonly kind: "ok" }
-  | { readonly kind: "absent"; readonly path: string }
-  | { readonly kind: "denied"; readonly reason: string };
+/** Probes a file by opening it once, and any other source through the platform. */
+function probe(ref: string | SourceRef, platform: Platform): Promise<Probe> {
+  return typeof ref === "string" ? probeFile(ref) : platform.probe(ref);
+}
 
 /** Opens `path` once: readable, absent, or not readable (with the words an operator can act on). */
-async function probe(path: string): Promise<Probe> {
+async function probeFile(path: string): Promise<Probe> {
   try {
     (await Deno.open(path, { read: true })).close();
     return { kind: "ok" };
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { kind: "absent", path };
+    if (error instanceof Deno.errors.NotFound) {
+      return { kind: "absent", reason: `${path} does not exist on this system` };
+    }
     return { kind: "denied", reason: describeReadError(path, error) };
   }
-}
-
-function sysGranted(kind: Deno.SysPermissionDescriptor["kind"]): boolean {
-  return Deno.permissions.querySync({ name: "sys", kind }).state === "granted";
 }

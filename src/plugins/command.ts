@@ -31,7 +31,10 @@ export interface CommandResult {
   readonly exitCode: number;
   /** The timeout fired (the command may still have exited on its own afterwards). */
   readonly timedOut: boolean;
-  /** stdout or stderr exceeded `maxOutputBytes`; the excess was read and discarded. */
+  /**
+   * stdout or stderr exceeded `maxOutputBytes`: what was kept ends at its last complete line, and
+   * the command was stopped (its output is not read past the cap).
+   */
   readonly truncated: boolean;
   /** `command timed out`, `command canceled` or `exit code: <n>, <launch error>`. */
   readonly error?: string;
@@ -50,14 +53,21 @@ export interface RunCommandOptions {
   readonly timeoutMs: number;
   /** Time between the first SIGTERM and SIGKILL; default 10 000 ms as upstream. */
   readonly killGraceMs?: number;
-  /** Bytes kept per stream; default 1 MiB. */
+  /** Bytes kept per stream; default {@linkcode MAX_OUTPUT_BYTES}. */
   readonly maxOutputBytes?: number;
   /** Aborting terminates the command like a timeout does (error `command canceled`). */
   readonly signal?: AbortSignal;
+  /** Aborting kills the command's group at once, without the grace (the agent is exiting). */
+  readonly kill?: AbortSignal;
 }
 
 const DEFAULT_KILL_GRACE_MS = 10_000;
-const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
+/**
+ * What one plugin run may print on each stream: far more than any real plugin (a whole
+ * mackerel-plugin-linux run is under 100 KB), small enough that a runaway one cannot grow the
+ * agent. Past it the plugin is stopped and the complete lines before the cap are used.
+ */
+export const MAX_OUTPUT_BYTES = 1 << 20;
 /** After the final SIGKILL, how long output from processes outside the group may still arrive. */
 const MAX_DRAIN_AFTER_KILL_MS = 1_000;
 const PATH_PREFIX = "/sbin:/usr/sbin:/bin:/usr/bin:";
@@ -137,6 +147,7 @@ export function pluginBaseEnv(): Readonly<Record<string, string>> {
 export interface PluginRunOptions {
   readonly extraEnv?: Record<string, string>;
   readonly signal?: AbortSignal;
+  readonly kill?: AbortSignal;
   readonly killGraceMs?: number;
 }
 
@@ -194,10 +205,12 @@ async function supervise(
   options: RunCommandOptions,
   argv: readonly string[],
 ): Promise<CommandResult> {
-  const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  const cap = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
   const grace = Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-  const stdout = drain(child.stdout, cap);
-  const stderr = drain(child.stderr, cap);
+  // Past the cap the command is stopped: reading a runaway plugin to its end costs a core.
+  const overflow = () => startTermination();
+  const stdout = drain(child.stdout, cap, overflow);
+  const stderr = drain(child.stderr, cap, overflow);
   const timers: ReturnType<typeof setTimeout>[] = [];
   const intervals: ReturnType<typeof setInterval>[] = [];
   let timedOut = false;
@@ -241,6 +254,15 @@ async function supervise(
     aborted = true;
     startTermination();
   };
+  const onKill = () => {
+    aborted = true;
+    terminating = true;
+    signalAll("SIGKILL");
+    timers.push(setTimeout(() => {
+      stdout.cancel();
+      stderr.cancel();
+    }, MAX_DRAIN_AFTER_KILL_MS));
+  };
 
   timers.push(setTimeout(() => {
     timedOut = true;
@@ -248,6 +270,8 @@ async function supervise(
   }, Math.max(0, options.timeoutMs)));
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.kill?.aborted) onKill();
+  else options.kill?.addEventListener("abort", onKill, { once: true });
 
   try {
     // Always await the status so the child is reaped, whatever happens to the pipes.
@@ -271,6 +295,7 @@ async function supervise(
     for (const t of timers) clearTimeout(t);
     for (const t of intervals) clearInterval(t);
     options.signal?.removeEventListener("abort", onAbort);
+    options.kill?.removeEventListener("abort", onKill);
   }
 }
 
@@ -279,8 +304,12 @@ interface Drained {
   cancel(): void;
 }
 
-/** Reads a stream to its end, keeping the first `cap` bytes and discarding the rest. */
-function drain(stream: ReadableStream<Uint8Array>, cap: number): Drained {
+/**
+ * Reads a stream to its end or to `cap` bytes; past the cap it stops reading, calls `onOverflow`
+ * once, and keeps what came before the cap up to its last complete line (a line cut in the middle
+ * could read as another value).
+ */
+function drain(stream: ReadableStream<Uint8Array>, cap: number, onOverflow: () => void): Drained {
   const reader = stream.getReader();
   const done = (async () => {
     const chunks: Uint8Array[] = [];
@@ -295,17 +324,23 @@ function drain(stream: ReadableStream<Uint8Array>, cap: number): Drained {
           chunks.push(take === value.length ? value : value.slice(0, take));
           size += take;
         }
-        if (take < value.length) truncated = true;
+        if (take < value.length) {
+          truncated = true;
+          onOverflow();
+          reader.cancel().catch(() => {});
+          break;
+        }
       }
     } catch {
       // Cancelled or broken pipe: keep what arrived.
     }
-    const bytes = new Uint8Array(size);
+    let bytes = new Uint8Array(size);
     let offset = 0;
     for (const c of chunks) {
       bytes.set(c, offset);
       offset += c.length;
     }
+    if (truncated) bytes = bytes.subarray(0, bytes.lastIndexOf(10) + 1);
     return { text: new TextDecoder().decode(bytes), truncated };
   })();
   return {

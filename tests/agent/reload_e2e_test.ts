@@ -5,10 +5,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { spawnAgent, waitFor } from "../support/agent_process.ts";
 import { type DaemonSetup, receivedByTime, stopAgent, withDaemon } from "../support/daemon_run.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("reloads on SIGHUP");
 
 const named = (s: DaemonSetup, name: string) => s.api.metrics().filter((p) => p.name === name);
 
-Deno.test("reload: SIGHUP adds a plugin, an opt-in collector, roles and a display name, in the same process", async () => {
+unix.test("reload: SIGHUP adds a plugin, an opt-in collector, roles and a display name, in the same process", async () => {
   // A misspelt [collectors] key turns nothing on, with one WARNING at start; the reload fixes it.
   const conf =
     '[collectors]\nfilez = true\n[plugin.metrics.kept]\ncommand = "echo kept.value 1 0"\n';
@@ -62,7 +65,7 @@ command = "echo added.value 2 0"
   });
 });
 
-Deno.test("reload: a broken config on SIGHUP keeps the agent running on the old one", async () => {
+unix.test("reload: a broken config on SIGHUP keeps the agent running on the old one", async () => {
   await withDaemon('[plugin.metrics.kept]\ncommand = "echo kept.value 1 0"\n', async (s) => {
     const agent = spawnAgent(s.args);
     await waitFor(() => named(s, "custom.kept.value").length >= 1, "the plugin's values");

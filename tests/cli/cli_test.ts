@@ -1,15 +1,22 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { EXIT_CONFIG } from "../../src/exit_codes.ts";
 import { runAgent } from "../support/agent_process.ts";
+import { onUnix } from "../support/platform.ts";
 
-const FIXTURES = new URL("../fixtures/config/", import.meta.url).pathname;
+const unix = onUnix("a Unix path that cannot be created");
+
+const FIXTURES = fileURLToPath(new URL("../fixtures/config/", import.meta.url));
 
 Deno.test("cli: version prints upstream's line with Deno in place of Go", async () => {
   const { code, stdout } = await runAgent(["version"]);
   assert.equal(code, 0);
   assert.match(
     stdout,
-    /^mackerel-agent version \d+\.\d+\.\d+ \(rev ([0-9a-f]{7}|unknown)\) \[linux (amd64|arm64) deno\d+\.\d+\.\d+\] \n$/,
+    new RegExp(
+      String.raw`^mackerel-agent version \d+\.\d+\.\d+ \(rev ([0-9a-f]{7}|unknown)\) ` +
+        String.raw`\[${Deno.build.os} (amd64|arm64) deno\d+\.\d+\.\d+\] \n$`,
+    ),
   );
 });
 
@@ -27,6 +34,7 @@ function assertUsage(lines: readonly string[]): void {
     "init",
     "once",
     "retire",
+    "service",
     "status",
     "supervise",
     "version",
@@ -54,8 +62,8 @@ Deno.test("cli: an unknown subcommand prints upstream's text, plus our own comma
   assert.equal(code, 2);
   assert.equal(stdout, "");
   assertUsage(stderr.trimEnd().split("\n"));
-  // Without the lines of the two commands upstream lacks, it is upstream's text byte for byte.
-  const ours = stderr.split("\n").filter((l) => !/^ {4}(help|status) /.test(l)).join("\n");
+  // Without the lines of the commands upstream lacks, it is upstream's text byte for byte.
+  const ours = stderr.split("\n").filter((l) => !/^ {4}(help|service|status) /.test(l)).join("\n");
   assert.equal(ours, UPSTREAM_UNKNOWN_COMMAND);
 });
 
@@ -221,7 +229,7 @@ Deno.test("cli: a bad apibase is one line naming the key, exit 1", async () => {
   }
 });
 
-Deno.test("cli: init into a place it cannot write is one line, no stack, exit 1", async () => {
+unix.test("cli: init into a place it cannot write is one line, no stack, exit 1", async () => {
   const { code, stderr } = await runAgent(["init", "-apikey=k", "-conf=/proc/nope/agent.conf"]);
   assert.equal(code, 1);
   assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);

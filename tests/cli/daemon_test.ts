@@ -13,6 +13,9 @@ import { daemonArgs, runAgent, spawnAgent } from "../support/agent_process.ts";
 import { startFakeMackerel } from "../support/fake_mackerel.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { waitFor } from "../support/wait.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("stops the agent with SIGTERM");
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const APIKEY_LINE =
@@ -97,7 +100,7 @@ Deno.test("daemon: the hint names the default config file when -conf is not give
   );
 });
 
-Deno.test("daemon: -stdout is listed by -h and has no effect with a key", async () => {
+unix.test("daemon: -stdout is listed by -h and has no effect with a key", async () => {
   const help = await runAgent(["-h"], { timeoutMs: 20_000 });
   assert.equal(help.code, 0);
   // As Go's flag package, a command's -h writes to stderr.
@@ -122,7 +125,7 @@ Deno.test("daemon: -stdout is listed by -h and has no effect with a key", async 
   });
 });
 
-Deno.test("daemon: `deno task start` asks for -stdout and prints JSON lines with local.conf", async () => {
+unix.test("daemon: `deno task start` asks for -stdout and prints JSON lines with local.conf", async () => {
   // The task as the README tells a newcomer to run it, one agent second per minute.
   const task = new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", "start", "-interval=1"],

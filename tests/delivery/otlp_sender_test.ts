@@ -116,13 +116,20 @@ Deno.test("policy: OTLP failures follow the specification's retryable codes and 
   for (const code of [4, 8, 10, 14]) {
     assert.deepEqual(kind({ protocol: "grpc", code }), { kind: "transient" }, `code ${code}`);
   }
-  for (const code of [1, 2, 3, 5, 7, 12, 13, 16]) {
+  for (const code of [1, 2, 3, 5, 12, 13]) {
     assert.deepEqual(kind({ protocol: "grpc", code }), { kind: "permanent", splittable: false });
+  }
+  // A refused key (PERMISSION_DENIED, UNAUTHENTICATED, 403, 401) keeps the data, as for the API.
+  for (const code of [7, 16]) {
+    assert.deepEqual(kind({ protocol: "grpc", code }), { kind: "transient", credentials: true });
+  }
+  for (const status of [401, 403]) {
+    assert.deepEqual(kind({ protocol: "http", status }), { kind: "transient", credentials: true });
   }
   for (const status of [429, 502, 503, 504]) {
     assert.deepEqual(kind({ protocol: "http", status }), { kind: "transient" }, `${status}`);
   }
-  for (const status of [400, 401, 403, 404, 408, 413, 500]) {
+  for (const status of [400, 404, 408, 413, 500]) {
     assert.deepEqual(kind({ protocol: "http", status }), { kind: "permanent", splittable: false });
   }
   assert.deepEqual(kind({ protocol: "none" }), { kind: "transient" });

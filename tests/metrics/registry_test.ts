@@ -17,6 +17,7 @@ import {
   isEnabled,
   runsOn,
 } from "../../src/metrics/registry.ts";
+import { currentPlatform } from "../../src/platform/platform.ts";
 import { captureLogs } from "../support/logs.ts";
 import { PROCFS_FIXTURES } from "../support/procfs_tree.ts";
 import { X86_STATFS, x86DeviceOf } from "../support/x86_statfs.ts";
@@ -46,37 +47,77 @@ Deno.test("registry: upstream's six always, each [collectors] key turns on exact
   assert.deepEqual(diagnostic.map((d) => d.name), [...UPSTREAM, "diagnostic"]);
 });
 
-Deno.test("registry: on macOS and Windows only Deno's built-ins stand in, where they exist", () => {
+Deno.test("registry: macOS and Windows have upstream's sets of their own", () => {
   const config = { ...defaultConfig(), collectors: ALL_ON, diagnostic: true };
   const names = (os: typeof Deno.build.os) => enabledDefinitions(config, { os }).map((d) => d.name);
-  // The agent's own health is read from Deno wherever it runs.
-  assert.deepEqual(names("darwin"), ["loadavg", "cpu", "memory", "agent", "diagnostic"]);
-  // Windows has no load average: Deno.loadavg() answers zeros there.
-  assert.deepEqual(names("windows"), ["cpu", "memory", "agent", "diagnostic"]);
+  assert.deepEqual(names("darwin"), [
+    "loadavg",
+    "cpu",
+    "memory",
+    "filesystem",
+    "interface",
+    // The agent's own health is read from Deno wherever it runs.
+    "agent",
+    "diagnostic",
+  ]);
+  assert.deepEqual(names("windows"), [
+    "processor_queue_length",
+    "cpu",
+    "memory",
+    "filesystem",
+    "interface",
+    "disk",
+    "agent",
+    "diagnostic",
+  ]);
   assert.deepEqual(names("linux"), [...UPSTREAM, ...OPT_IN, "diagnostic"]);
+  // Every collector runs somewhere.
+  const placed = new Set(
+    (["linux", "darwin", "windows"] as const).flatMap((os) =>
+      COLLECTORS.filter((d) => runsOn(d, os))
+    ),
+  );
+  assert.equal(placed.size, COLLECTORS.length);
 });
 
-Deno.test("registry: a collector for another system is not built; its fallback stands in", async () => {
-  // The x86 tree has every source: on "darwin" the /proc readers must still not run.
+Deno.test("registry: a collector for another system is not built; a fallback for it stands in", async () => {
+  // The x86 tree has every source: on "darwin" a /proc reader must still not run.
   const source = createSource({ procfs: join(PROCFS_FIXTURES, "x86") });
+  const reader: CollectorDefinition = {
+    name: "reader",
+    os: ["linux"],
+    metrics: [{ name: "reader.value", unit: "float", description: "A value." }],
+    sources: (src) => [src.procPath("stat")],
+    create: () => {
+      throw new Error("the /proc reader must not be built on darwin");
+    },
+    fallback: {
+      sysKind: "loadavg",
+      os: ["linux", "darwin"],
+      create: () => ({
+        name: "reader",
+        collect: () => Promise.resolve([{ name: "reader.value", value: 1 }]),
+      }),
+    },
+  };
   const { result, lines } = await captureLogs(() =>
-    createCollectors({ source, config: { ...defaultConfig(), collectors: ALL_ON }, os: "darwin" })
+    createCollectors({
+      source,
+      config: defaultConfig(),
+      os: "darwin",
+      definitions: [reader, { ...reader, name: "other", fallback: undefined }],
+    })
   );
-  assert.deepEqual(result.collectors.map((c) => c.name), ["loadavg", "cpu", "memory", "agent"]);
+  assert.deepEqual(result.collectors.map((c) => c.name), ["reader"]);
   assert.deepEqual(result.warnings, []);
-  assert.deepEqual(lines, [
-    "DEBUG <metrics> collector loadavg: Deno's built-in on darwin",
-    "DEBUG <metrics> collector cpu: Deno's built-in on darwin",
-    "DEBUG <metrics> collector memory: Deno's built-in on darwin",
-  ]);
-  // What runs is the built-in: memory without swap_cached, which /proc/meminfo would give.
-  const memory = result.collectors.find((c) => c.name === "memory")!;
-  const names = (await memory.collect(at(T0))).map((v) => v.name);
-  assert.ok(!names.includes("memory.swap_cached"), names.join(","));
+  assert.deepEqual(lines, ["DEBUG <metrics> collector reader: Deno's built-in on darwin"]);
+  assert.deepEqual(await result.collectors[0].collect(at(T0)), [{
+    name: "reader.value",
+    value: 1,
+  }]);
 });
 
 Deno.test("registry: collector names are unique on each system; each declares its metrics", () => {
-  // A collector of its own for a system replaces the built-in that stood in there (its fallback).
   for (const os of ["linux", "darwin", "windows"] as const) {
     const names = COLLECTORS.filter((d) => runsOn(d, os)).map((d) => d.name);
     assert.equal(new Set(names).size, names.length, `${os}: ${names.join(", ")}`);
@@ -189,10 +230,11 @@ async function emitted(
         postLatencyMs: 12,
         plugins: { failed: 0, timedOut: 0 },
       }),
+      platform: currentPlatform,
     };
     const collectors = [
       definition.create(setup),
-      ...(definition.fallback ? [definition.fallback.create()] : []),
+      ...(definition.fallback ? [definition.fallback.create(setup)] : []),
     ];
     for (const collector of collectors) await collector.collect(at(T0));
     use(second);

@@ -4,14 +4,23 @@
  * @module
  */
 import { logger } from "../../log.ts";
-import type { CheckConfigSpec, CloudSpec, HostMeta, HostPayload } from "../../mackerel/types.ts";
+import type {
+  CheckConfigSpec,
+  CloudSpec,
+  HostMeta,
+  HostPayload,
+  InterfaceSpec,
+} from "../../mackerel/types.ts";
+import { darwinHostParts } from "../../platform/darwin/description.ts";
+import { currentPlatform, type Platform } from "../../platform/platform.ts";
+import { windowsHostParts } from "../../platform/windows/description.ts";
 import { AGENT_NAME, REVISION, VERSION } from "../../version.ts";
 import type { Source } from "../source.ts";
 import { collectBlockDevices } from "./block_device.ts";
 import { collectCpu } from "./cpu.ts";
 import { collectFilesystemSpec, type ListFilesystems } from "./filesystem.ts";
 import { readHostname } from "./hostname.ts";
-import { collectInterfaces, type ListNetworkInterfaces } from "./interfaces.ts";
+import { collectInterfaces, isLoopback, type ListNetworkInterfaces } from "./interfaces.ts";
 import { collectKernel } from "./kernel.ts";
 import { collectMemorySpec } from "./memory.ts";
 
@@ -33,12 +42,38 @@ export interface HostSpecOptions {
   readonly cloud?: CloudSpec;
   /** Injected filesystem listing (tests); `listFilesystems` of `src/host/filesystems.ts` if absent. */
   readonly listFilesystems?: ListFilesystems;
-  /** Injected interface listing (tests); `Deno.networkInterfaces` if absent. */
+  /** Injected interface listing (tests); the platform's `Deno.networkInterfaces` if absent. */
   readonly networkInterfaces?: ListNetworkInterfaces;
+  /** The OS's commands, libraries and built-ins; the one the agent runs on by default. */
+  readonly platform?: Platform;
 }
 
 /** The meta parts gathered from the host, in serialized order. */
 type HostParts = Pick<HostMeta, "block_device" | "cpu" | "filesystem" | "kernel" | "memory">;
+
+/** How one OS describes itself: the meta parts it has, and its interfaces. */
+interface HostDescriber {
+  readonly parts: { readonly [K in keyof HostParts]?: () => Promise<HostParts[K]> };
+  readonly interfaces: () => Promise<InterfaceSpec[] | null>;
+}
+
+/** The parts of the host's OS: procfs and sysfs, or macOS's commands, or Windows's calls. */
+function describerFor(options: HostSpecOptions, platform: Platform): HostDescriber {
+  const { source } = options;
+  const list = options.networkInterfaces ?? platform.builtins.networkInterfaces;
+  if (platform.os === "darwin") return darwinHostParts(platform, isLoopback);
+  if (platform.os === "windows") return windowsHostParts(platform, () => collectInterfaces(list));
+  return {
+    parts: {
+      block_device: () => collectBlockDevices(source),
+      cpu: () => collectCpu(source),
+      filesystem: () => collectFilesystemSpec(source, options.listFilesystems),
+      kernel: () => collectKernel(source),
+      memory: () => collectMemorySpec(source),
+    },
+    interfaces: () => Promise.resolve().then(() => collectInterfaces(list)),
+  };
+}
 
 /**
  * Collects the host payload, running every part concurrently.
@@ -49,17 +84,11 @@ type HostParts = Pick<HostMeta, "block_device" | "cpu" | "filesystem" | "kernel"
  */
 export async function collectHostSpec(options: HostSpecOptions): Promise<HostPayload> {
   const { source } = options;
-  const generators: { [K in keyof Required<HostParts>]: () => Promise<HostParts[K]> } = {
-    block_device: () => collectBlockDevices(source),
-    cpu: () => collectCpu(source),
-    filesystem: () => collectFilesystemSpec(source, options.listFilesystems),
-    kernel: () => collectKernel(source),
-    memory: () => collectMemorySpec(source),
-  };
+  const describer = describerFor(options, options.platform ?? currentPlatform);
   const [name, interfaces, parts] = await Promise.all([
     readHostname(source),
-    Promise.resolve().then(() => collectInterfaces(options.networkInterfaces)),
-    collectParts(generators),
+    describer.interfaces(),
+    collectParts(describer.parts),
   ]);
   const meta: HostMeta = {
     "agent-revision": REVISION,
@@ -80,10 +109,10 @@ export async function collectHostSpec(options: HostSpecOptions): Promise<HostPay
 }
 
 async function collectParts(
-  generators: Readonly<Record<string, () => Promise<unknown>>>,
+  generators: Readonly<Record<string, (() => Promise<unknown>) | undefined>>,
 ): Promise<HostParts> {
   const keys = Object.keys(generators);
-  const settled = await Promise.allSettled(keys.map((key) => generators[key]()));
+  const settled = await Promise.allSettled(keys.map((key) => generators[key]!()));
   const parts: Record<string, unknown> = {};
   settled.forEach((result, i) => {
     if (result.status === "rejected") {

@@ -3,6 +3,9 @@ import { createSource } from "../../../src/host/source.ts";
 import { collectBlockDevices } from "../../../src/host/description/block_device.ts";
 import { specFixture as fixture, X86_BLOCK_DEVICES } from "../../support/spec_x86.ts";
 import { withTempDir } from "../../support/temp_dir.ts";
+import { onLinux } from "../../support/platform.ts";
+
+const linux = onLinux("reads the live /sys/block");
 
 Deno.test("block_device: every entry with trimmed values, missing files omitted", async () => {
   const devices = await collectBlockDevices(createSource({ sysfs: fixture("x86/sys") }));
@@ -38,7 +41,7 @@ Deno.test("block_device: an attribute that cannot be read rejects, naming it", a
   });
 });
 
-Deno.test("block_device: the live machine's values carry no trailing newline", async () => {
+linux.test("block_device: the live machine's values carry no trailing newline", async () => {
   const devices = await collectBlockDevices(createSource());
   assert.ok(devices);
   for (const [name, values] of Object.entries(devices)) {

@@ -1,10 +1,11 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
 import { detectCloud } from "../../../src/host/description/cloud.ts";
 import { withFakeMetadata } from "../../support/fake_metadata.ts";
 
 const source = createSource({
-  sysfs: new URL("../../fixtures/cloud/sys-other", import.meta.url).pathname,
+  sysfs: fileURLToPath(new URL("../../fixtures/cloud/sys-other", import.meta.url)),
 });
 
 Deno.test("cloud.azure: compute and network keys map to upstream's names", async () => {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
 import { detectCloud } from "../../../src/host/description/cloud.ts";
@@ -14,9 +15,12 @@ import {
   type FakeMetadata,
   withFakeMetadata,
 } from "../../support/fake_metadata.ts";
+import { onLinux } from "../../support/platform.ts";
+
+const linux = onLinux("the EC2 pre-check (sysfs UUID) is Linux's");
 
 const fixture = (name: string) =>
-  createSource({ sysfs: new URL(`../../fixtures/cloud/${name}`, import.meta.url).pathname });
+  createSource({ sysfs: fileURLToPath(new URL(`../../fixtures/cloud/${name}`, import.meta.url)) });
 
 const EXPECTED_METADATA = {
   "instance-id": "i-4f90d537",
@@ -198,7 +202,7 @@ Deno.test("cloud.ec2: a partition that does not start with aws is not EC2", asyn
   });
 });
 
-Deno.test("cloud.ec2: a pre-check that fails sends no EC2 request at all", async () => {
+linux.test("cloud.ec2: a pre-check that fails sends no EC2 request at all", async () => {
   for (const root of ["sys-other", "no-such-root"]) {
     await withFake({ imds: "v1" }, async (fake) => {
       const result = await detectCloud({

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
 import { detectCloud, parseGceMetadata } from "../../../src/host/description/cloud.ts";
@@ -5,7 +6,7 @@ import { withFakeMetadata } from "../../support/fake_metadata.ts";
 
 const FIXTURE = new URL("../../fixtures/cloud/gce_metadata.json", import.meta.url);
 const source = createSource({
-  sysfs: new URL("../../fixtures/cloud/sys-other", import.meta.url).pathname,
+  sysfs: fileURLToPath(new URL("../../fixtures/cloud/sys-other", import.meta.url)),
 });
 
 const EXPECTED = {

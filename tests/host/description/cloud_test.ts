@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { createSource } from "../../../src/host/source.ts";
 import {
@@ -14,7 +15,8 @@ import {
 } from "../../support/fake_metadata.ts";
 import { captureLogs } from "../../support/logs.ts";
 
-const root = (name: string) => new URL(`../../fixtures/cloud/${name}`, import.meta.url).pathname;
+const root = (name: string) =>
+  fileURLToPath(new URL(`../../fixtures/cloud/${name}`, import.meta.url));
 const ec2Host = createSource({ sysfs: root("sys-ec2-xen") });
 const otherHost = createSource({ sysfs: root("sys-other") });
 const ALL_CLOUDS: FakeMetadataOptions = { ec2: { imds: "v2" }, gce: {}, azure: {} };
@@ -245,7 +247,7 @@ Deno.test("cloud: metadata requests bypass HTTP_PROXY and friends", async () => 
     }
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["eval", "--no-lock", code],
-      cwd: new URL("../../../", import.meta.url).pathname,
+      cwd: fileURLToPath(new URL("../../../", import.meta.url)),
       env,
       stdout: "piped",
       stderr: "piped",

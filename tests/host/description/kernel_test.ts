@@ -3,11 +3,14 @@ import { fileURLToPath } from "node:url";
 import { createSource } from "../../../src/host/source.ts";
 import { collectKernel } from "../../../src/host/description/kernel.ts";
 import { withTempDir } from "../../support/temp_dir.ts";
+import { onLinux } from "../../support/platform.ts";
+
+const linux = onLinux("the kernel spec reads procfs on Linux only");
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../fixtures/spec/${name}`, import.meta.url));
 
-Deno.test("kernel: uname fields from procfs with the platform of the etc root", async () => {
+linux.test("kernel: uname fields from procfs with the platform of the etc root", async () => {
   const source = createSource({ procfs: fixture("x86/proc"), etc: fixture("etc-ubuntu") });
   assert.deepEqual(await collectKernel(source), {
     name: "Linux",
@@ -20,7 +23,7 @@ Deno.test("kernel: uname fields from procfs with the platform of the etc root", 
   });
 });
 
-Deno.test("kernel: platform fields are omitted when no distribution is known", async () => {
+linux.test("kernel: platform fields are omitted when no distribution is known", async () => {
   await withTempDir("kernel_test_", async (dir) => {
     const proc = `${dir}/proc`;
     await Deno.mkdir(`${proc}/sys/kernel`, { recursive: true });
@@ -39,7 +42,7 @@ Deno.test("kernel: platform fields are omitted when no distribution is known", a
   });
 });
 
-Deno.test("kernel: an unreadable uname field rejects, naming the file", async () => {
+linux.test("kernel: an unreadable uname field rejects, naming the file", async () => {
   await withTempDir("kernel_test_", async (dir) => {
     await Deno.mkdir(`${dir}/sys/kernel`, { recursive: true });
     await Deno.writeTextFile(`${dir}/sys/kernel/ostype`, "Linux\n");
@@ -50,7 +53,7 @@ Deno.test("kernel: an unreadable uname field rejects, naming the file", async ()
   });
 });
 
-Deno.test("kernel: the live machine has name and platform fields", async () => {
+linux.test("kernel: the live machine has name and platform fields", async () => {
   const kernel = await collectKernel(createSource());
   assert.equal(kernel.name, "Linux");
   assert.equal(kernel.release, Deno.osRelease());

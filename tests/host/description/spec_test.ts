@@ -6,6 +6,9 @@ import { collectHostSpec } from "../../../src/host/description/spec.ts";
 import { AGENT_NAME, REVISION, VERSION } from "../../../src/version.ts";
 import { captureLogs } from "../../support/logs.ts";
 import { X86_BLOCK_DEVICES, X86_CPU, X86_MEMORY } from "../../support/spec_x86.ts";
+import { onLinux } from "../../support/platform.ts";
+
+const linux = onLinux("a Linux host's spec: procfs, sysfs and the kernel");
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../fixtures/spec/${name}`, import.meta.url));
@@ -56,7 +59,7 @@ const networkInterfaces = (): Deno.NetworkInterfaceInfo[] => [
   },
 ];
 
-Deno.test("spec: the full payload of the x86 fixture host", async () => {
+linux.test("spec: the full payload of the x86 fixture host", async () => {
   const payload = await collectHostSpec({
     source: x86,
     displayName: "web 01",
@@ -191,7 +194,7 @@ Deno.test("spec: an interface listing error aborts the collection", async () => 
   );
 });
 
-Deno.test("spec: the live machine's hostname and memory total", async () => {
+linux.test("spec: the live machine's hostname and memory total", async () => {
   const payload = await collectHostSpec({
     source: createSource(),
     roles: [],

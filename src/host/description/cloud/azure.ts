@@ -5,7 +5,9 @@
  */
 import type { CloudSpec } from "../../../mackerel/types.ts";
 import { logger } from "../../../log.ts";
-import { type MetadataResponse, retry } from "./http.ts";
+import type { MetadataResponse } from "./http.ts";
+import { realClock } from "../../../async/clock.ts";
+import { retry } from "../../../async/retry.ts";
 import type { CloudProvider, ProviderOptions } from "./provider.ts";
 
 /** The real base URL of the Azure instance metadata service. */
@@ -44,9 +46,9 @@ export function createAzureProvider(options: ProviderOptions): CloudProvider {
   return {
     async probe(signal) {
       try {
-        return await retry({ attempts: 2, delayMs: retryDelayMs, signal }, async () => {
+        return await retry(async () => {
           return (await get("compute/vmId", signal)).status === 200;
-        });
+        }, { attempts: 2, delayMs: retryDelayMs, clock: realClock, signal });
       } catch (error) {
         if (!signal?.aborted) log.debug(`Azure probe failed: ${error}`);
         return false;
@@ -66,7 +68,7 @@ export function createAzureProvider(options: ProviderOptions): CloudProvider {
     },
 
     suggestCustomIdentifier(signal) {
-      return retry({ attempts: 3, delayMs: retryDelayMs, signal }, async () => {
+      return retry(async () => {
         let response;
         try {
           response = await get("compute/vmId", signal);
@@ -78,7 +80,7 @@ export function createAzureProvider(options: ProviderOptions): CloudProvider {
         }
         if (response.body === "") throw new Error("invalid identifier");
         return `${response.body}.virtual_machine.azure.microsoft.com`;
-      });
+      }, { attempts: 3, delayMs: retryDelayMs, clock: realClock, signal });
     },
   };
 }

@@ -7,7 +7,8 @@
 import type { CloudSpec } from "../../../mackerel/types.ts";
 import { logger } from "../../../log.ts";
 import type { Source } from "../../source.ts";
-import { retry } from "./http.ts";
+import { realClock } from "../../../async/clock.ts";
+import { retry } from "../../../async/retry.ts";
 import type { CloudProvider, ProviderOptions } from "./provider.ts";
 
 /** The real base URL of the EC2 instance metadata service. */
@@ -112,13 +113,15 @@ export function createEC2Provider(options: EC2ProviderOptions): CloudProvider {
     async probe(signal) {
       try {
         // A definitive answer (any status) ends the retries; only transport errors are retried.
-        return await retry(
-          { attempts: options.probeAttempts ?? 3, delayMs: retryDelayMs, signal },
-          async () => {
-            const response = await get("services/partition", signal);
-            return response.status === 200 && response.body.startsWith("aws");
-          },
-        );
+        return await retry(async () => {
+          const response = await get("services/partition", signal);
+          return response.status === 200 && response.body.startsWith("aws");
+        }, {
+          attempts: options.probeAttempts ?? 3,
+          delayMs: retryDelayMs,
+          clock: realClock,
+          signal,
+        });
       } catch (error) {
         if (!signal?.aborted) log.debug(`EC2 probe failed: ${error}`);
         return false;
@@ -141,7 +144,7 @@ export function createEC2Provider(options: EC2ProviderOptions): CloudProvider {
     },
 
     suggestCustomIdentifier(signal) {
-      return retry({ attempts: 3, delayMs: retryDelayMs, signal }, async () => {
+      return retry(async () => {
         let response;
         try {
           response = await get("instance-id", signal);
@@ -153,7 +156,7 @@ export function createEC2Provider(options: EC2ProviderOptions): CloudProvider {
         }
         if (response.body === "") throw new Error("invalid instance id");
         return `${response.body}.ec2.amazonaws.com`;
-      });
+      }, { attempts: 3, delayMs: retryDelayMs, clock: realClock, signal });
     },
   };
 }

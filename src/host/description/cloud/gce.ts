@@ -6,7 +6,9 @@
  */
 import type { CloudSpec } from "../../../mackerel/types.ts";
 import { logger } from "../../../log.ts";
-import { type MetadataResponse, retry } from "./http.ts";
+import type { MetadataResponse } from "./http.ts";
+import { realClock } from "../../../async/clock.ts";
+import { retry } from "../../../async/retry.ts";
 import type { CloudProvider, ProviderOptions } from "./provider.ts";
 
 /** The real base URL of the GCE metadata server (the trailing dot skips DNS search domains). */
@@ -103,9 +105,9 @@ export function createGceProvider(options: ProviderOptions): CloudProvider {
   return {
     async probe(signal) {
       try {
-        return await retry({ attempts: 2, delayMs: retryDelayMs, signal }, async () => {
+        return await retry(async () => {
           return (await fetchDocument(signal)).status === 200;
-        });
+        }, { attempts: 2, delayMs: retryDelayMs, clock: realClock, signal });
       } catch (error) {
         if (!signal?.aborted) log.debug(`GCE probe failed: ${error}`);
         return false;

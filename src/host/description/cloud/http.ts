@@ -1,5 +1,5 @@
 /**
- * Plain HTTP for cloud metadata services: never through a proxy, with a deadline, and a retry helper.
+ * Plain HTTP for cloud metadata services: never through a proxy, with a deadline.
  *
  * Deno's `fetch`, and every `Deno.createHttpClient` without a `proxy`, follow `HTTP(S)_PROXY` and
  * `ALL_PROXY` from the environment, even for 127.0.0.1 and 169.254.169.254. A metadata service only
@@ -9,8 +9,7 @@
  *
  * @module
  */
-import { realClock } from "../../../async/clock.ts";
-import { retry as retryAttempts } from "../../../async/retry.ts";
+import { deadline } from "../../../async/abort.ts";
 
 /** Status and body of one metadata answer. */
 export interface MetadataResponse {
@@ -51,14 +50,8 @@ export function createMetadataHttp(options: { readonly timeoutMs: number }): Met
   return {
     async request(url, init = {}) {
       const method = init.method ?? "GET";
-      const deadline = new AbortController();
-      const timer = setTimeout(
-        () => deadline.abort(new Error(`timed out after ${options.timeoutMs} ms`)),
-        options.timeoutMs,
-      );
-      const signal = init.signal
-        ? AbortSignal.any([init.signal, deadline.signal])
-        : deadline.signal;
+      const limit = deadline(options.timeoutMs, init.signal);
+      const signal = limit.signal;
       try {
         const response = await fetch(url, {
           method,
@@ -70,10 +63,10 @@ export function createMetadataHttp(options: { readonly timeoutMs: number }): Met
       } catch (error) {
         // The caller's own cancellation is not a transport error: pass it on untouched.
         if (init.signal?.aborted) throw init.signal.reason;
-        const reason = deadline.signal.aborted ? deadline.signal.reason : error;
+        const reason = signal.aborted ? signal.reason : error;
         throw new Error(`${method} ${url}: ${describe(reason)}`, { cause: reason });
       } finally {
-        clearTimeout(timer);
+        limit.dispose();
       }
     },
     close() {
@@ -81,29 +74,6 @@ export function createMetadataHttp(options: { readonly timeoutMs: number }): Met
       clients.clear();
     },
   };
-}
-
-/** Options of {@linkcode retry}. */
-export interface RetryOptions {
-  /** How many times `attempt` runs at most (upstream's `retry.Retry(n, ...)`). */
-  readonly attempts: number;
-  /** Pause between two attempts. */
-  readonly delayMs: number;
-  /** Stops the retries (and the pause) at once; the abort reason is thrown. */
-  readonly signal?: AbortSignal;
-}
-
-/**
- * Runs `attempt` until it resolves, at most `attempts` times; throws the last error, or the abort
- * reason once `signal` aborts (so that a cancelled probe ends as cancelled, not as failed).
- */
-export async function retry<T>(options: RetryOptions, attempt: () => Promise<T>): Promise<T> {
-  try {
-    return await retryAttempts(attempt, { ...options, clock: realClock });
-  } catch (error) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    throw error;
-  }
 }
 
 /** The innermost message of an error: fetch says only "fetch failed" and hides the reason in `cause`. */
