@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Clock } from "../async/clock.ts";
 import type { DeliveryEvents } from "../delivery/events.ts";
 import type { OutboxStats } from "../delivery/outbox.ts";
-import { classifyFailure } from "../delivery/policy.ts";
+import { classifyFailure, findExportFailure } from "../delivery/policy.ts";
 import { isRecordKind, KINDS, RECORD_KINDS, type RecordKind } from "../delivery/record.ts";
 import type { SpoolStats } from "../delivery/spool.ts";
 import { errorMessage, logger } from "../log.ts";
@@ -161,9 +161,9 @@ export function createStatus(options: StatusOptions): Status {
       if (k.since !== undefined) {
         const minutes = Math.max(1, Math.round((clock.now() - k.since) / options.minuteMs));
         log.info(
-          `Posting ${
-            RECORD_KINDS[kind].name
-          } to Mackerel recovered after ${minutes} minutes of failures` +
+          `Posting ${RECORD_KINDS[kind].name} to ${
+            RECORD_KINDS[kind].to ?? "Mackerel"
+          } recovered after ${minutes} minutes of failures` +
             (kind === "metrics" ? `; ${queued()} points still wait to be posted` : ""),
         );
         k.since = undefined;
@@ -182,7 +182,10 @@ export function createStatus(options: StatusOptions): Status {
         // One ERROR per episode, however often the retries are refused; a delivery ends it.
         k.key = { since: clock.now(), answer, last: true };
         log.error(
-          `Posting ${RECORD_KINDS[kind].name} to Mackerel: the API refuses the API key ` +
+          `Posting ${RECORD_KINDS[kind].name} to ${RECORD_KINDS[kind].to ?? "Mackerel"}: ` +
+            `${
+              RECORD_KINDS[kind].to ? "it refuses the credentials" : "the API refuses the API key"
+            } ` +
             `(${answer}); what is collected is kept in the spool, within its bounds, and posted ` +
             `once the key works again: ${lastError.message}`,
         );
@@ -191,9 +194,9 @@ export function createStatus(options: StatusOptions): Status {
         k.since = clock.now();
         if (answer !== undefined) return;
         log.info(
-          `Posting ${
-            RECORD_KINDS[kind].name
-          } to Mackerel is failing (${lastError.message}); what is ` +
+          `Posting ${RECORD_KINDS[kind].name} to ${
+            RECORD_KINDS[kind].to ?? "Mackerel"
+          } is failing (${lastError.message}); what is ` +
             "collected is kept and posted when it recovers",
         );
       }
@@ -339,7 +342,9 @@ export function createStatus(options: StatusOptions): Status {
 function refusedKey(error: unknown, minuteMs: number): string | undefined {
   const failure = classifyFailure(error, minuteMs);
   if (failure.kind !== "transient" || !failure.credentials) return undefined;
-  const status = findApiError(error)?.status ?? 0;
+  const exported = findExportFailure(error);
+  if (exported?.protocol === "grpc") return `gRPC status ${exported.code}`;
+  const status = exported?.protocol === "http" ? exported.status : findApiError(error)?.status ?? 0;
   return `${status} ${STATUS_CODES[status] ?? ""}`.trim();
 }
 

@@ -109,12 +109,8 @@ export function createOtlpSender(options: OtlpSenderOptions): OtlpSender {
         const verdict = classifyFailure(error, minuteMs);
         if (verdict.kind === "transient") {
           events.failed("otlp", error);
-          if (verdict.credentials) {
-            log.error(
-              `the OTLP endpoint refuses the credentials; the exports are kept and sent once ` +
-                `they work again: ${errorMessage(error)}`,
-            );
-          } else log.warn(`OTLP export failed (will retry): ${errorMessage(error)}`);
+          // A refused key is said once an episode, as an ERROR, by the status (agent/status.ts).
+          log.warn(`OTLP export failed (will retry): ${errorMessage(error)}`);
           return { retryAfterMs: Math.max(minuteMs, verdict.retryAfterMs ?? 0) };
         }
         events.refused("otlp", points, error);

@@ -24,6 +24,8 @@ interface KindWords {
   readonly record?: string;
   /** One item in a record, when items are counted ("120 points"). */
   readonly item?: string;
+  /** Where it is posted, when not to Mackerel's API. */
+  readonly to?: string;
 }
 
 /** Every kind, in the order status and log lines list them, with its words. */
@@ -32,7 +34,12 @@ export const RECORD_KINDS: Readonly<Record<RecordKind, KindWords>> = {
   checks: { name: "check reports", item: "check report" },
   metadata: { name: "metadata", record: "metadata value" },
   graphdefs: { name: "graph definitions", record: "graph definition post" },
-  otlp: { name: "OpenTelemetry metrics", record: "OTLP export", item: "point" },
+  otlp: {
+    name: "OpenTelemetry metrics",
+    record: "OTLP export",
+    item: "point",
+    to: "the [otlp] endpoint",
+  },
 };
 
 /** The kinds, in order. */

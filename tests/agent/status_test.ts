@@ -13,6 +13,7 @@ import {
 import { statusDocumentProblem } from "../../src/agent/status_file.ts";
 import { KINDS } from "../../src/delivery/record.ts";
 import { ApiError } from "../../src/mackerel/errors.ts";
+import { ExportError } from "../../src/otlp/export_error.ts";
 import { withLogs } from "../support/logs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { createVirtualClock } from "../support/virtual_clock.ts";
@@ -514,6 +515,32 @@ Deno.test("status: whatever happens, the document written is one status reads ba
         assert.equal(statusDocumentProblem(doc), undefined);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+Deno.test("status: OTLP failures name the [otlp] endpoint; a refused key there is one ERROR with its gRPC status", async () => {
+  await withLogs(async (lines) => {
+    const clock = createVirtualClock(T0);
+    const status = createStatus({ root: "/nonexistent", clock, minuteMs: MIN, mode: "api" });
+    status.events.failed("otlp", new ExportError("gw:4317", "down", { protocol: "none" }));
+    status.events.failed(
+      "otlp",
+      new ExportError("gw:4317", "UNAUTHENTICATED (16): no key", { protocol: "grpc", code: 16 }),
+    );
+    status.events.failed(
+      "otlp",
+      new ExportError("gw:4317", "UNAUTHENTICATED (16): no key", { protocol: "grpc", code: 16 }),
+    );
+    const said = lines.filter((l) => l.includes("OpenTelemetry metrics"));
+    assert.equal(said.length, 2, said.join("\n"));
+    assert.match(
+      said[0],
+      /^INFO .*Posting OpenTelemetry metrics to the \[otlp\] endpoint is failing/,
+    );
+    assert.match(
+      said[1],
+      /^ERROR .*Posting OpenTelemetry metrics to the \[otlp\] endpoint: it refuses the credentials \(gRPC status 16\)/,
     );
   });
 });
