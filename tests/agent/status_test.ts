@@ -520,7 +520,7 @@ Deno.test("status: whatever happens, the document written is one status reads ba
 });
 
 Deno.test("status: OTLP failures name the [otlp] endpoint; a refused key there is one ERROR with its gRPC status", async () => {
-  await withLogs(async (lines) => {
+  await withLogs((lines) => {
     const clock = createVirtualClock(T0);
     const status = createStatus({ root: "/nonexistent", clock, minuteMs: MIN, mode: "api" });
     status.events.failed("otlp", new ExportError("gw:4317", "down", { protocol: "none" }));
@@ -542,5 +542,6 @@ Deno.test("status: OTLP failures name the [otlp] endpoint; a refused key there i
       said[1],
       /^ERROR .*Posting OpenTelemetry metrics to the \[otlp\] endpoint: it refuses the credentials \(gRPC status 16\)/,
     );
+    return Promise.resolve();
   });
 });
