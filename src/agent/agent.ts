@@ -188,7 +188,7 @@ async function runPosting(context: Context): Promise<number> {
   try {
     const registered = await register(context, client);
     if (typeof registered === "number") return registered;
-    return await postUntilStopped(context, client, registered.id, spoolDir);
+    return await postUntilStopped(context, client, registered.id, { dir: spoolDir, owner: lock });
   } finally {
     client.close();
     if ("release" in lock) lock.release();
@@ -260,11 +260,12 @@ async function postUntilStopped(
   context: Context,
   client: ReturnType<typeof clientFor>,
   hostId: string,
-  spoolDir: string,
+  spoolAt: { readonly dir: string; readonly owner: SpoolLock | Unlockable },
 ): Promise<number> {
   const { config, clock } = context;
   const { spool } = await openSpool({
-    dir: spoolDir,
+    dir: spoolAt.dir,
+    owner: spoolAt.owner,
     maxBytes: config.spool.maxBytes,
     maxAgeMs: config.spool.maxAgeMinutes * 60_000,
     // The disk is tried again a minute of the agent's after a failure.

@@ -92,7 +92,15 @@ export function encodeAck(ids: readonly number[]): Uint8Array {
   return encoder.encode(JSON.stringify({ op: "ack", ids }) + "\n");
 }
 
-const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+/**
+ * The largest record id this format writes: ids grow by one a record, so 2^48 lasts thousands of
+ * years, and an id read from disk beyond it (damage, a crafted file) cannot push the next ids past
+ * the integers a double holds exactly, where two records would share one.
+ */
+export const MAX_RECORD_ID = 2 ** 48;
+
+const isId = (v: unknown): v is number =>
+  Number.isSafeInteger(v) && (v as number) > 0 && (v as number) <= MAX_RECORD_ID;
 
 /** Reads a payload's header line; undefined when it is not one this format writes. */
 export function parseHeader(payload: Uint8Array): Header | undefined {

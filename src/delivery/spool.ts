@@ -50,6 +50,7 @@ import {
   type SpoolEntry,
   type SpoolIndex,
 } from "./spool_index.ts";
+import { lockSpool, type SpoolLock, SpoolLockedError, type Unlockable } from "./spool_lock.ts";
 
 export type { SpoolEntry } from "./spool_index.ts";
 
@@ -100,6 +101,12 @@ export interface SpoolOptions {
   /** `fdatasync` after each put; default true. */
   readonly fsync?: boolean;
   readonly clock?: Clock;
+  /**
+   * The lock of `dir` as the daemon took it (./spool_lock.ts): held, or not takeable then (a
+   * read-only root). In the second case the spool takes it before it writes there, so that an
+   * agent that could not lock at start never becomes a second writer. None: no locking (tests).
+   */
+  readonly owner?: SpoolLock | Unlockable;
 }
 
 /** What startup found on disk. */
@@ -157,6 +164,8 @@ interface State {
   /** The last disk failure and when it happened, while memory is used. */
   disk?: { readonly error: string; readonly at: number };
   nextId: number;
+  /** Locking: the lock once held; undefined when the spool does not lock (no `owner`). */
+  owner?: { lock?: SpoolLock; readonly tookItself: boolean };
 }
 
 /** Opens the spool, replaying what an earlier run left in `dir`. */
@@ -195,6 +204,11 @@ export async function openSpool(
       { records: number; count: number }
     >,
     nextId: 1,
+    ...(options.owner === undefined ? {} : {
+      owner: "release" in options.owner
+        ? { lock: options.owner, tookItself: false }
+        : { tookItself: true },
+    }),
   };
   const recovery = await replay(state);
   const serial = createSerial();
@@ -218,7 +232,12 @@ export async function openSpool(
     isDurable: (id) => state.index.get(id)?.place !== undefined,
     entries: (kind) => state.index.list(kind).map(entryOf),
     stats: () => stats(state),
-    close: () => serial(() => Promise.resolve(state.log?.close())),
+    close: () =>
+      serial(() => {
+        state.log?.close();
+        if (state.owner?.tookItself) state.owner.lock?.release();
+        return Promise.resolve();
+      }),
   };
   return { spool, recovery };
 }
@@ -351,7 +370,7 @@ async function writeToDisk(
   entry: SpoolEntry,
   body: Uint8Array,
 ): Promise<Held | undefined> {
-  if (!diskUsable(state)) return undefined;
+  if (!await claimDisk(state)) return undefined;
   try {
     const place = await state.log!.append(encodePut(headerOf(entry), body), { sync: true });
     state.cache.set(entry.id, body);
@@ -402,6 +421,34 @@ function failDisk(state: State, error: unknown): void {
     );
   }
   state.disk = { error: message, at: state.clock.now() };
+}
+
+/**
+ * Whether the disk may be written now: it is not failing (or a minute has passed), and this agent
+ * owns the directory - taking the lock first when it could not at start.
+ */
+async function claimDisk(state: State): Promise<boolean> {
+  if (!diskUsable(state)) return false;
+  const owner = state.owner;
+  if (owner === undefined || owner.lock !== undefined) return true;
+  try {
+    const taken = await lockSpool(state.dir!, { waitMs: 0 });
+    if ("unlockable" in taken) {
+      failDisk(state, new Error(taken.unlockable));
+      return false;
+    }
+    owner.lock = taken;
+    return true;
+  } catch (error) {
+    if (error instanceof SpoolLockedError && state.disk === undefined) {
+      log.error(
+        `${error.message}: this agent could not write its spool when it started and another one ` +
+          "writes there now; it keeps its data in memory (lost if it stops): stop one of them",
+      );
+    }
+    failDisk(state, error);
+    return false;
+  }
 }
 
 function diskUsable(state: State): boolean {
@@ -491,7 +538,7 @@ async function recordAcks(state: State, forgotten: readonly Held[]): Promise<voi
   await deleteDeadSegments(state);
   const present = new Set(spoolLog.segments().map((s) => s.no));
   const ids = forgotten.filter((h) => h.place && present.has(h.place.segment)).map((h) => h.id);
-  if (ids.length > 0 && diskUsable(state)) {
+  if (ids.length > 0 && await claimDisk(state)) {
     try {
       await spoolLog.append(encodeAck(ids), { sync: false });
     } catch (error) {
@@ -528,7 +575,7 @@ function deadBytes(state: State): number {
  */
 async function compact(state: State): Promise<void> {
   const spoolLog = state.log!;
-  if (!diskUsable(state)) return;
+  if (!await claimDisk(state)) return;
   const headAtStart = spoolLog.head() ?? Infinity;
   while (deadBytes(state) > state.deadBudget) {
     const oldest = spoolLog.segments()[0];

@@ -494,3 +494,49 @@ Deno.test("spool: a segment that cannot be read is set aside; the others replay 
     });
   });
 });
+
+unix.test("spool: without its lock at start it takes the lock before it writes, and yields to an owner", async () => {
+  await withLogs(async (lines) => {
+    await withTempDir("spool", async (dir) => {
+      // As on a read-only root: no lock could be taken at start.
+      const a = await open(dir, { owner: { unlockable: "Read-only file system" } });
+      const first = await a.spool.put({ kind: "metrics", body: body("[1]"), count: 1 });
+      assert.ok(a.spool.isDurable(first.id), "it took the lock itself and wrote");
+      // Another process now holds the lock: a second spool without its lock stays in memory.
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `const f = await Deno.open(${
+            JSON.stringify(join(dir, "b", "lock"))
+          }, { read: true, write: true, create: true }); await f.lock(true); console.log("locked"); await new Promise((r) => setTimeout(r, 30000));`,
+        ],
+        stdout: "piped",
+      }).spawn();
+      try {
+        await Deno.mkdir(join(dir, "b"));
+        const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        assert.equal((await reader.read()).value?.trim(), "locked");
+        reader.releaseLock();
+        const b = await open(join(dir, "b"), { owner: { unlockable: "Read-only file system" } });
+        const kept = await b.spool.put({ kind: "metrics", body: body("[2]"), count: 1 });
+        assert.equal(b.spool.isDurable(kept.id), false);
+        assert.ok(
+          lines.some((l) =>
+            l.startsWith("ERROR <spool> another mackerel-agent") &&
+            l.includes("it keeps its data in memory (lost if it stops): stop one of them")
+          ),
+          lines.join("\n"),
+        );
+        assert.deepEqual(
+          [...Deno.readDirSync(join(dir, "b"))].map((e) => e.name),
+          ["lock"],
+          "no segment written beside the owner",
+        );
+      } finally {
+        child.kill("SIGKILL");
+        await child.status;
+        await child.stdout.cancel().catch(() => {});
+      }
+    });
+  });
+});
