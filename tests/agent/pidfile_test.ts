@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { waitFor } from "../support/wait.ts";
 import { basename, join } from "node:path";
 import {
   createPidfile,
@@ -130,6 +131,11 @@ linux.test("pidfile: a live agent (deno running our main module's name) is refus
       stderr: "null",
     });
     await withChild(agent, async (child) => {
+      // Until the child has exec'd, /proc/<pid>/cmdline is still this test runner's.
+      await waitFor(
+        () => Deno.readTextFileSync(`/proc/${child.pid}/cmdline`).includes(basename(script)),
+        "the child's exec",
+      );
       await Deno.writeTextFile(path, String(child.pid));
       await assert.rejects(
         createPidfile({ path }),
