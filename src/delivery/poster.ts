@@ -225,7 +225,7 @@ async function postRounds(
   loop: Loop,
   taken: readonly SpoolEntry[],
 ): Promise<PosterResult | undefined> {
-  const { queue, spool, events, force } = loop;
+  const { queue, events, force } = loop;
   const rounds = await readRounds(loop, taken);
   if (rounds.length === 0) return undefined;
   const entries = rounds.map((r) => r.entry);
