@@ -165,7 +165,12 @@ interface State {
   disk?: { readonly error: string; readonly at: number };
   nextId: number;
   /** Locking: the lock once held; undefined when the spool does not lock (no `owner`). */
-  owner?: { lock?: SpoolLock; readonly tookItself: boolean };
+  owner?: {
+    lock?: SpoolLock;
+    readonly tookItself: boolean;
+    /** Another agent holds the lock: said once. */
+    conflict?: boolean;
+  };
 }
 
 /** Opens the spool, replaying what an earlier run left in `dir`. */
@@ -490,7 +495,8 @@ async function claimDisk(state: State): Promise<boolean> {
     owner.lock = taken;
     return true;
   } catch (error) {
-    if (error instanceof SpoolLockedError && state.disk === undefined) {
+    if (error instanceof SpoolLockedError && !owner.conflict) {
+      owner.conflict = true;
       log.error(
         `${error.message}: this agent could not write its spool when it started and another one ` +
           "writes there now; it keeps its data in memory (lost if it stops): stop one of them",
