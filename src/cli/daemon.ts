@@ -32,6 +32,18 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 
 /** Runs the daemon with its parsed flags ({@linkcode DAEMON_FLAGS}) and returns its exit code. */
 export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
+  // Until the daemon handles its signals, a SIGHUP (a log rotation, a reload sent too early) must
+  // not end the process, which is the default of the signal.
+  const early = () => {};
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", early);
+  try {
+    return await runDaemonCommandWithFlags(parsed);
+  } finally {
+    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", early);
+  }
+}
+
+async function runDaemonCommandWithFlags(parsed: ParsedFlags): Promise<number> {
   const options = commonOptions(parsed);
   const stdout = parsed.values.get("stdout") === true;
   let resolved;

@@ -437,7 +437,11 @@ function reportLeftovers(
   if (lost === 0) {
     log.info(`${points} points of ${left.length} rounds are kept in the spool for the next start`);
   } else {
-    log.warn(`Terminating before posting everything: ${lost} points not posted`);
+    // Upstream's words first; then what they mean here: memory is all that held them.
+    log.warn(
+      `Terminating before posting everything: ${lost} points not posted; they were kept in ` +
+        "memory only (the spool could not be written to disk) and are lost",
+    );
   }
   return result;
 }

@@ -354,7 +354,8 @@ Deno.test("poster: a hanging API is abandoned after the graceful-stop limit", as
     assert.equal(aborted, true, "the POST in flight was told to stop");
     assert.equal(t.calls.length, 1);
     assert.deepEqual(lines.filter((l) => !l.startsWith("DEBUG")), [
-      "WARNING <command> Terminating before posting everything: 12 points not posted",
+      "WARNING <command> Terminating before posting everything: 12 points not posted; they were " +
+      "kept in memory only (the spool could not be written to disk) and are lost",
     ]);
   });
 });
