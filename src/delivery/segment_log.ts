@@ -170,6 +170,19 @@ export function segmentName(no: number): string {
   return `${String(no).padStart(10, "0")}.seg`;
 }
 
+/** Everything one log keeps; the functions below work on it. */
+interface LogState {
+  readonly dir: string;
+  readonly segmentBytes: number;
+  readonly readLimitBytes: number;
+  readonly payloadPrefix: Uint8Array;
+  readonly fsync: boolean;
+  /** Every segment, oldest first. */
+  readonly files: SegmentFile[];
+  head?: { readonly file: Deno.FsFile; readonly segment: SegmentFile };
+  nextNo: number;
+}
+
 /** Opens the segment files of `options.dir` (nothing is read until {@linkcode SegmentLog.replay}). */
 export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
   const { dir, segmentBytes, readLimitBytes } = options;
@@ -177,261 +190,281 @@ export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
   if (!(readLimitBytes >= 1)) {
     throw new RangeError(`readLimitBytes must be >= 1, got ${readLimitBytes}`);
   }
-  const fsync = options.fsync ?? true;
-  const files: SegmentFile[] = [];
-  let head: { file: Deno.FsFile; segment: SegmentFile } | undefined;
-  let nextNo = 1;
-
-  const closeHead = () => {
-    try {
-      head?.file.close();
-    } catch {
-      // Closed already.
-    }
-    head = undefined;
+  const state: LogState = {
+    dir,
+    segmentBytes,
+    readLimitBytes,
+    payloadPrefix: options.payloadPrefix,
+    fsync: options.fsync ?? true,
+    files: [],
+    nextNo: 1,
   };
-
-  async function openHead(): Promise<NonNullable<typeof head>> {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    for (let attempt = 0;; attempt++) {
-      const no = nextNo++;
-      const path = join(dir, segmentName(no));
-      let file: Deno.FsFile;
-      try {
-        file = await Deno.open(path, { write: true, createNew: true, append: true, mode: 0o600 });
-      } catch (error) {
-        // Taken since the replay (a stray file, a copy): the next number will do.
-        if (error instanceof Deno.errors.AlreadyExists && attempt < NAME_ATTEMPTS) continue;
-        throw error;
-      }
-      // What the segment before this one held when it was closed: a replay tells a truncated one.
-      const previous = files.at(-1);
-      const prev = previous === undefined ? undefined : encodeFrame(encodePrev(previous));
-      try {
-        await writeAll(file, SEGMENT_MAGIC);
-        if (prev) await writeAll(file, prev);
-        if (fsync) {
-          await file.syncData();
-          await syncDir(dir);
-        }
-      } catch (error) {
-        file.close();
-        // A full disk must not leave one empty file per retry behind.
-        await Deno.remove(path).catch(() => {});
-        throw error;
-      }
-      const start = SEGMENT_MAGIC.length + (prev?.length ?? 0);
-      const segment: SegmentFile = { no, path, bytes: start, good: start, frames: 0 };
-      files.push(segment);
-      return { file, segment };
-    }
-  }
-
-  /** Reads one segment; what its first frame says of the segment before it, if anything. */
-  async function replayFile(
-    no: number,
-    path: string,
-    newest: boolean,
-    visitor: ReplayVisitor,
-    buffer: { bytes: Uint8Array },
-  ): Promise<{ read?: ReadSegment; prev?: PrevClaim }> {
-    let read: { data: Uint8Array; fileSize: number };
-    try {
-      read = await readPrefix(path, readLimitBytes, buffer);
-    } catch (error) {
-      // One unreadable file must not stop the replay of the others, nor hold back the deletion of
-      // newer segments: it is set aside for a person to look at.
-      const aside = await setAside(path);
-      visitor.problem(path, `cannot be read (${messageOf(error)}); set aside as ${aside}`);
-      return {};
-    }
-    const { data, fileSize } = read;
-    if (fileSize === 0) {
-      await Deno.remove(path).catch(() => {});
-      // The newest may be one whose header a crash cut off: it never held a record. Any other one
-      // was truncated: what its successor says it held is reported after the replay.
-      if (!newest) visitor.problem(path, "is empty: the records it held are lost");
-      return { read: { no, path, size: 0, frames: 0 } };
-    }
-    const { frames, skipped } = scanFrames(data, {
-      start: SEGMENT_MAGIC.length,
-      payloadPrefix: options.payloadPrefix,
-    });
-    if (!hasSegmentMagic(data)) {
-      if (frames.length === 0) {
-        const aside = await setAside(path);
-        visitor.problem(
-          path,
-          `does not start with a spool segment header and holds no record: its ${fileSize} ` +
-            `bytes are not read (set aside as ${aside})`,
-        );
-        return {};
-      }
-      visitor.problem(path, "has a damaged segment header; the records after it are read");
-    }
-    let prev: PrevClaim | undefined;
-    // Frames and damage in the order of the file, so a reader knows what stood around the damage.
-    const events = [
-      ...frames.map((f) => ({ offset: f.offset, frame: f })),
-      ...skipped.map((range) => ({ offset: range.offset, range })),
-    ].sort((a, b) => a.offset - b.offset);
-    for (const event of events) {
-      if ("frame" in event) {
-        const { offset, payload } = event.frame;
-        const claim = offset === SEGMENT_MAGIC.length ? decodePrev(payload) : undefined;
-        if (claim) prev = claim;
-        else {visitor.frame(
-            { segment: no, offset, length: FRAME_HEADER_BYTES + payload.length },
-            payload,
-          );}
-        continue;
-      }
-      const range = event.range;
-      visitor.damage({
-        segment: no,
-        path,
-        offset: range.offset,
-        length: range.length + (range.tail ? fileSize - data.length : 0),
-        tail: range.tail,
-        guesses: guessDamagedPayloads(data, range),
-      });
-    }
-    if (fileSize > data.length && (skipped.length === 0 || !skipped.at(-1)!.tail)) {
-      visitor.damage({
-        segment: no,
-        path,
-        offset: data.length,
-        length: fileSize - data.length,
-        tail: true,
-        guesses: [],
-      });
-    }
-    const good = frames.length === 0
-      ? SEGMENT_MAGIC.length
-      : frames.at(-1)!.offset + FRAME_HEADER_BYTES + frames.at(-1)!.payload.length;
-    // Records only: the first frame describing the segment before is not one.
-    const records = frames.length - (prev ? 1 : 0);
-    files.push({ no, path, bytes: fileSize, good, frames: records });
-    return { read: { no, path, size: fileSize, frames: records }, prev };
-  }
-
-  /** What the segments' first frames say of their predecessors, against what was read of them. */
-  function reportTruncated(
-    read: ReadonlyMap<number, ReadSegment>,
-    claims: readonly PrevClaim[],
-    visitor: ReplayVisitor,
-  ): void {
-    for (const claim of claims) {
-      const segment = read.get(claim.no);
-      // A predecessor that is gone was deleted once acknowledged (or set aside, which was said).
-      if (!segment || segment.size >= claim.bytes) continue;
-      visitor.damage({
-        segment: segment.no,
-        path: segment.path,
-        offset: segment.size,
-        length: claim.bytes - segment.size,
-        tail: true,
-        guesses: [],
-        missingFrames: Math.max(0, claim.frames - segment.frames),
-      });
-    }
-  }
-
   return {
     dir,
-    async replay(visitor) {
-      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-      const found: { no: number; path: string }[] = [];
-      for await (const entry of Deno.readDir(dir)) {
-        const match = SEGMENT_NAME.exec(entry.name);
-        if (!match) continue;
-        const path = join(dir, entry.name);
-        const no = Number(match[1]);
-        if (!Number.isSafeInteger(no)) {
-          visitor.problem(path, "has a segment number too large to read: left alone");
-          continue;
-        }
-        // New segments come after every name seen, whatever it is.
-        nextNo = Math.max(nextNo, no + 1);
-        if (!entry.isFile) {
-          const what = entry.isDirectory
-            ? "a directory"
-            : entry.isSymlink
-            ? "a link"
-            : "not a file";
-          visitor.problem(path, `is ${what}, not a segment: left alone`);
-          continue;
-        }
-        found.push({ no, path });
-      }
-      found.sort((a, b) => a.no - b.no || a.path.localeCompare(b.path));
-      // One buffer serves every segment: memory stays at one segment, not the backlog.
-      const buffer = { bytes: new Uint8Array(0) };
-      const read = new Map<number, ReadSegment>();
-      const claims: PrevClaim[] = [];
-      for (const [i, { no, path }] of found.entries()) {
-        const replayed = await replayFile(no, path, i === found.length - 1, visitor, buffer);
-        if (replayed.read) read.set(no, replayed.read);
-        if (replayed.prev) claims.push(replayed.prev);
-      }
-      reportTruncated(read, claims, visitor);
-    },
-    async append(payload, { sync }) {
-      const frame = encodeFrame(payload);
-      if (!head) head = await openHead();
-      const current = head;
-      const offset = current.segment.bytes;
-      try {
-        await writeAll(current.file, frame);
-        current.segment.bytes += frame.length;
-        current.segment.good = current.segment.bytes;
-        current.segment.frames++;
-        if (sync && fsync) await current.file.syncData();
-      } catch (error) {
-        current.segment.bytes += frame.length; // an upper bound of what reached the file
-        closeHead(); // nothing may follow a torn frame in this file
-        throw error;
-      }
-      if (current.segment.bytes >= segmentBytes) closeHead();
-      return { segment: current.segment.no, offset, length: frame.length };
-    },
-    async read(place) {
-      const segment = files.find((f) => f.no === place.segment);
-      if (!segment) throw new FrameGone(`segment ${place.segment} is gone`);
-      let bytes: Uint8Array;
-      try {
-        bytes = await readAt(segment.path, place.offset, place.length);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) {
-          throw new FrameGone(`${segment.path} is gone`);
-        }
-        throw error;
-      }
-      const payload = decodeFrameAt(bytes);
-      if (payload === undefined) {
-        throw new FrameGone(`${segment.path} at ${place.offset}: the frame is damaged`);
-      }
-      return payload;
-    },
-    segments: () => files,
-    head: () => head?.segment.no,
-    rotate: closeHead,
+    replay: (visitor) => replay(state, visitor),
+    append: (payload, { sync }) => append(state, payload, sync),
+    read: (place) => read(state, place),
+    segments: () => state.files,
+    head: () => state.head?.segment.no,
+    rotate: () => closeHead(state),
     async sync() {
-      if (head && fsync) await head.file.syncData();
+      if (state.head && state.fsync) await state.head.file.syncData();
     },
-    async remove(no) {
-      const at = files.findIndex((f) => f.no === no);
-      if (at < 0) return;
-      if (head?.segment.no === no) closeHead();
-      try {
-        await Deno.remove(files[at].path);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
-      files.splice(at, 1);
-    },
-    close: closeHead,
+    remove: (no) => remove(state, no),
+    close: () => closeHead(state),
   };
+}
+
+function closeHead(state: LogState): void {
+  try {
+    state.head?.file.close();
+  } catch {
+    // Closed already.
+  }
+  state.head = undefined;
+}
+
+/** Starts a new segment: the magic, then a frame saying what the one before held when closed. */
+async function openHead(state: LogState): Promise<NonNullable<LogState["head"]>> {
+  const { dir, files } = state;
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  for (let attempt = 0;; attempt++) {
+    const no = state.nextNo++;
+    const path = join(dir, segmentName(no));
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { write: true, createNew: true, append: true, mode: 0o600 });
+    } catch (error) {
+      // Taken since the replay (a stray file, a copy): the next number will do.
+      if (error instanceof Deno.errors.AlreadyExists && attempt < NAME_ATTEMPTS) continue;
+      throw error;
+    }
+    // What the segment before this one held when it was closed: a replay tells a truncated one.
+    const previous = files.at(-1);
+    const prev = previous === undefined ? undefined : encodeFrame(encodePrev(previous));
+    try {
+      await writeAll(file, SEGMENT_MAGIC);
+      if (prev) await writeAll(file, prev);
+      if (state.fsync) {
+        await file.syncData();
+        await syncDir(dir);
+      }
+    } catch (error) {
+      file.close();
+      // A full disk must not leave one empty file per retry behind.
+      await Deno.remove(path).catch(() => {});
+      throw error;
+    }
+    const start = SEGMENT_MAGIC.length + (prev?.length ?? 0);
+    const segment: SegmentFile = { no, path, bytes: start, good: start, frames: 0 };
+    files.push(segment);
+    return { file, segment };
+  }
+}
+
+/** Appends one payload as a frame to the head; a failure closes the head. */
+async function append(state: LogState, payload: Uint8Array, sync: boolean): Promise<FramePlace> {
+  const frame = encodeFrame(payload);
+  if (!state.head) state.head = await openHead(state);
+  const current = state.head;
+  const offset = current.segment.bytes;
+  try {
+    await writeAll(current.file, frame);
+    current.segment.bytes += frame.length;
+    current.segment.good = current.segment.bytes;
+    current.segment.frames++;
+    if (sync && state.fsync) await current.file.syncData();
+  } catch (error) {
+    current.segment.bytes += frame.length; // an upper bound of what reached the file
+    closeHead(state); // nothing may follow a torn frame in this file
+    throw error;
+  }
+  if (current.segment.bytes >= state.segmentBytes) closeHead(state);
+  return { segment: current.segment.no, offset, length: frame.length };
+}
+
+/** The payload of the frame at `place`, its checksum verified. */
+async function read(state: LogState, place: FramePlace): Promise<Uint8Array> {
+  const segment = state.files.find((f) => f.no === place.segment);
+  if (!segment) throw new FrameGone(`segment ${place.segment} is gone`);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readAt(segment.path, place.offset, place.length);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new FrameGone(`${segment.path} is gone`);
+    throw error;
+  }
+  const payload = decodeFrameAt(bytes);
+  if (payload === undefined) {
+    throw new FrameGone(`${segment.path} at ${place.offset}: the frame is damaged`);
+  }
+  return payload;
+}
+
+async function remove(state: LogState, no: number): Promise<void> {
+  const at = state.files.findIndex((f) => f.no === no);
+  if (at < 0) return;
+  if (state.head?.segment.no === no) closeHead(state);
+  try {
+    await Deno.remove(state.files[at].path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  state.files.splice(at, 1);
+}
+
+/** Reads every segment oldest first; then says which ones are shorter than when they were closed. */
+async function replay(state: LogState, visitor: ReplayVisitor): Promise<void> {
+  await Deno.mkdir(state.dir, { recursive: true, mode: 0o700 });
+  const found = await listSegments(state, visitor);
+  // One buffer serves every segment: memory stays at one segment, not the backlog.
+  const buffer = { bytes: new Uint8Array(0) };
+  const read = new Map<number, ReadSegment>();
+  const claims: PrevClaim[] = [];
+  for (const [i, { no, path }] of found.entries()) {
+    const replayed = await replayFile(state, { no, path, newest: i === found.length - 1 }, {
+      visitor,
+      buffer,
+    });
+    if (replayed.read) read.set(no, replayed.read);
+    if (replayed.prev) claims.push(replayed.prev);
+  }
+  reportTruncated(read, claims, visitor);
+}
+
+/** The segment files of the directory, by number; anything else named as one is reported. */
+async function listSegments(
+  state: LogState,
+  visitor: ReplayVisitor,
+): Promise<{ no: number; path: string }[]> {
+  const found: { no: number; path: string }[] = [];
+  for await (const entry of Deno.readDir(state.dir)) {
+    const match = SEGMENT_NAME.exec(entry.name);
+    if (!match) continue;
+    const path = join(state.dir, entry.name);
+    const no = Number(match[1]);
+    if (!Number.isSafeInteger(no)) {
+      visitor.problem(path, "has a segment number too large to read: left alone");
+      continue;
+    }
+    // New segments come after every name seen, whatever it is.
+    state.nextNo = Math.max(state.nextNo, no + 1);
+    if (!entry.isFile) {
+      const what = entry.isDirectory ? "a directory" : entry.isSymlink ? "a link" : "not a file";
+      visitor.problem(path, `is ${what}, not a segment: left alone`);
+      continue;
+    }
+    found.push({ no, path });
+  }
+  return found.sort((a, b) => a.no - b.no || a.path.localeCompare(b.path));
+}
+
+/** Reads one segment; what its first frame says of the segment before it, if anything. */
+async function replayFile(
+  state: LogState,
+  { no, path, newest }: { readonly no: number; readonly path: string; readonly newest: boolean },
+  { visitor, buffer }: { readonly visitor: ReplayVisitor; readonly buffer: { bytes: Uint8Array } },
+): Promise<{ read?: ReadSegment; prev?: PrevClaim }> {
+  let read: { data: Uint8Array; fileSize: number };
+  try {
+    read = await readPrefix(path, state.readLimitBytes, buffer);
+  } catch (error) {
+    // One unreadable file must not stop the replay of the others, nor hold back the deletion of
+    // newer segments: it is set aside for a person to look at.
+    const aside = await setAside(path);
+    visitor.problem(path, `cannot be read (${messageOf(error)}); set aside as ${aside}`);
+    return {};
+  }
+  const { data, fileSize } = read;
+  if (fileSize === 0) {
+    await Deno.remove(path).catch(() => {});
+    // The newest may be one whose header a crash cut off: it never held a record. Any other one
+    // was truncated: what its successor says it held is reported after the replay.
+    if (!newest) visitor.problem(path, "is empty: the records it held are lost");
+    return { read: { no, path, size: 0, frames: 0 } };
+  }
+  const { frames, skipped } = scanFrames(data, {
+    start: SEGMENT_MAGIC.length,
+    payloadPrefix: state.payloadPrefix,
+  });
+  if (!hasSegmentMagic(data)) {
+    if (frames.length === 0) {
+      const aside = await setAside(path);
+      visitor.problem(
+        path,
+        `does not start with a spool segment header and holds no record: its ${fileSize} ` +
+          `bytes are not read (set aside as ${aside})`,
+      );
+      return {};
+    }
+    visitor.problem(path, "has a damaged segment header; the records after it are read");
+  }
+  let prev: PrevClaim | undefined;
+  // Frames and damage in the order of the file, so a reader knows what stood around the damage.
+  const events = [
+    ...frames.map((f) => ({ offset: f.offset, frame: f })),
+    ...skipped.map((range) => ({ offset: range.offset, range })),
+  ].sort((a, b) => a.offset - b.offset);
+  for (const event of events) {
+    if ("frame" in event) {
+      const { offset, payload } = event.frame;
+      const claim = offset === SEGMENT_MAGIC.length ? decodePrev(payload) : undefined;
+      if (claim) prev = claim;
+      else {visitor.frame(
+          { segment: no, offset, length: FRAME_HEADER_BYTES + payload.length },
+          payload,
+        );}
+      continue;
+    }
+    const range = event.range;
+    visitor.damage({
+      segment: no,
+      path,
+      offset: range.offset,
+      length: range.length + (range.tail ? fileSize - data.length : 0),
+      tail: range.tail,
+      guesses: guessDamagedPayloads(data, range),
+    });
+  }
+  if (fileSize > data.length && (skipped.length === 0 || !skipped.at(-1)!.tail)) {
+    visitor.damage({
+      segment: no,
+      path,
+      offset: data.length,
+      length: fileSize - data.length,
+      tail: true,
+      guesses: [],
+    });
+  }
+  const good = frames.length === 0
+    ? SEGMENT_MAGIC.length
+    : frames.at(-1)!.offset + FRAME_HEADER_BYTES + frames.at(-1)!.payload.length;
+  // Records only: the first frame describing the segment before is not one.
+  const records = frames.length - (prev ? 1 : 0);
+  state.files.push({ no, path, bytes: fileSize, good, frames: records });
+  return { read: { no, path, size: fileSize, frames: records }, prev };
+}
+
+/** What the segments' first frames say of their predecessors, against what was read of them. */
+function reportTruncated(
+  read: ReadonlyMap<number, ReadSegment>,
+  claims: readonly PrevClaim[],
+  visitor: ReplayVisitor,
+): void {
+  for (const claim of claims) {
+    const segment = read.get(claim.no);
+    // A predecessor that is gone was deleted once acknowledged (or set aside, which was said).
+    if (!segment || segment.size >= claim.bytes) continue;
+    visitor.damage({
+      segment: segment.no,
+      path: segment.path,
+      offset: segment.size,
+      length: claim.bytes - segment.size,
+      tail: true,
+      guesses: [],
+      missingFrames: Math.max(0, claim.frames - segment.frames),
+    });
+  }
 }
 
 function messageOf(error: unknown): string {
