@@ -265,9 +265,12 @@ export function createStatus(options: StatusOptions): Status {
     }
     if (now - hour.start < 60 * options.minuteMs) return;
     const spool = doc.delivery.spool;
+    // Points where they are known; records lost to damage may have none told.
     const dropped = spool
-      ? Object.entries(spool.dropped).filter(([, t]) => t.count > 0)
-        .map(([why, t]) => `${t.count} ${why}`)
+      ? Object.entries(spool.dropped).filter(([, t]) => t.records > 0)
+        .map(([why, t]) =>
+          t.count > 0 ? `${t.count} ${why}` : `${t.records} records ${why} (points unknown)`
+        )
       : [];
     if (hour.refused > 0) dropped.push(`${hour.refused} refused by the API`);
     log.info(

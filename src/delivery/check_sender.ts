@@ -145,8 +145,8 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
     force: AbortSignal,
   ): Promise<readonly Item[]> => {
     const ids = chunk.map((i) => i.entry.id);
-    const wasSuspect = judge.suspecting(ids);
-    const parts = splittable && chunk.length > 1 && !wasSuspect ? halves(chunk) : undefined;
+    const episodeBefore = judge.refusingEverything;
+    const parts = splittable && chunk.length > 1 && !judge.careful(ids) ? halves(chunk) : undefined;
     const result = parts
       ? await deliverSplitting(parts, {
         send: (part) => options.send(part.map((i) => i.report), force),
@@ -165,7 +165,7 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
     const refusedIds = dropped.map((i) => i.entry.id);
     // Only a refused payload may be a refusal of everything; a 404 refuses the request for good.
     if (splittable && dropped.length > 0 && !judge.refusedAreBad(refusedIds, tookOthers)) {
-      if (!wasSuspect) {
+      if (!episodeBefore) {
         log.error(
           `ReportCheckMonitors: the API refuses every check report it is sent ` +
             `(${errorMessage(result.refusal)}): taken as a fault of the API or a proxy; ` +

@@ -307,7 +307,8 @@ async function split(
 ): Promise<{ left: SpoolEntry[]; transient?: SplitResult<Item>["transient"] }> {
   const { events, judge, force } = loop;
   const ids = entries.map((e) => e.id);
-  const wasSuspect = judge.suspecting(ids);
+  const careful = judge.careful(ids);
+  const episodeBefore = judge.refusingEverything;
   const result = await deliverSplitting(
     rounds.map((points, round) => points.map((point) => ({ round, point }))),
     {
@@ -315,7 +316,7 @@ async function split(
         raceAbort(loop.options.post(encodeMetricPoints(part.map((i) => i.point)), force), force),
       classify: (e) => classifyFailure(e, loop.queue.timings.minuteMs),
       budget: loop.options.splitBudget ?? DEFAULT_SPLIT_BUDGET,
-      halveAfterDelivery: wasSuspect,
+      halveAfterDelivery: careful,
       signal: force,
     },
   );
@@ -333,7 +334,7 @@ async function split(
     } else {
       pending.push(...result.refused);
       kept = true;
-      reportRefusedEverything(loop, pending.length, result.refusal ?? error, !wasSuspect);
+      reportRefusedEverything(loop, pending.length, result.refusal ?? error, !episodeBefore);
     }
   }
   const left = await keepPending(loop, entries, pending, kept);

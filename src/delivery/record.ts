@@ -93,11 +93,11 @@ export function encodeAck(ids: readonly number[]): Uint8Array {
 }
 
 /**
- * The largest record id this format writes: ids grow by one a record, so 2^48 lasts thousands of
- * years, and an id read from disk beyond it (damage, a crafted file) cannot push the next ids past
- * the integers a double holds exactly, where two records would share one.
+ * The largest record id read from disk: ids grow by one a record, so this lasts far longer than
+ * any host, and a run that starts after the largest one (damage, a crafted file) still has 2^52
+ * ids before the integers a double holds exactly end and two records would share one.
  */
-export const MAX_RECORD_ID = 2 ** 48;
+export const MAX_RECORD_ID = 2 ** 52;
 
 const isId = (v: unknown): v is number =>
   Number.isSafeInteger(v) && (v as number) > 0 && (v as number) <= MAX_RECORD_ID;

@@ -53,6 +53,8 @@ export interface DamageReport {
    * was): the bytes at its end are missing, with at most this many frames.
    */
   readonly missingFrames?: number;
+  /** The whole file is missing (deleted out of turn). */
+  readonly gone?: true;
 }
 
 /** What a replay tells its caller, in file order. */
@@ -97,6 +99,8 @@ export interface SegmentLog {
   sync(): Promise<void>;
   /** Deletes a segment (gone already is fine). */
   remove(no: number): Promise<void>;
+  /** Segment files in the directory that this log did not read or write (another writer's). */
+  unknownSegments(): Promise<string[]>;
   /** Closes the head. */
   close(): void;
 }
@@ -126,7 +130,10 @@ interface ReadSegment {
   readonly no: number;
   readonly path: string;
   readonly size: number;
+  /** Records read whole. */
   readonly frames: number;
+  /** Its torn tail, not told yet. */
+  readonly tail?: DamageReport;
 }
 
 /** A segment's first frame: what the segment before it held when it was closed. */
@@ -211,6 +218,15 @@ export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
       if (state.head && state.fsync) await state.head.file.syncData();
     },
     remove: (no) => remove(state, no),
+    async unknownSegments() {
+      const known = new Set(state.files.map((f) => f.path));
+      const unknown: string[] = [];
+      for await (const entry of Deno.readDir(state.dir)) {
+        const path = join(state.dir, entry.name);
+        if (entry.isFile && SEGMENT_NAME.test(entry.name) && !known.has(path)) unknown.push(path);
+      }
+      return unknown.sort();
+    },
     close: () => closeHead(state),
   };
 }
@@ -329,7 +345,7 @@ async function replay(state: LogState, visitor: ReplayVisitor): Promise<void> {
     if (replayed.read) read.set(no, replayed.read);
     if (replayed.prev) claims.push(replayed.prev);
   }
-  reportTruncated(read, claims, visitor);
+  reportTruncated(state.dir, read, claims, visitor);
 }
 
 /** The segment files of the directory, by number; anything else named as one is reported. */
@@ -400,6 +416,7 @@ async function replayFile(
     visitor.problem(path, "has a damaged segment header; the records after it are read");
   }
   let prev: PrevClaim | undefined;
+  let tail: DamageReport | undefined;
   // Frames and damage in the order of the file, so a reader knows what stood around the damage.
   const events = [
     ...frames.map((f) => ({ offset: f.offset, frame: f })),
@@ -409,32 +426,33 @@ async function replayFile(
     if ("frame" in event) {
       const { offset, payload } = event.frame;
       const claim = offset === SEGMENT_MAGIC.length ? decodePrev(payload) : undefined;
+      const place = { segment: no, offset, length: FRAME_HEADER_BYTES + payload.length };
       if (claim) prev = claim;
-      else {visitor.frame(
-          { segment: no, offset, length: FRAME_HEADER_BYTES + payload.length },
-          payload,
-        );}
+      else visitor.frame(place, payload);
       continue;
     }
     const range = event.range;
-    visitor.damage({
+    const report: DamageReport = {
       segment: no,
       path,
       offset: range.offset,
       length: range.length + (range.tail ? fileSize - data.length : 0),
       tail: range.tail,
       guesses: guessDamagedPayloads(data, range),
-    });
+    };
+    // A torn tail is told after the replay, with what the next segment says was there.
+    if (range.tail) tail = report;
+    else visitor.damage(report);
   }
   if (fileSize > data.length && (skipped.length === 0 || !skipped.at(-1)!.tail)) {
-    visitor.damage({
+    tail = {
       segment: no,
       path,
       offset: data.length,
       length: fileSize - data.length,
       tail: true,
       guesses: [],
-    });
+    };
   }
   const good = frames.length === 0
     ? SEGMENT_MAGIC.length
@@ -442,26 +460,48 @@ async function replayFile(
   // Records only: the first frame describing the segment before is not one.
   const records = frames.length - (prev ? 1 : 0);
   state.files.push({ no, path, bytes: fileSize, good, frames: records });
-  return { read: { no, path, size: fileSize, frames: records }, prev };
+  return { read: { no, path, size: fileSize, frames: records, tail }, prev };
 }
 
 /** What the segments' first frames say of their predecessors, against what was read of them. */
 function reportTruncated(
+  dir: string,
   read: ReadonlyMap<number, ReadSegment>,
   claims: readonly PrevClaim[],
   visitor: ReplayVisitor,
 ): void {
+  const oldest = Math.min(...read.keys());
+  const claimed = new Map(claims.map((c) => [c.no, c]));
   for (const claim of claims) {
-    const segment = read.get(claim.no);
-    // A predecessor that is gone was deleted once acknowledged (or set aside, which was said).
-    if (!segment || segment.size >= claim.bytes) continue;
+    // Segments are deleted oldest first: one missing after an older one that is still there was
+    // removed by something else.
+    if (read.has(claim.no) || claim.no < oldest || claim.frames === 0) continue;
+    visitor.damage({
+      segment: claim.no,
+      path: join(dir, segmentName(claim.no)),
+      offset: 0,
+      length: claim.bytes,
+      tail: true,
+      guesses: [],
+      missingFrames: claim.frames,
+      gone: true,
+    });
+  }
+  for (const segment of read.values()) {
+    const claim = claimed.get(segment.no);
+    if (claim === undefined || segment.size >= claim.bytes) {
+      if (segment.tail) visitor.damage(segment.tail);
+      continue;
+    }
+    // Shorter than when it was closed: one report, with what a torn tail still shows.
+    const start = segment.tail?.offset ?? segment.size;
     visitor.damage({
       segment: segment.no,
       path: segment.path,
-      offset: segment.size,
-      length: claim.bytes - segment.size,
+      offset: start,
+      length: claim.bytes - start,
       tail: true,
-      guesses: [],
+      guesses: segment.tail?.guesses ?? [],
       missingFrames: Math.max(0, claim.frames - segment.frames),
     });
   }

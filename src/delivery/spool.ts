@@ -378,7 +378,8 @@ function reportDamage(state: State, damage: Damage, acked: ReadonlySet<number>):
     for (let id = damage.before + 1; id < damage.after; id++) if (unknown(id)) between++;
   }
   const missing = report.missingFrames;
-  state.dropped.damaged.records += lost.length + between + (missing ?? 0);
+  // The frames missing count the torn one too, whose header may have told what it was.
+  state.dropped.damaged.records += missing ?? lost.length + between;
   state.dropped.damaged.count += lost.reduce((n, r) => n + r.count, 0);
   const what = missing !== undefined
     ? `up to ${plural(missing, "record")} lost`
@@ -392,7 +393,10 @@ function reportDamage(state: State, damage: Damage, acked: ReadonlySet<number>):
       ...(told < headers.length ? ["records that cannot be told"] : []),
     ].join(", ");
   log.warn(
-    missing !== undefined
+    report.gone
+      ? `${report.path} is missing although older ones are there (it held ${report.length} ` +
+        `bytes): ${what}; the other segments are read`
+      : missing !== undefined
       ? `${report.path}: its last ${report.length} bytes are missing (it is shorter than when it ` +
         `was closed): ${what}; the records before them are kept`
       : report.tail
@@ -491,6 +495,15 @@ async function claimDisk(state: State): Promise<boolean> {
     if ("unlockable" in taken) {
       failDisk(state, new Error(taken.unlockable));
       return false;
+    }
+    const foreign = await state.log!.unknownSegments();
+    if (foreign.length > 0) {
+      // Another agent wrote here while this one could not lock: its ids are not ours to continue.
+      taken.release();
+      throw new SpoolLockedError(
+        `another mackerel-agent wrote ${foreign.join(", ")} while this one could not lock ` +
+          state.dir,
+      );
     }
     owner.lock = taken;
     return true;
@@ -608,6 +621,8 @@ async function recordAcks(state: State, forgotten: readonly Held[]): Promise<voi
 /** Deletes segments from the oldest end while they hold no live record (never the head). */
 async function deleteDeadSegments(state: State): Promise<void> {
   const spoolLog = state.log!;
+  // Deleting is writing: only the owner of the directory does it.
+  if (state.owner !== undefined && state.owner.lock === undefined) return;
   for (const segment of [...spoolLog.segments()]) {
     if (state.index.use(segment.no).records > 0 || segment.no === spoolLog.head()) return;
     try {

@@ -160,5 +160,18 @@ function readHolder(path: string): number | undefined {
   const file = readSmallFile(path, 32);
   if (file.kind !== "text") return undefined;
   const text = file.text.trim();
-  return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
+  if (!/^\d{1,10}$/.test(text)) return undefined;
+  // An owner that could not write its pid (a read-only root) leaves an older owner's there.
+  return isGone(Number(text)) ? undefined : Number(text);
+}
+
+/** Whether no process has this pid, where /proc can tell (elsewhere: not known to be gone). */
+function isGone(pid: number): boolean {
+  if (Deno.build.os !== "linux") return false;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return false;
+  } catch {
+    return true;
+  }
 }

@@ -547,6 +547,13 @@ Deno.test("poster: several refusals of everything, with recoveries between, drop
     assert.ok(errors.every((e) => e.includes("refuses every point it is sent")));
     // Each round the poster posted is one record: nothing grows into a backlog-sized post.
     assert.ok(t.calls.every((c) => c.points.length <= 2 * 20), "at most two rounds a post");
+    // The first episode is searched point by point (the split budget); the later ones are told
+    // by whole rounds, a few requests each.
+    const during = (m: number) =>
+      t.calls.filter((c) => c.at >= m * MIN && c.at < (m + 3) * MIN).length;
+    assert.ok(during(2) <= 33 + 6, `first episode: ${during(2)} requests`);
+    assert.ok(during(9) <= 10, `second episode: ${during(9)} requests`);
+    assert.ok(during(16) <= 10, `third episode: ${during(16)} requests`);
   });
 });
 

@@ -633,3 +633,69 @@ unix.test("spool: without its lock at start it takes the lock before it writes, 
     });
   });
 });
+
+Deno.test("spool: a middle segment deleted out of turn is told by the next one, and counted", async () => {
+  await withLogs(async (lines) => {
+    await withTempDir("spool", async (dir) => {
+      const files = await filledSpool(dir, 12);
+      const held = (await segmentOffsets(files[1])).length - 1;
+      await Deno.remove(files[1]);
+      const reopened = await open(dir);
+      assert.equal(reopened.spool.entries().length, 12 - held);
+      assert.ok(
+        lines.some((l) =>
+          l.startsWith(`WARNING <spool> ${files[1]} is missing although older ones are there`) &&
+          l.includes(`up to ${plural(held)} lost`)
+        ),
+        lines.join("\n"),
+      );
+      assert.equal(reopened.spool.stats().dropped.damaged.records, held);
+    });
+  });
+});
+
+Deno.test("spool: a torn last frame of a closed segment is counted once", async () => {
+  await withLogs(async () => {
+    await withTempDir("spool", async (dir) => {
+      const files = await filledSpool(dir, 12);
+      const offsets = await segmentOffsets(files[0]);
+      // Cut in the middle of its third record.
+      await Deno.truncate(files[0], offsets[2] + 12);
+      const reopened = await open(dir);
+      const lost = offsets.length - 2;
+      assert.equal(reopened.spool.entries().length, 12 - lost);
+      assert.equal(reopened.spool.stats().dropped.damaged.records, lost);
+    });
+  });
+});
+
+Deno.test("spool: a spool without its lock never deletes a segment, and will not write beside another writer", async () => {
+  await withLogs(async (lines) => {
+    await withTempDir("spool", async (dir) => {
+      await filledSpool(dir, 6);
+      const segs = async () => (await segments(dir)).filter((n) => n.endsWith(".seg"));
+      const before = await segs();
+      const unlockable = {
+        owner: { unlockable: "…/lock is not a regular file; remove it" },
+        diskRetryMs: 0, // the disk (and the lock) tried again at every write
+      };
+      // Started while the lock could not be taken: it reads and posts, acknowledges in memory...
+      await Deno.mkdir(join(dir, "lock"));
+      const a = await open(dir, unlockable);
+      await a.spool.ack(a.spool.entries().map((e) => e.id));
+      assert.deepEqual(await segs(), before, "nothing deleted without the lock");
+      // ...and when the lock can be taken, another writer has been there meanwhile.
+      await Deno.remove(join(dir, "lock"));
+      await Deno.writeFile(join(dir, "0000000099.seg"), await Deno.readFile(join(dir, before[0])));
+      const kept = await a.spool.put({ kind: "metrics", body: body("[1]"), count: 1 });
+      assert.equal(a.spool.isDurable(kept.id), false, "kept in memory");
+      assert.ok(
+        lines.some((l) =>
+          l.startsWith("ERROR <spool> another mackerel-agent wrote") &&
+          l.includes("0000000099.seg")
+        ),
+        lines.join("\n"),
+      );
+    });
+  });
+});
