@@ -19,8 +19,9 @@
  * `--plugins` (10 metric and 3 check plugins, the real ones in `--plugins-dir`, default
  * `MACKEREL_PLUGINS_DIR` or `/tmp/plugins/bin`), `--variant=NAME=FLAGS` (repeatable: one more
  * agent from the same bundle with these `deno run` flags instead of the binary's V8 flags, e.g.
- * `--variant="max-lazy=--v8-flags=--lite-mode,--max-lazy"`), `--against=FILE.js` (one more agent
- * from another bundle, e.g. another checkout's), `--bundle=FILE.js` (measure this bundle instead
+ * `--variant="max-lazy=--v8-flags=--lite-mode,--max-lazy"`), `--against=[NAME=]FILE.js`
+ * (repeatable: one more agent from another bundle, e.g. another checkout's, under the binary's V8
+ * flags), `--bundle=FILE.js` (measure this bundle instead
  * of building one), `--raw=FILE` (every sample, as JSON).
  *
  * @module
@@ -46,7 +47,7 @@ const { values: flags } = parseArgs({
       default: Deno.env.get("MACKEREL_PLUGINS_DIR") ?? "/tmp/plugins/bin",
     },
     variant: { type: "string", multiple: true, default: [] },
-    against: { type: "string" },
+    against: { type: "string", multiple: true, default: [] },
     bundle: { type: "string" },
     raw: { type: "string" },
   },
@@ -252,8 +253,11 @@ const contenders: Contender[] = [];
 try {
   contenders.push(await start("upstream", upstream, []));
   contenders.push(await start("shipped", Deno.execPath(), denoRun(bundle, shippedFlags)));
-  if (flags.against) {
-    contenders.push(await start("against", Deno.execPath(), denoRun(flags.against, shippedFlags)));
+  for (const [i, against] of flags.against.entries()) {
+    const [name, file] = against.includes("=")
+      ? [against.slice(0, against.indexOf("=")), against.slice(against.indexOf("=") + 1)]
+      : [`against-${i + 1}`, against];
+    contenders.push(await start(name, Deno.execPath(), denoRun(file, shippedFlags)));
   }
   for (const variant of flags.variant) {
     const eq = variant.indexOf("=");
