@@ -21,7 +21,8 @@ import { encodeGoJson, encodeMetricPoints } from "./json.ts";
 import { describeBadHostId, isHostId } from "./host_id.ts";
 import { truncateRunes } from "../runes.ts";
 import { createHttpTransport } from "./http.ts";
-import { STATUS_CODES } from "node:http";
+import { STATUS_TEXT } from "./status_text.ts";
+import { startDeadline } from "../async/deadline.ts";
 
 /** Options of {@linkcode createMackerelClient}. */
 export interface MackerelClientOptions {
@@ -143,8 +144,8 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
     }
     // Rendered as Go does: the `?` stays even with an empty query.
     const url = new URL(`${base.protocol}//${base.host}${call.path}?${call.query ?? ""}`);
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
+    const deadline = startDeadline(timeoutMs);
+    const signal = call.signal ? AbortSignal.any([deadline.signal, call.signal]) : deadline.signal;
     let status = 0;
     let text: string;
     let statusLine = "";
@@ -161,7 +162,7 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
       });
       status = response.status;
       // Go's resp.Status; a server may send no reason phrase, so fall back to the standard one.
-      const reason = response.statusText || STATUS_CODES[status] || "";
+      const reason = response.statusText || STATUS_TEXT[status] || "";
       statusLine = `${status} ${reason}`.trim();
       retryAfter = response.headers.get("retry-after");
       text = await readBounded(response, maxResponseBytes);
@@ -169,12 +170,14 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
       if (cause instanceof ResponseTooLarge) {
         throw fail({ status, kind: "other", reason: `${cause.message} (${statusLine})`, cause });
       }
-      const reason = deadline.aborted
+      const reason = deadline.signal.aborted
         ? `request timed out after ${timeoutMs} ms`
         : signal.aborted
         ? "request aborted"
         : transportReason(cause);
       throw fail({ status: 0, reason, cause });
+    } finally {
+      deadline.clear();
     }
     if (status < 200 || status > 299) {
       throw fail({ status, reason: serverMessage(text) || statusLine, body: text, retryAfter });

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { startDeadline } from "../async/deadline.ts";
 import { errorMessage, logger } from "../log.ts";
 import type { Collector, MetricValue } from "./collector.ts";
 
@@ -35,11 +36,13 @@ export async function collectRound(
   if (!(deadlineMs > 0 && deadlineMs <= 2 ** 31 - 1)) {
     throw new RangeError(`deadlineMs must be in (0, 2^31-1]: ${deadlineMs}`);
   }
-  // One deadline for the round: every collector starts at once, so they share it. Its listener is
-  // removed once the round is done, so a deadline that passes later costs nothing.
-  const deadline = AbortSignal.timeout(deadlineMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
-  const { given, release } = givenUp(signal, deadline, deadlineMs);
+  // One deadline for the round: every collector starts at once, so they share it. It is called
+  // off once the round is done, so an idle agent is not woken when it would have passed.
+  const deadline = startDeadline(deadlineMs);
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, deadline.signal])
+    : deadline.signal;
+  const { given, release } = givenUp(signal, deadline.signal, deadlineMs);
   let results: MetricValue[][];
   try {
     results = await Promise.all(collectors.map(async (collector) => {
@@ -62,6 +65,7 @@ export async function collectRound(
     }));
   } finally {
     release();
+    deadline.clear();
   }
   const merged = new Map<string, MetricValue>();
   for (const value of results.flat()) {
