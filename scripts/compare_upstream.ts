@@ -22,7 +22,8 @@
  * `--variant="max-lazy=--v8-flags=--lite-mode,--max-lazy"`), `--against=[NAME=]FILE.js`
  * (repeatable: one more agent from another bundle, e.g. another checkout's, under the binary's V8
  * flags), `--bundle=FILE.js` (measure this bundle instead
- * of building one), `--raw=FILE` (every sample, as JSON).
+ * of building one), `--raw=FILE` (every sample, as JSON), `--first-start` (no code-cache run
+ * before the window: the agents hold what a binary holds at its very first start).
  *
  * @module
  */
@@ -50,6 +51,7 @@ const { values: flags } = parseArgs({
     against: { type: "string", multiple: true, default: [] },
     bundle: { type: "string" },
     raw: { type: "string" },
+    "first-start": { type: "boolean", default: false },
   },
 });
 
@@ -249,23 +251,46 @@ if (bundle === undefined) {
   await Deno.copyFile(new URL(await buildReleaseBundle(revision), REPO_ROOT), bundle);
 }
 const shippedFlags = [`--v8-flags=${V8_FLAGS}`];
-const contenders: Contender[] = [];
-try {
-  contenders.push(await start("upstream", upstream, []));
-  contenders.push(await start("shipped", Deno.execPath(), denoRun(bundle, shippedFlags)));
-  for (const [i, against] of flags.against.entries()) {
-    const [name, file] = against.includes("=")
-      ? [against.slice(0, against.indexOf("=")), against.slice(against.indexOf("=") + 1)]
-      : [`against-${i + 1}`, against];
-    contenders.push(await start(name, Deno.execPath(), denoRun(file, shippedFlags)));
-  }
-  for (const variant of flags.variant) {
+/** Every agent of ours: its name, its bundle and its `deno run` flags. */
+const ours: { name: string; file: string; denoFlags: string[] }[] = [
+  { name: "shipped", file: bundle, denoFlags: shippedFlags },
+  ...flags.against.map((against, i) => {
+    const eq = against.indexOf("=");
+    return eq > 0
+      ? { name: against.slice(0, eq), file: against.slice(eq + 1), denoFlags: shippedFlags }
+      : { name: `against-${i + 1}`, file: against, denoFlags: shippedFlags };
+  }),
+  ...flags.variant.map((variant) => {
     const eq = variant.indexOf("=");
     if (eq <= 0) usage(`--variant must be NAME=FLAGS: ${variant}`);
     const denoFlags = variant.slice(eq + 1).split(/\s+/).filter((f) => f !== "");
-    contenders.push(
-      await start(variant.slice(0, eq), Deno.execPath(), denoRun(bundle, denoFlags)),
-    );
+    return { name: variant.slice(0, eq), file: bundle, denoFlags };
+  }),
+];
+// A copy per agent: the code cache is kept per file, and V8 refuses one made under other flags.
+for (const agent of ours) {
+  const copy = join(tmp, `${agent.name.replace(/\W+/g, "-")}.js`);
+  await Deno.copyFile(agent.file, copy);
+  agent.file = copy;
+}
+if (!flags["first-start"]) {
+  // A compiled binary writes its V8 code cache at its first start and reads it at every later
+  // one; the first start holds some 10 MiB more for its whole life. Each bundle runs once
+  // (`version`) first, so that the window measures every later start.
+  for (const { file, denoFlags } of ours) {
+    await new Deno.Command(Deno.execPath(), {
+      args: [...denoRun(file, denoFlags), "version"],
+      env: { DENO_NO_UPDATE_CHECK: "1" },
+      stdout: "null",
+      stderr: "null",
+    }).output();
+  }
+}
+const contenders: Contender[] = [];
+try {
+  contenders.push(await start("upstream", upstream, []));
+  for (const { name, file, denoFlags } of ours) {
+    contenders.push(await start(name, Deno.execPath(), denoRun(file, denoFlags)));
   }
   await waitFor(() => contenders.every((c) => hostIdOf(c) !== undefined), "every registration", {
     timeoutMs: 90_000,
