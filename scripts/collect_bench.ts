@@ -8,13 +8,13 @@
  *
  * @module
  */
-import { collectHostSpec } from "../src/host/spec/spec.ts";
+import { collectHostSpec } from "../src/host/description/spec.ts";
 import { createSource } from "../src/host/source.ts";
-import { parseCpuinfo } from "../src/host/spec/cpu.ts";
-import { parseMemorySpec } from "../src/host/spec/memory.ts";
+import { parseCpuinfo } from "../src/host/description/cpu.ts";
+import { parseMemorySpec } from "../src/host/description/memory.ts";
 import { parseMounts } from "../src/host/filesystems.ts";
 import type { Collector } from "../src/metrics/collector.ts";
-import { COLLECTORS, createCollectors } from "../src/metrics/registry.ts";
+import { COLLECTOR_KEYS, COLLECTORS, createCollectors } from "../src/metrics/registry.ts";
 import { parseStat } from "../src/metrics/cpu.ts";
 import { parseDiskstats } from "../src/metrics/disk.ts";
 import { parseNetDev } from "../src/metrics/interface.ts";
@@ -30,14 +30,7 @@ const fixture = (path: string) =>
   Deno.readTextFileSync(new URL(`../tests/fixtures/${path}`, import.meta.url));
 
 const live = createSource();
-const allOn: CollectorsConfig = {
-  pressure: true,
-  inodes: true,
-  interfaceErrors: true,
-  tcp: true,
-  files: true,
-  processes: true,
-};
+const allOn: CollectorsConfig = Object.fromEntries(COLLECTOR_KEYS.map((key) => [key, true]));
 const upstream = (await createCollectors({ source: live, config: defaultConfig() })).collectors;
 const everything = (await createCollectors({
   source: live,

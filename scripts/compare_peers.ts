@@ -20,13 +20,16 @@
  * `--agents-only` (no peers), `--conf=FILE` (appended to the agents' config), `--against=/other/checkout/main.ts` (two more agents from another
  * checkout in the same window: a before/after comparison on equal terms), `--against-flags="--v8-flags=--lite-mode"`
  * (those two agents run with these `deno run` flags; without `--against`, from this checkout),
- * `--bundle` (those two agents run this checkout bundled into one file, as the release binary is).
+ * `--bundle` (those two agents run this checkout bundled into one file, as the release binary is),
+ * `--against-otlp=http/protobuf` or `=grpc` (those two agents run this checkout with `[otlp]` on,
+ * sending to an OTLP receiver in this process: the cost of `[otlp]`, off and on in one window).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { startFakeMackerel } from "../tests/support/fake_mackerel.ts";
+import { startOtlpGrpcReceiver, startOtlpHttpReceiver } from "../tests/support/otlp_receivers.ts";
 import { waitFor } from "../tests/support/wait.ts";
 import { bundleOne } from "./compile.ts";
 import { abortableSleep as sleep } from "../src/async/clock.ts";
@@ -57,6 +60,7 @@ const { values: flags } = parseArgs({
     against: { type: "string" },
     "against-flags": { type: "string" },
     bundle: { type: "boolean", default: false },
+    "against-otlp": { type: "string" },
     conf: { type: "string" },
     "agents-only": { type: "boolean", default: false },
   },
@@ -123,13 +127,34 @@ async function postingAgent(
   interval: number,
   main?: string,
   denoFlags?: string[],
+  extraConf = "",
 ): Promise<PostingPeer> {
   const dir = join(tmp, name.replace(/\W+/g, "-"));
-  const peer = await startAgent({ name, dir, interval, api, conf, main, denoFlags });
+  const peer = await startAgent({
+    name,
+    dir,
+    interval,
+    api,
+    conf: conf + extraConf,
+    main,
+    denoFlags,
+  });
   let hostId: string | undefined;
   const work = () => received(hostId).rounds;
   const registered = async () => (hostId ??= await hostIdOf(dir)) !== undefined;
   return { ...peer, work, registered, posted: async () => await registered() && work() > 0 };
+}
+
+/** An `[otlp]` table sending to a receiver started in this process (its CPU is not counted). */
+async function otlpConf(protocol: string): Promise<string> {
+  if (protocol !== "grpc" && protocol !== "http/protobuf") {
+    throw new RangeError(`--against-otlp must be grpc or http/protobuf: ${protocol}`);
+  }
+  const receiver = protocol === "grpc"
+    ? await startOtlpGrpcReceiver()
+    : await startOtlpHttpReceiver();
+  console.log(`against: [otlp] on, ${protocol} to a receiver in this process (${receiver.url})`);
+  return `\n[otlp]\nendpoint = "${receiver.url}"\nprotocol = "${protocol}"\n`;
 }
 
 /** Polls `ok` every 20 ms until it holds; throws naming `what` after `timeoutMs`. */
@@ -203,16 +228,17 @@ async function measureSideBySide(): Promise<void> {
   const slow = await postingAgent("agent -interval 60", 60);
   const peers: Peer[] = [fast, slow];
   const others: PostingPeer[] = [];
-  if (flags.against || flags["against-flags"] || flags.bundle) {
+  if (flags.against || flags["against-flags"] || flags.bundle || flags["against-otlp"]) {
     const denoFlags = flags["against-flags"]?.split(/\s+/).filter((f) => f !== "");
+    const otlp = flags["against-otlp"] ? await otlpConf(flags["against-otlp"]) : "";
     let main = flags.against;
     if (flags.bundle) {
       main = join(tmp, "agent.js");
       await bundleOne({ entry: "main.ts", output: main });
     }
     others.push(
-      await postingAgent("against -interval 1", 1, main, denoFlags),
-      await postingAgent("against -interval 60", 60, main, denoFlags),
+      await postingAgent("against -interval 1", 1, main, denoFlags, otlp),
+      await postingAgent("against -interval 60", 60, main, denoFlags, otlp),
     );
     peers.push(...others);
   }

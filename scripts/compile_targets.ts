@@ -194,6 +194,8 @@ export interface GraphModule {
   readonly dependencies?: readonly {
     readonly specifier: string;
     readonly isDynamic?: boolean;
+    /** Where the import resolves to, when it does. */
+    readonly code?: { readonly specifier: string };
   }[];
 }
 
@@ -202,7 +204,8 @@ export interface GraphModule {
  * out-of-tree modules, and dynamic imports. Empty when the graph is fit to compile.
  *
  * Only local `file:` modules under `root`, `npm:` packages and `node:` built-ins are embedded
- * reliably; a dynamically imported module is embedded only when named with `--include`.
+ * reliably. A dynamic import is embedded only when `deno bundle` inlines it: a literal path to a
+ * module under `root` (the binary is compiled from the bundle; `[otlp]` loads that way).
  */
 export function graphProblems(
   info: { readonly modules: readonly GraphModule[] },
@@ -222,7 +225,8 @@ export function graphProblems(
       problems.push(`module ${specifier} lies outside the repository ${root.href}`);
     }
     for (const dependency of module.dependencies ?? []) {
-      if (dependency.isDynamic) {
+      const inlined = dependency.code?.specifier.startsWith(root.href) ?? false;
+      if (dependency.isDynamic && !inlined) {
         problems.push(`dynamic import of "${dependency.specifier}" in ${specifier}`);
       }
     }

@@ -1,7 +1,11 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { createLineWriter, type WriteTarget } from "../src/line_writer.ts";
 import { withTempDir } from "./support/temp_dir.ts";
 import { waitFor } from "./support/wait.ts";
+import { onUnix } from "./support/platform.ts";
+
+const unix = onUnix("stops the child with SIGTERM");
 
 /** A target whose writes complete only when the test lets them, at most `chunk` bytes each. */
 function heldTarget(chunk = Infinity) {
@@ -102,7 +106,7 @@ Deno.test("line writer: options are checked up front", () => {
   );
 });
 
-const BUSY_LOGGER = new URL("./fixtures/output/busy_logger.ts", import.meta.url).pathname;
+const BUSY_LOGGER = fileURLToPath(new URL("./fixtures/output/busy_logger.ts", import.meta.url));
 
 /** What the test keeps of a stream once it reads it: the last 64 KB, and whether `notice` passed. */
 function readTail(stream: ReadableStream<Uint8Array>, notice: RegExp) {
@@ -157,7 +161,7 @@ async function withBusyLogger(
   });
 }
 
-Deno.test("line writer: a process whose pipes nobody reads keeps working, then reports the drops", async () => {
+unix.test("line writer: a process whose pipes nobody reads keeps working, then reports the drops", async () => {
   await withBusyLogger(async (child, progress) => {
     // 100 KB a round on each stream: far past the pipes and the 1 Mi queues by round 20.
     await waitFor(() => progress() >= 30, "30 rounds with nobody reading");
@@ -180,7 +184,7 @@ Deno.test("line writer: a process whose pipes nobody reads keeps working, then r
   });
 });
 
-Deno.test("line writer: a process stopped while nobody reads exits cleanly within the flush bound", async () => {
+unix.test("line writer: a process stopped while nobody reads exits cleanly within the flush bound", async () => {
   await withBusyLogger(async (child, progress) => {
     await waitFor(() => progress() >= 30, "30 rounds with nobody reading");
     child.kill("SIGTERM");

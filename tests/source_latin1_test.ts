@@ -4,10 +4,11 @@
  * memory of that whole file for the life of the daemon (about 1.5 MiB over src/, measured with
  * `deno task compare`). Strings that need such a character spell it as an escape (`\u2026`).
  */
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 
 Deno.test("agent sources are Latin-1, so V8 stores them one byte per character", async () => {
-  const root = new URL("../", import.meta.url).pathname;
+  const root = fileURLToPath(new URL("../", import.meta.url));
   const offenders: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     for await (const entry of Deno.readDir(dir)) {

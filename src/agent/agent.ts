@@ -14,7 +14,6 @@ import { describeHost } from "../host/describe.ts";
 import type { Source } from "../host/source.ts";
 import { errorMessage, logger } from "../log.ts";
 import type { HostStatus } from "../mackerel/api_types.ts";
-import { findApiError } from "../mackerel/errors.ts";
 import { EXIT_CONFIG } from "../exit_codes.ts";
 import type { HostPayload } from "../mackerel/types.ts";
 import {
@@ -31,17 +30,27 @@ import { postDelaySeconds, postTimings } from "../delivery/delay.ts";
 import { createOutbox } from "../delivery/outbox.ts";
 import type { PosterResult } from "../delivery/poster.ts";
 import type { DataSink } from "../delivery/sink.ts";
+import { refusedForGood } from "../delivery/policy.ts";
 import { openSpool } from "../delivery/spool.ts";
+import {
+  lockSpool,
+  type SpoolLock,
+  SpoolLockedError,
+  type Unlockable,
+} from "../delivery/spool_lock.ts";
+import { aborted, raceAbort } from "../async/abort.ts";
 import { clearMetadataCache } from "../plugins/metadata.ts";
 import { createPidfile, removePidfile } from "./pidfile.ts";
 import { prepareHost, RegistrationError } from "./registration.ts";
 import { runScheduler } from "./scheduler.ts";
-import { handleSignals } from "./shutdown.ts";
+import { handleSignals, type Shutdown } from "./shutdown.ts";
 import { watchExecutable } from "./self_update.ts";
 import { runSpecUpdater } from "./spec_updater.ts";
-import { reloadConfig } from "./reload.ts";
+import { createReloader } from "./reload.ts";
 import { createStatus, type Status } from "./status.ts";
-import { createWorkload, type Workload } from "./workload.ts";
+import { createWorkload, type RoundObserver, type Workload } from "./workload.ts";
+import { startOtlpIfOn } from "./otlp.ts";
+import { createHealthTracker, type HealthTracker } from "./health.ts";
 import { stdoutSink } from "../delivery/stdout_sink.ts";
 
 /** Options of {@linkcode runDaemon}. */
@@ -63,37 +72,85 @@ export interface DaemonOptions {
 export async function runDaemon(options: DaemonOptions): Promise<number> {
   const { config } = options;
   const log = logger("main");
-  log.info(
-    `Starting mackerel-agent version:${VERSION}, rev:${REVISION}, apibase:${config.apibase}`,
-  );
+  // Signals first: from here on a stop is a clean stop, in every phase of the start.
+  let onHangup = () => {};
+  const shutdown = handleSignals({
+    graceMs: postTimings(options.minuteMs).maxTerminatingMs,
+    onHangup: () => onHangup(),
+  });
   try {
-    await createPidfile({ path: config.pidfile });
-  } catch (error) {
-    // A returned error, as upstream prints it: one plain line on stderr.
-    console.error(`pidfile.Create("${config.pidfile}") failed: ${errorMessage(error)}`);
-    return 1;
-  }
-  if (config.apikey === "") {
-    log.warn(
-      "apikey is not configured: printing the host spec and each batch to stdout instead of posting",
+    log.info(
+      `Starting mackerel-agent version:${VERSION}, rev:${REVISION}, apibase:${config.apibase}`,
     );
-  }
-  try {
-    const payload = await describeHost({ config, source: options.source });
-    const context = { ...options, clock: options.clock ?? realClock, payload };
-    return config.apikey === "" ? await runToStdout(context) : await runPosting(context);
+    try {
+      await createPidfile({ path: config.pidfile });
+    } catch (error) {
+      // A returned error, as upstream prints it: one plain line on stderr.
+      console.error(`pidfile.Create("${config.pidfile}") failed: ${errorMessage(error)}`);
+      return 1;
+    }
+    try {
+      if (config.apikey === "") {
+        log.warn(
+          "apikey is not configured: printing the host spec and each batch to stdout instead of " +
+            "posting",
+        );
+      }
+      const payload = await untilStopped(
+        describeHost({ config, source: options.source }),
+        shutdown,
+      );
+      if (payload === STOPPED) return stoppedEarly("before the host was described");
+      const context: Context = {
+        ...options,
+        clock: options.clock ?? realClock,
+        payload,
+        shutdown,
+        onHangup: (fn) => onHangup = fn,
+      };
+      return config.apikey === "" ? await runToStdout(context) : await runPosting(context);
+    } finally {
+      await removePidfile({ path: config.pidfile });
+    }
   } finally {
-    await removePidfile({ path: config.pidfile });
+    shutdown.dispose();
   }
+}
+
+const STOPPED = Symbol("stopped");
+
+/** `promise`, or {@linkcode STOPPED} as soon as a stop is asked for. */
+async function untilStopped<T>(
+  promise: Promise<T>,
+  shutdown: Shutdown,
+): Promise<T | typeof STOPPED> {
+  try {
+    return await raceAbort(promise, shutdown.stop);
+  } catch (error) {
+    if (shutdown.stop.aborted) return STOPPED;
+    throw error;
+  }
+}
+
+/** A stop during the start: nothing was collected yet, so nothing is lost; exit 0. */
+function stoppedEarly(when: string): number {
+  logger("main").info(`Stopped ${when}; nothing was collected`);
+  return 0;
 }
 
 interface Context extends DaemonOptions {
   readonly clock: Clock;
   readonly payload: HostPayload;
+  readonly shutdown: Shutdown;
+  /** Sets what a SIGHUP does, once the work it reloads exists. */
+  readonly onHangup: (fn: () => void) => void;
 }
 
 /** No API key: print the spec once, then every batch, check report and metadata as JSON lines. */
 async function runToStdout(context: Context): Promise<number> {
+  if (context.config.otlp.enabled) {
+    logger("otlp").warn("[otlp] is off without an API key: it sends beside the Mackerel API");
+  }
   const sink = stdoutSink();
   sink.printHost(context.payload);
   const noHosts = createHostResolver("", new Map());
@@ -103,97 +160,173 @@ async function runToStdout(context: Context): Promise<number> {
     minuteMs: context.minuteMs,
     mode: "stdout",
   });
+  const health = createHealthTracker({ clock: context.clock, status: status.document });
   const { code } = await runLoops({
     ...context,
     sink,
     status,
+    health,
     resolve: () => Promise.resolve(noHosts),
   });
   return code;
 }
 
-/** With an API key: register, then collect and post until stopped. */
+/** With an API key: take the spool, register, then collect and post until stopped. */
 async function runPosting(context: Context): Promise<number> {
-  const { config, clock } = context;
+  const { config } = context;
+  const spoolDir = join(config.root, "spool");
+  const lock = await takeSpool(spoolDir, context);
+  if (lock === STOPPED) return stoppedEarly("while waiting for the spool");
+  if (lock instanceof SpoolLockedError) {
+    console.error(
+      `${lock.message}: two agents on one root would lose or repeat each other's data; ` +
+        "stop the other one, or give each its own -root",
+    );
+    return 1;
+  }
   const client = clientFor(config);
   try {
-    let hostId: string;
-    try {
-      // Signals are installed only after registration, as upstream: a TERM while registration
-      // retries ends the process at once.
-      const host = await prepareHost({
+    const registered = await register(context, client);
+    if (typeof registered === "number") return registered;
+    return await postUntilStopped(context, client, registered.id, { dir: spoolDir, owner: lock });
+  } finally {
+    client.close();
+    if ("release" in lock) lock.release();
+  }
+}
+
+/** Takes the spool's lock, waiting for an agent that is still stopping; what came of it. */
+async function takeSpool(
+  dir: string,
+  context: Context,
+): Promise<SpoolLock | Unlockable | SpoolLockedError | typeof STOPPED> {
+  const waitMs = postTimings(context.minuteMs).maxTerminatingMs +
+    agentSecondsToMs(5, context.minuteMs);
+  try {
+    return await lockSpool(dir, {
+      waitMs,
+      signal: context.shutdown.stop,
+      onWait: (holder) =>
+        logger("main").warn(
+          `the spool in ${dir} is held by another mackerel-agent` +
+            `${holder === undefined ? "" : ` (pid ${holder})`}; waiting up to ` +
+            `${Math.ceil(waitMs / 1000)} seconds for it to stop`,
+        ),
+    });
+  } catch (error) {
+    if (context.shutdown.stop.aborted) return STOPPED;
+    if (error instanceof SpoolLockedError) return error;
+    throw error;
+  }
+}
+
+/** Registers the host; its id, or the exit code when that failed or a stop came first. */
+async function register(
+  context: Context,
+  client: ReturnType<typeof clientFor>,
+): Promise<{ id: string } | number> {
+  const { config, shutdown } = context;
+  try {
+    // A stop ends the retries; the request under way finishes (a host created but not saved
+    // would be created again at the next start), unless the stop is forced.
+    const host = await raceAbort(
+      prepareHost({
         api: client,
         root: config.root,
         payload: context.payload,
         onStart: config.hostStatus.onStart,
-        clock,
+        clock: context.clock,
         retryDelayMs: context.retryDelayMs,
-      });
-      hostId = host.id;
-    } catch (error) {
-      if (!(error instanceof RegistrationError)) throw error;
-      console.error(`command.Prepare failed: ${error.message}`);
-      // A key or host the API refuses does not heal by restarting (src/exit_codes.ts).
-      const status = findApiError(error)?.status ?? 0;
-      return status >= 400 && status < 500 && status !== 408 && status !== 429 ? EXIT_CONFIG : 1;
-    }
-    logger("command").info(
-      `Start: apibase = ${config.apibase}, hostName = ${context.payload.name}, hostID = ${hostId}`,
+        signal: shutdown.stop,
+      }),
+      shutdown.force,
     );
-    const { spool } = await openSpool({
-      dir: join(config.root, "spool"),
-      maxBytes: config.spool.maxBytes,
-      maxAgeMs: config.spool.maxAgeMinutes * 60_000,
-      clock,
-    });
-    // The plugins in force (a reload may change them) say where a refused value is cached.
-    let metadataPlugins = config.metadataPlugins;
-    const status = createStatus({
-      root: config.root,
-      clock,
-      minuteMs: context.minuteMs,
-      mode: "api",
-      hostId,
-      outbox: () => outbox.stats(),
-    });
-    const outbox = createOutbox({
-      events: status.events,
-      spool,
-      client,
-      postDelaySeconds: await postDelaySeconds(hostId),
-      minuteMs: context.minuteMs,
-      clock,
-      checkCount: config.checkPlugins.length,
-      onMetadataRefused: (namespace) => clearMetadataCache(metadataPlugins, namespace),
-    });
-    const { code, config: last } = await runLoops({
-      ...context,
-      sink: outbox,
-      status,
-      deliver: (stop, force) => outbox.run(stop, force),
-      resolve: (c) =>
-        resolveCustomIdentifiers({
-          client,
-          hostId,
-          identifiers: listCustomIdentifiers(c.metricPlugins, c.checkPlugins),
-        }),
-      updateSpec: async (c) => {
-        await client.updateHost(hostId, await describeHost({ config: c, source: context.source }));
-      },
-      onReload: (c) => metadataPlugins = c.metadataPlugins,
-    });
-    if (code === 0 && last.hostStatus.onStop !== "") {
-      try {
-        // Not validated locally, as upstream: the API answers a wrong status with an error.
-        await client.updateHostStatus(hostId, last.hostStatus.onStop as HostStatus);
-      } catch (error) {
-        logger("main").error(`Failed update host status on stop: ${errorMessage(error)}`);
-      }
-    }
-    return code;
-  } finally {
-    client.close();
+    if (shutdown.stop.aborted) return stoppedEarly("once the host was registered");
+    logger("command").info(
+      `Start: apibase = ${config.apibase}, hostName = ${context.payload.name}, hostID = ${host.id}`,
+    );
+    return { id: host.id };
+  } catch (error) {
+    if (shutdown.stop.aborted) return stoppedEarly("before the host was registered");
+    if (!(error instanceof RegistrationError)) throw error;
+    console.error(`command.Prepare failed: ${error.message}`);
+    // A key or host the API refuses does not heal by restarting (src/exit_codes.ts).
+    return refusedForGood(error) ? EXIT_CONFIG : 1;
   }
+}
+
+/** Opens the spool and runs every loop, posting through the outbox, until stopped. */
+async function postUntilStopped(
+  context: Context,
+  client: ReturnType<typeof clientFor>,
+  hostId: string,
+  spoolAt: { readonly dir: string; readonly owner: SpoolLock | Unlockable },
+): Promise<number> {
+  const { config, clock } = context;
+  const { spool } = await openSpool({
+    dir: spoolAt.dir,
+    owner: spoolAt.owner,
+    maxBytes: config.spool.maxBytes,
+    maxAgeMs: config.spool.maxAgeMinutes * 60_000,
+    // The disk is tried again a minute of the agent's after a failure.
+    diskRetryMs: context.minuteMs,
+    clock,
+  });
+  // The plugins in force (a reload may change them) say where a refused value is cached.
+  let metadataPlugins = config.metadataPlugins;
+  const status = createStatus({
+    root: config.root,
+    clock,
+    minuteMs: context.minuteMs,
+    mode: "api",
+    hostId,
+    outbox: () => outbox.stats(),
+  });
+  const otlp = await startOtlpIfOn({ ...context, spool, hostId, events: status.events });
+  const health = createHealthTracker({
+    clock,
+    outbox: () => outbox.stats(),
+    status: status.document,
+  });
+  const outbox = createOutbox({
+    senders: otlp ? [otlp.sender] : undefined,
+    events: status.events,
+    spool,
+    client: health.timed(client),
+    postDelaySeconds: await postDelaySeconds(hostId),
+    minuteMs: context.minuteMs,
+    clock,
+    checkCount: config.checkPlugins.length,
+    onMetadataRefused: (namespace) => clearMetadataCache(metadataPlugins, namespace),
+  });
+  const { code, config: last } = await runLoops({
+    ...context,
+    ...(otlp ? { source: otlp.reads.source, observer: otlp.observer } : {}),
+    sink: outbox,
+    status,
+    health,
+    deliver: (stop, force) => outbox.run(stop, force),
+    resolve: (c) =>
+      resolveCustomIdentifiers({
+        client,
+        hostId,
+        identifiers: listCustomIdentifiers(c.metricPlugins, c.checkPlugins),
+      }),
+    updateSpec: async (c) => {
+      await client.updateHost(hostId, await describeHost({ config: c, source: context.source }));
+    },
+    onReload: (c) => metadataPlugins = c.metadataPlugins,
+  });
+  if (code === 0 && last.hostStatus.onStop !== "") {
+    try {
+      // Not validated locally, as upstream: the API answers a wrong status with an error.
+      await client.updateHostStatus(hostId, last.hostStatus.onStop as HostStatus);
+    } catch (error) {
+      logger("main").error(`Failed update host status on stop: ${errorMessage(error)}`);
+    }
+  }
+  otlp?.close();
+  return code;
 }
 
 interface LoopOptions extends Context {
@@ -211,34 +344,20 @@ interface LoopOptions extends Context {
   readonly updateSpec?: (config: Config) => Promise<void>;
   /** Told each new configuration a reload puts in force. */
   readonly onReload?: (config: Config) => void;
+  /** The daemon's figures of its own health (the `agent` collector). */
+  readonly health: HealthTracker;
+  /** Reads each round beside the collectors, sharing their reads (`[otlp]`). */
+  readonly observer?: RoundObserver & { round<T>(fn: () => Promise<T>): Promise<T> };
 }
 
 /** Runs every loop of the agent until a stop signal; the exit code and the config last in force. */
 async function runLoops(options: LoopOptions): Promise<{ code: number; config: Config }> {
-  const { clock, minuteMs, sink } = options;
+  const { clock, minuteMs, sink, shutdown, status } = options;
   const log = logger("agent");
   const refresh = new EventTarget();
-  let reloading = Promise.resolve();
-  let workload: Workload | undefined;
-  const shutdown = handleSignals({
-    graceMs: postTimings(minuteMs).maxTerminatingMs,
-    onHangup: () => {
-      // One reload at a time; the spec refresh upstream does on HUP follows it either way.
-      reloading = reloading.then(async () => {
-        if (options.reloadConfig && workload) {
-          const applied = await reloadConfig({ load: options.reloadConfig, workload });
-          if (applied) {
-            options.onReload?.(workload.config);
-            options.status.retain("collectors", workload.collectorNames());
-            options.status.retain("plugins", pluginNames(workload.config));
-          }
-        }
-        refresh.dispatchEvent(new Event("refresh"));
-      }).catch((error) => log.error(`reload failed: ${errorMessage(error)}`));
-    },
-  });
   // Delivery stops only after every producer has handed over its last data.
   const producersDone = new AbortController();
+  let workload: Workload | undefined;
   try {
     workload = await createWorkload({
       config: options.config,
@@ -247,10 +366,31 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
       minuteMs,
       sink,
       resolve: options.resolve,
-      onRun: options.status.ran,
+      onRun: (group, name, error) => {
+        status.ran(group, name, error);
+        options.health.ran(group, name, error);
+      },
+      health: options.health.health,
       signal: shutdown.stop,
+      observer: options.observer,
     });
     const work = workload;
+    const observer = options.observer;
+    // Written once at start too, so `status` knows the agent before its first round ends.
+    await status.write();
+    options.onHangup(
+      createReloader({
+        load: options.reloadConfig,
+        workload: work,
+        onApplied: (config) => {
+          options.onReload?.(config);
+          status.retain("collectors", work.collectorNames());
+          status.retain("plugins", pluginNames(config));
+        },
+        // The spec refresh upstream does on HUP follows every reload, applied or not.
+        after: () => refresh.dispatchEvent(new Event("refresh")),
+      }).reload,
+    );
     const delivery = options.deliver?.(producersDone.signal, shutdown.force) ??
       Promise.resolve("drained" as const);
     log.info(
@@ -263,13 +403,15 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
       signal: shutdown.stop,
       force: shutdown.force,
       round: async (timeMs) => {
-        const points = await work.collect(timeMs);
+        const points = await (observer
+          ? observer.round(() => work.collect(timeMs))
+          : work.collect(timeMs));
         if (points.length > 0) {
           await sink.putMetrics(points);
           // Said once the round is kept (on disk with a spool), so tests can count on it.
           log.debug(`Enqueued ${points.length} points of ${Math.floor(timeMs / 1000)}`);
         }
-        await options.status.write();
+        await status.write();
       },
     });
     const updateSpec = options.updateSpec;
@@ -294,22 +436,18 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
     const producers = Promise.all([scheduler, specUpdates, plugins])
       .finally(() => producersDone.abort());
     // A second signal, or the graceful limit, ends the wait whatever is still running.
-    const forced = new Promise<"forced">((resolve) => {
-      if (shutdown.force.aborted) resolve("forced");
-      shutdown.force.addEventListener("abort", () => resolve("forced"), { once: true });
-    });
     const result = await Promise.race([
       Promise.all([delivery, producers]).then(([r]) => r),
-      forced,
+      aborted(shutdown.force).then(() => "forced" as const),
     ]);
-    await options.status.stopped();
+    await status.stopped();
     if (result === "forced" || shutdown.force.aborted) {
       console.error("received terminate instruction again. force return");
       return { code: 1, config: work.config };
     }
     return { code: 0, config: work.config };
   } finally {
-    shutdown.dispose();
+    options.onHangup(() => {});
     await workload?.stop();
   }
 }

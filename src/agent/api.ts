@@ -1,5 +1,6 @@
 /**
- * The Mackerel API client for a configuration, with upstream's process environment (§1.7, §2.5).
+ * The Mackerel API client for a configuration, with upstream's process environment
+ * (docs/upstream.md, "Process environment", "Proxies").
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The host id file, `<root>/id` (reference §6.7).
+ * The host id file, `<root>/id` (docs/upstream.md, "Host id file").
  *
  * @module
  */

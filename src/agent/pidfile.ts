@@ -1,5 +1,6 @@
 /**
- * The pidfile: refuses a second agent, records ours, and is removed at exit (reference §8.1).
+ * The pidfile: refuses a second agent, records ours, and is removed at exit (docs/upstream.md,
+ * "pidfile").
  *
  * @module
  */
@@ -40,7 +41,7 @@ export async function createPidfile(options: PidfileOptions): Promise<void> {
     if (!/^\d+$/.test(existing)) {
       log.warn(`Malformed pidfile found. Ignoring ${path}`);
     } else if (Number(existing) !== pid) {
-      if (await isAgentProcess(Number(existing), options.procfs ?? "/proc")) {
+      if (processKind(Number(existing), options.procfs) === "agent") {
         throw new PidfileError(
           `pidfile found, try stopping another running mackerel-agent or delete ${path}`,
         );
@@ -75,23 +76,34 @@ async function readIfExists(path: string): Promise<string | undefined> {
   }
 }
 
+/** What runs under a pid: this agent, another program, nothing, or cannot tell. */
+export type ProcessKind = "agent" | "other" | "gone" | "unknown";
+
 /**
- * Whether `pid` is alive and runs the same program as we do (same basename of argv[0]).
+ * What runs under `pid`, read from `<procfs>/<pid>/cmdline`: `agent` when it runs the same program
+ * as we do (same basename of argv[0]), `other` when it runs something else (or nothing: a zombie or
+ * a kernel thread has no command line), `gone` when there is no such process, `unknown` when
+ * `procfs` cannot tell (none on macOS and Windows, or the line is hidden from us).
  *
  * Upstream compares the executable's name; under `deno run` that is `deno`, so a `deno` process
  * running our main module counts too.
  */
-async function isAgentProcess(pid: number, procfs: string): Promise<boolean> {
+export function processKind(pid: number, procfs = "/proc"): ProcessKind {
   let cmdline: string[];
   try {
-    cmdline = (await Deno.readTextFile(`${procfs}/${pid}/cmdline`)).split("\0").filter(Boolean);
-  } catch {
-    return false;
+    cmdline = Deno.readTextFileSync(`${procfs}/${pid}/cmdline`).split("\0").filter(Boolean);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) return "unknown";
+    try {
+      return Deno.statSync(procfs).isDirectory ? "gone" : "unknown";
+    } catch {
+      return "unknown";
+    }
   }
-  if (cmdline.length === 0) return false;
+  if (cmdline.length === 0) return "other";
   const ours = basename(Deno.execPath());
-  if (basename(cmdline[0]) !== ours) return false;
-  if (ours !== "deno") return true;
+  if (basename(cmdline[0]) !== ours) return "other";
+  if (ours !== "deno") return "agent";
   const mainModule = basename(new URL(Deno.mainModule).pathname);
-  return cmdline.some((arg) => basename(arg) === mainModule);
+  return cmdline.some((arg) => basename(arg) === mainModule) ? "agent" : "other";
 }

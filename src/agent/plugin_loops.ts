@@ -53,7 +53,8 @@ export async function runPluginLoops(options: PluginLoopsOptions): Promise<void>
     ...await collectGraphDefs(config.metricPlugins, { signal }),
   ];
   if (signal.aborted) return;
-  if (defs.length > 0) await sink.putGraphDefs(defs);
+  // Also when there are none: the first metrics wait for them, as upstream's do.
+  await sink.putGraphDefs(defs);
   await Promise.all([
     config.checkPlugins.length > 0
       ? runChecks({

@@ -1,5 +1,6 @@
 /**
- * Registers the host with Mackerel or finds it again (reference §6.1, §5.4).
+ * Registers the host with Mackerel or finds it again (docs/upstream.md, "Startup and registration",
+ * "Retry rules").
  *
  * @module
  */
@@ -61,6 +62,8 @@ export async function prepareHost(options: PrepareOptions): Promise<RegisteredHo
     delayMs: options.retryDelayMs ?? 3000,
     clock,
     signal,
+    // Not delivery/policy.ts on purpose: at registration upstream retries no 4xx (a deleted host or
+    // a wrong key does not heal by waiting), and the daemon then exits with EX_CONFIG.
     retryable: (error: unknown) => !isClientError(error),
     onRetry: (error: unknown) => log.warn(`${message(error)}; retrying`),
   };
@@ -105,10 +108,13 @@ export async function prepareHost(options: PrepareOptions): Promise<RegisteredHo
       );
     }
   }
-  try {
-    await writeHostId(root, host.id);
-  } catch (error) {
-    throw new RegistrationError(`failed to save host ID: ${message(error)}`, { cause: error });
+  // An unchanged id is not written again: a read-only root (an image, a mount) starts as well.
+  if (host.id !== savedId) {
+    try {
+      await writeHostId(root, host.id);
+    } catch (error) {
+      throw new RegistrationError(`failed to save host ID: ${message(error)}`, { cause: error });
+    }
   }
   return host;
 }

@@ -1,26 +1,17 @@
 /**
- * SIGHUP in the daemon: the configuration is read and checked again, and a good one takes effect
+ * SIGHUP in the daemon (./shutdown.ts listens, this module acts): the configuration is read and checked again, and a good one takes effect
  * without a restart (upstream reloads only under `supervise`, by restarting the child). A broken
  * one leaves the running configuration in force, with one ERROR line naming the file and the
- * problem. The queue, the spool, the pid and the schedule are untouched.
+ * problem. The queue, the spool, the pid and the schedule are untouched. What each changed key
+ * asks for (here: the log level, or the next start) is declared with the key in
+ * `config/sections.ts`.
  *
  * @module
  */
+import { changed, changedKeys } from "../config/reload_effects.ts";
 import type { Config } from "../config/schema.ts";
 import { errorMessage, logger, setupLogging } from "../log.ts";
-import { fingerprint, type Workload } from "./workload.ts";
-
-/** Settings a running agent keeps until its next start, by their config key. */
-const RESTART_ONLY: readonly (readonly [string, (c: Config) => unknown])[] = [
-  ["apikey", (c) => c.apikey],
-  ["apibase", (c) => c.apibase],
-  ["root", (c) => c.root],
-  ["pidfile", (c) => c.pidfile],
-  ["spool", (c) => c.spool],
-  ["disable_http_keep_alive", (c) => c.disableHttpKeepAlive],
-  ["http_proxy", (c) => c.httpProxy],
-  ["https_proxy", (c) => c.httpsProxy],
-];
+import type { Workload } from "./workload.ts";
 
 /** Options of {@linkcode reloadConfig}. */
 export interface ReloadOptions {
@@ -41,11 +32,9 @@ export async function reloadConfig(options: ReloadOptions): Promise<boolean> {
     return false;
   }
   const current = workload.config;
-  const later = RESTART_ONLY
-    .filter(([, get]) => fingerprint(get(current)) !== fingerprint(get(next)))
-    .map(([key]) => key);
+  const later = changedKeys("next start", current, next);
   const parts = await workload.apply(next);
-  if (current.verbose !== next.verbose || current.silent !== next.silent) {
+  if (changed("log level", current, next)) {
     await setupLogging({ level: next.verbose ? "debug" : next.silent ? "error" : "info" });
     parts.push("log level");
   }
@@ -55,4 +44,34 @@ export async function reloadConfig(options: ReloadOptions): Promise<boolean> {
       (later.length > 0 ? `; ${later.join(", ")} take effect at the next start` : ""),
   );
   return true;
+}
+
+/** Options of {@linkcode createReloader}. */
+export interface ReloaderOptions {
+  /** Reads and checks the configuration again; without it a HUP only calls `after`. */
+  readonly load?: () => Promise<Config>;
+  readonly workload: Workload;
+  /** Told each configuration a reload puts in force. */
+  readonly onApplied?: (config: Config) => void;
+  /** Called after every HUP, whatever became of the reload. */
+  readonly after?: () => void;
+}
+
+/** What a SIGHUP does, one at a time: every HUP of the daemon comes here. */
+export function createReloader(options: ReloaderOptions): { reload(): void } {
+  let reloading = Promise.resolve();
+  const log = logger("agent");
+  return {
+    reload() {
+      reloading = reloading.then(async () => {
+        if (options.load) {
+          const { workload } = options;
+          if (await reloadConfig({ load: options.load, workload })) {
+            options.onApplied?.(workload.config);
+          }
+        }
+        options.after?.();
+      }).catch((error) => log.error(`reload failed: ${errorMessage(error)}`));
+    },
+  };
 }

@@ -1,11 +1,14 @@
 /**
- * The collection ticker (reference §6.2): a round at once, then one at the start of every minute.
+ * The collection ticker (docs/upstream.md, "Collection ticker"): a round at once, then one at the
+ * start of every minute.
  *
- * The minute is `-interval` long (DESIGN.md principle 8). At most `maxConcurrent` rounds run at
- * once; a tick that finds them all busy is skipped with a WARNING rather than piling up work.
+ * The minute is `-interval` long (docs/architecture.md, "Principles"). At most `maxConcurrent`
+ * rounds run at once; a tick that finds them all busy is skipped with a WARNING rather than piling
+ * up work.
  *
  * @module
  */
+import { aborted, NEVER_ABORTS } from "../async/abort.ts";
 import { logger } from "../log.ts";
 import type { Clock } from "../async/clock.ts";
 
@@ -45,9 +48,5 @@ export async function runScheduler(options: SchedulerOptions): Promise<void> {
     tickMs = (Math.floor(now / minuteMs) + 1) * minuteMs;
     await clock.sleep(tickMs - now, signal);
   }
-  const forced = new Promise<void>((resolve) => {
-    if (options.force?.aborted) resolve();
-    options.force?.addEventListener("abort", () => resolve(), { once: true });
-  });
-  await Promise.race([Promise.all(running), forced]);
+  await Promise.race([Promise.all(running), aborted(options.force ?? NEVER_ABORTS)]);
 }

@@ -1,6 +1,6 @@
 /**
- * `-private-autoshutdown` (reference §8.6): stop gracefully when the executable is replaced, so
- * that a package upgrade under `supervise` restarts the agent on the new binary.
+ * `-private-autoshutdown` (docs/upstream.md, "autoshutdown"): stop gracefully when the executable
+ * is replaced, so that a package upgrade under `supervise` restarts the agent on the new binary.
  *
  * @module
  */

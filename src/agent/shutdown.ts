@@ -1,5 +1,5 @@
 /**
- * Signal handling of the daemon (reference §6.6).
+ * Signal handling of the daemon (docs/upstream.md, "Signals").
  *
  * The first INT, TERM or QUIT asks for a graceful stop and arms a timer that forces the stop after
  * the graceful limit; a second signal forces it at once. HUP asks for a host spec refresh.
@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { createStopping } from "../async/abort.ts";
 import { logger } from "../log.ts";
 
 /** The stop signals and their Go names; Windows delivers only SIGINT (Ctrl-C) and SIGBREAK. */
@@ -59,31 +60,22 @@ export function handleSignals(options: SignalOptions): Shutdown {
   }
   const now = options.now ?? (() => performance.now());
   const log = logger("main");
+  const stopping = createStopping({
+    graceMs: options.graceMs,
+    onGraceOver: () => log.info("Timed out. force shutdown."),
+  });
   /** The signal that asked for the graceful stop, and when; none when it came otherwise. */
   let first: { readonly signal: Deno.Signal; readonly at: number } | undefined;
-  const stop = new AbortController();
-  const force = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const listeners: [Deno.Signal, () => void][] = [];
-  /** The first request stops gracefully and arms the limit; returns false when one came before. */
-  const requestStop = (): boolean => {
-    if (stop.signal.aborted) return false;
-    stop.abort();
-    timer = setTimeout(() => {
-      log.info("Timed out. force shutdown.");
-      force.abort();
-    }, options.graceMs);
-    return true;
-  };
   for (const [signal, goName] of STOP_SIGNALS) {
     const listener = () => {
-      if (!stop.signal.aborted) {
+      if (!stopping.stop.aborted) {
         const seconds = (options.graceMs / 1000).toFixed(6);
         log.info(
           `Received signal '${goName}', try graceful shutdown up to ${seconds} seconds. ` +
             "If you want force shutdown immediately, send a signal again.",
         );
-        requestStop();
+        stopping.requestStop();
         first = { signal, at: now() };
         return;
       }
@@ -95,7 +87,7 @@ export function handleSignals(options: SignalOptions): Shutdown {
         return;
       }
       log.info(`Received signal '${goName}' again, force shutdown.`);
-      force.abort();
+      stopping.forceStop();
     };
     listeners.push([signal, listener]);
   }
@@ -108,11 +100,11 @@ export function handleSignals(options: SignalOptions): Shutdown {
   }
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   return {
-    stop: stop.signal,
-    force: force.signal,
-    requestStop: () => void requestStop(),
+    stop: stopping.stop,
+    force: stopping.force,
+    requestStop: () => void stopping.requestStop(),
     dispose() {
-      clearTimeout(timer);
+      stopping.dispose();
       for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     },
   };

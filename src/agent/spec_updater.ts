@@ -1,5 +1,6 @@
 /**
- * Keeps the host's spec current on Mackerel: at once, every hour, and on demand (SIGHUP) (§4.3).
+ * Keeps the host's spec current on Mackerel: at once, every hour, and on demand (SIGHUP)
+ * (docs/upstream.md, "When the spec is sent").
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * `supervise`: runs the agent as a child process, restarts it when it dies after running long
  * enough, forwards stop signals and, on HUP, restarts it only after a passing configtest
- * (reference §8.5).
+ * (docs/upstream.md, "supervise").
  *
  * @module
  */

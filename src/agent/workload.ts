@@ -8,11 +8,15 @@
  * @module
  */
 import type { Clock } from "../async/clock.ts";
+import { changed } from "../config/reload_effects.ts";
 import type { Config } from "../config/schema.ts";
 import type { DataSink } from "../delivery/sink.ts";
 import type { Source } from "../host/source.ts";
 import { errorMessage, logger } from "../log.ts";
 import type { MetricPoint } from "../mackerel/types.ts";
+import type { AgentHealth } from "../metrics/agent_health.ts";
+import type { RoundFilesystems } from "../metrics/filesystem_listing.ts";
+import type { CollectedRound } from "../otlp/pipeline.ts";
 import type { Collector } from "../metrics/collector.ts";
 import { createCollectors } from "../metrics/registry.ts";
 import { collectRound } from "../metrics/round.ts";
@@ -35,6 +39,18 @@ export interface WorkloadOptions {
   readonly onRun?: (group: "collectors" | "plugins", name: string, error?: unknown) => void;
   /** The agent's stop: ends the plugin loops and running plugins. */
   readonly signal: AbortSignal;
+  /** The daemon's figures of its own health, for the `agent` collector. */
+  readonly health?: () => AgentHealth;
+  /** Another reader of each round (`[otlp]`), sharing the collectors' filesystem listing. */
+  readonly observer?: RoundObserver;
+}
+
+/** A reader of each round beside the collectors (`[otlp]`). */
+export interface RoundObserver {
+  /** The round's filesystem listing, shared with the collectors. */
+  readonly filesystems: RoundFilesystems;
+  /** Told what each round collected, before it is handed over. */
+  observe(round: CollectedRound): Promise<void>;
 }
 
 /** The configured work of the agent. */
@@ -53,32 +69,14 @@ export interface Workload {
   stop(): Promise<void>;
 }
 
-/** A stable text of config values (regular expressions included) to compare two configs by. */
-export function fingerprint(value: unknown): string {
-  return JSON.stringify(value, (_, v) => v instanceof RegExp ? `/${v.source}/${v.flags}` : v);
-}
-
-/** The parts of a config each piece of work is built from. */
-const PARTS = {
-  collectors: (c: Config) => [c.disks, c.filesystems, c.interfaces, c.collectors, c.diagnostic],
-  /** Settings a built collector holds (filters, names): a change rebuilds every collector. */
-  filters: (c: Config) => [c.disks, c.filesystems, c.interfaces],
-  metricPlugins: (c: Config) => c.metricPlugins,
-  loops: (c: Config) => [c.checkPlugins, c.metadataPlugins, c.metricPlugins, c.diagnostic],
-  identifiers: (c: Config) =>
-    [...new Set([...c.metricPlugins, ...c.checkPlugins].flatMap((p) => p.customIdentifier ?? []))]
-      .sort(),
-} as const;
-
-const changed = (part: keyof typeof PARTS, a: Config, b: Config) =>
-  fingerprint(PARTS[part](a)) !== fingerprint(PARTS[part](b));
-
 /** Builds the work of `options.config`; {@linkcode Workload.run} starts its plugin loops. */
 export async function createWorkload(options: WorkloadOptions): Promise<Workload> {
   const { source, clock, minuteMs, sink, signal } = options;
   const log = logger("agent");
   let config = options.config;
-  let collectors = (await createCollectors({ source, config })).collectors;
+  const { health } = options;
+  const filesystems = options.observer?.filesystems;
+  let collectors = (await createCollectors({ source, config, filesystems, health })).collectors;
   let resolver = await options.resolve(config);
   const newPlugins = (c: Config) =>
     createMetricPlugins({
@@ -139,6 +137,10 @@ export async function createWorkload(options: WorkloadOptions): Promise<Workload
           points.push({ hostId, name: v.name, time: v.time ?? time, value: v.value });
         }
       }
+      if (options.observer) {
+        const fromPlugins = points.slice(values.length);
+        await options.observer.observe({ timeMs, system: values, plugins: fromPlugins });
+      }
       return points;
     },
     async run() {
@@ -152,26 +154,30 @@ export async function createWorkload(options: WorkloadOptions): Promise<Workload
       }
     },
     async apply(next) {
+      // What each changed key asks for is declared with the key (config/sections.ts).
       const parts: string[] = [];
-      if (changed("collectors", config, next)) {
-        const fresh = (await createCollectors({ source, config: next })).collectors;
-        // Unchanged filters: keep the built collectors (and their previous samples) by name.
-        const kept = changed("filters", config, next)
+      const settings = changed("collector settings", config, next);
+      if (settings || changed("collectors", config, next)) {
+        const fresh =
+          (await createCollectors({ source, config: next, filesystems, health })).collectors;
+        // Unchanged settings: keep the built collectors (and their previous samples) by name.
+        const kept = settings
           ? new Map<string, Collector>()
           : new Map(collectors.map((c) => [c.name, c]));
         collectors = fresh.map((c) => kept.get(c.name) ?? c);
         parts.push("collectors");
       }
-      if (changed("identifiers", config, next)) {
+      if (changed("custom identifiers", config, next)) {
         resolver = await options.resolve(next);
         parts.push("custom identifiers");
       }
-      if (changed("metricPlugins", config, next)) {
+      if (changed("metric plugins", config, next)) {
         plugins = newPlugins(next);
         allPlugins.push(plugins);
         parts.push("metric plugins");
       }
-      const restartLoops = changed("loops", config, next) || parts.includes("custom identifiers");
+      const restartLoops = changed("plugin loops", config, next) ||
+        parts.includes("custom identifiers");
       config = next;
       if (restartLoops && running && loops) {
         const old = loops;

@@ -1,6 +1,6 @@
 /**
  * The agent's notion of time: a wall clock and an abortable sleep, injected so that the scheduler
- * and the post queue can run in virtual time under test (DESIGN.md principle 2).
+ * and the post queue can run in virtual time under test (docs/architecture.md, "Principles").
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * The agent's minute: every schedule of the agent (collection, posting, checks, metadata) is a
  * fraction or a multiple of it, so that `-interval 1` runs the same shape sixty times faster
- * (DESIGN.md principle 8).
+ * (docs/architecture.md, "Principles").
  *
  * @module
  */

@@ -5,9 +5,14 @@
  */
 import { requireApikey } from "../config/overrides.ts";
 import { findUnexpectedKeys, warningLine } from "../config/unknown_keys.ts";
+import { flushLogs } from "../log.ts";
+import { COLLECTOR_KEYS } from "../metrics/registry.ts";
 import type { FlagSpec, ParsedFlags } from "./flags.ts";
 import { COMMON_FLAGS, type CommonOptions, commonOptions } from "./options.ts";
 import { resolveConfig } from "./resolve.ts";
+
+/** How long the verdict waits for the load's log lines when stderr's reader has stalled. */
+const FLUSH_MS = 2_000;
 
 /** configtest's flags: the daemon's, and `-lenient`. */
 export const CONFIGTEST_FLAGS: readonly FlagSpec[] = [
@@ -40,15 +45,23 @@ export async function runConfigtest(
   opts: ConfigtestOptions = {},
 ): Promise<number> {
   const paint = colorizer();
+  let problem: unknown;
   try {
     const config = await resolveConfig(options);
     requireApikey(config);
   } catch (error) {
-    const cause = error instanceof Error ? error.message : String(error);
+    problem = error;
+  }
+  // What the load logged (a memo cut, a timeout capped) comes before the verdict, as upstream's.
+  await flushLogs(AbortSignal.timeout(FLUSH_MS));
+  if (problem !== undefined) {
+    const cause = problem instanceof Error ? problem.message : String(problem);
     console.error(paint("31", `[CRITICAL] failed to test config: ${cause}`));
     return 1;
   }
-  const unknown = await findUnexpectedKeys(options.conf);
+  const unknown = await findUnexpectedKeys(options.conf, {
+    tableKeys: { collectors: COLLECTOR_KEYS },
+  });
   if (unknown.length > 0) {
     // Upstream colours each line (newline included) and prints the block with Println, so the
     // block ends with an empty line.

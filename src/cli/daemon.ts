@@ -6,9 +6,11 @@
 import { runDaemon } from "../agent/agent.ts";
 import { exportProxyEnvironment } from "../agent/api.ts";
 import { requireApikey } from "../config/overrides.ts";
+import type { Config } from "../config/schema.ts";
 import { EXIT_CONFIG } from "../exit_codes.ts";
 import { createSource } from "../host/source.ts";
 import { errorMessage, logger, setupLogging } from "../log.ts";
+import { collectorKeyWarnings } from "../metrics/registry.ts";
 import { startPluginWatchdog } from "../plugins/watchdog.ts";
 import type { FlagSpec, ParsedFlags } from "./flags.ts";
 import { COMMON_FLAGS, type CommonOptions, commonOptions, rootProblem } from "./options.ts";
@@ -31,12 +33,14 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
 /** Runs the daemon with its parsed flags ({@linkcode DAEMON_FLAGS}) and returns its exit code. */
 export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
   const options = commonOptions(parsed);
+  const stdout = parsed.values.get("stdout") === true;
   let resolved;
   try {
-    resolved = await resolveDaemonConfig(options);
-    // As upstream, no key is a config error; the stdout mode must be asked for, so that a service
-    // without a key fails instead of looking healthy while it reports nothing.
-    if (parsed.values.get("stdout") !== true) requireApikey(resolved.config);
+    // As upstream, a missing config file and a missing key are config errors; the stdout mode must
+    // be asked for (it runs on the defaults without a file), so that a service without a key fails
+    // instead of looking healthy while it reports nothing.
+    resolved = await resolveDaemonConfig(options, { defaultsIfMissing: stdout });
+    if (!stdout) requireApikey(resolved.config);
   } catch (error) {
     console.error(`failed to load config: ${errorMessage(error)}`);
     if (resolved !== undefined) console.error(apikeyHint(options, { offerStdout: true }));
@@ -47,6 +51,7 @@ export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
   if (missing) {
     logger("main").warn(`config file ${options.conf} not found; running with the defaults`);
   }
+  warnCollectorKeys(config);
   const badRoot = await rootProblem(options);
   if (badRoot) {
     console.error(badRoot);
@@ -64,11 +69,17 @@ export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
     autoshutdown: options.autoshutdown || config.autoshutdown,
     // SIGHUP: the same resolution and checks as at start.
     reloadConfig: async () => {
-      const { config } = await resolveDaemonConfig(options);
-      if (parsed.values.get("stdout") !== true) requireApikey(config);
+      const { config } = await resolveDaemonConfig(options, { defaultsIfMissing: stdout });
+      if (!stdout) requireApikey(config);
+      warnCollectorKeys(config);
       return config;
     },
   });
+}
+
+/** One WARNING for each `[collectors]` key that turns nothing on: a typo, or another system's. */
+function warnCollectorKeys(config: Config): void {
+  for (const line of collectorKeyWarnings(config.collectors)) logger("main").warn(line);
 }
 
 /**

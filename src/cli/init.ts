@@ -1,5 +1,5 @@
 /**
- * `init`: writes the API key into the config file (reference §1.4).
+ * `init`: writes the API key into the config file (docs/upstream.md, "What each command does").
  *
  * @module
  */

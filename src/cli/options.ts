@@ -27,7 +27,10 @@ const ROOT_DEFAULTS: Readonly<Record<RootFlag, string>> = {
   rootfs: "/",
 };
 
-/** Flags of the daemon, also accepted by `once`, `configtest`, `retire` and `supervise` (§1.2). */
+/**
+ * Flags of the daemon, also accepted by `once`, `configtest`, `retire` and `supervise`
+ * (docs/upstream.md, "Flags").
+ */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
   {
     name: "conf",
@@ -161,7 +164,7 @@ export function commonOptions(parsed: ParsedFlags): CommonOptions {
     procfs: str("procfs") ?? ROOT_DEFAULTS.procfs,
     sysfs: str("sysfs") ?? ROOT_DEFAULTS.sysfs,
     rootfs: str("rootfs") ?? ROOT_DEFAULTS.rootfs,
-    // macOS and Windows have no /proc or /sys: their collectors fall back to Deno's built-ins.
+    // macOS and Windows have no /proc or /sys: their collectors read the OS through src/platform/.
     rootsToCheck: ROOT_FLAGS
       .filter((flag) => v.has(flag) || (Deno.build.os === "linux" && flag !== "rootfs"))
       .map((flag) => [flag, str(flag) ?? ROOT_DEFAULTS[flag]] as const),

@@ -1,5 +1,6 @@
 /**
- * Resolves the configuration a command runs with: the file (if any), then the flags (§2.1).
+ * Resolves the configuration a command runs with: the file (if any), then the flags
+ * (docs/upstream.md, "Config resolution").
  *
  * @module
  */
@@ -16,7 +17,7 @@ export async function resolveConfig(options: CommonOptions): Promise<Config> {
     file = await loadConfigFile(options.conf);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    // Upstream's wording (§2.1 step 6), which operators' alerts match.
+    // Upstream's wording (docs/upstream.md, "Config resolution", step 6), which alerts match.
     throw new ConfigError(`failed to load the config file: ${error.message}`, {
       file: error.file,
       line: error.line,
@@ -65,15 +66,26 @@ export async function resolveConfigOrDefaults(
   }
 }
 
+/** Options of {@linkcode resolveDaemonConfig}. */
+export interface DaemonConfigOptions {
+  /**
+   * Without `-conf`, a missing default file means the defaults (`-stdout` on a fresh machine);
+   * false: the file must exist, as upstream's daemon requires. False by default.
+   */
+  readonly defaultsIfMissing?: boolean;
+}
+
 /**
- * The daemon's config (also supervise's): `-conf` must exist when given; without `-conf`, a
- * missing default file means the defaults (a fresh machine prints to stdout), with `missing` set
- * for the caller to say so once logging is up.
+ * The daemon's config (also supervise's): the config file must exist, and a missing one is
+ * upstream's error (`failed to load the config file: open <path>: no such file or directory`).
+ * With `defaultsIfMissing` and no `-conf`, a missing default file means the defaults instead, with
+ * `missing` set for the caller to say so once logging is up.
  */
 export async function resolveDaemonConfig(
   options: CommonOptions,
+  { defaultsIfMissing = false }: DaemonConfigOptions = {},
 ): Promise<{ config: Config; missing: boolean }> {
-  if (!options.confExplicit && !(await exists(options.conf))) {
+  if (defaultsIfMissing && !options.confExplicit && !(await exists(options.conf))) {
     return { config: configFromFlags(options), missing: true };
   }
   return { config: await resolveConfig(options), missing: false };

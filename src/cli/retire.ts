@@ -1,5 +1,6 @@
 /**
- * `retire`: retires this host on Mackerel and deletes its id file (reference §1.4).
+ * `retire`: retires this host on Mackerel and deletes its id file (docs/upstream.md,
+ * "What each command does").
  *
  * @module
  */
@@ -43,6 +44,8 @@ export async function runRetire(parsed: ParsedFlags): Promise<number> {
   exportProxyEnvironment(config);
   const client = clientFor(config);
   try {
+    // Upstream retries a retirement 10 times, 3 s apart, whatever the error (docs/upstream.md,
+    // "Retry rules"); an interactive command has no spool to keep anything in.
     await retry(() => client.retireHost(hostId), { attempts: 10, delayMs: 3000, clock: realClock });
   } catch (error) {
     // Upstream's spelling, kept for the log filters that match it.

@@ -23,12 +23,13 @@ import { INIT_FLAGS, runInit } from "./init.ts";
 import { ONCE_FLAGS, runOnce } from "./once.ts";
 import { COMMON_FLAGS } from "./options.ts";
 import { RETIRE_FLAGS, runRetire } from "./retire.ts";
+import { runService } from "./service.ts";
 import { runStatus, STATUS_FLAGS } from "./status.ts";
 import { runSupervise } from "./supervise.ts";
 import { runVersion } from "./version.ts";
 
 interface Command {
-  /** Its line in the table of commands. */
+  /** Its line in the table of commands: upstream's words for upstream's commands. */
   readonly summary: string;
   /** What follows `Usage: <program> ` in its help, e.g. `once [options]`. */
   readonly usage: string;
@@ -44,7 +45,7 @@ interface Command {
 
 /** The daemon, run when no subcommand is given. */
 const DAEMON: Command = {
-  summary: "run the agent",
+  summary: "mackerel-agent",
   usage: "[options]",
   description: "Runs the agent: collects host metrics every minute and posts them to Mackerel.",
   flags: DAEMON_FLAGS,
@@ -53,14 +54,14 @@ const DAEMON: Command = {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   configtest: {
-    summary: "check the config file",
+    summary: "configtest",
     usage: "configtest [options]",
     description: "Checks the config file: errors and unexpected keys, as the daemon reads it.",
     flags: CONFIGTEST_FLAGS,
     run: runConfigtestCommand,
   },
   init: {
-    summary: "write the API key into the config file",
+    summary: "initialize mackerel-agent.conf with apikey",
     usage: "init -apikey=KEY [-conf=FILE]",
     description: "Writes the API key (and -apibase) at the top of the config file, creating it " +
       "if needed.\nA file that already has a key is left as it is.",
@@ -68,7 +69,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: runInit,
   },
   once: {
-    summary: "print the host spec and one round of metrics as JSON",
+    summary: "output onetime",
     usage: "once [options]",
     description: "Prints the host spec, one round of metrics and each check plugin's result as " +
       "one JSON document.\nNothing is posted to Mackerel; no config file or API key is needed.",
@@ -76,12 +77,23 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: runOnce,
   },
   retire: {
-    summary: "retire this host",
+    summary: "retire the host",
     usage: "retire [-force] [options]",
     description: "Retires this host on Mackerel and deletes its host id file.",
     flags: RETIRE_FLAGS,
     run: runRetire,
     helpExit: 2,
+  },
+  service: {
+    summary: "install or uninstall the Windows service or the launchd daemon",
+    usage: "service install [options] | service uninstall",
+    description: "install: registers this executable with the service manager: started at " +
+      "boot, stopped gracefully,\nrestarted after a crash. Its options are the agent's, " +
+      "given to it by the service (service install -h).\nuninstall: stops the agent (it " +
+      "drains its queue) and removes the service. -dry-run prints the steps instead.\nOn " +
+      "Linux the packages and scripts/install.sh install the systemd unit.",
+    flags: [],
+    run: runService,
   },
   status: {
     summary: "tell whether the agent running for this root is healthy",
@@ -93,7 +105,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: runStatus,
   },
   supervise: {
-    summary: "run the agent as a child, restart it when it dies and reload it on HUP",
+    summary: "supervisor mode",
     usage: "supervise [options]",
     description: "Runs the agent as a child process: restarts it when it dies, and on SIGHUP " +
       "checks the config and restarts it with the new one.",
@@ -101,7 +113,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: runSupervise,
   },
   version: {
-    summary: "print the version",
+    summary: "display version of mackerel-agent",
     usage: "version",
     description: "Prints the version of the agent.",
     flags: [],
@@ -121,7 +133,7 @@ export async function run(args: readonly string[]): Promise<number> {
   const daemon = name === "" || name.startsWith("-");
   const command = daemon ? DAEMON : COMMANDS[name];
   if (!command) {
-    console.error(`${programName()}: unknown command "${name}"`);
+    // Upstream's text exactly: the usage and the commands, nothing naming the unknown word.
     console.error(usageText());
     return 2;
   }
@@ -164,7 +176,6 @@ function help(name: string | undefined): number {
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`${programName()}: unknown command "${name}"`);
     console.error(usageText());
     return 2;
   }

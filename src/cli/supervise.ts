@@ -1,6 +1,6 @@
 /**
  * `supervise`: resolve the config, take the pidfile, then run the daemon as a supervised child
- * (reference §8.5).
+ * (docs/upstream.md, "supervise").
  *
  * @module
  */
@@ -53,7 +53,7 @@ export async function runSupervise(parsed: ParsedFlags): Promise<number> {
   const options = commonOptions(parsed);
   let config;
   try {
-    // Like the daemon: without a config file the child runs on the defaults, so do we.
+    // Like the daemon (whose child gets no -stdout): the config file must exist.
     ({ config } = await resolveDaemonConfig(options));
     // The child would refuse to run without a key (it gets no -stdout): say so before it starts.
     requireApikey(config);

@@ -1,5 +1,6 @@
 /**
- * Parsed TOML -> the parts of a {@linkcode Config} one file defines (reference §2.2-§2.4).
+ * Parsed TOML -> the parts of a {@linkcode Config} one file defines (docs/upstream.md,
+ * "Config keys", "Plugin tables", "Plugin command, env and timeout").
  *
  * Decoding follows BurntSushi/toml into mackerel-agent's Go structs, as declared in ./sections.ts:
  * keys match a field exactly, else case-insensitively; unknown keys are ignored (and remembered for
@@ -111,9 +112,15 @@ function unify(value: unknown, kind: Kind, path: readonly string[], decoded: Set
       } catch (error) {
         throw fail(error instanceof Error ? error.message : String(error));
       }
-    case "map": {
-      // BurntSushi quietly decodes a non-table into an empty map.
-      if (!isTable(value)) return [];
+    case "map":
+    case "keyed": {
+      if (!isTable(value)) {
+        // BurntSushi quietly decodes a non-table into an empty map; our own table says so.
+        if (kind.k === "map") return [];
+        throw fail(
+          `type mismatch for ${keyString(path)}: expected table but found ${fmtType(value)}`,
+        );
+      }
       return Object.entries(value).map(([key, item]) => {
         decoded.add(keyString([...path, key]));
         return [key, unify(item, kind.elem, [...path, key], decoded)] as const;
@@ -136,7 +143,7 @@ function unify(value: unknown, kind: Kind, path: readonly string[], decoded: Set
         ]);
         const prev = out[field.toml];
         // Keys differing only in case decode into the same Go value: maps and structs merge.
-        if (prev !== undefined && field.kind.k === "map") {
+        if (prev !== undefined && (field.kind.k === "map" || field.kind.k === "keyed")) {
           out[field.toml] = [...new Map([...(prev as GoMap), ...(result as GoMap)])];
         } else if (prev !== undefined && field.kind.k === "struct") {
           out[field.toml] = { ...(prev as Struct), ...(result as Struct) };
@@ -166,22 +173,33 @@ export interface ConfigPatch extends PluginSections {
   readonly include?: string;
 }
 
-/** Turns a decoded document into the patch it applies, building its plugins (§2.3). */
+/**
+ * Turns a decoded document into the patch it applies, building its plugins (docs/upstream.md,
+ * "Plugin tables").
+ */
 export function buildPatch(root: Struct): ConfigPatch {
   const values: Record<string, unknown> = {};
   const tables: Record<string, Record<string, unknown>> = {};
   for (const field of CONFIG_FIELDS) {
     if (field.prop === undefined || !(field.toml in root)) continue;
+    if (field.kind.k === "keyed") {
+      const entries = root[field.toml] as GoMap;
+      tables[field.prop] = Object.fromEntries(entries.map(([k, v]) => [k.toLowerCase(), v]));
+      continue;
+    }
     if (field.kind.k !== "struct") {
       values[field.prop] = root[field.toml];
       continue;
     }
     const raw = root[field.toml] as Struct;
-    tables[field.prop] = Object.fromEntries(
-      field.kind.fields
-        .filter((sub) => sub.prop !== undefined && sub.toml in raw)
-        .map((sub) => [sub.prop, raw[sub.toml]]),
-    );
+    tables[field.prop] = {
+      ...(field.presence === undefined ? {} : { [field.presence]: true }),
+      ...Object.fromEntries(
+        field.kind.fields
+          .filter((sub) => sub.prop !== undefined && sub.toml in raw)
+          .map((sub) => [sub.prop, raw[sub.toml]]),
+      ),
+    };
   }
   return {
     values,

@@ -1,6 +1,7 @@
 /**
  * Durations of plugin tables (`check_interval`, `notification_interval`, `execution_interval`):
- * whole minutes written as a number, a digit string or a Go duration string (reference §2.6).
+ * whole minutes written as a number, a digit string or a Go duration string (docs/upstream.md,
+ * "Durations").
  *
  * Go's `strconv.ParseInt`, `time.ParseDuration` and `time.Duration.String` are reproduced here
  * because upstream's error messages quote their output (`duration out of range: -10m0s`).

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { apikeyFrom } from "./header_value.ts";
 import type { Config } from "./schema.ts";
 
 /** Reads one environment variable; `undefined` when unset. */
@@ -14,7 +15,10 @@ export type EnvReader = (name: string) => string | undefined;
 export const ENVIRONMENT_OVERRIDES: ReadonlyArray<
   readonly [name: string, apply: (config: Config, value: string) => Config]
 > = [
-  ["MACKEREL_APIKEY", (c, apikey) => ({ ...c, apikey })],
+  [
+    "MACKEREL_APIKEY",
+    (c, v) => ({ ...c, apikey: apikeyFrom("the environment variable MACKEREL_APIKEY", v) }),
+  ],
   ["MACKEREL_APIBASE", (c, apibase) => ({ ...c, apibase })],
   // `service:role,service:role`, spaces around each trimmed (as the container agent does).
   [

@@ -1,10 +1,11 @@
 /**
- * `init`: puts an API key into the config file (reference §1.4).
+ * `init`: puts an API key into the config file (docs/upstream.md, "What each command does").
  *
  * @module
  */
 import { dirname } from "node:path";
 import { ConfigError, quoteString } from "./errors.ts";
+import { apikeyFrom } from "./header_value.ts";
 import { loadConfigFile } from "./load.ts";
 
 /** Options of {@linkcode initConfig}. */
@@ -25,6 +26,7 @@ export interface InitOptions {
 export async function initConfig(options: InitOptions): Promise<"written" | "already-set"> {
   const { path, apikey, apibase } = options;
   if (apikey === "") throw new ConfigError("-apikey option is required", { key: "apikey" });
+  apikeyFrom("the flag -apikey", apikey);
   await Deno.mkdir(dirname(path), { recursive: true, mode: 0o755 });
   let old: Uint8Array | undefined;
   if (await exists(path)) {

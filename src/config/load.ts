@@ -1,5 +1,6 @@
 /**
- * Loads a config file and its `include`s into a {@linkcode Config} (reference §2.1 steps 2-5, §2.6).
+ * Loads a config file and its `include`s into a {@linkcode Config} (docs/upstream.md,
+ * "Config resolution", steps 2-5, and "include").
  *
  * @module
  */

@@ -1,12 +1,13 @@
 /**
- * What the environment and the command line do to a loaded config (reference §2.1 steps 7-12,
- * §2.5).
+ * What the environment and the command line do to a loaded config (docs/upstream.md,
+ * "Config resolution", steps 7-12, and "Proxies").
  *
  * @module
  */
 import { logger } from "../log.ts";
 import { applyEnvironment, type EnvReader } from "./environment.ts";
 import { ConfigError } from "./errors.ts";
+import { apikeyFrom } from "./header_value.ts";
 import type { Config } from "./schema.ts";
 
 /** Flags that override the file; a field is set only when the flag was given explicitly. */
@@ -45,7 +46,7 @@ export function applyOverrides(
     ...fromEnv.config,
     ...(flags.conf === undefined ? {} : { conffile: flags.conf }),
     ...(flags.apibase === undefined ? {} : { apibase: flags.apibase }),
-    ...(flags.apikey === undefined ? {} : { apikey: flags.apikey }),
+    ...(flags.apikey === undefined ? {} : { apikey: apikeyFrom("the flag -apikey", flags.apikey) }),
     ...(flags.root === undefined ? {} : { root: flags.root }),
     ...(flags.pidfile === undefined ? {} : { pidfile: flags.pidfile }),
     ...(flags.verbose === undefined ? {} : { verbose: flags.verbose }),
@@ -72,7 +73,10 @@ export function applyOverrides(
   return { ...merged, roles };
 }
 
-/** Throws upstream's error (a `ConfigError`) when no API key is configured (§2.1 step 11). */
+/**
+ * Throws upstream's error (a `ConfigError`) when no API key is configured (docs/upstream.md,
+ * "Config resolution", step 11).
+ */
 export function requireApikey(config: Config): void {
   if (config.apikey === "") {
     throw new ConfigError(
@@ -83,7 +87,8 @@ export function requireApikey(config: Config): void {
 }
 
 /**
- * The proxy variables to export for the config (§2.5): `http_proxy` and `https_proxy` unless empty
+ * The proxy variables to export for the config (docs/upstream.md, "Proxies"): `http_proxy` and
+ * `https_proxy` unless empty
  * or `direct`; a usable `http_proxy` with an empty `https_proxy` serves HTTPS too. `direct` never
  * unsets an inherited variable.
  */

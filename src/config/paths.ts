@@ -1,5 +1,6 @@
 /**
- * Upstream's default config, state and pidfile paths per operating system (reference §1.6).
+ * Upstream's default config, state and pidfile paths per operating system (docs/upstream.md,
+ * "Default paths").
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * Decoded `[plugin.<kind>.<name>]` tables -> plugin configs, as upstream's `setEachPlugins` builds
- * them (reference §2.3, §2.4), with its `plugin.<kind>.<name>: <cause>` errors.
+ * them (docs/upstream.md, "Plugin tables", "Plugin command, env and timeout"), with its
+ * `plugin.<kind>.<name>: <cause>` errors.
  *
  * @module
  */
@@ -14,6 +15,8 @@ import {
   clampExecutionInterval,
   type CommandConfig,
   DEFAULT_TIMEOUT_SECONDS,
+  MAX_EXECUTION_INTERVAL_MINUTES,
+  MAX_TIMEOUT_SECONDS,
   type MetadataPluginConfig,
   type MetricPluginConfig,
 } from "./schema.ts";
@@ -64,7 +67,12 @@ function parseCommand(
     throw pluginError(at.kind, at.name, `${at.prefix}command`, commandTypeError(command));
   }
   const env = parseEnv(raw, at);
-  const timeout = (raw.timeout_seconds ?? 0) as number;
+  const timeout = capped(
+    (raw.timeout_seconds ?? 0) as number,
+    MAX_TIMEOUT_SECONDS,
+    `plugin.${at.kind}.${at.name}.${at.prefix}timeout_seconds`,
+    "seconds (a day)",
+  );
   const user = (raw.user ?? "") as string;
   return {
     command: spec,
@@ -72,6 +80,22 @@ function parseCommand(
     env,
     timeoutSeconds: timeout === 0 ? DEFAULT_TIMEOUT_SECONDS : timeout,
   };
+}
+
+/**
+ * A value above `max` becomes `max`, with a WARNING naming the key. Upstream takes any value, but a
+ * timer here must stay below 2^31 ms (Node-style timers fire at once past it), and a plugin
+ * timeout of more than a day or a metadata interval of more than a week means the same in practice.
+ */
+function capped(value: number, max: number, key: string, unit: string): number {
+  if (value <= max) return value;
+  logger("config").warn("'{key}' = {value} is more than {max} {unit}; using {max}", {
+    key,
+    value,
+    max,
+    unit,
+  });
+  return max;
 }
 
 /** upstream's `parseEnv`: `KEY=value` strings, keys trimmed of spaces, empty keys dropped. */
@@ -172,7 +196,12 @@ function buildCheckPlugin(name: string, raw: Struct): CheckPluginConfig {
 }
 
 function buildMetadataPlugin(name: string, raw: Struct): MetadataPluginConfig {
-  const interval = (raw.execution_interval ?? 10) as number;
+  const interval = capped(
+    (raw.execution_interval ?? 10) as number,
+    MAX_EXECUTION_INTERVAL_MINUTES,
+    `plugin.metadata.${name}.execution_interval`,
+    "minutes (a week)",
+  );
   return {
     name,
     ...requireCommand("metadata", name, raw),

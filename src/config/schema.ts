@@ -1,5 +1,6 @@
 /**
- * The agent's configuration: mackerel-agent's TOML schema as typed, validated data (reference §2).
+ * The agent's configuration: mackerel-agent's TOML schema as typed, validated data
+ * (docs/upstream.md, "Configuration").
  *
  * The keys, their defaults and ranges are declared once, in `sections.ts`; `load.ts` turns a file
  * (plus its includes) into a {@linkcode Config}; the CLI then applies the environment and flags.
@@ -12,12 +13,15 @@ export type CommandSpec =
   | { readonly kind: "shell"; readonly line: string }
   | { readonly kind: "argv"; readonly argv: readonly string[] };
 
-/** The parts every plugin section shares (§2.3, §2.4). */
+/** The parts every plugin section shares (docs/upstream.md, "Plugin tables"). */
 export interface CommandConfig {
   readonly command: CommandSpec;
   /** Run as this user through `sudo -Eu <user>`. */
   readonly user?: string;
-  /** Extra environment, `KEY=value` strings with keys trimmed (§2.4). */
+  /**
+   * Extra environment, `KEY=value` strings with keys trimmed (docs/upstream.md,
+   * "Plugin command, env and timeout").
+   */
   readonly env: readonly string[];
   /** Timeout in seconds; `timeout_seconds` 0 or absent -> 30, at most 86,400, negative -> at once. */
   readonly timeoutSeconds: number;
@@ -62,21 +66,27 @@ export type CloudPlatform = "auto" | "none" | "ec2" | "gce" | "azurevm";
 
 /**
  * `[collectors]`, this agent's own table: opt-in system metrics beyond upstream's, all off by
- * default. The TOML keys are the snake_case names (`interface_errors`).
+ * default. Keyed by the TOML key as written, in lower case (`interface_errors`); a key absent is
+ * off. Which keys exist is the collector registry's to say (`metrics/registry.ts`, a layer above
+ * this one): configtest and the daemon check the keys against it.
  */
-export interface CollectorsConfig {
-  /** Pressure stall information from `/proc/pressure/{cpu,io,memory}`. */
-  readonly pressure: boolean;
-  /** Inodes used, free and used % per filesystem. */
-  readonly inodes: boolean;
-  /** Interface errors and drops, rx and tx. */
-  readonly interfaceErrors: boolean;
-  /** TCP connections by state, opens and retransmitted segments. */
-  readonly tcp: boolean;
-  /** File descriptors in use and the system maximum. */
-  readonly files: boolean;
-  /** Processes running and blocked, forks, context switches and interrupts. */
-  readonly processes: boolean;
+export type CollectorsConfig = Readonly<Record<string, boolean>>;
+
+/**
+ * `[otlp]`, this agent's own table: the host's metrics also sent as OpenTelemetry metrics, to
+ * Mackerel's OTLP endpoint or to any collector. Present means on.
+ */
+export interface OtlpConfig {
+  /** True when the table is present, unless it says `enabled = false`. */
+  readonly enabled: boolean;
+  /** Empty: Mackerel's endpoint (gRPC, with the API key). */
+  readonly endpoint: string;
+  readonly protocol: "grpc" | "http/protobuf";
+  /** Extra request headers (gRPC metadata), in document order. */
+  readonly headers: readonly (readonly [string, string])[];
+  /** Deadline of one export, in ms (`timeout`, a Go duration; default 10 s). */
+  readonly timeoutMs: number;
+  readonly compression: "gzip" | "none";
 }
 
 /**
@@ -108,7 +118,10 @@ export interface Config {
   readonly httpProxy: string;
   readonly httpsProxy: string;
   readonly cloudPlatform: CloudPlatform;
-  /** Upstream quirk: `autoshutdown = true` acts like `-private-autoshutdown` (§2.2). */
+  /**
+   * Upstream quirk: `autoshutdown = true` acts like `-private-autoshutdown` (docs/upstream.md,
+   * "Config keys").
+   */
   readonly autoshutdown: boolean;
   readonly hostStatus: { readonly onStart: string; readonly onStop: string };
   readonly filesystems: { readonly ignore?: RegExp; readonly useMountpoint: boolean };
@@ -119,6 +132,7 @@ export interface Config {
   readonly metadataPlugins: readonly MetadataPluginConfig[];
   readonly collectors: CollectorsConfig;
   readonly spool: SpoolConfig;
+  readonly otlp: OtlpConfig;
 }
 
 export {

@@ -1,13 +1,13 @@
 /**
- * configtest's unknown-key check (reference §2.8, upstream `config/validate.go`), and the location
- * of a decoding error in its file.
+ * configtest's unknown-key check (docs/upstream.md, "Unknown keys (configtest)"; upstream
+ * `config/validate.go`), and the location of a decoding error in its file.
  *
  * @module
  */
 import { decodeDocument, type Document, type GoMap, readDocument } from "./decode.ts";
 import { type ConfigError, fileError, isTable, keyString, ValueError } from "./errors.ts";
 import { scanKeys } from "./scan_keys.ts";
-import { CONFIG_FIELDS, type Field, structOf } from "./sections.ts";
+import { CONFIG_FIELDS, type Field, structFields, structOf } from "./sections.ts";
 
 export { type KeyLine, scanKeys } from "./scan_keys.ts";
 
@@ -15,7 +15,8 @@ export { type KeyLine, scanKeys } from "./scan_keys.ts";
  * upstream's `makeCandidates`: every key of the tables in field order, a struct's fields right after
  * it (so `ignore` thrice, and the command keys twice) and an embedded struct's own name
  * (`commandConfig`) before its fields; `autoshutdown` left out (`conf:"ignore"`). This agent's
- * tables come last, so upstream's own suggestions are unchanged.
+ * tables come last, so upstream's own suggestions are unchanged; the keys inside `[collectors]`
+ * are not among them (they are suggested only for a key of that table: {@linkcode TableKeys}).
  */
 function candidatesOf(fields: readonly Field[]): string[] {
   return fields.flatMap((field) => {
@@ -45,8 +46,46 @@ export function levenshtein(a: string, b: string): number {
   return prev[y.length];
 }
 
+/**
+ * The keys of the table a key sits in, given the key's parts before its last: a plugin table's keys
+ * for `plugin.metrics.x.type`, the action's for `plugin.checks.x.action.use`. Undefined for a
+ * top-level key, or when the parts name no table the schema knows.
+ */
+function keysOfTable(parents: readonly string[]): string[] | undefined {
+  if (parents.length === 0) return undefined;
+  let fields: readonly Field[] = CONFIG_FIELDS;
+  for (let i = 0; i < parents.length; i++) {
+    const here = structFields(fields);
+    const name = parents[i];
+    const field = here.find((f) => f.toml === name) ??
+      here.find((f) => f.toml.toLowerCase() === name.toLowerCase());
+    if (!field) return undefined;
+    let kind = field.kind;
+    // A map's keys are names (`plugin.<kind>.<name>`): each level takes one part.
+    while (kind.k === "map") {
+      i++;
+      kind = kind.elem;
+    }
+    if (kind.k !== "struct" || i >= parents.length) return undefined;
+    fields = kind.fields;
+  }
+  return structFields(fields).filter((f) => !f.hidden).map((f) => f.toml);
+}
+
 function suggest(given: string, candidates: readonly string[]): string {
   return candidates.find((c) => levenshtein(given, c) < 3) ?? "";
+}
+
+/**
+ * The keys of this agent's own tables whose keys a higher layer lists (`"collectors"` -> the
+ * registry's keys), by table. A table left out is not checked.
+ */
+export type TableKeys = Readonly<Record<string, readonly string[]>>;
+
+/** Options of {@linkcode unexpectedKeys} and {@linkcode findUnexpectedKeys}. */
+export interface UnexpectedKeysOptions {
+  /** The known keys of `[collectors]` and any such table. */
+  readonly tableKeys: TableKeys;
 }
 
 /** An unexpected key and upstream's suggestion for it (`""` when none). */
@@ -59,8 +98,32 @@ export interface UnexpectedKey {
   readonly line?: number;
 }
 
+/**
+ * The keys of table `table` (`collectors`) that `known` lacks, compared case-insensitively as
+ * struct fields are, each named `<table>.<key>` with the nearest known key as its suggestion.
+ */
+export function unexpectedTableKeys(
+  table: string,
+  given: readonly string[],
+  known: readonly string[],
+): UnexpectedKey[] {
+  const lower = new Set(known.map((k) => k.toLowerCase()));
+  return given.filter((key) => !lower.has(key.toLowerCase())).map((key) => {
+    const suggestion = suggest(key.toLowerCase(), known);
+    return {
+      name: `${table}.${key}`,
+      suggestion: suggestion === "" ? "" : `${table}.${suggestion}`,
+      ignoredTable: false,
+    };
+  });
+}
+
 /** upstream's `ValidateConfigFile` on an already read document: the unexpected keys, sorted. */
-export function unexpectedKeys(text: string, table: Record<string, unknown>): UnexpectedKey[] {
+export function unexpectedKeys(
+  text: string,
+  table: Record<string, unknown>,
+  options: UnexpectedKeysOptions,
+): UnexpectedKey[] {
   const { root, decoded } = decodeDocument(table);
   const lines = new Map<string, number>();
   for (const k of scanKeys(text)) {
@@ -81,12 +144,20 @@ export function unexpectedKeys(text: string, table: Record<string, unknown>): Un
     let suggestion = suggest(top, SUGGESTION_CANDIDATES);
     if (SUGGESTION_CANDIDATES.includes(top)) {
       name = key;
-      const s = suggest(parts[parts.length - 1], SUGGESTION_CANDIDATES);
+      // Upstream compares with its one flat list, so a key in one table can be offered a key of
+      // another (`ignore` in a check plugin's table is offered `ignore`, `max_ag` there [spool]'s
+      // `max_age`); here a key in a table is compared with that table's keys only.
+      const candidates = keysOfTable(parts.slice(0, -1)) ?? SUGGESTION_CANDIDATES;
+      const s = suggest(parts[parts.length - 1], candidates);
       suggestion = s === "" ? "" : `${parent}.${s}`;
     }
     const ignoredTable = name === top && isTable(table[top]);
     found.push({ name, suggestion, ignoredTable, line: lineOf(name) });
     detected.push(name);
+  }
+  for (const [name, known] of Object.entries(options.tableKeys)) {
+    const entries = (root[name] ?? []) as GoMap;
+    found.push(...unexpectedTableKeys(name, entries.map(([k]) => k), known));
   }
   for (const [kind, plugins] of (root.plugin ?? []) as GoMap) {
     if ((PLUGIN_KINDS as readonly string[]).includes(kind)) continue;
@@ -125,18 +196,24 @@ export function warningLine(key: UnexpectedKey, file?: string): string {
  * Reads a config file and returns its unexpected keys, sorted (upstream checks only the file
  * itself, not its includes). Throws `ConfigError` if it cannot be read or decoded.
  */
-export async function findUnexpectedKeys(path: string): Promise<UnexpectedKey[]> {
+export async function findUnexpectedKeys(
+  path: string,
+  options: UnexpectedKeysOptions,
+): Promise<UnexpectedKey[]> {
   const doc = await readDocument(path);
   try {
-    return unexpectedKeys(doc.text, doc.table);
+    return unexpectedKeys(doc.text, doc.table, options);
   } catch (error) {
     throw error instanceof ValueError ? locate(doc, error) : error;
   }
 }
 
 /** Reads a config file and returns configtest's warning lines in upstream's exact words, sorted. */
-export async function findUnknownKeys(path: string): Promise<string[]> {
-  return (await findUnexpectedKeys(path)).map((key) => warningLine(key));
+export async function findUnknownKeys(
+  path: string,
+  options: UnexpectedKeysOptions = { tableKeys: {} },
+): Promise<string[]> {
+  return (await findUnexpectedKeys(path, options)).map((key) => warningLine(key));
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
- * Delivers check reports to Mackerel (reference §5.4, §6.4 check sender row, §6.5, §7.4) from the
- * spool, so a CRITICAL raised during an outage arrives after a restart with its original time.
+ * Delivers check reports to Mackerel (docs/upstream.md: "Retry rules", the check sender row of
+ * "Post loop", "Long outage", "Check plugins") from the spool, so a CRITICAL raised during an
+ * outage arrives after a restart with its original time.
  *
  * Each report is a spool record. The sender wakes every minute, on an immediate wake (a status
  * change) or at stop, takes every report waiting, and posts them per host in chunks of 20 with a
  * pause after each full chunk. A chunk is retried every 30 s (or after the server's Retry-After)
  * until it is accepted. A refused chunk (400) is split to find the refused reports; any other
- * refusal drops it, with an ERROR. Every delay is a fraction of the agent's minute (DESIGN.md
- * principle 8).
+ * refusal drops it, with an ERROR. Every delay is a fraction of the agent's minute
+ * (docs/architecture.md, "Principles").
  *
  * @module
  */
@@ -19,6 +20,7 @@ import { isNetworkError } from "../mackerel/errors.ts";
 import { errorMessage, logger } from "../log.ts";
 import { type DeliveryEvents, NO_EVENTS } from "./events.ts";
 import { classifyFailure } from "./policy.ts";
+import { createRefusalJudge } from "./refusal.ts";
 import { deliverSplitting, halves } from "./split.ts";
 import type { Spool, SpoolEntry } from "./spool.ts";
 
@@ -46,7 +48,7 @@ export interface CheckSender {
    * Posts until `stop` aborts, then once more; what cannot be posted then stays in the spool.
    * `force` ends any wait at once.
    */
-  run(stop: AbortSignal, force?: AbortSignal): Promise<void>;
+  run(stop: AbortSignal, force: AbortSignal): Promise<void>;
 }
 
 /** Reports per POST. */
@@ -70,6 +72,7 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
   let wakeUp = new AbortController();
   /** Aborted by every put: an idle sender waits for it rather than waking every minute. */
   let arrived = new AbortController();
+  const judge = createRefusalJudge(clock);
   /** Records being posted, so a wake during a post does not send them twice. */
   const inFlight = new Set<number>();
   /** Whether reports wait to be posted (besides those being posted). */
@@ -97,39 +100,23 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
    * Posts a chunk until it is accepted or refused; at stop a failure leaves it in the spool.
    * Returns false when the sender must stop posting (stopping, or forced).
    */
-  const deliver = async (chunk: readonly Item[], stop: AbortSignal, force: AbortSignal) => {
+  const deliver = async (items: readonly Item[], stop: AbortSignal, force: AbortSignal) => {
+    let chunk = items;
     for (;;) {
       const error = await attempt(chunk, force);
       if (error === undefined) {
         await spool.ack(chunk.map((i) => i.entry.id));
         events.delivered("checks", chunk.length);
+        judge.delivered();
         return true;
       }
       if (force.aborted) return false;
-      const verdict = classifyFailure(error, options.minuteMs);
+      let verdict = classifyFailure(error, options.minuteMs);
       if (verdict.kind === "permanent") {
-        const parts = verdict.splittable && chunk.length > 1 ? halves(chunk) : undefined;
-        const result = parts
-          ? await deliverSplitting(parts, {
-            send: (part) => options.send(part.map((i) => i.report), force),
-            classify: (e) => classifyFailure(e, options.minuteMs),
-            budget: 2 * CHECK_REPORTS_PER_POST,
-            signal: force,
-          })
-          : { delivered: [], refused: chunk, refusal: error, pending: [] };
-        if (result.delivered.length > 0) events.delivered("checks", result.delivered.length);
-        if (result.refused.length > 0) {
-          events.refused("checks", result.refused.length, result.refusal);
-          log.error(
-            `ReportCheckMonitors: the API refused ${result.refused.length} check reports ` +
-              `(${[...new Set(result.refused.map((i) => i.report.name))].join(", ")}), dropped: ${
-                errorMessage(result.refusal)
-              }`,
-          );
-        }
-        // Pending parts stay in the spool for the next cycle.
-        await spool.ack([...result.delivered, ...result.refused].map((i) => i.entry.id));
-        return true;
+        const kept = await settleRefused(chunk, verdict.splittable, error, force);
+        if (kept.length === 0) return true;
+        chunk = kept;
+        verdict = { kind: "transient" };
       }
       if (stop.aborted) {
         const kept = chunk.every((i) => spool.isDurable(i.entry.id));
@@ -147,6 +134,59 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
       const waitMs = Math.max(s(30), verdict.retryAfterMs ?? 0);
       await clock.sleep(waitMs, AbortSignal.any([stop, force]));
     }
+  };
+
+  /**
+   * A refused chunk: split to find the refused reports (not while a refusal of everything is
+   * suspected), drop those the API refuses while it takes others, deliver the rest. Returns the
+   * reports to keep trying.
+   */
+  const settleRefused = async (
+    chunk: readonly Item[],
+    splittable: boolean,
+    error: unknown,
+    force: AbortSignal,
+  ): Promise<readonly Item[]> => {
+    const parts = splittable && chunk.length > 1 && !judge.suspecting ? halves(chunk) : undefined;
+    const result = parts
+      ? await deliverSplitting(parts, {
+        send: (part) => options.send(part.map((i) => i.report), force),
+        classify: (e) => classifyFailure(e, options.minuteMs),
+        budget: 2 * CHECK_REPORTS_PER_POST,
+        signal: force,
+      })
+      : { delivered: [], refused: chunk, refusal: error, pending: [] };
+    const tookOthers = result.delivered.length > 0;
+    if (tookOthers) {
+      events.delivered("checks", result.delivered.length);
+      judge.delivered();
+    }
+    let dropped = result.refused;
+    let kept = result.pending;
+    const suspectedBefore = judge.suspectedSince !== undefined;
+    // Only a refused payload may be a refusal of everything; a 404 refuses the request for good.
+    if (splittable && !judge.refusedAreBad(tookOthers)) {
+      if (!suspectedBefore) {
+        log.error(
+          `ReportCheckMonitors: the API refuses every check report it is sent ` +
+            `(${errorMessage(result.refusal)}): taken as a fault of the API or a proxy; ` +
+            `${chunk.length} check reports are kept and retried`,
+        );
+      }
+      kept = [...kept, ...dropped];
+      dropped = [];
+    }
+    if (dropped.length > 0) {
+      events.refused("checks", dropped.length, result.refusal);
+      log.error(
+        `ReportCheckMonitors: the API refused ${dropped.length} check reports ` +
+          `(${[...new Set(dropped.map((i) => i.report.name))].join(", ")}), dropped: ${
+            errorMessage(result.refusal)
+          }`,
+      );
+    }
+    await spool.ack([...result.delivered, ...dropped].map((i) => i.entry.id));
+    return kept;
   };
 
   /** Reads the waiting reports back; records the spool no longer has are skipped. */
@@ -202,7 +242,7 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
     wake() {
       wakeUp.abort();
     },
-    async run(stop, force = new AbortController().signal) {
+    async run(stop, force) {
       let due = clock.now() + options.minuteMs;
       while (!stop.aborted && !force.aborted) {
         if (!waiting()) {

@@ -1,7 +1,8 @@
 /**
- * The post loop's timing: the per-host post second (reference §6.3) and every delay of the post
- * state machine (§6.4, §6.6), each defined as a fraction of the agent's minute so that `-interval 1`
- * runs the same schedule sixty times faster (DESIGN.md principle 8).
+ * The post loop's timing: the per-host post second (docs/upstream.md, "Per-host post delay") and
+ * every delay of the post state machine ("Post loop", "Signals"), each defined as a fraction of the
+ * agent's minute so that `-interval 1` runs the same schedule sixty times faster
+ * (docs/architecture.md, "Principles").
  *
  * @module
  */

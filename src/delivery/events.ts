@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { RecordKind } from "./spool.ts";
+import type { RecordKind } from "./record.ts";
 
 /** Outcomes of writes to the API, by kind of data; every method is optional to call. */
 export interface DeliveryEvents {

@@ -15,6 +15,7 @@ import type { MackerelClient } from "../mackerel/client.ts";
 import { encodeMetricPoints } from "../mackerel/json.ts";
 import { createCheckSender } from "./check_sender.ts";
 import type { DeliveryEvents } from "./events.ts";
+import type { RecordKind } from "./record.ts";
 import { createPoster, type PosterResult } from "./poster.ts";
 import { createPostQueue } from "./queue.ts";
 import type { DataSink, MetadataValue } from "./sink.ts";
@@ -43,6 +44,16 @@ export interface OutboxOptions {
   readonly events?: DeliveryEvents;
   /** A metadata value the API refused: its plugin's cache is cleared so it is sent again. */
   readonly onMetadataRefused?: (namespace: string) => void | Promise<void>;
+  /**
+   * Senders of other kinds over the same spool (the `[otlp]` exports), run beside these and
+   * awaited before the spool closes.
+   */
+  readonly senders?: readonly Sender[];
+}
+
+/** A sender of one kind of record: runs until `stop`, sends once more, ends at `force`. */
+export interface Sender {
+  run(stop: AbortSignal, force: AbortSignal): Promise<void>;
 }
 
 /** What the outbox holds and has done, for the status file. */
@@ -75,16 +86,22 @@ export function createOutbox(options: OutboxOptions): Outbox {
     postDelaySeconds: options.postDelaySeconds,
     minuteMs,
   });
-  const stopPoster = new AbortController();
-  const forcePoster = new AbortController();
+  // Upstream posts the graph definitions before its first metrics: the first POST waits until
+  // they are settled (none, posted, failed or refused), a minute at most.
+  const graphDefs = Promise.withResolvers<void>();
+  const settled = (kind: RecordKind) => kind === "graphdefs" && graphDefs.resolve();
+  const events: DeliveryEvents = {
+    delivered: (kind, n) => (settled(kind), options.events?.delivered(kind, n)),
+    failed: (kind, e) => (settled(kind), options.events?.failed(kind, e)),
+    refused: (kind, n, e) => (settled(kind), options.events?.refused(kind, n, e)),
+  };
   const poster = createPoster({
     queue,
     spool,
     post: (json, signal) => client.postMetricsJson(json, signal),
-    signal: stopPoster.signal,
-    force: forcePoster.signal,
     clock,
-    events: options.events,
+    events,
+    firstPostAfter: graphDefs.promise,
   });
   const checks = createCheckSender({
     spool,
@@ -98,7 +115,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     spool,
     clock,
     minuteMs,
-    events: options.events,
+    events,
     send: (kind, value, signal) => {
       if (kind === "graphdefs") return client.createGraphDefs(value as GraphDef[], signal);
       const { hostId, namespace, value: data } = value as MetadataValue;
@@ -121,6 +138,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
     log.info(`Posting what an earlier run left in the spool: ${describeRecords(left)}`);
   }
   for (const entry of spool.entries("metrics")) poster.enqueue(entry);
+  // Left by a run with [otlp] on, and nobody to send them: they wait for one (or the bounds).
+  const orphans = options.senders === undefined || options.senders.length === 0
+    ? spool.entries("otlp")
+    : [];
+  if (orphans.length > 0) {
+    log.warn(`${describeRecords(orphans)} wait in the spool for [otlp], which is off`);
+  }
 
   return {
     async putMetrics(points) {
@@ -138,24 +162,23 @@ export function createOutbox(options: OutboxOptions): Outbox {
     wakeChecks: () => checks.wake(),
     putMetadata: (metadata: MetadataValue) =>
       states.put("metadata", `${metadata.hostId}/${metadata.namespace}`, metadata),
-    putGraphDefs: (defs: readonly GraphDef[]) => states.put("graphdefs", "", defs, true),
+    putGraphDefs(defs: readonly GraphDef[]) {
+      if (defs.length > 0) return states.put("graphdefs", "", defs, true);
+      graphDefs.resolve();
+      return Promise.resolve();
+    },
     async run(stop, force) {
-      const onStop = () => stopPoster.abort();
-      const onForce = () => forcePoster.abort();
-      if (stop.aborted) onStop();
-      else stop.addEventListener("abort", onStop, { once: true });
-      if (force.aborted) onForce();
-      else force.addEventListener("abort", onForce, { once: true });
       try {
         const [result] = await Promise.all([
-          poster.run(),
+          poster.run(stop, force),
           checks.run(stop, force).catch((e) => log.error(`check sender: ${errorMessage(e)}`)),
           states.run(stop, force).catch((e) => log.error(`state sender: ${errorMessage(e)}`)),
+          ...(options.senders ?? []).map((sender) =>
+            sender.run(stop, force).catch((e) => log.error(`sender: ${errorMessage(e)}`))
+          ),
         ]);
         return result;
       } finally {
-        stop.removeEventListener("abort", onStop);
-        force.removeEventListener("abort", onForce);
         await spool.close();
       }
     },

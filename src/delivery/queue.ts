@@ -1,6 +1,7 @@
 /**
  * The post queue as a pure state machine: which rounds the next POST carries and how long to wait
- * before it (reference §6.4). No I/O and no timers; the driver (`poster.ts`) sleeps, posts and logs.
+ * before it (docs/upstream.md, "Post loop"). No I/O and no timers; the driver (`poster.ts`) sleeps,
+ * posts and logs.
  *
  * The queue holds references to rounds kept in the spool (their id and point count), not the
  * points: the spool bounds what is kept (by bytes and age) and drops the oldest first, so the

@@ -1,7 +1,8 @@
 /**
- * Finding the items an API refuses: a payload answered with 400 (or 413, 422) is split in halves,
- * and each half sent on its own, until every item is delivered or refused alone. One bad point
- * then costs a few requests instead of the whole batch - and every batch after it.
+ * Finding the items an API refuses: a payload answered with 400 (or 413, 422) is split - first
+ * into its records, then in halves - and each part sent on its own, until every item is delivered
+ * or refused alone. One bad point then costs a few requests instead of the whole batch, and every
+ * batch after it. What the refused items mean is ./refusal.ts's to say.
  *
  * @module
  */
@@ -14,6 +15,11 @@ export interface SplitOptions<T> {
   readonly classify: (error: unknown) => Failure;
   /** Requests allowed; parts not tried within it stay pending for a later attempt. */
   readonly budget: number;
+  /**
+   * Halve a refused part only once the API has taken some part of this payload: while a refusal of
+   * everything is suspected, a split costs one request per record, not two per item.
+   */
+  readonly halveAfterDelivery?: boolean;
   /** Aborting leaves the parts not yet tried pending. */
   readonly signal?: AbortSignal;
 }
@@ -25,7 +31,10 @@ export interface SplitResult<T> {
   readonly refused: readonly T[];
   /** The first error of a refusal, for the log line. */
   readonly refusal?: unknown;
-  /** Items still to deliver: a transient failure stopped the search, or the budget ran out. */
+  /**
+   * Items still to deliver: a transient failure stopped the search, the budget ran out, or they
+   * were refused as a part not halved (`halveAfterDelivery` with nothing delivered).
+   */
   readonly pending: readonly T[];
   /** The transient failure that stopped the search, if any. */
   readonly transient?: { readonly error: unknown; readonly failure: Failure };
@@ -50,6 +59,8 @@ export async function deliverSplitting<T>(
   const delivered: T[] = [];
   const refused: T[] = [];
   const pending: T[] = [];
+  /** Refused parts waiting for proof that the API takes anything before they are halved. */
+  let deferred: (readonly T[])[] = [];
   let requests = 0;
   let refusal: unknown;
   let transient: SplitResult<T>["transient"];
@@ -63,19 +74,24 @@ export async function deliverSplitting<T>(
     try {
       await options.send(part);
       delivered.push(...part);
+      queue.unshift(...deferred);
+      deferred = [];
     } catch (error) {
       const failure = options.classify(error);
       if (failure.kind === "transient") {
         transient = { error, failure };
         pending.push(...part);
       } else if (failure.splittable && part.length > 1) {
-        queue.unshift(...halves(part));
+        if (options.halveAfterDelivery && delivered.length === 0) deferred.push(part);
+        else queue.unshift(...halves(part));
+        refusal ??= error;
       } else {
         refusal ??= error;
         refused.push(...part);
       }
     }
   }
+  for (const part of deferred) pending.push(...part);
   return {
     delivered,
     refused,

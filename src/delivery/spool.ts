@@ -1,52 +1,58 @@
 /**
  * The spool: the outbox's durable store. A record (one round of points, one check report, one
- * metadata value...) is on disk before it counts as queued, and leaves only when acknowledged, so
+ * metadata value...) is on disk before it counts as kept, and leaves only when acknowledged, so
  * `kill -9`, an OOM kill, a reboot or an upgrade loses nothing.
  *
- * On disk, `<dir>/<segment number>.seg` files hold frames (./frame.ts). A frame's payload is a
- * one-line JSON header and, for a `put`, the record's body: `{"op":"put","id":7,"kind":"metrics",
- * "at":...,"n":40}\n<body>` or `{"op":"ack","ids":[5,6]}`. New frames go to the newest segment (the
- * head); a put is followed by `fdatasync`, an ack is not (after a power loss an ack may be lost,
- * and its record is posted twice rather than never). A segment is deleted once every record in it
- * and in every older segment is acknowledged, so an ack can never outlive the segment of its put.
- * Startup replays every segment, keeps each one's valid prefix and counts what is unreadable.
+ * It sits over a segment log (./segment_log.ts: the files, replay and resynchronisation) and an
+ * index (./spool_index.ts: what is live where). A put appends one frame and waits for `fdatasync`;
+ * an ack appends one frame without waiting (after a power loss an ack may be lost, and its record
+ * is posted twice rather than never). A segment is deleted once every record in it and in every
+ * older segment is acknowledged, so an ack can never outlive the segment of its put; when
+ * acknowledged records pile up behind an unacknowledged one (one kind of data failing while the
+ * others flow), the oldest segment's live records are copied forward and the segment deleted.
  *
- * Only an index stays in memory (id, kind, size, place); bodies are read back when posted, so
- * memory does not grow with a backlog. When the directory cannot be written (read-only, full,
- * missing permission) records are kept in memory instead, one WARNING says so, and the disk is
- * tried again a minute later; collection never stops. Both bounds - bytes and age - drop the
- * oldest records first, with a count.
+ * Bounds: `maxBytes` is what the files may take; records are dropped one at a time, oldest first,
+ * as a new one needs room (two segments of it are kept for acknowledged records not yet deleted).
+ * `maxAgeMs` drops what is older. Every drop is a WARNING with a count, and in the status.
+ *
+ * When the directory cannot be written (read-only, full, missing permission) records are kept in
+ * memory instead, one WARNING says so, and the disk is tried again a minute later; once it works,
+ * what memory holds is written to it. Collection never stops.
  *
  * @module
  */
-import { join } from "node:path";
 import { type Clock, realClock } from "../async/clock.ts";
 import { errorMessage, logger } from "../log.ts";
+import { type BodyCache, createBodyCache } from "./body_cache.ts";
 import {
-  decodeFrames,
-  encodeFrame,
-  FRAME_HEADER_BYTES,
-  hasSegmentMagic,
-  SEGMENT_MAGIC,
-} from "./frame.ts";
+  describeRecords,
+  encodeAck,
+  encodePut,
+  parseHeader,
+  PAYLOAD_PREFIX,
+  plural,
+  type PutHeader,
+  type RecordKind,
+  type Tally,
+  tallyByKind,
+} from "./record.ts";
+import {
+  type DamageReport,
+  FrameGone,
+  type FramePlace,
+  openSegmentLog,
+  type SegmentLog,
+} from "./segment_log.ts";
+import {
+  createSpoolIndex,
+  type Held,
+  sizeOf,
+  type SpoolEntry,
+  type SpoolIndex,
+} from "./spool_index.ts";
+import { lockSpool, type SpoolLock, SpoolLockedError, type Unlockable } from "./spool_lock.ts";
 
-/** What a record carries; `metadata` and `graphdefs` are states: the newest per key wins. */
-export type RecordKind = "metrics" | "checks" | "metadata" | "graphdefs";
-
-/** A record the spool holds, as the senders see it (the body is read with {@linkcode Spool.read}). */
-export interface SpoolEntry {
-  /** Increases with every put, across restarts. */
-  readonly id: number;
-  readonly kind: RecordKind;
-  /** For states: records with the same key supersede each other. */
-  readonly key?: string;
-  /** Epoch ms the data was collected; the age bound counts from here. */
-  readonly at: number;
-  /** Points or reports in the body. */
-  readonly count: number;
-  /** Size of the body in bytes. */
-  readonly bytes: number;
-}
+export type { SpoolEntry } from "./spool_index.ts";
 
 /** What a new record is made of. */
 export interface PutInput {
@@ -59,13 +65,9 @@ export interface PutInput {
 }
 
 /** Why the spool gave records up without a sender acknowledging them. */
-export type DropReason = "full" | "expired" | "unreadable";
+export type DropReason = "full" | "expired" | "unreadable" | "damaged";
 
-/** Counts of records and of the points or reports in them. */
-export interface Tally {
-  readonly records: number;
-  readonly count: number;
-}
+const DROP_REASONS: readonly DropReason[] = ["full", "expired", "unreadable", "damaged"];
 
 /** What the spool holds and has dropped, for the status file and logs. */
 export interface SpoolStats {
@@ -74,6 +76,9 @@ export interface SpoolStats {
   /** New records go to disk. */
   readonly durable: boolean;
   readonly pending: Readonly<Record<RecordKind, Tally>>;
+  /** Bytes of the records held (frames on disk, bodies in memory): what the size bound counts. */
+  readonly bytesHeld: number;
+  /** Size of the segment files. */
   readonly bytesOnDisk: number;
   readonly bytesInMemory: number;
   readonly dropped: Readonly<Record<DropReason, Tally>>;
@@ -85,7 +90,7 @@ export interface SpoolStats {
 export interface SpoolOptions {
   /** Directory of the segments; none keeps everything in memory (tests, stdout mode). */
   readonly dir?: string;
-  /** Bytes held at most, on disk and in memory together. */
+  /** Bytes the spool may take (its files, or memory). */
   readonly maxBytes: number;
   /** Age after which a record is dropped, in ms. */
   readonly maxAgeMs: number;
@@ -96,12 +101,18 @@ export interface SpoolOptions {
   /** `fdatasync` after each put; default true. */
   readonly fsync?: boolean;
   readonly clock?: Clock;
+  /**
+   * The lock of `dir` as the daemon took it (./spool_lock.ts): held, or not takeable then (a
+   * read-only root). In the second case the spool takes it before it writes there, so that an
+   * agent that could not lock at start never becomes a second writer. None: no locking (tests).
+   */
+  readonly owner?: SpoolLock | Unlockable;
 }
 
 /** What startup found on disk. */
 export interface Recovery {
   readonly records: Readonly<Record<RecordKind, Tally>>;
-  /** Bytes that could not be read (torn or corrupt tails), and the files they were in. */
+  /** Bytes that could not be read (damage, torn tails, files set aside), and their files. */
   readonly lostBytes: number;
   readonly lostFiles: readonly string[];
 }
@@ -128,30 +139,34 @@ export interface Spool {
   close(): Promise<void>;
 }
 
-interface Stored extends SpoolEntry {
-  /** Disk: the segment number and the body's offset in it. */
-  readonly segment?: number;
-  readonly offset: number;
-  /** Memory: the body itself. */
-  readonly body?: Uint8Array;
-}
-
-interface Segment {
-  readonly no: number;
-  readonly path: string;
-  size: number;
-  /** Records stored in it that are still live. */
-  live: number;
-}
-
-const KINDS: readonly RecordKind[] = ["metrics", "checks", "metadata", "graphdefs"];
-const SEGMENT_NAME = /^(\d{10})\.seg$/;
 const DEFAULT_DISK_RETRY_MS = 60_000;
+/** The least dead bytes worth a compaction. */
+const MIN_DEAD_BUDGET = 64 * 1024;
 /** Bytes of recent bodies kept in memory beside the disk copy: a few rounds of a busy host. */
 const HOT_BYTES = 256 * 1024;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const log = logger("spool");
+
+/** Everything one spool keeps; the functions below work on it. */
+interface State {
+  readonly dir?: string;
+  readonly log?: SegmentLog;
+  readonly index: SpoolIndex;
+  readonly cache: BodyCache;
+  readonly clock: Clock;
+  readonly maxBytes: number;
+  /** Bytes the records may take: the bound, less the room kept for dead bytes. */
+  readonly capacity: number;
+  /** Dead bytes (acknowledged records, acks) the files may hold before compaction. */
+  readonly deadBudget: number;
+  readonly maxAgeMs: number;
+  readonly diskRetryMs: number;
+  readonly dropped: Record<DropReason, { records: number; count: number }>;
+  /** The last disk failure and when it happened, while memory is used. */
+  disk?: { readonly error: string; readonly at: number };
+  nextId: number;
+  /** Locking: the lock once held; undefined when the spool does not lock (no `owner`). */
+  owner?: { lock?: SpoolLock; readonly tookItself: boolean };
+}
 
 /** Opens the spool, replaying what an earlier run left in `dir`. */
 export async function openSpool(
@@ -162,540 +177,451 @@ export async function openSpool(
     throw new RangeError(`spool maxBytes must be a positive integer, got ${maxBytes}`);
   }
   if (!(maxAgeMs > 0)) throw new RangeError(`spool maxAgeMs must be positive, got ${maxAgeMs}`);
-  const clock = options.clock ?? realClock;
   const segmentBytes = options.segmentBytes ?? Math.min(1 << 20, Math.ceil(maxBytes / 8));
-  const diskRetryMs = options.diskRetryMs ?? DEFAULT_DISK_RETRY_MS;
-  const fsync = options.fsync ?? true;
-  const index = new Map<number, Stored>();
-  const segments: Segment[] = [];
-  const dropped = Object.fromEntries(
-    (["full", "expired", "unreadable"] as const).map((r) => [r, { records: 0, count: 0 }]),
-  ) as Record<DropReason, { records: number; count: number }>;
-  let head: { segment: Segment; file: Deno.FsFile } | undefined;
-  let nextId = 1;
-  let nextSegment = 1;
-  let bytesInMemory = 0;
-  /**
-   * Bodies of the newest records put on disk, so that the post a moment later need not read them
-   * back: bounded, so a backlog still lives on disk and not here.
-   */
-  const hot = new Map<number, Uint8Array>();
-  let hotBytes = 0;
-  const dropHot = (id: number) => {
-    const body = hot.get(id);
-    if (body === undefined) return;
-    hot.delete(id);
-    hotBytes -= body.length;
+  // Compaction rewrites live records to free dead ones: never for less than this at a time.
+  const deadBudget = Math.max(2 * segmentBytes, MIN_DEAD_BUDGET);
+  const state: State = {
+    dir: options.dir,
+    log: options.dir === undefined ? undefined : openSegmentLog({
+      dir: options.dir,
+      segmentBytes,
+      readLimitBytes: maxBytes + segmentBytes,
+      payloadPrefix: PAYLOAD_PREFIX,
+      fsync: options.fsync,
+    }),
+    index: createSpoolIndex(),
+    cache: createBodyCache(HOT_BYTES),
+    clock: options.clock ?? realClock,
+    maxBytes,
+    capacity: options.dir === undefined
+      ? maxBytes
+      : Math.max(maxBytes - deadBudget, Math.ceil(maxBytes / 2)),
+    deadBudget,
+    maxAgeMs,
+    diskRetryMs: options.diskRetryMs ?? DEFAULT_DISK_RETRY_MS,
+    dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, { records: 0, count: 0 }])) as Record<
+      DropReason,
+      { records: number; count: number }
+    >,
+    nextId: 1,
+    ...(options.owner === undefined ? {} : {
+      owner: "release" in options.owner
+        ? { lock: options.owner, tookItself: false }
+        : { tookItself: true },
+    }),
   };
-  let diskError: string | undefined;
-  let diskFailedAt = 0;
-  /** Serializes every write, so frames never interleave. */
+  const recovery = await replay(state);
+  const serial = createSerial();
+  const spool: Spool = {
+    put: (input) => serial(() => put(state, input)),
+    async read(entry) {
+      const held = state.index.get(entry.id);
+      if (!held) return undefined;
+      const body = await readBody(state, held);
+      if (body !== "gone") return body;
+      await serial(async () => {
+        // Acknowledged or dropped meanwhile: nothing to say.
+        if (state.index.get(held.id) === held) {
+          await recordAcks(state, drop(state, [held], "unreadable"));
+        }
+      });
+      return undefined;
+    },
+    ack: (ids) => serial(() => recordAcks(state, ids.flatMap((id) => forget(state, id) ?? []))),
+    has: (id) => state.index.get(id) !== undefined,
+    isDurable: (id) => state.index.get(id)?.place !== undefined,
+    entries: (kind) => state.index.list(kind).map(entryOf),
+    stats: () => stats(state),
+    close: () =>
+      serial(() => {
+        state.log?.close();
+        if (state.owner?.tookItself) state.owner.lock?.release();
+        return Promise.resolve();
+      }),
+  };
+  return { spool, recovery };
+}
+
+/** Runs operations one after another, so frames never interleave. */
+function createSerial(): <T>(fn: () => Promise<T>) => Promise<T> {
   let chain: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+  return (fn) => {
     const run = chain.then(fn, fn);
     chain = run.catch(() => {});
     return run;
   };
+}
 
-  /** The read buffer of a replay, grown to the largest segment. */
-  const buffer = { bytes: new Uint8Array(0) };
-
-  async function replay(dir: string): Promise<Recovery> {
-    const lostFiles: string[] = [];
-    let lostBytes = 0;
+/** Reads what the directory holds into the index, reporting every loss. */
+async function replay(state: State): Promise<Recovery> {
+  const lostFiles = new Set<string>();
+  const damage: DamageReport[] = [];
+  /** Ids acknowledged by the frames read: a damaged put among them was delivered already. */
+  const acked = new Set<number>();
+  if (state.log) {
     try {
-      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-      const names: [number, string][] = [];
-      for await (const entry of Deno.readDir(dir)) {
-        const m = entry.isFile ? SEGMENT_NAME.exec(entry.name) : null;
-        if (m) names.push([Number(m[1]), entry.name]);
-      }
-      names.sort((a, b) => a[0] - b[0]);
-      // New segments come after every file there, read or not.
-      nextSegment = (names.at(-1)?.[0] ?? 0) + 1;
-      for (const [no, name] of names) {
-        const path = join(dir, name);
-        let lost: number;
-        try {
-          lost = await replaySegment(no, path);
-        } catch (error) {
-          // One unreadable file must not stop the replay of the others, nor hold back the
-          // deletion of newer segments: it is set aside for a person to look at.
-          const aside = `${path}.unreadable`;
-          await Deno.rename(path, aside).catch(() => {});
-          log.warn(`cannot read ${path}: ${errorMessage(error)}; set aside as ${aside}`);
-          continue;
-        }
-        if (lost > 0) {
-          lostBytes += lost;
-          lostFiles.push(path);
-        }
-      }
+      await state.log.replay({
+        frame: (place, payload) => indexFrame(state, place, payload, acked),
+        damage: (report) => {
+          lostFiles.add(report.path);
+          damage.push(report);
+        },
+        problem: (path, message) => {
+          lostFiles.add(path);
+          log.warn(`${path} ${message}`);
+        },
+      });
     } catch (error) {
-      failDisk(error);
+      failDisk(state, error);
     }
-    if (lostBytes > 0) {
-      log.warn(
-        `${lostBytes} bytes of ${lostFiles.join(", ")} could not be read (a torn or corrupt ` +
-          `tail); the ${index.size} records before it are kept`,
-      );
-    }
-    const records = tallyByKind([...index.values()]);
-    await enforceBounds();
-    return { records, lostBytes, lostFiles };
   }
+  for (const report of damage) reportDamage(state, report, acked);
+  const records = tallyByKind(state.index.list());
+  await recordAcks(state, enforceBounds(state));
+  return {
+    records,
+    lostBytes: damage.reduce((n, d) => n + d.length, 0),
+    lostFiles: [...lostFiles],
+  };
+}
 
-  /** Indexes one segment's valid prefix; returns the bytes after it. */
-  async function replaySegment(no: number, path: string): Promise<number> {
-    const bytes = await readPrefix(path, maxBytes + segmentBytes + SEGMENT_MAGIC.length, buffer);
-    const segment: Segment = { no, path, size: bytes.fileSize, live: 0 };
-    segments.push(segment);
-    if (!hasSegmentMagic(bytes.data)) return bytes.fileSize;
-    const { frames } = decodeFrames(bytes.data, SEGMENT_MAGIC.length);
-    let valid = SEGMENT_MAGIC.length;
-    for (const { offset, payload } of frames) {
-      const frame = parsePayload(payload);
-      if (!frame) break; // a valid checksum over a header we cannot read: treat as corrupt
-      if (frame.op === "put") {
-        const bodyOffset = offset + FRAME_HEADER_BYTES + frame.headerBytes;
-        forget(frame.id); // an id written twice (it cannot be, but never count a record twice)
-        index.set(frame.id, {
-          id: frame.id,
-          kind: frame.kind,
-          ...(frame.key === undefined ? {} : { key: frame.key }),
-          at: frame.at,
-          count: frame.n,
-          bytes: payload.length - frame.headerBytes,
-          segment: no,
-          offset: bodyOffset,
-        });
-        segment.live++;
-        nextId = Math.max(nextId, frame.id + 1);
-      } else {
-        for (const id of frame.ids) forget(id);
-      }
-      valid = offset + FRAME_HEADER_BYTES + payload.length;
-    }
-    return bytes.fileSize - valid;
-  }
-
-  /** Removes a record from the index; true when it was on disk. */
-  function forget(id: number): Stored | undefined {
-    const stored = index.get(id);
-    if (!stored) return undefined;
-    index.delete(id);
-    dropHot(id);
-    if (stored.body) bytesInMemory -= stored.bytes;
-    else {
-      const segment = segments.find((s) => s.no === stored.segment);
-      if (segment) segment.live--;
-    }
-    return stored;
-  }
-
-  function failDisk(error: unknown): void {
-    const message = errorMessage(error);
-    if (diskError === undefined) {
-      log.warn(
-        `cannot write the spool in ${options.dir}: ${message}; keeping data in memory and ` +
-          `trying the disk again in a minute`,
-      );
-    }
-    diskError = message;
-    diskFailedAt = clock.now();
-  }
-
-  const diskUsable = () =>
-    options.dir !== undefined &&
-    (diskError === undefined || clock.now() - diskFailedAt >= diskRetryMs);
-
-  async function openHead(dir: string): Promise<{ segment: Segment; file: Deno.FsFile }> {
-    const no = nextSegment++;
-    const path = join(dir, `${String(no).padStart(10, "0")}.seg`);
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const file = await Deno.open(path, { write: true, createNew: true, append: true, mode: 0o600 });
-    try {
-      await writeAll(file, SEGMENT_MAGIC);
-      if (fsync) {
-        await file.syncData();
-        await syncDir(dir);
-      }
-    } catch (error) {
-      file.close();
-      // A full disk must not leave one empty file per retry behind.
-      await Deno.remove(path).catch(() => {});
-      throw error;
-    }
-    const segment: Segment = { no, path, size: SEGMENT_MAGIC.length, live: 0 };
-    segments.push(segment);
-    return { segment, file };
-  }
-
-  function closeHead(): void {
-    if (!head) return;
-    try {
-      head.file.close();
-    } catch {
-      // Already closed.
-    }
-    head = undefined;
-  }
-
-  /** Appends one frame to the head; a failure closes the head so nothing follows a torn frame. */
-  async function append(frame: Uint8Array, sync: boolean): Promise<Segment> {
-    if (!head) head = await openHead(options.dir!);
-    const current = head;
-    try {
-      await writeAll(current.file, frame);
-      current.segment.size += frame.length;
-      if (sync && fsync) await current.file.syncData();
-    } catch (error) {
-      current.segment.size += frame.length; // an upper bound of what reached the file
-      closeHead();
-      throw error;
-    }
-    if (current.segment.size >= segmentBytes) closeHead();
-    return current.segment;
-  }
-
-  /** Appends a put frame for `entry`; where its body went, or undefined when the disk failed. */
-  async function putOnDisk(entry: SpoolEntry, body: Uint8Array): Promise<Stored | undefined> {
-    if (!diskUsable()) return undefined;
-    const { id, kind, key, at, count } = entry;
-    const header = encoder.encode(
-      JSON.stringify({ op: "put", id, kind, key, at, n: count }) + "\n",
+/** Indexes one frame read back at start: a put adds its record, an ack removes records. */
+function indexFrame(
+  state: State,
+  place: FramePlace,
+  payload: Uint8Array,
+  acked: Set<number>,
+): void {
+  const header = parseHeader(payload);
+  if (!header) {
+    // A valid checksum over a header this format never writes: not ours to read.
+    log.warn(
+      `a record of ${payload.length} bytes in segment ${place.segment} is not one this agent ` +
+        "writes; skipped",
     );
-    const payload = new Uint8Array(header.length + body.length);
-    payload.set(header);
-    payload.set(body, header.length);
-    try {
-      const before = head?.segment.size;
-      const segment = await append(encodeFrame(payload), true);
-      // The head may have been opened by this append: the frame then starts after the magic.
-      const start = before ?? SEGMENT_MAGIC.length;
-      segment.live++;
-      if (diskError !== undefined) {
-        log.info(`the spool is written to ${options.dir} again`);
-        diskError = undefined;
-      }
-      return { ...entry, segment: segment.no, offset: start + FRAME_HEADER_BYTES + header.length };
-    } catch (error) {
-      failDisk(error);
-      return undefined;
-    }
+    return;
   }
-
-  async function enforceBounds(): Promise<void> {
-    const now = clock.now();
-    const gone: Stored[] = [];
-    gone.push(...drop([...index.values()].filter((s) => now - s.at > maxAgeMs), "expired"));
-    let over = totalBytes() - maxBytes;
-    if (over > 0) {
-      const victims: Stored[] = [];
-      const live = [...index.values()].sort((a, b) => a.id - b.id);
-      // Dropping the oldest frees their segments (oldest first); the newest record is always kept.
-      for (const stored of live.slice(0, -1)) {
-        if (over <= 0) break;
-        victims.push(stored);
-        over -= stored.bytes + FRAME_HEADER_BYTES;
-      }
-      gone.push(...drop(victims, "full"));
-      if (head && totalBytes() > maxBytes) closeHead(); // let a head full of acks be deleted
-    }
-    await recordAcks(gone);
-  }
-
-  /** Forgets records the spool gives up on, counting and logging them. */
-  function drop(victims: readonly Stored[], reason: DropReason): Stored[] {
-    if (victims.length === 0) return [];
-    for (const v of victims) forget(v.id);
-    dropped[reason].records += victims.length;
-    dropped[reason].count += victims.reduce((n, v) => n + v.count, 0);
-    const what = describeRecords(victims);
-    const why = reason === "full"
-      ? `the spool is full (${maxBytes} bytes)`
-      : reason === "expired"
-      ? `they are older than ${Math.round(maxAgeMs / 60_000)} minutes`
-      : "they could not be read back";
-    log.warn(`dropped ${what}: ${why}`);
-    return [...victims];
-  }
-
-  /**
-   * Deletes what is fully acknowledged, then writes one ack frame for the forgotten records whose
-   * put is still in a segment (without it they would come back after a restart).
-   */
-  async function recordAcks(forgotten: readonly Stored[]): Promise<void> {
-    await cleanup();
-    const ids = forgotten
-      .filter((s) => !s.body && segments.some((seg) => seg.no === s.segment))
-      .map((s) => s.id);
-    if (ids.length > 0 && diskUsable()) {
-      try {
-        const header = JSON.stringify({ op: "ack", ids }) + "\n";
-        await append(encodeFrame(encoder.encode(header)), false);
-      } catch (error) {
-        failDisk(error); // the records may come back after a restart: posted twice, never lost
-      }
-    }
-    await cleanup();
-  }
-
-  function totalBytes(): number {
-    return segments.reduce((n, s) => n + s.size, 0) + bytesInMemory;
-  }
-
-  /** Deletes fully acknowledged segments from the oldest end (never the head). */
-  async function cleanup(): Promise<void> {
-    while (segments.length > 0 && segments[0].live <= 0 && segments[0] !== head?.segment) {
-      const segment = segments.shift()!;
-      try {
-        await Deno.remove(segment.path);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) {
-          log.warn(`cannot remove ${segment.path}: ${errorMessage(error)}`);
-          segments.unshift(segment);
-          return;
-        }
-      }
-    }
-  }
-
-  const spool: Spool = {
-    put(input) {
-      return serial(async () => {
-        const entry: SpoolEntry = {
-          id: nextId++,
-          kind: input.kind,
-          ...(input.key === undefined ? {} : { key: input.key }),
-          at: input.at ?? clock.now(),
-          count: input.count,
-          bytes: input.body.length,
-        };
-        let stored = await putOnDisk(entry, input.body);
-        if (!stored) {
-          stored = { ...entry, offset: 0, body: input.body };
-          bytesInMemory += input.body.length;
-        } else if (input.body.length <= HOT_BYTES) {
-          hot.set(entry.id, input.body);
-          hotBytes += input.body.length;
-          // Oldest first: Map order is insertion order.
-          for (const id of hot.keys()) {
-            if (hotBytes <= HOT_BYTES) break;
-            dropHot(id);
-          }
-        }
-        index.set(entry.id, stored);
-        await enforceBounds();
-        return entryOf(stored);
-      });
-    },
-    async read(entry) {
-      const stored = index.get(entry.id);
-      if (!stored) return undefined;
-      if (stored.body) return stored.body;
-      const cached = hot.get(stored.id);
-      if (cached) return cached;
-      const segment = segments.find((s) => s.no === stored.segment);
-      try {
-        if (!segment) throw new Deno.errors.NotFound("its segment is gone");
-        return await readAt(segment.path, stored.offset, stored.bytes);
-      } catch (error) {
-        const gone = error instanceof Deno.errors.NotFound || error instanceof ShortRead;
-        if (!gone) {
-          // EMFILE, EIO ...: the record may read fine next time; it stays.
-          log.warn(`cannot read record ${stored.id} now (will try again): ${errorMessage(error)}`);
-          return undefined;
-        }
-        if (!index.has(stored.id)) return undefined; // acknowledged or dropped meanwhile
-        log.warn(`cannot read record ${stored.id} back from the spool: ${errorMessage(error)}`);
-        await serial(() => recordAcks(drop([stored], "unreadable")));
-        return undefined;
-      }
-    },
-    ack(ids) {
-      return serial(() => recordAcks(ids.flatMap((id) => forget(id) ?? [])));
-    },
-    has: (id) => index.has(id),
-    isDurable: (id) => {
-      const stored = index.get(id);
-      return stored !== undefined && stored.body === undefined;
-    },
-    entries(kind) {
-      // The index is in insertion order, which is id order: ids only grow.
-      const out: SpoolEntry[] = [];
-      for (const stored of index.values()) {
-        if (kind === undefined || stored.kind === kind) out.push(entryOf(stored));
-      }
-      return out;
-    },
-    stats: () => ({
-      ...(options.dir !== undefined && diskError === undefined ? { dir: options.dir } : {}),
-      durable: options.dir !== undefined && diskError === undefined,
-      pending: tallyByKind([...index.values()]),
-      bytesOnDisk: segments.reduce((n, s) => n + s.size, 0),
-      bytesInMemory,
-      dropped: structuredClone(dropped),
-      ...(diskError === undefined ? {} : { diskError }),
-    }),
-    close() {
-      return serial(() => {
-        closeHead();
-        return Promise.resolve();
-      });
-    },
-  };
-
-  const recovery = options.dir === undefined ? emptyRecovery() : await replay(options.dir);
-  buffer.bytes = new Uint8Array(0);
-  return { spool, recovery };
-}
-
-function entryOf(stored: Stored): SpoolEntry {
-  return {
-    id: stored.id,
-    kind: stored.kind,
-    ...(stored.key === undefined ? {} : { key: stored.key }),
-    at: stored.at,
-    count: stored.count,
-    bytes: stored.bytes,
-  };
-}
-
-function tallyByKind(records: readonly SpoolEntry[]): Record<RecordKind, Tally> {
-  const out = Object.fromEntries(KINDS.map((k) => [k, { records: 0, count: 0 }])) as Record<
-    RecordKind,
-    { records: number; count: number }
-  >;
-  for (const r of records) {
-    out[r.kind].records++;
-    out[r.kind].count += r.count;
-  }
-  return out;
-}
-
-function emptyRecovery(): Recovery {
-  return { records: tallyByKind([]), lostBytes: 0, lostFiles: [] };
-}
-
-/** "3 rounds (120 points) and 1 check report": what a set of records holds, for a log line. */
-export function describeRecords(records: readonly SpoolEntry[]): string {
-  const t = tallyByKind(records);
-  const parts: string[] = [];
-  if (t.metrics.records > 0) {
-    parts.push(`${plural(t.metrics.records, "round")} (${plural(t.metrics.count, "point")})`);
-  }
-  if (t.checks.records > 0) parts.push(plural(t.checks.count, "check report"));
-  if (t.metadata.records > 0) parts.push(plural(t.metadata.records, "metadata value"));
-  if (t.graphdefs.records > 0) parts.push(plural(t.graphdefs.records, "graph definition post"));
-  return parts.join(" and ");
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-type Frame =
-  | {
-    readonly op: "put";
-    readonly id: number;
-    readonly kind: RecordKind;
-    readonly key?: string;
-    readonly at: number;
-    readonly n: number;
-    readonly headerBytes: number;
-  }
-  | { readonly op: "ack"; readonly ids: readonly number[] };
-
-/** Reads a frame's header line; undefined when it is not one this format writes. */
-function parsePayload(payload: Uint8Array): Frame | undefined {
-  const newline = payload.indexOf(10);
-  if (newline < 0) return undefined;
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(decoder.decode(payload.subarray(0, newline)));
-  } catch {
-    return undefined;
-  }
-  if (header === null || typeof header !== "object") return undefined;
-  const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
   if (header.op === "ack") {
-    const ids = header.ids;
-    return Array.isArray(ids) && ids.every(isId) ? { op: "ack", ids } : undefined;
+    for (const id of header.ids) {
+      state.index.remove(id);
+      acked.add(id);
+    }
+    return;
   }
-  if (
-    header.op !== "put" || !isId(header.id) || !KINDS.includes(header.kind as RecordKind) ||
-    typeof header.at !== "number" || !Number.isSafeInteger(header.n) ||
-    (header.key !== undefined && typeof header.key !== "string")
-  ) {
+  state.index.add({
+    id: header.id,
+    kind: header.kind,
+    ...(header.key === undefined ? {} : { key: header.key }),
+    at: header.at,
+    count: header.n,
+    bytes: payload.length - header.headerBytes,
+    place,
+  });
+  state.nextId = Math.max(state.nextId, header.id + 1);
+}
+
+/**
+ * One WARNING for bytes replay could not read, saying what they held as far as their headers
+ * tell: records neither acknowledged nor copied elsewhere are lost, and counted as dropped.
+ */
+function reportDamage(state: State, report: DamageReport, acked: ReadonlySet<number>): void {
+  const headers = report.guesses.map(parseHeader);
+  const lost = headers
+    .filter((h): h is PutHeader & { headerBytes: number } => h?.op === "put")
+    .filter((h) => !acked.has(h.id) && state.index.get(h.id) === undefined)
+    .map((h) => ({ kind: h.kind, count: h.n }));
+  state.dropped.damaged.records += lost.length;
+  state.dropped.damaged.count += lost.reduce((n, r) => n + r.count, 0);
+  const acks = headers.filter((h) => h?.op === "ack").length;
+  const told = headers.filter((h) => h !== undefined).length;
+  const what = told === 0 ? "records that cannot be told" : [
+    lost.length > 0 ? `${describeRecords(lost)} lost` : "no record lost",
+    ...(acks > 0 ? [`${plural(acks, "acknowledgement")} (its records may be posted again)`] : []),
+    ...(told < headers.length ? ["records that cannot be told"] : []),
+  ].join(", ");
+  log.warn(
+    report.tail
+      ? `${report.path}: its last ${report.length} bytes are an incomplete write (cut off when ` +
+        `the agent or the machine stopped): ${what}; the records before them are kept`
+      : `${report.path}: ${report.length} damaged bytes at offset ${report.offset} are skipped: ` +
+        `${what}; the records around them are kept`,
+  );
+}
+
+/** Stores a record, on disk when it can; then applies the bounds. */
+async function put(state: State, input: PutInput): Promise<SpoolEntry> {
+  const entry: SpoolEntry = {
+    id: state.nextId++,
+    kind: input.kind,
+    ...(input.key === undefined ? {} : { key: input.key }),
+    at: input.at ?? state.clock.now(),
+    count: input.count,
+    bytes: input.body.length,
+  };
+  const held = await writeToDisk(state, entry, input.body) ?? { ...entry, body: input.body };
+  state.index.add(held);
+  await recordAcks(state, enforceBounds(state));
+  return entry;
+}
+
+/** Appends a put frame; the record as held on disk, or undefined when memory must do. */
+async function writeToDisk(
+  state: State,
+  entry: SpoolEntry,
+  body: Uint8Array,
+): Promise<Held | undefined> {
+  if (!await claimDisk(state)) return undefined;
+  try {
+    const place = await state.log!.append(encodePut(headerOf(entry), body), { sync: true });
+    state.cache.set(entry.id, body);
+    if (state.disk) {
+      log.info(`the spool is written to ${state.dir} again`);
+      state.disk = undefined;
+      await moveMemoryToDisk(state);
+    }
+    return { ...entry, place };
+  } catch (error) {
+    failDisk(state, error);
     return undefined;
   }
+}
+
+/** Writes the records memory held while the disk failed, so they too survive a restart. */
+async function moveMemoryToDisk(state: State): Promise<void> {
+  const inMemory = state.index.list().filter((h) => h.body !== undefined);
+  if (inMemory.length === 0) return;
+  try {
+    for (const held of inMemory) {
+      const place = await state.log!.append(encodePut(headerOf(held), held.body!), {
+        sync: false,
+      });
+      state.index.add({ ...entryOf(held), place });
+    }
+    await state.log!.sync();
+    log.info(`${describeRecords(inMemory)} kept in memory meanwhile are on disk now`);
+  } catch (error) {
+    failDisk(state, error);
+  }
+}
+
+const headerOf = (entry: SpoolEntry) => ({
+  id: entry.id,
+  kind: entry.kind,
+  ...(entry.key === undefined ? {} : { key: entry.key }),
+  at: entry.at,
+  n: entry.count,
+});
+
+function failDisk(state: State, error: unknown): void {
+  const message = errorMessage(error);
+  if (state.disk === undefined) {
+    log.warn(
+      `cannot write the spool in ${state.dir}: ${message}; keeping data in memory and trying ` +
+        "the disk again in a minute",
+    );
+  }
+  state.disk = { error: message, at: state.clock.now() };
+}
+
+/**
+ * Whether the disk may be written now: it is not failing (or a minute has passed), and this agent
+ * owns the directory - taking the lock first when it could not at start.
+ */
+async function claimDisk(state: State): Promise<boolean> {
+  if (!diskUsable(state)) return false;
+  const owner = state.owner;
+  if (owner === undefined || owner.lock !== undefined) return true;
+  try {
+    const taken = await lockSpool(state.dir!, { waitMs: 0 });
+    if ("unlockable" in taken) {
+      failDisk(state, new Error(taken.unlockable));
+      return false;
+    }
+    owner.lock = taken;
+    return true;
+  } catch (error) {
+    if (error instanceof SpoolLockedError && state.disk === undefined) {
+      log.error(
+        `${error.message}: this agent could not write its spool when it started and another one ` +
+          "writes there now; it keeps its data in memory (lost if it stops): stop one of them",
+      );
+    }
+    failDisk(state, error);
+    return false;
+  }
+}
+
+function diskUsable(state: State): boolean {
+  return state.log !== undefined &&
+    (state.disk === undefined || state.clock.now() - state.disk.at >= state.diskRetryMs);
+}
+
+/** A record's body: from memory, the cache or its frame; "gone" when it is lost for good. */
+async function readBody(state: State, held: Held): Promise<Uint8Array | undefined | "gone"> {
+  if (held.body) return held.body;
+  const cached = state.cache.get(held.id);
+  if (cached) return cached;
+  try {
+    const payload = await state.log!.read(held.place);
+    const header = parseHeader(payload);
+    if (header?.op !== "put" || header.id !== held.id) {
+      throw new FrameGone(
+        `segment ${held.place.segment} holds another record where ${held.id} was`,
+      );
+    }
+    return payload.subarray(header.headerBytes);
+  } catch (error) {
+    if (error instanceof FrameGone) {
+      log.warn(`cannot read record ${held.id} back from the spool: ${errorMessage(error)}`);
+      return "gone";
+    }
+    // EMFILE, EIO ...: the record may read fine next time; it stays.
+    log.warn(`cannot read record ${held.id} now (will try again): ${errorMessage(error)}`);
+    return undefined;
+  }
+}
+
+/** Forgets a record that was delivered or given up. */
+function forget(state: State, id: number): Held | undefined {
+  state.cache.delete(id);
+  return state.index.remove(id);
+}
+
+/** Drops what is too old, then the oldest records while the spool is over its size. */
+function enforceBounds(state: State): Held[] {
+  const now = state.clock.now();
+  const records = state.index.list();
+  const expired = records.filter((r) => now - r.at > state.maxAgeMs);
+  const gone = drop(state, expired, "expired");
+  let over = state.index.heldBytes() - state.capacity;
+  if (over <= 0) return gone;
+  const victims: Held[] = [];
+  // The newest record is always kept, however large.
+  for (const record of state.index.list().slice(0, -1)) {
+    if (over <= 0) break;
+    victims.push(record);
+    over -= sizeOf(record);
+  }
+  return [...gone, ...drop(state, victims, "full")];
+}
+
+/** Forgets records the spool gives up on, counting and logging them. */
+function drop(state: State, victims: readonly Held[], reason: DropReason): Held[] {
+  if (victims.length === 0) return [];
+  for (const v of victims) forget(state, v.id);
+  const tally = state.dropped[reason];
+  tally.records += victims.length;
+  tally.count += victims.reduce((n, v) => n + v.count, 0);
+  const why = reason === "full"
+    ? `the spool is full (${state.maxBytes} bytes)`
+    : reason === "expired"
+    ? `they are older than ${describeMinutes(state.maxAgeMs / 60_000)}`
+    : "they could not be read back";
+  log.warn(`dropped ${describeRecords(victims)}: ${why}`);
+  return [...victims];
+}
+
+/** "1 minute", "90 minutes", "6 hours". */
+export function describeMinutes(minutes: number): string {
+  const whole = Math.round(minutes);
+  return whole >= 60 && whole % 60 === 0 ? plural(whole / 60, "hour") : plural(whole, "minute");
+}
+
+/**
+ * Deletes what is fully acknowledged, then writes one ack frame for the forgotten records whose
+ * put is still in a segment (without it they would come back after a restart), then compacts when
+ * acknowledged bytes pile up.
+ */
+async function recordAcks(state: State, forgotten: readonly Held[]): Promise<void> {
+  const spoolLog = state.log;
+  if (!spoolLog) return;
+  await deleteDeadSegments(state);
+  const present = new Set(spoolLog.segments().map((s) => s.no));
+  const ids = forgotten.filter((h) => h.place && present.has(h.place.segment)).map((h) => h.id);
+  if (ids.length > 0 && await claimDisk(state)) {
+    try {
+      await spoolLog.append(encodeAck(ids), { sync: false });
+    } catch (error) {
+      failDisk(state, error); // the records may come back after a restart: posted twice, never lost
+    }
+  }
+  await deleteDeadSegments(state);
+  await compact(state);
+}
+
+/** Deletes segments from the oldest end while they hold no live record (never the head). */
+async function deleteDeadSegments(state: State): Promise<void> {
+  const spoolLog = state.log!;
+  for (const segment of [...spoolLog.segments()]) {
+    if (state.index.use(segment.no).records > 0 || segment.no === spoolLog.head()) return;
+    try {
+      await spoolLog.remove(segment.no);
+    } catch (error) {
+      log.warn(`cannot remove ${segment.path}: ${errorMessage(error)}`);
+      return;
+    }
+  }
+}
+
+/** Bytes of the files that no live record needs. */
+function deadBytes(state: State): number {
+  return state.log!.segments().reduce((n, s) => n + s.bytes - state.index.use(s.no).bytes, 0);
+}
+
+/**
+ * While dead bytes are over their budget, copies the live records of the oldest segment to the
+ * head and deletes it. The copies are synced before the original goes; a crash in between leaves
+ * both, and the replay keeps one.
+ */
+async function compact(state: State): Promise<void> {
+  const spoolLog = state.log!;
+  if (!await claimDisk(state)) return;
+  const headAtStart = spoolLog.head() ?? Infinity;
+  while (deadBytes(state) > state.deadBudget) {
+    const oldest = spoolLog.segments()[0];
+    if (!oldest || oldest.no >= headAtStart || oldest.no === spoolLog.head()) return;
+    const live = state.index.list().filter((h) => h.place?.segment === oldest.no);
+    try {
+      for (const held of live) {
+        const payload = await spoolLog.read(held.place!);
+        const place = await spoolLog.append(payload, { sync: false });
+        state.index.add({ ...entryOf(held), place });
+      }
+      await spoolLog.sync();
+    } catch (error) {
+      if (error instanceof FrameGone) {
+        log.warn(`compacting ${oldest.path}: ${errorMessage(error)}`);
+      } else failDisk(state, error);
+      return;
+    }
+    await deleteDeadSegments(state);
+    if (spoolLog.segments()[0]?.no === oldest.no) return; // could not be deleted
+  }
+}
+
+function stats(state: State): SpoolStats {
+  const durable = state.log !== undefined && state.disk === undefined;
   return {
-    op: "put",
-    id: header.id,
-    kind: header.kind as RecordKind,
-    ...(header.key === undefined ? {} : { key: header.key as string }),
-    at: header.at,
-    n: header.n as number,
-    headerBytes: newline + 1,
+    ...(durable ? { dir: state.dir } : {}),
+    durable,
+    pending: tallyByKind(state.index.list()),
+    bytesHeld: state.index.heldBytes(),
+    bytesOnDisk: state.log?.segments().reduce((n, s) => n + s.bytes, 0) ?? 0,
+    bytesInMemory: state.index.memoryBytes(),
+    dropped: structuredClone(state.dropped),
+    ...(state.disk === undefined ? {} : { diskError: state.disk.error }),
   };
 }
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+function entryOf(held: Held): SpoolEntry {
+  return {
+    id: held.id,
+    kind: held.kind,
+    ...(held.key === undefined ? {} : { key: held.key }),
+    at: held.at,
+    count: held.count,
+    bytes: held.bytes,
+  };
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await Deno.open(dir, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
-}
-
-/** Reads at most `limit` bytes of a file, and its full size. */
-async function readPrefix(
-  path: string,
-  limit: number,
-  buffer: { bytes: Uint8Array },
-): Promise<{ data: Uint8Array; fileSize: number }> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    const fileSize = (await file.stat()).size;
-    const size = Math.min(fileSize, limit);
-    // One buffer serves every segment of a replay: memory stays at one segment, not the backlog.
-    if (buffer.bytes.length < size) buffer.bytes = new Uint8Array(size);
-    const data = buffer.bytes.subarray(0, size);
-    let got = 0;
-    while (got < data.length) {
-      const n = await file.read(data.subarray(got));
-      if (n === null) break;
-      got += n;
-    }
-    return { data: data.subarray(0, got), fileSize };
-  } finally {
-    file.close();
-  }
-}
-
-/** A segment shorter than the index says: the record is gone for good. */
-class ShortRead extends Error {}
-
-async function readAt(path: string, offset: number, length: number): Promise<Uint8Array> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    await file.seek(offset, Deno.SeekMode.Start);
-    const data = new Uint8Array(length);
-    let got = 0;
-    while (got < length) {
-      const n = await file.read(data.subarray(got));
-      if (n === null) throw new ShortRead(`${path} ends before the record does`);
-      got += n;
-    }
-    return data;
-  } finally {
-    file.close();
-  }
-}
+export { describeRecords };

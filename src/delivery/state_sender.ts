@@ -1,7 +1,8 @@
 /**
- * Delivers states - metadata values (reference §7.5) and the graph definitions of metric plugins
- * (§7.3) - from the spool. A state is kept by key (a host's metadata namespace, or the one set of
- * graph definitions); a newer value supersedes an older one that was not sent yet.
+ * Delivers states - metadata values (docs/upstream.md, "Metadata plugins") and the graph
+ * definitions of metric plugins ("Graph definitions") - from the spool. A state is kept by key (a
+ * host's metadata namespace, or the one set of graph definitions); a newer value supersedes an
+ * older one that was not sent yet.
  *
  * Every minute (at once for graph definitions), the newest value of each key is sent. A transient
  * failure keeps it for the next minute, as upstream does for a 5xx; a refusal drops it, and a
@@ -14,7 +15,8 @@ import { nextTick } from "../async/minute.ts";
 import { errorMessage, logger } from "../log.ts";
 import { type DeliveryEvents, NO_EVENTS } from "./events.ts";
 import { classifyFailure } from "./policy.ts";
-import type { RecordKind, Spool, SpoolEntry } from "./spool.ts";
+import type { RecordKind } from "./record.ts";
+import type { Spool, SpoolEntry } from "./spool.ts";
 
 /** The kinds of record this sender owns. */
 export type StateKind = Extract<RecordKind, "metadata" | "graphdefs">;
@@ -40,7 +42,7 @@ export interface StateSender {
   /** Keeps a value under `key`, superseding the older ones; `urgent` sends it at once. */
   put(kind: StateKind, key: string, value: unknown, urgent?: boolean): Promise<void>;
   /** Sends every minute until `stop` aborts, then once more. */
-  run(stop: AbortSignal, force?: AbortSignal): Promise<void>;
+  run(stop: AbortSignal, force: AbortSignal): Promise<void>;
 }
 
 const log = logger("command");
@@ -96,9 +98,12 @@ export function createStateSender(options: StateSenderOptions): StateSender {
         const what = options.describe(kind, value);
         if (verdict.kind === "transient") {
           events.failed(kind, error);
-          log.error(
-            `${what} failed${final ? "" : " (will retry next minute)"}: ${errorMessage(error)}`,
-          );
+          const line = `${what} failed${final ? "" : " (will retry next minute)"}: ${
+            errorMessage(error)
+          }`;
+          // A refused key is said once by the status, not at every retry.
+          if (verdict.credentials) log.warn(line);
+          else log.error(line);
           continue;
         }
         log.error(`${what} was refused, dropped: ${errorMessage(error)}`);
@@ -118,7 +123,7 @@ export function createStateSender(options: StateSenderOptions): StateSender {
       if (urgent) wakeUp.abort();
       arrived.abort();
     },
-    async run(stop, force = new AbortController().signal) {
+    async run(stop, force) {
       // States left by an earlier run go out at once.
       let first = waiting();
       let due = clock.now() + options.minuteMs;

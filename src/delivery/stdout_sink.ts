@@ -44,6 +44,6 @@ export function stdoutSink(print: (value: unknown) => void = printLine): StdoutS
     putCheckReport: ({ hostId: _, ...report }) => printed({ checkReports: [report] }),
     wakeChecks: () => {},
     putMetadata: ({ namespace, value }) => printed({ metadata: { namespace, value } }),
-    putGraphDefs: (defs) => printed({ graphDefs: defs }),
+    putGraphDefs: (defs) => defs.length > 0 ? printed({ graphDefs: defs }) : Promise.resolve(),
   };
 }

@@ -5,8 +5,8 @@
  */
 import type { Config } from "../config/schema.ts";
 import type { HostPayload } from "../mackerel/types.ts";
-import { detectCloud } from "./spec/cloud.ts";
-import { collectHostSpec } from "./spec/spec.ts";
+import { detectCloud } from "./description/cloud.ts";
+import { collectHostSpec } from "./description/spec.ts";
 import type { Source } from "./source.ts";
 
 /** Options of {@linkcode describeHost}. */
@@ -17,8 +17,8 @@ export interface DescribeOptions {
 }
 
 /**
- * Collects the host payload of §4.1. Cloud probing runs every time, as upstream, so a host
- * moved to another instance type is described correctly after the next refresh.
+ * Collects the host payload (docs/upstream.md, "Host payload"). Cloud probing runs every time, as
+ * upstream, so a host moved to another instance type is described correctly after the next refresh.
  */
 export async function describeHost(options: DescribeOptions): Promise<HostPayload> {
   const { config, source } = options;

@@ -2,11 +2,12 @@
  * Local filesystems and their usage, as `df -Pkl` lists them, without spawning df.
  *
  * Upstream runs `df -Pkl` every minute for the filesystem metrics, the disk collector's
- * `use_mountpoint` renaming and the host spec (reference §3.6, §4.2). We read the mount table and
- * call statfs per mount point instead, applying df's own rules: remote and dummy filesystems are
- * left out (`-l`, no `-a`), filesystems with no blocks are hidden, bind mounts of one device are
- * folded into the entry nearest the root, sizes are KiB rounded up. statfs can hang forever on a
- * dead mount (DESIGN.md, known traps), so each one runs under its own deadline.
+ * `use_mountpoint` renaming and the host spec (docs/upstream.md, "Filesystems", "Host spec parts").
+ * We read the mount table and call statfs per mount point instead, applying df's own rules: remote
+ * and dummy filesystems are left out (`-l`, no `-a`), filesystems with no blocks are hidden, bind
+ * mounts of one device are folded into the entry nearest the root, sizes are KiB rounded up. statfs
+ * can hang forever on a dead mount (docs/architecture.md, "Known traps"), so each one runs under
+ * its own deadline.
  *
  * Watching a host from a container (`-rootfs`), the mount points are the host's and statfs looks at
  * them under the rootfs; see {@linkcode hostMounts} for which mount table says what the host has.
@@ -14,6 +15,7 @@
  * @module
  */
 import { statfs as nodeStatfs } from "node:fs/promises";
+import { DeadlineError, withDeadline } from "../async/abort.ts";
 import { logger } from "../log.ts";
 import { describeReadError, type Source, watchesFromOutside } from "./source.ts";
 
@@ -128,7 +130,10 @@ function isDummy(entry: MountEntry): boolean {
   return DUMMY_TYPES.has(entry.type) || (entry.type === "none" && !entry.options.includes("bind"));
 }
 
-/** Upstream's post-df drop rules (§3.6): docker's devicemapper thin devices. */
+/**
+ * Upstream's post-df drop rules (docs/upstream.md, "Filesystems"): docker's devicemapper thin
+ * devices.
+ */
 function isDockerDevicemapper(entry: { readonly name: string; readonly mount: string }): boolean {
   return entry.name.startsWith("/dev/mapper/docker-") ||
     (entry.name.startsWith("/dev/dm-") && entry.mount.includes("devicemapper/mnt"));
@@ -299,36 +304,22 @@ async function probe(args: ProbeArgs): Promise<Probed | undefined | typeof TIMED
     const usage = toUsage(entry, stats);
     return usage && { usage, dev: await deviceOf(entry.at).catch(() => undefined) };
   });
-  let result;
   try {
-    result = await withDeadline(attempt, timeoutMs);
+    return await withDeadline(() => attempt, { ms: timeoutMs });
   } catch (error) {
+    if (error instanceof DeadlineError) {
+      pending.set(entry.at, attempt);
+      const settle = () => pending.delete(entry.at);
+      attempt.then(settle, settle);
+      log.warn(
+        `statfs of ${entry.mount} (${entry.device}, ${entry.type}) did not answer within ` +
+          `${timeoutMs} ms; skipped until it does`,
+      );
+      return TIMED_OUT;
+    }
     const reason = error instanceof Error ? error.message : String(error);
     log.debug(`statfs of ${entry.mount} (${entry.device}) failed; skipped: ${reason}`);
     return undefined;
-  }
-  if (result === TIMED_OUT) {
-    pending.set(entry.at, attempt);
-    const settle = () => pending.delete(entry.at);
-    attempt.then(settle, settle);
-    log.warn(
-      `statfs of ${entry.mount} (${entry.device}, ${entry.type}) did not answer within ` +
-        `${timeoutMs} ms; skipped until it does`,
-    );
-    return TIMED_OUT;
-  }
-  return result;
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * Shapes the API client reads or builds beyond the host payload (reference §5.3, §7.3, §7.4).
+ * Shapes the API client reads or builds beyond the host payload (docs/upstream.md, "Endpoints",
+ * "Graph definitions", "Check plugins").
  *
  * @module
  */
@@ -35,7 +36,7 @@ export interface GraphDef {
   readonly name: string;
   /** Omitted from the body when undefined. */
   readonly displayName?: string;
-  /** `float` when the plugin gave none (§7.3). */
+  /** `float` when the plugin gave none (docs/upstream.md, "Graph definitions"). */
   readonly unit: string;
   readonly metrics: readonly GraphDefMetric[];
 }
@@ -43,7 +44,10 @@ export interface GraphDef {
 /** The status of a check monitor. */
 export type CheckStatus = "OK" | "WARNING" | "CRITICAL" | "UNKNOWN";
 
-/** One check result as the checker produced it, before the API's compatibility rules (§7.4). */
+/**
+ * One check result as the checker produced it, before the API's compatibility rules
+ * (docs/upstream.md, "Check plugins").
+ */
 export interface CheckReport {
   /** The host the report is about (the agent's own, or a custom identifier's). */
   readonly hostId: string;

@@ -1,9 +1,11 @@
 /**
- * The Mackerel API client: one typed method per endpoint the agent uses (reference §5).
+ * The Mackerel API client: one typed method per endpoint the agent uses (docs/upstream.md,
+ * "Mackerel API").
  *
  * Every call is one HTTP request under a deadline (30 s by default) and either resolves or throws
- * an {@linkcode ApiError}; retries belong to the callers (§5.4). Bodies are Go JSON plus `\n`, and a
- * call succeeds only on a 2xx answer whose body decodes as JSON (§5.2). The API key travels in
+ * an {@linkcode ApiError}; retries belong to the callers (docs/upstream.md, "Retry rules"). Bodies
+ * are Go JSON plus `\n`, and a call succeeds only on a 2xx answer whose body decodes as JSON
+ * (docs/upstream.md, "Results and error classes"). The API key travels in
  * the `X-Api-Key` header only and is blanked out of every error.
  *
  * @module
@@ -22,7 +24,7 @@ import { describeBadHostId, isHostId } from "./host_id.ts";
 import { truncateRunes } from "../runes.ts";
 import { createHttpTransport } from "./http.ts";
 import { STATUS_TEXT } from "./status_text.ts";
-import { startDeadline } from "../async/deadline.ts";
+import { deadline as startDeadline, DeadlineError } from "../async/abort.ts";
 
 /** Options of {@linkcode createMackerelClient}. */
 export interface MackerelClientOptions {
@@ -69,7 +71,10 @@ export interface MackerelClient {
   postMetricsJson(json: string, signal?: AbortSignal): Promise<void>;
   /** `POST /api/v0/graph-defs/create`. */
   createGraphDefs(defs: readonly GraphDef[], signal?: AbortSignal): Promise<void>;
-  /** `POST /api/v0/monitoring/checks/report`, applying §7.4's compatibility rules. */
+  /**
+   * `POST /api/v0/monitoring/checks/report`, applying upstream's compatibility rules
+   * (docs/upstream.md, "Check plugins").
+   */
   reportCheckMonitors(reports: readonly CheckReport[], signal?: AbortSignal): Promise<void>;
   /** `PUT /api/v0/hosts/<hostId>/metadata/<namespace>` with the value re-encoded as Go would. */
   putMetadata(
@@ -102,6 +107,89 @@ interface Call {
   readonly signal?: AbortSignal;
 }
 
+/** Where and how the client sends: the API's base URL, its headers, limits and transport. */
+interface Connection {
+  readonly base: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  /** Secrets never shown in an error. */
+  readonly redact: readonly string[];
+  readonly send: (url: URL, init: RequestInit) => Promise<Response>;
+}
+
+function failureOf(
+  connection: Connection,
+  call: Pick<Call, "method" | "path">,
+  init: ErrorDetails,
+): ApiError {
+  return new ApiError({ method: call.method, path: call.path, redact: connection.redact, ...init });
+}
+
+/** One API call: its JSON answer, or an {@linkcode ApiError} saying what went wrong. */
+async function requestJson(connection: Connection, call: Call): Promise<unknown> {
+  const { base, headers, send, timeoutMs, maxResponseBytes } = connection;
+  const fail = (init: ErrorDetails) => failureOf(connection, call, init);
+  let body: string | undefined;
+  try {
+    body = call.body &&
+      `${
+        "json" in call.body
+          ? call.body.json
+          : encodeGoJson(call.body.value, { sortKeys: call.body.sortKeys })
+      }\n`;
+  } catch (cause) {
+    throw fail({ status: 0, kind: "other", reason: (cause as Error).message, cause });
+  }
+  // Rendered as Go does: the `?` stays even with an empty query.
+  const url = new URL(`${base.protocol}//${base.host}${call.path}?${call.query ?? ""}`);
+  // Called off once the answer is read: a timer left to run out wakes an idle agent for nothing.
+  const limit = startDeadline(timeoutMs, call.signal);
+  const { signal } = limit;
+  let status = 0;
+  let text: string;
+  let statusLine = "";
+  let retryAfter: string | null = null;
+  try {
+    const response = await send(url, {
+      method: call.method,
+      headers: body === undefined && call.method === "GET"
+        ? headers
+        : { ...headers, "Content-Type": "application/json" },
+      body,
+      signal,
+      redirect: "follow",
+    });
+    status = response.status;
+    // Go's resp.Status; a server may send no reason phrase, so fall back to the standard one.
+    const reason = response.statusText || STATUS_TEXT[status] || "";
+    statusLine = `${status} ${reason}`.trim();
+    retryAfter = response.headers.get("retry-after");
+    text = await readBounded(response, maxResponseBytes);
+  } catch (cause) {
+    if (cause instanceof ResponseTooLarge) {
+      throw fail({ status, kind: "other", reason: `${cause.message} (${statusLine})`, cause });
+    }
+    const reason = signal.reason instanceof DeadlineError
+      ? `request timed out after ${timeoutMs} ms`
+      : signal.aborted
+      ? "request aborted"
+      : transportReason(cause);
+    throw fail({ status: 0, reason, cause });
+  } finally {
+    limit.dispose();
+  }
+  if (status < 200 || status > 299) {
+    throw fail({ status, reason: serverMessage(text) || statusLine, body: text, retryAfter });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    const reason = text.trim() === "" ? "empty response body" : "response body is not JSON";
+    throw fail({ status, kind: "other", reason: `${reason} (${statusLine})`, body: text, cause });
+  }
+}
+
 /** Creates a client for one apibase and key. */
 export function createMackerelClient(options: MackerelClientOptions): MackerelClient {
   const base = new URL(options.apibase);
@@ -109,87 +197,28 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
     ? `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`
     : undefined;
   base.username = base.password = "";
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const redact = [options.apikey];
   const injected = options.fetch;
   const transport = injected ? undefined : createHttpTransport(options);
-  const send = transport ? transport.fetch : (url: URL, init: RequestInit) => injected!(url, init);
-  const headers: Record<string, string> = {
-    "X-Api-Key": options.apikey,
-    "User-Agent": options.userAgent ??
-      `mackerel-agent/${options.version} (Revision ${options.revision})`,
-    "X-Agent-Version": options.version,
-    "X-Revision": options.revision,
-    // Go sends the URL's userinfo as basic auth; fetch refuses URLs that carry it.
-    ...(userinfo ? { Authorization: `Basic ${btoa(userinfo)}` } : {}),
-    ...(options.disableKeepAlive ? { Connection: "close" } : {}),
+  const connection: Connection = {
+    base,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    redact: [options.apikey],
+    send: transport ? transport.fetch : (url: URL, init: RequestInit) => injected!(url, init),
+    headers: {
+      "X-Api-Key": options.apikey,
+      "User-Agent": options.userAgent ??
+        `mackerel-agent/${options.version} (Revision ${options.revision})`,
+      "X-Agent-Version": options.version,
+      "X-Revision": options.revision,
+      // Go sends the URL's userinfo as basic auth; fetch refuses URLs that carry it.
+      ...(userinfo ? { Authorization: `Basic ${btoa(userinfo)}` } : {}),
+      ...(options.disableKeepAlive ? { Connection: "close" } : {}),
+    },
   };
-
+  const request = (call: Call) => requestJson(connection, call);
   const failure = (call: Pick<Call, "method" | "path">, init: ErrorDetails) =>
-    new ApiError({ method: call.method, path: call.path, redact, ...init });
-
-  async function request(call: Call): Promise<unknown> {
-    const fail = (init: ErrorDetails) => failure(call, init);
-    let body: string | undefined;
-    try {
-      body = call.body &&
-        `${
-          "json" in call.body
-            ? call.body.json
-            : encodeGoJson(call.body.value, { sortKeys: call.body.sortKeys })
-        }\n`;
-    } catch (cause) {
-      throw fail({ status: 0, kind: "other", reason: (cause as Error).message, cause });
-    }
-    // Rendered as Go does: the `?` stays even with an empty query.
-    const url = new URL(`${base.protocol}//${base.host}${call.path}?${call.query ?? ""}`);
-    const deadline = startDeadline(timeoutMs);
-    const signal = call.signal ? AbortSignal.any([deadline.signal, call.signal]) : deadline.signal;
-    let status = 0;
-    let text: string;
-    let statusLine = "";
-    let retryAfter: string | null = null;
-    try {
-      const response = await send(url, {
-        method: call.method,
-        headers: body === undefined && call.method === "GET"
-          ? headers
-          : { ...headers, "Content-Type": "application/json" },
-        body,
-        signal,
-        redirect: "follow",
-      });
-      status = response.status;
-      // Go's resp.Status; a server may send no reason phrase, so fall back to the standard one.
-      const reason = response.statusText || STATUS_TEXT[status] || "";
-      statusLine = `${status} ${reason}`.trim();
-      retryAfter = response.headers.get("retry-after");
-      text = await readBounded(response, maxResponseBytes);
-    } catch (cause) {
-      if (cause instanceof ResponseTooLarge) {
-        throw fail({ status, kind: "other", reason: `${cause.message} (${statusLine})`, cause });
-      }
-      const reason = deadline.signal.aborted
-        ? `request timed out after ${timeoutMs} ms`
-        : signal.aborted
-        ? "request aborted"
-        : transportReason(cause);
-      throw fail({ status: 0, reason, cause });
-    } finally {
-      deadline.clear();
-    }
-    if (status < 200 || status > 299) {
-      throw fail({ status, reason: serverMessage(text) || statusLine, body: text, retryAfter });
-    }
-    try {
-      return JSON.parse(text);
-    } catch (cause) {
-      const reason = text.trim() === "" ? "empty response body" : "response body is not JSON";
-      throw fail({ status, kind: "other", reason: `${reason} (${statusLine})`, body: text, cause });
-    }
-  }
-
+    failureOf(connection, call, init);
   const unexpected = (call: Pick<Call, "method" | "path">, what: string, body: unknown) =>
     failure(call, {
       status: 200,
@@ -280,7 +309,10 @@ export function createMackerelClient(options: MackerelClientOptions): MackerelCl
   };
 }
 
-/** Applies §7.4: message cut to 1024 code points, notificationInterval >= 10, maxCheckAttempts > 0. */
+/**
+ * Applies docs/upstream.md, "Check plugins": message cut to 1024 code points,
+ * notificationInterval >= 10, maxCheckAttempts > 0.
+ */
 export function toCheckReportPayload(report: CheckReport): CheckReportPayload {
   const interval = report.notificationInterval;
   const attempts = report.maxCheckAttempts;
@@ -306,7 +338,10 @@ export function goQueryEscape(value: string): string {
   }).join("");
 }
 
-/** The §4.1 field order; `displayName` and `customIdentifier` are omitted when empty (Go omitempty). */
+/**
+ * The field order of docs/upstream.md, "Host payload"; `displayName` and `customIdentifier` are
+ * omitted when empty (Go omitempty).
+ */
 function orderHostPayload(p: HostPayload): HostPayload {
   return {
     name: p.name,

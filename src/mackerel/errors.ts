@@ -1,9 +1,10 @@
 /**
- * The error of a failed Mackerel API call and its classes (reference §5.2).
+ * The error of a failed Mackerel API call and its classes (docs/upstream.md,
+ * "Results and error classes").
  *
- * The retry rules of §5.4 branch on the class: *network* (no HTTP answer: refused, reset, timed
- * out, aborted), *client* (4xx), *server* (5xx) and *other* (an undecodable 2xx body, an unfollowed
- * 3xx, a body that cannot be encoded).
+ * The retry rules (docs/upstream.md, "Retry rules") branch on the class: *network* (no HTTP answer:
+ * refused, reset, timed out, aborted), *client* (4xx), *server* (5xx) and *other* (an undecodable
+ * 2xx body, an unfollowed 3xx, a body that cannot be encoded).
  *
  * @module
  */
@@ -89,8 +90,16 @@ export function kindOfStatus(status: number): ApiErrorKind {
 
 /** Replaces every occurrence of each non-empty secret with `<redacted>`. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((out, secret) => secret ? out.replaceAll(secret, REDACTED) : out, text);
+  // A secret of a few characters is no key (Mackerel's are 44): hiding every "a" in a message
+  // would garble it and protect nothing.
+  return secrets.reduce(
+    (out, secret) => secret.length >= MIN_SECRET_LENGTH ? out.replaceAll(secret, REDACTED) : out,
+    text,
+  );
 }
+
+/** Secrets shorter than this are not redacted. */
+const MIN_SECRET_LENGTH = 6;
 
 /** Finds an {@linkcode ApiError} in an error or its `cause` chain (Go's `errors.As`). */
 export function findApiError(error: unknown): ApiError | undefined {

@@ -2,10 +2,10 @@
  * The HTTP transport of the API client: Go's proxy rules on top of `Deno.createHttpClient`.
  *
  * Go picks a proxy per request from `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` (upper case first) and
- * never proxies loopback (reference §2.5). Deno's clients apply their own reading of the same
- * variables (loopback included, `ALL_PROXY` honoured), so this module decides itself and pins the
- * decision into each client: an explicit `proxy` when Go would proxy, and a client built while
- * `NO_PROXY` names the target host when Go would not.
+ * never proxies loopback (docs/upstream.md, "Proxies"). Deno's clients apply their own reading of
+ * the same variables (loopback included, `ALL_PROXY` honoured), so this module decides itself and
+ * pins the decision into each client: an explicit `proxy` when Go would proxy, and a client built
+ * while `NO_PROXY` names the target host when Go would not.
  *
  * @module
  */

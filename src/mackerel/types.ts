@@ -1,5 +1,6 @@
 /**
- * Shapes of the Mackerel API payloads the agent sends and reads, as in the reference (§4.1, §5.3).
+ * Shapes of the Mackerel API payloads the agent sends and reads (docs/upstream.md, "Host payload",
+ * "Endpoints").
  *
  * @module
  */
@@ -29,13 +30,29 @@ export interface CpuSpec {
   readonly mhz?: string;
 }
 
-/** One entry of `meta.filesystem`, keyed by device name. */
+/** One entry of `meta.cpu` on Windows, as upstream sends it: the speed and model are numbers. */
+export interface WindowsCpuSpec {
+  readonly model_name: string;
+  /** `~MHz` of the processor's registry key. */
+  readonly mhz: number;
+  /** `SYSTEM_INFO.wProcessorArchitecture`. */
+  readonly model: number;
+  readonly vendor_id: string;
+}
+
+/** One entry of `meta.filesystem`, keyed by device name (`C:` on Windows). */
 export interface FilesystemSpec {
   readonly kb_size: number;
   readonly kb_used: number;
   readonly kb_available: number;
   readonly percent_used: string;
   readonly mount: string;
+  /** Windows: the DOS device (`\Device\HarddiskVolume3`). */
+  readonly label?: string;
+  /** Windows: the volume's label. */
+  readonly volume_name?: string;
+  /** Windows: `ntfs`, `refs` ... */
+  readonly fs_type?: string;
 }
 
 /** `meta.cloud`. */
@@ -49,8 +66,11 @@ export interface HostMeta {
   readonly "agent-revision": string;
   readonly "agent-version": string;
   readonly "agent-name": string;
-  readonly block_device?: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  readonly cpu?: readonly CpuSpec[];
+  /** Linux: sysfs attributes as text; Windows: `size` (a number) and `removable` (a boolean). */
+  readonly block_device?: Readonly<
+    Record<string, Readonly<Record<string, string | number | boolean>>>
+  >;
+  readonly cpu?: readonly (CpuSpec | WindowsCpuSpec)[];
   readonly filesystem?: Readonly<Record<string, FilesystemSpec>>;
   readonly kernel?: KernelSpec;
   readonly memory?: Readonly<Record<string, string>>;

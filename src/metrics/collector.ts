@@ -4,10 +4,12 @@
  *
  * @module
  */
-import type { CollectorsConfig, Config } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
 import type { Source } from "../host/source.ts";
-import type { GraphDef } from "../mackerel/api_types.ts";
+import type { AgentHealth } from "./agent_health.ts";
+import type { OperatingSystem, Platform, SourceRef, SysKind } from "../platform/platform.ts";
 import type { RoundFilesystems } from "./filesystem_listing.ts";
+import type { MetricDeclaration } from "./metric_declaration.ts";
 
 /** One metric value, named as Mackerel names it (`loadavg5`, `cpu.user.percentage` ...). */
 export interface MetricValue {
@@ -53,26 +55,46 @@ export interface CollectorSetup {
   readonly config: CollectorConfig;
   /** The round's filesystems, listed once for every collector that asks (disk, filesystem, inodes). */
   readonly filesystems: RoundFilesystems;
+  /** The daemon's figures of its own health (the `agent` collector); absent outside the daemon. */
+  readonly health?: () => AgentHealth;
+  /** The commands, libraries and built-ins of the OS the agent runs on (a fixture's in tests). */
+  readonly platform: Platform;
 }
+
+/** An operating system, as `Deno.build.os` names it (`linux`, `darwin`, `windows` ...). */
+export type { OperatingSystem } from "../platform/platform.ts";
+
+/** The systems the agent is built for: a collector that runs everywhere (diagnostic). */
+export const EVERY_OS: readonly OperatingSystem[] = ["linux", "darwin", "windows"];
 
 /** A collector file's declaration: one line of the registry's table. */
 export interface CollectorDefinition {
-  /** Short name used in logs and in the permission probe. */
+  /** Short name used in logs, the status file and the permission probe; unique per system. */
   readonly name: string;
+  /** The systems it reads its sources on; elsewhere only its {@linkcode fallback} may run. */
+  readonly os: readonly OperatingSystem[];
   /**
-   * Absent: always on (upstream's set). Otherwise the switch that turns it on: a `[collectors]`
-   * key, or `diagnostic`.
+   * Absent: always on (upstream's set). Otherwise the switch that turns it on: its `[collectors]`
+   * key (`interface_errors`), or `diagnostic` for the top-level `diagnostic` key and `-diagnostic`.
    */
-  readonly optIn?: keyof CollectorsConfig | "diagnostic";
-  /** Absolute paths the collector reads; probed once at start. */
-  readonly sources: (source: Source) => readonly string[];
-  /** Graph definitions of its `custom.*` metrics, posted at start like a plugin's. */
-  readonly graphDefs?: readonly GraphDef[];
+  readonly optIn?: string;
+  /** Every metric it can emit; its graph definitions and the README's tables come from these. */
+  readonly metrics: readonly MetricDeclaration[];
+  /**
+   * What the collector reads, probed once at start: absolute paths of files, commands it runs,
+   * libraries it calls, built-ins it uses.
+   */
+  readonly sources: (source: Source) => readonly (string | SourceRef)[];
   /** Creates the collector. */
   readonly create: (setup: CollectorSetup) => Collector;
-  /** Where Deno has a built-in for it: the `--allow-sys` kind it needs, and the fallback. */
+  /**
+   * Deno's built-in for it, which needs `--allow-sys=<sysKind>`: used where its sources cannot be
+   * read, and on the systems of its own `os` that the collector's `os` lacks, in its place. It
+   * emits a subset of {@linkcode metrics}.
+   */
   readonly fallback?: {
-    readonly sysKind: Deno.SysPermissionDescriptor["kind"];
-    readonly create: () => Collector;
+    readonly sysKind: SysKind;
+    readonly os: readonly OperatingSystem[];
+    readonly create: (setup: CollectorSetup) => Collector;
   };
 }

@@ -1,5 +1,6 @@
 /**
- * Per-second rates of monotonic counters, from two rounds' samples (DESIGN.md principle 3).
+ * Per-second rates of monotonic counters, from two rounds' samples (docs/architecture.md,
+ * "Principles").
  *
  * Shared by every collector of counters (disk, interface, and the opt-in ones): the first sample
  * only sets the baseline; then each counter present in both samples gives delta ÷ the window's nominal

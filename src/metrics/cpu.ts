@@ -1,5 +1,5 @@
 /**
- * The `cpu.*.percentage` metrics, from two samples of `<procfs>/stat` (reference §3.3).
+ * The `cpu.*.percentage` metrics, from two samples of `<procfs>/stat` (docs/upstream.md, "CPU").
  *
  * Upstream sleeps 60 s between its two samples inside one round; here the collector keeps the
  * previous round's sample instead (`window.ts`), so the values cover one agent interval, are
@@ -9,8 +9,9 @@
  */
 import type { Source } from "../host/source.ts";
 import { logger } from "../log.ts";
-import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
+import { type Collector, type CollectorDefinition, type MetricValue } from "./collector.ts";
 import { createCpuFallback } from "./fallback.ts";
+import type { MetricDeclaration } from "./metric_declaration.ts";
 import { createWindows } from "./window.ts";
 
 /** The columns of the `cpu` line of `/proc/stat`, in the kernel's order. */
@@ -108,7 +109,8 @@ export function statReset(previous: CpuStat, current: CpuStat): string | undefin
 }
 
 /**
- * Computes the reference's §3.3 table from two samples: each delta × CPUCount × 100 / delta Total.
+ * Computes upstream's CPU table (docs/upstream.md, "CPU") from two samples: each delta × CPUCount
+ * × 100 / delta Total.
  *
  * Returns no values when the samples cannot be compared ({@linkcode statReset}) or delta Total is not
  * positive (no tick elapsed), so a value is never negative, NaN or infinite.
@@ -171,10 +173,36 @@ export function createCpuCollector({ source }: CpuCollectorOptions): Collector {
   };
 }
 
-/** The registry's line: upstream's cpu metrics, always on; `node:os` cpus() without -A. */
+/** What each `cpu.<state>.percentage` counts, in the order they are sent. */
+const CPU_STATES = {
+  user: "in user mode, guest time excluded",
+  nice: "in user mode at a lowered priority (nice)",
+  system: "in the kernel",
+  idle: "idle",
+  iowait: "idle while waiting for I/O",
+  irq: "serving hardware interrupts",
+  softirq: "serving software interrupts",
+  steal: "taken by the hypervisor for other guests",
+  guest: "running guest virtual CPUs",
+} as const;
+
+const CPU_METRICS: readonly MetricDeclaration[] = Object.entries(CPU_STATES).map((
+  [state, what],
+) => ({
+  name: `cpu.${state}.percentage`,
+  unit: "percentage",
+  description: `CPU time ${what}, in percent of one CPU (100 per CPU).`,
+}));
+
+/**
+ * The registry's line: upstream's cpu metrics, always on; `node:os` cpus() where this process may
+ * not read /proc (macOS and Windows have collectors of their own).
+ */
 export const CPU_COLLECTOR: CollectorDefinition = {
   name: "cpu",
+  os: ["linux"],
+  metrics: CPU_METRICS,
   sources: (source) => [source.procPath("stat")],
   create: ({ source }) => createCpuCollector({ source }),
-  fallback: { sysKind: "cpus", create: () => createCpuFallback() },
+  fallback: { sysKind: "cpus", os: ["linux"], create: () => createCpuFallback() },
 };

@@ -1,5 +1,6 @@
 /**
- * Diagnostic mode: the agent's own memory figures as `custom.agent.*` metrics (reference §10).
+ * Diagnostic mode: the agent's own memory figures as `custom.agent.*` metrics (docs/upstream.md,
+ * "Diagnostic mode").
  *
  * Upstream reports Go's MemStats; this port maps them to `Deno.memoryUsage()`: `alloc` is the live
  * JavaScript heap plus external memory, `sys` the resident set, `heapAlloc`/`heapSys` V8's heap
@@ -7,21 +8,8 @@
  *
  * @module
  */
-import type { GraphDef } from "../mackerel/api_types.ts";
-import type { Collector, CollectorDefinition } from "./collector.ts";
-
-/** The graph definition of the diagnostic metrics, posted at start like a plugin's. */
-export const DIAGNOSTIC_GRAPH_DEFS: readonly GraphDef[] = [{
-  name: "custom.agent.memory",
-  displayName: "Agent Memory",
-  unit: "bytes",
-  metrics: [
-    { name: "custom.agent.memory.alloc", displayName: "Alloc", isStacked: false },
-    { name: "custom.agent.memory.sys", displayName: "Sys", isStacked: false },
-    { name: "custom.agent.memory.heapAlloc", displayName: "Heap Alloc", isStacked: false },
-    { name: "custom.agent.memory.heapSys", displayName: "Heap Sys", isStacked: false },
-  ],
-}];
+import { type Collector, type CollectorDefinition, EVERY_OS } from "./collector.ts";
+import { inGraph } from "./metric_declaration.ts";
 
 /** Creates the collector of the agent's own memory figures. */
 export function createDiagnosticCollector(
@@ -41,11 +29,37 @@ export function createDiagnosticCollector(
   };
 }
 
-/** The registry's line: on with `diagnostic = true` or `-diagnostic`. */
+/** The registry's line: on with `diagnostic = true` or `-diagnostic`; one graph, posted at start. */
 export const DIAGNOSTIC_COLLECTOR: CollectorDefinition = {
   name: "diagnostic",
+  os: EVERY_OS,
   optIn: "diagnostic",
+  metrics: inGraph("Agent Memory", [
+    {
+      name: "custom.agent.memory.alloc",
+      unit: "bytes",
+      label: "Alloc",
+      description: "The agent's live JavaScript heap plus external memory.",
+    },
+    {
+      name: "custom.agent.memory.sys",
+      unit: "bytes",
+      label: "Sys",
+      description: "The agent's resident set size.",
+    },
+    {
+      name: "custom.agent.memory.heapAlloc",
+      unit: "bytes",
+      label: "Heap Alloc",
+      description: "V8's heap in use by the agent.",
+    },
+    {
+      name: "custom.agent.memory.heapSys",
+      unit: "bytes",
+      label: "Heap Sys",
+      description: "V8's heap reserved by the agent.",
+    },
+  ]),
   sources: () => [],
-  graphDefs: DIAGNOSTIC_GRAPH_DEFS,
   create: () => createDiagnosticCollector(),
 };

@@ -1,6 +1,6 @@
 /**
- * Disk I/O rates from `/proc/diskstats` (reference §3.5): `disk.<dev>.reads.delta` and
- * `disk.<dev>.writes.delta`, per second.
+ * Disk I/O rates from `/proc/diskstats` (docs/upstream.md, "Disk I/O"): `disk.<dev>.reads.delta`
+ * and `disk.<dev>.writes.delta`, per second.
  *
  * Upstream sleeps 60 s between two samples inside each round; we keep the previous round's sample
  * instead (`window.ts`), so the first call yields nothing; a rate is stamped with the previous
@@ -119,6 +119,19 @@ export function createDiskCollector(options: DiskCollectorOptions): Collector {
 /** The registry's line: upstream's disk metrics, always on. */
 export const DISK_COLLECTOR: CollectorDefinition = {
   name: "disk",
+  os: ["linux"],
+  metrics: [
+    {
+      name: "disk.<device>.reads.delta",
+      unit: "iops",
+      description: "Reads completed per second (the device's mount point with use_mountpoint).",
+    },
+    {
+      name: "disk.<device>.writes.delta",
+      unit: "iops",
+      description: "Writes completed per second (the device's mount point with use_mountpoint).",
+    },
+  ],
   sources: (source) => [source.procPath("diskstats")],
   create: ({ source, config, filesystems }) =>
     createDiskCollector({

@@ -9,8 +9,8 @@
  * @module
  */
 import type { Source } from "../host/source.ts";
-import type { GraphDef } from "../mackerel/api_types.ts";
 import type { Collector, CollectorDefinition } from "./collector.ts";
+import { inGraph } from "./metric_declaration.ts";
 
 /** The three numbers of `file-nr`. */
 export interface FileNr {
@@ -52,27 +52,24 @@ export function createFilesCollector({ source }: FilesCollectorOptions): Collect
   };
 }
 
-/** File descriptors in use; the limit apart. */
-export const FILES_GRAPH_DEFS: readonly GraphDef[] = [
-  {
-    name: "custom.files",
-    displayName: "File Descriptors",
-    unit: "integer",
-    metrics: [{ name: "custom.files.used", displayName: "used", isStacked: false }],
-  },
-  {
-    name: "custom.files.limit",
-    displayName: "File Descriptor Limit",
-    unit: "integer",
-    metrics: [{ name: "custom.files.limit.max", displayName: "fs.file-max", isStacked: false }],
-  },
-];
-
-/** The registry's line: off unless `[collectors] files = true`. */
+/** The registry's line: off unless `[collectors] files = true`. Descriptors in use; the limit apart. */
 export const FILES_COLLECTOR: CollectorDefinition = {
   name: "files",
+  os: ["linux"],
   optIn: "files",
+  metrics: [
+    ...inGraph("File Descriptors", [{
+      name: "custom.files.used",
+      unit: "integer",
+      description: "File handles allocated, less the free ones (file-nr).",
+    }]),
+    ...inGraph("File Descriptor Limit", [{
+      name: "custom.files.limit.max",
+      unit: "integer",
+      label: "fs.file-max",
+      description: "The system's maximum of file handles (fs.file-max).",
+    }]),
+  ],
   sources: (source) => [source.procPath("sys/fs/file-nr")],
-  graphDefs: FILES_GRAPH_DEFS,
   create: ({ source }) => createFilesCollector({ source }),
 };

@@ -1,6 +1,6 @@
 /**
- * Filesystem usage metrics (reference §3.6): `filesystem.<key>.size` and `filesystem.<key>.used`,
- * in bytes, for local filesystems on `/dev/` devices.
+ * Filesystem usage metrics (docs/upstream.md, "Filesystems"): `filesystem.<key>.size` and
+ * `filesystem.<key>.used`, in bytes, for local filesystems on `/dev/` devices.
  *
  * @module
  */
@@ -65,6 +65,19 @@ export function createFilesystemCollector(options: FilesystemCollectorOptions): 
 /** The registry's line: upstream's filesystem metrics, always on. */
 export const FILESYSTEM_COLLECTOR: CollectorDefinition = {
   name: "filesystem",
+  os: ["linux"],
+  metrics: [
+    {
+      name: "filesystem.<device>.size",
+      unit: "bytes",
+      description: "Size of a /dev/ filesystem: used plus available to users (as df counts).",
+    },
+    {
+      name: "filesystem.<device>.used",
+      unit: "bytes",
+      description: "Space used on a /dev/ filesystem.",
+    },
+  ],
   sources: (source) => [source.procPath("mounts")],
   create: ({ source, config, filesystems }) =>
     createFilesystemCollector({

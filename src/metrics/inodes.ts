@@ -16,10 +16,10 @@
  */
 import type { StatFsLike } from "../host/filesystems.ts";
 import type { Source } from "../host/source.ts";
-import type { GraphDef } from "../mackerel/api_types.ts";
 import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
 import { filesystemsByKey, type FilesystemSelection } from "./filesystem.ts";
 import { createRoundFilesystems, type RoundFilesystems } from "./filesystem_listing.ts";
+import { inGraph } from "./metric_declaration.ts";
 
 /** A statfs answer with its inode counts. */
 export interface InodeStatFs extends StatFsLike {
@@ -64,32 +64,32 @@ export function createInodesCollector(options: InodesCollectorOptions): Collecto
   };
 }
 
-/** One graph of counts and one of the percentage per filesystem (`#`), as the plugin's. */
-export const INODES_GRAPH_DEFS: readonly GraphDef[] = [
-  {
-    name: "custom.inode.count.#",
-    displayName: "Inode",
-    unit: "integer",
-    metrics: ["used", "free", "total"].map((m) => ({
-      name: `custom.inode.count.#.${m}`,
-      displayName: m,
-      isStacked: false,
-    })),
-  },
-  {
-    name: "custom.inode.percentage.#",
-    displayName: "Inode Percentage",
-    unit: "percentage",
-    metrics: [{ name: "custom.inode.percentage.#.used", displayName: "used %", isStacked: false }],
-  },
-];
-
-/** The registry's line: off unless `[collectors] inodes = true`. */
+/**
+ * The registry's line: off unless `[collectors] inodes = true`. One graph of counts and one of the
+ * percentage per filesystem (`#`), as the plugin's.
+ */
 export const INODES_COLLECTOR: CollectorDefinition = {
   name: "inodes",
+  os: ["linux"],
   optIn: "inodes",
+  metrics: [
+    ...inGraph("Inode", [
+      { name: "custom.inode.count.<device>.used", unit: "integer", description: "Inodes in use." },
+      { name: "custom.inode.count.<device>.free", unit: "integer", description: "Inodes free." },
+      {
+        name: "custom.inode.count.<device>.total",
+        unit: "integer",
+        description: "Inodes in total.",
+      },
+    ]),
+    ...inGraph("Inode Percentage", [{
+      name: "custom.inode.percentage.<device>.used",
+      unit: "percentage",
+      label: "used %",
+      description: "Inodes in use, in percent of the total.",
+    }]),
+  ],
   sources: (source) => [source.procPath("mounts")],
-  graphDefs: INODES_GRAPH_DEFS,
   create: ({ source, config, filesystems }) =>
     createInodesCollector({
       source,

@@ -1,6 +1,6 @@
 /**
- * Interface traffic rates from `/proc/net/dev` (reference §3.7): `interface.<name>.rxBytes.delta`
- * and `interface.<name>.txBytes.delta`, per second.
+ * Interface traffic rates from `/proc/net/dev` (docs/upstream.md, "Interfaces"):
+ * `interface.<name>.rxBytes.delta` and `interface.<name>.txBytes.delta`, per second.
  *
  * Upstream sleeps 60 s between two samples inside each round; we keep the previous round's sample
  * instead (`window.ts`), so the first call yields nothing; a rate is stamped with the previous
@@ -18,17 +18,19 @@ export interface NetDevStat {
   /** Interface name as the kernel writes it. */
   readonly name: string;
   readonly rxBytes: number;
+  readonly rxPackets: number;
   readonly rxErrors: number;
   readonly rxDrops: number;
   readonly txBytes: number;
+  readonly txPackets: number;
   readonly txErrors: number;
   readonly txDrops: number;
 }
 
 /**
  * Parses `/proc/net/dev`: only lines with a `:` followed by at least 16 numeric fields count
- * (the two header lines do not). Received bytes, errs and drop are fields 1, 3 and 4; transmitted
- * ones fields 9, 11 and 12.
+ * (the two header lines do not). Received bytes, packets, errs and drop are fields 1 to 4;
+ * transmitted ones fields 9 to 12.
  */
 export function parseNetDev(text: string): NetDevStat[] {
   const stats: NetDevStat[] = [];
@@ -42,9 +44,11 @@ export function parseNetDev(text: string): NetDevStat[] {
     stats.push({
       name,
       rxBytes: field(0),
+      rxPackets: field(1),
       rxErrors: field(2),
       rxDrops: field(3),
       txBytes: field(8),
+      txPackets: field(9),
       txErrors: field(10),
       txDrops: field(11),
     });
@@ -108,6 +112,19 @@ export function createInterfaceCollector(options: InterfaceCollectorOptions): Co
 /** The registry's line: upstream's interface metrics, always on. */
 export const INTERFACE_COLLECTOR: CollectorDefinition = {
   name: "interface",
+  os: ["linux"],
+  metrics: [
+    {
+      name: "interface.<interface>.rxBytes.delta",
+      unit: "bytes/sec",
+      description: "Bytes received per second (lo, veth* and [interfaces] ignore left out).",
+    },
+    {
+      name: "interface.<interface>.txBytes.delta",
+      unit: "bytes/sec",
+      description: "Bytes sent per second (lo, veth* and [interfaces] ignore left out).",
+    },
+  ],
   sources: (source) => [source.procPath("net/dev")],
   create: ({ source, config }) =>
     createInterfaceCollector({ source, ignore: config.interfaces.ignore }),

@@ -6,13 +6,20 @@
  *
  * @module
  */
-import type { GraphDef } from "../mackerel/api_types.ts";
 import type { Source } from "../host/source.ts";
 import type { Collector, CollectorDefinition } from "./collector.ts";
 import { createCounterRateCollector } from "./counter_rates.ts";
 import { readInterfaceCounters } from "./interface.ts";
+import { inGraph } from "./metric_declaration.ts";
 
-const COUNTERS = ["rxErrors", "txErrors", "rxDrops", "txDrops"] as const;
+/** The kernel's counters, as each is described. */
+const COUNTERS = {
+  rxErrors: "Receive errors per second (the kernel's rx errs).",
+  txErrors: "Transmit errors per second (the kernel's tx errs).",
+  rxDrops: "Received packets dropped per second (the kernel's rx drop).",
+  txDrops: "Packets to send dropped per second (the kernel's tx drop).",
+} as const;
+const NAMES = Object.keys(COUNTERS) as (keyof typeof COUNTERS)[];
 
 /** Options of {@linkcode createInterfaceErrorsCollector}. */
 export interface InterfaceErrorsCollectorOptions {
@@ -31,30 +38,29 @@ export function createInterfaceErrorsCollector(
     read: async () => ({
       counters: await readInterfaceCounters({
         ...options,
-        pick: (stat) => Object.fromEntries(COUNTERS.map((c) => [c, stat[c]])),
+        pick: (stat) => Object.fromEntries(NAMES.map((c) => [c, stat[c]])),
       }),
     }),
   });
 }
 
-/** One graph per interface (`#`), as mackerel-agent-plugins draw per-device graphs. */
-export const INTERFACE_ERRORS_GRAPH_DEFS: readonly GraphDef[] = [{
-  name: "custom.interface_errors.#",
-  displayName: "Interface Errors and Drops (per second)",
-  unit: "float",
-  metrics: COUNTERS.map((counter) => ({
-    name: `custom.interface_errors.#.${counter}`,
-    displayName: counter,
-    isStacked: false,
-  })),
-}];
-
-/** The registry's line: off unless `[collectors] interface_errors = true`. */
+/**
+ * The registry's line: off unless `[collectors] interface_errors = true`. One graph per interface
+ * (`#`), as mackerel-agent-plugins draw per-device graphs.
+ */
 export const INTERFACE_ERRORS_COLLECTOR: CollectorDefinition = {
   name: "interface_errors",
-  optIn: "interfaceErrors",
+  os: ["linux"],
+  optIn: "interface_errors",
+  metrics: inGraph(
+    "Interface Errors and Drops (per second)",
+    Object.entries(COUNTERS).map(([counter, description]) => ({
+      name: `custom.interface_errors.<interface>.${counter}`,
+      unit: "float",
+      description,
+    })),
+  ),
   sources: (source) => [source.procPath("net/dev")],
-  graphDefs: INTERFACE_ERRORS_GRAPH_DEFS,
   create: ({ source, config }) =>
     createInterfaceErrorsCollector({ source, ignore: config.interfaces.ignore }),
 };

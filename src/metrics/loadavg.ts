@@ -68,13 +68,20 @@ export function createLoadavgCollector({ source }: LoadavgCollectorOptions): Col
   };
 }
 
-/** The registry's line: upstream's load averages, always on; `Deno.loadavg()` without -A. */
+/**
+ * The registry's line: upstream's load averages, always on; `Deno.loadavg()` without -A and on
+ * macOS.
+ */
 export const LOADAVG_COLLECTOR: CollectorDefinition = {
   name: "loadavg",
+  os: ["linux"],
+  metrics: ([1, 5, 15] as const).map((minutes) => ({
+    name: `loadavg${minutes}`,
+    unit: "float",
+    description: `Load average over the last ${minutes === 1 ? "minute" : `${minutes} minutes`}.`,
+  })),
   sources: (source) => [source.procPath("loadavg")],
   create: ({ source }) => createLoadavgCollector({ source }),
-  // Windows has no load average: Deno.loadavg() answers zeros there.
-  fallback: Deno.build.os === "windows"
-    ? undefined
-    : { sysKind: "loadavg", create: () => createLoadavgFallback() },
+  // Where /proc cannot be read; macOS has its own collector, Windows no load average.
+  fallback: { sysKind: "loadavg", os: ["linux"], create: () => createLoadavgFallback() },
 };

@@ -1,11 +1,12 @@
 /**
- * The `memory.*` metrics, from one read of `<procfs>/meminfo` (reference §3.4).
+ * The `memory.*` metrics, from one read of `<procfs>/meminfo` (docs/upstream.md, "Memory").
  *
  * @module
  */
 import type { Source } from "../host/source.ts";
-import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
+import { type Collector, type CollectorDefinition, type MetricValue } from "./collector.ts";
 import { createMemoryFallback } from "./fallback.ts";
+import type { MetricDeclaration } from "./metric_declaration.ts";
 
 /** Options of {@linkcode createMemoryCollector}. */
 export interface MemoryCollectorOptions {
@@ -37,7 +38,8 @@ export function parseMeminfo(text: string): Map<string, number> {
 }
 
 /**
- * Computes the reference's §3.4 metrics from parsed meminfo; missing keys count as 0.
+ * Computes upstream's memory metrics (docs/upstream.md, "Memory") from parsed meminfo; missing
+ * keys count as 0.
  *
  * With `MemAvailable` (Linux >= 3.14) `memory.used` is MemTotal - MemAvailable and
  * `memory.mem_available` is sent; without it, used is MemTotal - MemFree - Buffers - Cached and
@@ -79,10 +81,36 @@ export function createMemoryCollector({ source }: MemoryCollectorOptions): Colle
   };
 }
 
-/** The registry's line: upstream's memory metrics, always on; `Deno.systemMemoryInfo()` without -A. */
+const bytes = (name: string, description: string): MetricDeclaration => ({
+  name: `memory.${name}`,
+  unit: "bytes",
+  description,
+});
+
+const MEMORY_METRICS: readonly MetricDeclaration[] = [
+  bytes("total", "Physical memory (MemTotal)."),
+  bytes(
+    "used",
+    "Memory in use: MemTotal less MemAvailable (before Linux 3.14, less free, buffers and cache).",
+  ),
+  bytes("mem_available", "Memory available without swapping (MemAvailable, Linux 3.14 and later)."),
+  bytes("buffers", "Block device buffers (Buffers; sent only before Linux 3.14)."),
+  bytes("cached", "Page cache (Cached; sent only before Linux 3.14)."),
+  bytes("free", "Memory not used at all (MemFree; sent only before Linux 3.14)."),
+  bytes("swap_total", "Swap space (SwapTotal)."),
+  bytes("swap_cached", "Swap also held in memory (SwapCached)."),
+  bytes("swap_free", "Swap space unused (SwapFree)."),
+];
+
+/**
+ * The registry's line: upstream's memory metrics, always on; `Deno.systemMemoryInfo()` without -A
+ * where this process may not read /proc (macOS and Windows have collectors of their own).
+ */
 export const MEMORY_COLLECTOR: CollectorDefinition = {
   name: "memory",
+  os: ["linux"],
+  metrics: MEMORY_METRICS,
   sources: (source) => [source.procPath("meminfo")],
   create: ({ source }) => createMemoryCollector({ source }),
-  fallback: { sysKind: "systemMemoryInfo", create: () => createMemoryFallback() },
+  fallback: { sysKind: "systemMemoryInfo", os: ["linux"], create: () => createMemoryFallback() },
 };

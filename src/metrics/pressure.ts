@@ -14,9 +14,9 @@
  * @module
  */
 import type { Source } from "../host/source.ts";
-import type { GraphDef } from "../mackerel/api_types.ts";
 import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
 import { createCounterRateCollector } from "./counter_rates.ts";
+import { inGraph, type MetricDeclaration } from "./metric_declaration.ts";
 
 /** The resources of `/proc/pressure` this collector reads. */
 export const PRESSURE_RESOURCES = ["cpu", "io", "memory"] as const;
@@ -93,40 +93,45 @@ export function createPressureCollector({ source }: PressureCollectorOptions): C
 }
 
 const TITLES = { cpu: "CPU", io: "I/O", memory: "Memory" } as const;
+const WHO = { some: "some", full: "all" } as const;
+const SECONDS = { avg10: 10, avg60: 60, avg300: 300 } as const;
 
 /** One graph per resource for the averages, one for the stall time of all of them. */
-export const PRESSURE_GRAPH_DEFS: readonly GraphDef[] = [
-  ...PRESSURE_RESOURCES.map((resource) => ({
-    name: `custom.pressure.${resource}`,
-    displayName: `Pressure Stall: ${TITLES[resource]} (%)`,
-    unit: "percentage",
-    metrics: KINDS.flatMap((kind) =>
-      AVERAGES.map((avg) => ({
-        name: `custom.pressure.${resource}.${kind}_${avg}`,
-        displayName: `${kind} ${avg}`,
-        isStacked: false,
-      }))
-    ),
-  })),
-  {
-    name: "custom.pressure.stall",
-    displayName: "Pressure Stall Time (% of the minute)",
-    unit: "percentage",
-    metrics: PRESSURE_RESOURCES.flatMap((resource) =>
+const PRESSURE_METRICS: readonly MetricDeclaration[] = [
+  ...PRESSURE_RESOURCES.flatMap((resource) =>
+    inGraph(
+      `Pressure Stall: ${TITLES[resource]} (%)`,
+      KINDS.flatMap((kind) =>
+        AVERAGES.map((avg) => ({
+          name: `custom.pressure.${resource}.${kind}_${avg}`,
+          unit: "percentage",
+          label: `${kind} ${avg}`,
+          description: `Time ${WHO[kind]} non-idle tasks stalled on ${resource}, in percent: ` +
+            `the kernel's ${SECONDS[avg]} s average.`,
+        }))
+      ),
+    )
+  ),
+  ...inGraph(
+    "Pressure Stall Time (% of the minute)",
+    PRESSURE_RESOURCES.flatMap((resource) =>
       KINDS.map((kind) => ({
         name: `custom.pressure.stall.${resource}_${kind}`,
-        displayName: `${TITLES[resource]} ${kind}`,
-        isStacked: false,
+        unit: "percentage",
+        label: `${TITLES[resource]} ${kind}`,
+        description: `Time ${WHO[kind]} non-idle tasks stalled on ${resource}, in percent of ` +
+          "the window (rate of total).",
       }))
     ),
-  },
+  ),
 ];
 
 /** The registry's line: off unless `[collectors] pressure = true`. */
 export const PRESSURE_COLLECTOR: CollectorDefinition = {
   name: "pressure",
+  os: ["linux"],
   optIn: "pressure",
+  metrics: PRESSURE_METRICS,
   sources: (source) => PRESSURE_RESOURCES.map((r) => source.procPath(`pressure/${r}`)),
-  graphDefs: PRESSURE_GRAPH_DEFS,
   create: ({ source }) => createPressureCollector({ source }),
 };

@@ -10,9 +10,9 @@
  * @module
  */
 import type { Source } from "../host/source.ts";
-import type { GraphDef } from "../mackerel/api_types.ts";
 import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
 import { createCounterRateCollector } from "./counter_rates.ts";
+import { inGraph, type MetricDeclaration } from "./metric_declaration.ts";
 
 /** The lines of `/proc/stat` this collector reads. */
 export interface ProcStat {
@@ -21,6 +21,8 @@ export interface ProcStat {
   readonly forks?: number;
   readonly contextSwitches?: number;
   readonly interrupts?: number;
+  /** Boot time, epoch seconds (`btime`): when the kernel's counters started. */
+  readonly bootTime?: number;
 }
 
 const KEYS: Readonly<Record<string, keyof ProcStat>> = {
@@ -29,6 +31,7 @@ const KEYS: Readonly<Record<string, keyof ProcStat>> = {
   processes: "forks",
   ctxt: "contextSwitches",
   intr: "interrupts",
+  btime: "bootTime",
 };
 
 /** Parses the process lines of `/proc/stat`; an absent or garbled line is left out. */
@@ -80,34 +83,35 @@ export function createProcessesCollector({ source }: ProcessesCollectorOptions):
   });
 }
 
-const rateGraph = (rate: typeof RATES[number], title: string): GraphDef => ({
-  name: RATE_NAMES[rate].slice(0, -".per_second".length),
-  displayName: `${title} (per second)`,
-  unit: "float",
-  metrics: [{ name: RATE_NAMES[rate], displayName: title, isStacked: false }],
-});
+/** A rate in a graph of its own, labelled with the graph's title. */
+const rate = (name: string, title: string, description: string): MetricDeclaration[] =>
+  inGraph(`${title} (per second)`, [{ name, unit: "float", label: title, description }]);
 
-/** Running and blocked processes; each rate in a graph of its own. */
-export const PROCESSES_GRAPH_DEFS: readonly GraphDef[] = [
-  {
-    name: "custom.processes",
-    displayName: "Processes",
-    unit: "integer",
-    metrics: [
-      { name: "custom.processes.running", displayName: "running", isStacked: false },
-      { name: "custom.processes.blocked", displayName: "blocked", isStacked: false },
-    ],
-  },
-  rateGraph("forks", "Forks"),
-  rateGraph("contextSwitches", "Context Switches"),
-  rateGraph("interrupts", "Interrupts"),
-];
-
-/** The registry's line: off unless `[collectors] processes = true`. */
+/**
+ * The registry's line: off unless `[collectors] processes = true`. Running and blocked processes;
+ * each rate in a graph of its own.
+ */
 export const PROCESSES_COLLECTOR: CollectorDefinition = {
   name: "processes",
+  os: ["linux"],
   optIn: "processes",
+  metrics: [
+    ...inGraph("Processes", [
+      {
+        name: "custom.processes.running",
+        unit: "integer",
+        description: "Runnable tasks, the reader included (procs_running).",
+      },
+      {
+        name: "custom.processes.blocked",
+        unit: "integer",
+        description: "Tasks blocked waiting for I/O (procs_blocked).",
+      },
+    ]),
+    ...rate(RATE_NAMES.forks, "Forks", "Processes and threads created per second (processes)."),
+    ...rate(RATE_NAMES.contextSwitches, "Context Switches", "Context switches per second (ctxt)."),
+    ...rate(RATE_NAMES.interrupts, "Interrupts", "Interrupts served per second (intr)."),
+  ],
   sources: (source) => [source.procPath("stat")],
-  graphDefs: PROCESSES_GRAPH_DEFS,
   create: ({ source }) => createProcessesCollector({ source }),
 };

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { startDeadline } from "../async/deadline.ts";
+import { deadline, raceAbort } from "../async/abort.ts";
 import { errorMessage, logger } from "../log.ts";
 import type { Collector, MetricValue } from "./collector.ts";
 
@@ -33,24 +33,17 @@ export async function collectRound(
 ): Promise<MetricValue[]> {
   const log = logger("agent");
   const deadlineMs = options.deadlineMs ?? 30_000;
-  if (!(deadlineMs > 0 && deadlineMs <= 2 ** 31 - 1)) {
-    throw new RangeError(`deadlineMs must be in (0, 2^31-1]: ${deadlineMs}`);
-  }
-  // One deadline for the round: every collector starts at once, so they share it. It is called
-  // off once the round is done, so an idle agent is not woken when it would have passed.
-  const deadline = startDeadline(deadlineMs);
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, deadline.signal])
-    : deadline.signal;
-  const { given, release } = givenUp(signal, deadline.signal, deadlineMs);
+  if (!(deadlineMs > 0)) throw new RangeError(`deadlineMs must be positive, got ${deadlineMs}`);
+  // One deadline for the round: every collector starts at once, so they share it.
+  const limit = deadline(deadlineMs, options.signal);
   let results: MetricValue[][];
   try {
     results = await Promise.all(collectors.map(async (collector) => {
       try {
-        const values = await Promise.race([
-          collector.collect({ timeMs: options.timeMs, signal }),
-          given,
-        ]);
+        const values = await raceAbort(
+          collector.collect({ timeMs: options.timeMs, signal: limit.signal }),
+          limit.signal,
+        );
         options.onResult?.(collector.name);
         return values;
       } catch (error) {
@@ -64,8 +57,7 @@ export async function collectRound(
       }
     }));
   } finally {
-    release();
-    deadline.clear();
+    limit.dispose();
   }
   const merged = new Map<string, MetricValue>();
   for (const value of results.flat()) {
@@ -73,29 +65,4 @@ export async function collectRound(
     else log.warn(`Invalid value: name = ${value.name}, value = ${value.value} is not sent.`);
   }
   return [...merged.values()];
-}
-
-/**
- * A promise that rejects once `signal` aborts (with the deadline's words when it was the
- * deadline), and `release`, which stops listening.
- */
-function givenUp(
-  signal: AbortSignal,
-  deadline: AbortSignal,
-  deadlineMs: number,
-): { given: Promise<never>; release: () => void } {
-  let abort = () => {};
-  const given = new Promise<never>((_, reject) => {
-    abort = () =>
-      reject(
-        deadline.aborted
-          ? new Error(`timed out after ${deadlineMs / 1000} seconds`)
-          : new Error("the agent is stopping"),
-      );
-  });
-  // Raced by every collector; nobody else awaits it.
-  given.catch(() => {});
-  if (signal.aborted) abort();
-  else signal.addEventListener("abort", abort, { once: true });
-  return { given, release: () => signal.removeEventListener("abort", abort) };
 }

@@ -1,5 +1,6 @@
 /**
- * Metric-name sanitizing shared by the disk, interface and filesystem collectors (reference §3.1).
+ * Metric-name sanitizing shared by the disk, interface and filesystem collectors (docs/upstream.md,
+ * "Rounds, names and sanitizing").
  *
  * @module
  */

@@ -19,9 +19,9 @@
  * @module
  */
 import type { Source } from "../host/source.ts";
-import type { GraphDef } from "../mackerel/api_types.ts";
 import type { Collector, CollectorDefinition } from "./collector.ts";
 import { createCounterRateCollector } from "./counter_rates.ts";
+import { inGraph } from "./metric_declaration.ts";
 
 /** The kernel's TCP states (include/net/tcp_states.h) by their hex code in the `st` column. */
 export const TCP_STATES: Readonly<Record<string, string>> = {
@@ -120,40 +120,38 @@ export function createTcpCollector({ source }: TcpCollectorOptions): Collector {
   });
 }
 
-/** Connections by state; opens; retransmitted segments. */
-export const TCP_GRAPH_DEFS: readonly GraphDef[] = [
-  {
-    name: "custom.tcp.connections",
-    displayName: "TCP Connections",
-    unit: "integer",
-    metrics: Object.values(TCP_STATES).map((state) => ({
-      name: `custom.tcp.connections.${state}`,
-      displayName: state,
-      isStacked: false,
-    })),
-  },
-  {
-    name: "custom.tcp.opens",
-    displayName: "TCP Opens (per second)",
-    unit: "float",
-    metrics: [
-      { name: COUNTERS.ActiveOpens, displayName: "active", isStacked: false },
-      { name: COUNTERS.PassiveOpens, displayName: "passive", isStacked: false },
-    ],
-  },
-  {
-    name: "custom.tcp.segments",
-    displayName: "TCP Segments (per second)",
-    unit: "float",
-    metrics: [{ name: COUNTERS.RetransSegs, displayName: "retransmitted", isStacked: false }],
-  },
-];
-
-/** The registry's line: off unless `[collectors] tcp = true`. */
+/** The registry's line: off unless `[collectors] tcp = true`. Connections by state; opens; retransmits. */
 export const TCP_COLLECTOR: CollectorDefinition = {
   name: "tcp",
+  os: ["linux"],
   optIn: "tcp",
+  metrics: [
+    ...inGraph(
+      "TCP Connections",
+      Object.values(TCP_STATES).map((state) => ({
+        name: `custom.tcp.connections.${state}`,
+        unit: "integer",
+        description: `TCP sockets (IPv4 and IPv6) in state ${state}.`,
+      })),
+    ),
+    ...inGraph("TCP Opens (per second)", [
+      {
+        name: COUNTERS.ActiveOpens,
+        unit: "float",
+        description: "Connections this host opened per second (ActiveOpens).",
+      },
+      {
+        name: COUNTERS.PassiveOpens,
+        unit: "float",
+        description: "Connections this host accepted per second (PassiveOpens).",
+      },
+    ]),
+    ...inGraph("TCP Segments (per second)", [{
+      name: COUNTERS.RetransSegs,
+      unit: "float",
+      description: "TCP segments retransmitted per second (RetransSegs).",
+    }]),
+  ],
   sources: (source) => [source.procPath("net/tcp"), source.procPath("net/snmp")],
-  graphDefs: TCP_GRAPH_DEFS,
   create: ({ source }) => createTcpCollector({ source }),
 };

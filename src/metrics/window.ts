@@ -1,5 +1,6 @@
 /**
- * The window a rate covers: the previous round's sample and this round's (DESIGN.md principle 3).
+ * The window a rate covers: the previous round's sample and this round's (docs/architecture.md,
+ * "Principles").
  *
  * Upstream samples, sleeps the interval, samples again, and stamps the result with the round's
  * start. We keep the previous round's sample instead of sleeping, so the same window ends at this

@@ -1,10 +1,10 @@
 /**
  * Runs the check plugins on their own schedules and decides which results are reported
- * (reference §7.4).
+ * (docs/upstream.md, "Check plugins").
  *
  * Each check runs at once, then every `check_interval` minutes aligned to its first run (a run
- * that overruns its slot skips to the next one). Intervals are in agent minutes (DESIGN.md
- * principle 8); plugin timeouts stay in real seconds.
+ * that overruns its slot skips to the next one). Intervals are in agent minutes
+ * (docs/architecture.md, "Principles"); plugin timeouts stay in real seconds.
  *
  * @module
  */
@@ -47,7 +47,10 @@ export interface ReportDecision {
 
 const log = logger("checks");
 
-/** §7.4's report decision, given the previous result (undefined before the first run). */
+/**
+ * Upstream's report decision (docs/upstream.md, "Check plugins"), given the previous result
+ * (undefined before the first run).
+ */
 export function decideReport(
   previous: LastResult | undefined,
   current: LastResult,

@@ -1,5 +1,5 @@
 /**
- * Turns a check plugin's run into a check status and message (reference §7.4).
+ * Turns a check plugin's run into a check status and message (docs/upstream.md, "Check plugins").
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * Runs a plugin command the way mackerel-agent's `cmdutil.RunCommand` does (reference §1.7, §2.4, §7.1).
+ * Runs a plugin command the way mackerel-agent's `cmdutil.RunCommand` does (docs/upstream.md,
+ * "Process environment", "Plugin command, env and timeout", "Running a plugin").
  *
  * The child runs in its own process group so that a timeout reaches the shell *and* everything it
  * started (Deno.Command's own abort kills only the direct child, and grandchildren would keep the
@@ -20,14 +21,20 @@ import { logger } from "../log.ts";
 import { errnoText, exitCodeFor, locateCached, setsidBinary } from "./exec_path.ts";
 import { pluginWatchdog } from "./watchdog.ts";
 
-/** What a run produced; `exitCode` follows §7.1 (128 + N for signal N, 125-127 for launch failures). */
+/**
+ * What a run produced; `exitCode` follows upstream (docs/upstream.md, "Running a plugin"): 128 + N
+ * for signal N, 125-127 for launch failures.
+ */
 export interface CommandResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly exitCode: number;
   /** The timeout fired (the command may still have exited on its own afterwards). */
   readonly timedOut: boolean;
-  /** stdout or stderr exceeded `maxOutputBytes`; the excess was read and discarded. */
+  /**
+   * stdout or stderr exceeded `maxOutputBytes`: what was kept ends at its last complete line, and
+   * the command was stopped (its output is not read past the cap).
+   */
   readonly truncated: boolean;
   /** `command timed out`, `command canceled` or `exit code: <n>, <launch error>`. */
   readonly error?: string;
@@ -46,14 +53,21 @@ export interface RunCommandOptions {
   readonly timeoutMs: number;
   /** Time between the first SIGTERM and SIGKILL; default 10 000 ms as upstream. */
   readonly killGraceMs?: number;
-  /** Bytes kept per stream; default 1 MiB. */
+  /** Bytes kept per stream; default {@linkcode MAX_OUTPUT_BYTES}. */
   readonly maxOutputBytes?: number;
   /** Aborting terminates the command like a timeout does (error `command canceled`). */
   readonly signal?: AbortSignal;
+  /** Aborting kills the command's group at once, without the grace (the agent is exiting). */
+  readonly kill?: AbortSignal;
 }
 
 const DEFAULT_KILL_GRACE_MS = 10_000;
-const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
+/**
+ * What one plugin run may print on each stream: far more than any real plugin (a whole
+ * mackerel-plugin-linux run is under 100 KB), small enough that a runaway one cannot grow the
+ * agent. Past it the plugin is stopped and the complete lines before the cap are used.
+ */
+export const MAX_OUTPUT_BYTES = 1 << 20;
 /** After the final SIGKILL, how long output from processes outside the group may still arrive. */
 const MAX_DRAIN_AFTER_KILL_MS = 1_000;
 const PATH_PREFIX = "/sbin:/usr/sbin:/bin:/usr/bin:";
@@ -82,14 +96,20 @@ export function commandString(command: CommandSpec): string {
   return command.kind === "shell" ? command.line : command.argv.join(" ");
 }
 
-/** The agent's PATH per §1.7; idempotent, so applying it to an already adjusted PATH is harmless. */
+/**
+ * The agent's PATH (docs/upstream.md, "Process environment"); idempotent, so applying it to an
+ * already adjusted PATH is harmless.
+ */
 export function pluginPath(oldPath: string | undefined): string {
   const old = oldPath ?? "";
   if (old.startsWith(PATH_PREFIX) && old.endsWith(PATH_SUFFIX)) return old;
   return old === "" ? PATH_PREFIX + PATH_SUFFIX.slice(1) : PATH_PREFIX + old + PATH_SUFFIX;
 }
 
-/** The child's environment: agent env (with §1.7 PATH, LANG, LC_ALL), then config `env`, then `extraEnv`. */
+/**
+ * The child's environment: agent env (with upstream's PATH, LANG, LC_ALL), then config `env`, then
+ * `extraEnv`.
+ */
 export function buildEnv(
   base: Readonly<Record<string, string>>,
   env: readonly string[] = [],
@@ -105,14 +125,17 @@ export function buildEnv(
   return Object.assign(out, extraEnv);
 }
 
-/** The variables the agent itself sets (§1.7, §2.5): the only ones that can change under it. */
+/**
+ * The variables the agent itself sets (docs/upstream.md, "Process environment", "Proxies"): the
+ * only ones that can change under it.
+ */
 const AGENT_SET_VARIABLES = ["PATH", "HTTP_PROXY", "HTTPS_PROXY"] as const;
 let baseEnv: { readonly key: string; readonly env: Readonly<Record<string, string>> } | undefined;
 
 /**
- * The agent's environment as every plugin gets it before its own `env` (§1.7 PATH, LANG, LC_ALL),
- * copied once rather than on every run: it is rebuilt only when a variable the agent sets changes,
- * which a few `Deno.env.get` calls detect at a fraction of the cost of the copy.
+ * The agent's environment as every plugin gets it before its own `env` (upstream's PATH, LANG,
+ * LC_ALL), copied once rather than on every run: it is rebuilt only when a variable the agent sets
+ * changes, which a few `Deno.env.get` calls detect at a fraction of the cost of the copy.
  */
 export function pluginBaseEnv(): Readonly<Record<string, string>> {
   const key = AGENT_SET_VARIABLES.map((name) => Deno.env.get(name) ?? "\0").join("\0");
@@ -124,6 +147,7 @@ export function pluginBaseEnv(): Readonly<Record<string, string>> {
 export interface PluginRunOptions {
   readonly extraEnv?: Record<string, string>;
   readonly signal?: AbortSignal;
+  readonly kill?: AbortSignal;
   readonly killGraceMs?: number;
 }
 
@@ -141,7 +165,10 @@ export function runPluginCommand(
   });
 }
 
-/** Runs a plugin command with a timeout, a process-group kill and capped output (§7.1). */
+/**
+ * Runs a plugin command with a timeout, a process-group kill and capped output
+ * (docs/upstream.md, "Running a plugin").
+ */
 export async function runCommand(options: RunCommandOptions): Promise<CommandResult> {
   const argv = commandArgv(options.command, options.user);
   const base = pluginBaseEnv();
@@ -178,10 +205,12 @@ async function supervise(
   options: RunCommandOptions,
   argv: readonly string[],
 ): Promise<CommandResult> {
-  const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  const cap = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
   const grace = Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-  const stdout = drain(child.stdout, cap);
-  const stderr = drain(child.stderr, cap);
+  // Past the cap the command is stopped: reading a runaway plugin to its end costs a core.
+  const overflow = () => startTermination();
+  const stdout = drain(child.stdout, cap, overflow);
+  const stderr = drain(child.stderr, cap, overflow);
   const timers: ReturnType<typeof setTimeout>[] = [];
   const intervals: ReturnType<typeof setInterval>[] = [];
   let timedOut = false;
@@ -225,6 +254,15 @@ async function supervise(
     aborted = true;
     startTermination();
   };
+  const onKill = () => {
+    aborted = true;
+    terminating = true;
+    signalAll("SIGKILL");
+    timers.push(setTimeout(() => {
+      stdout.cancel();
+      stderr.cancel();
+    }, MAX_DRAIN_AFTER_KILL_MS));
+  };
 
   timers.push(setTimeout(() => {
     timedOut = true;
@@ -232,6 +270,8 @@ async function supervise(
   }, Math.max(0, options.timeoutMs)));
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.kill?.aborted) onKill();
+  else options.kill?.addEventListener("abort", onKill, { once: true });
 
   try {
     // Always await the status so the child is reaped, whatever happens to the pipes.
@@ -255,6 +295,7 @@ async function supervise(
     for (const t of timers) clearTimeout(t);
     for (const t of intervals) clearInterval(t);
     options.signal?.removeEventListener("abort", onAbort);
+    options.kill?.removeEventListener("abort", onKill);
   }
 }
 
@@ -263,8 +304,12 @@ interface Drained {
   cancel(): void;
 }
 
-/** Reads a stream to its end, keeping the first `cap` bytes and discarding the rest. */
-function drain(stream: ReadableStream<Uint8Array>, cap: number): Drained {
+/**
+ * Reads a stream to its end or to `cap` bytes; past the cap it stops reading, calls `onOverflow`
+ * once, and keeps what came before the cap up to its last complete line (a line cut in the middle
+ * could read as another value).
+ */
+function drain(stream: ReadableStream<Uint8Array>, cap: number, onOverflow: () => void): Drained {
   const reader = stream.getReader();
   const done = (async () => {
     const chunks: Uint8Array[] = [];
@@ -279,17 +324,23 @@ function drain(stream: ReadableStream<Uint8Array>, cap: number): Drained {
           chunks.push(take === value.length ? value : value.slice(0, take));
           size += take;
         }
-        if (take < value.length) truncated = true;
+        if (take < value.length) {
+          truncated = true;
+          onOverflow();
+          reader.cancel().catch(() => {});
+          break;
+        }
       }
     } catch {
       // Cancelled or broken pipe: keep what arrived.
     }
-    const bytes = new Uint8Array(size);
+    let bytes = new Uint8Array(size);
     let offset = 0;
     for (const c of chunks) {
       bytes.set(c, offset);
       offset += c.length;
     }
+    if (truncated) bytes = bytes.subarray(0, bytes.lastIndexOf(10) + 1);
     return { text: new TextDecoder().decode(bytes), truncated };
   })();
   return {

@@ -1,6 +1,7 @@
 /**
  * Resolves the `custom_identifier` of metric and check plugins to host ids, once at startup
- * (reference §5.4, §6.1 step 6, §7.2, §7.4).
+ * (docs/upstream.md: "Retry rules", "Startup and registration" step 6, "Metric plugins",
+ * "Check plugins").
  *
  * Upstream looks each identifier up once; one that cannot be resolved keeps its data from being
  * sent for the whole run. Upstream drops that data silently; here each drop says how much was lost,

@@ -1,5 +1,5 @@
 /**
- * Go-style executable lookup for plugin commands (reference §7.1).
+ * Go-style executable lookup for plugin commands (docs/upstream.md, "Running a plugin").
  *
  * Deno.Command reports a missing or non-executable program with its own wording, while upstream's
  * logs and exit codes come from Go's `os/exec`: `exec: "x": executable file not found in $PATH`

@@ -1,5 +1,6 @@
 /**
- * Graph definitions of metric plugins: asked from each plugin once and posted once (reference §7.3).
+ * Graph definitions of metric plugins: asked from each plugin once and posted once
+ * (docs/upstream.md, "Graph definitions").
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * Parses the graph-definition meta protocol of metric plugins (reference §7.3).
+ * Parses the graph-definition meta protocol of metric plugins (docs/upstream.md,
+ * "Graph definitions").
  *
  * With `MACKEREL_AGENT_PLUGIN_META=1` a plugin prints a header line `# mackerel-agent-plugin ...` and
  * one JSON value describing its graphs; this module turns that text into graph definitions.

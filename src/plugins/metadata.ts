@@ -1,12 +1,13 @@
 /**
- * Runs the metadata plugins and puts changed values to the host's metadata (reference §7.5).
+ * Runs the metadata plugins and puts changed values to the host's metadata (docs/upstream.md,
+ * "Metadata plugins").
  *
  * Each plugin first runs 10 s after the loop starts, then every `execution_interval` minutes
- * aligned to that start. A value is queued only when it differs (as JSON, not as text) from the last
- * one, remembered in memory and in a cache file so a restart does not re-send unchanged metadata,
- * and handed to the outbox, which puts the newest value per namespace every minute. A value the
- * API refuses clears the cache ({@linkcode clearMetadataCache}), so the next run sends it again.
- * All delays are fractions of the agent's minute (DESIGN.md principle 8).
+ * aligned to that start. A value is queued only when it differs (as JSON, not as text) from the
+ * last one, remembered in memory and in a cache file so a restart does not re-send unchanged
+ * metadata, and handed to the outbox, which puts the newest value per namespace every minute. A
+ * value the API refuses clears the cache ({@linkcode clearMetadataCache}), so the next run sends it
+ * again. All delays are fractions of the agent's minute (docs/architecture.md, "Principles").
  *
  * @module
  */

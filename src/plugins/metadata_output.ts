@@ -1,5 +1,5 @@
 /**
- * Validates, encodes and compares metadata plugin output (reference §7.5).
+ * Validates, encodes and compares metadata plugin output (docs/upstream.md, "Metadata plugins").
  *
  * Upstream decodes the output into a Go `interface{}` and re-encodes it with `encoding/json`; the
  * encoder here reproduces that text (sorted keys, `<>&` escaped) so caches and PUT bodies match.

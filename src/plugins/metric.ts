@@ -1,5 +1,5 @@
 /**
- * Runs the metric plugins of a collection round (reference §7.2).
+ * Runs the metric plugins of a collection round (docs/upstream.md, "Metric plugins").
  *
  * Every plugin runs concurrently, at most `maxConcurrent` at a time, and a round never waits for a
  * plugin longer than its own timeout (plus a second to reap it), counted from the round's start: a
@@ -10,9 +10,15 @@
  * @module
  */
 import type { MetricPluginConfig } from "../config/schema.ts";
+import { deadline, raceAbort, withDeadline } from "../async/abort.ts";
 import { logger } from "../log.ts";
 import { isValidMetricName, metricNameProblem } from "../mackerel/metric_name.ts";
-import { type CommandResult, commandString, runPluginCommand } from "./command.ts";
+import {
+  type CommandResult,
+  commandString,
+  MAX_OUTPUT_BYTES,
+  runPluginCommand,
+} from "./command.ts";
 import { goQuote, parseMetricOutput } from "./metric_output.ts";
 import { createPluginWarnings } from "./plugin_warnings.ts";
 
@@ -51,7 +57,7 @@ export interface MetricPluginsOptions {
 export interface MetricPlugins {
   /** Runs every plugin once; values grouped by custom identifier, plugins without values omitted. */
   collect(): Promise<PluginValues[]>;
-  /** Terminates plugins still running (from rounds that gave up on them) and waits for them. */
+  /** Kills plugins still running (the agent exits) and waits a moment for them to be reaped. */
   stop(): Promise<void>;
 }
 
@@ -62,6 +68,8 @@ export interface MetricPlugins {
 const DEFAULT_MAX_CONCURRENT = 16;
 /** Time granted after a plugin's timeout for it to exit and be reaped before the round moves on. */
 const REAP_MARGIN_MS = 1_000;
+/** How long the agent's exit waits for killed plugins to be reaped. */
+const REAP_AT_EXIT_MS = 2_000;
 const log = logger("metrics.plugin");
 
 /** Prepares the metric plugins; each {@linkcode MetricPlugins.collect} is one round. */
@@ -71,6 +79,7 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
   const running = new Set<MetricPluginConfig>();
   const inFlight = new Set<Promise<unknown>>();
   const stopping = new AbortController();
+  const killing = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, stopping.signal])
     : stopping.signal;
@@ -97,6 +106,7 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
           extraEnv: { MACKEREL_AGENT_PLUGIN_META: "" },
           killGraceMs: options.killGraceMs,
           signal,
+          kill: killing.signal,
         });
       } finally {
         slots.release();
@@ -125,7 +135,9 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
     const warnings = warned.run(plugin, cmd);
     if (result.truncated) {
       warnings.warn(
-        `command ${cmd} printed more output than the agent keeps; the rest was ignored`,
+        `plugin.metrics.${plugin.name}: command ${cmd} printed more than ${
+          MAX_OUTPUT_BYTES / (1 << 20)
+        } MiB in one run; it was stopped and the complete lines before that are used`,
       );
     }
     const parsed = parseMetricOutput(result.stdout, {
@@ -168,9 +180,10 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
       // Filled as plugins finish; a slot still empty at the plugin's deadline stays empty.
       const got: (readonly PluginMetricValue[] | undefined)[] = [];
       let returned = false;
-      await Promise.all(options.plugins.map((plugin, i) => {
-        const giveUp = new AbortController();
-        const run = runPlugin(plugin, giveUp.signal).then(
+      await Promise.all(options.plugins.map(async (plugin, i) => {
+        // The round waits for a plugin until its own timeout (plus the reaping), or the stop.
+        const limit = deadline(Math.max(0, plugin.timeoutSeconds * 1000) + REAP_MARGIN_MS, signal);
+        const run = runPlugin(plugin, limit.signal).then(
           (values) => {
             if (!returned) got[i] = values;
             else if (values.length > 0) {
@@ -184,14 +197,13 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
         );
         inFlight.add(run);
         run.finally(() => inFlight.delete(run));
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const deadline = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, plugin.timeoutSeconds * 1000 + REAP_MARGIN_MS);
-        });
-        return Promise.race([run, deadline]).finally(() => {
-          clearTimeout(timer);
-          giveUp.abort(); // a plugin still waiting for a slot gives up its turn
-        });
+        try {
+          await raceAbort(run, limit.signal);
+        } catch {
+          // Given up: a plugin still waiting for a slot gives up its turn with the signal.
+        } finally {
+          limit.dispose();
+        }
       }));
       returned = true;
       return groupByCustomIdentifier(
@@ -199,8 +211,10 @@ export function createMetricPlugins(options: MetricPluginsOptions): MetricPlugin
       );
     },
     async stop() {
+      // The agent is exiting: what still runs is killed, not asked, and reaped for a moment.
       stopping.abort();
-      await Promise.all(inFlight);
+      killing.abort();
+      await withDeadline(() => Promise.all(inFlight), { ms: REAP_AT_EXIT_MS }).catch(() => {});
     },
   };
 }

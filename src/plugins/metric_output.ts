@@ -1,5 +1,5 @@
 /**
- * Parses a metric plugin's stdout into values (reference §7.2).
+ * Parses a metric plugin's stdout into values (docs/upstream.md, "Metric plugins").
  *
  * Numbers follow Go's `strconv.ParseFloat`/`ParseInt` exactly (hex floats, `_` separators, `Inf`,
  * `NaN`, range errors), because plugins written for mackerel-agent rely on what Go accepts.

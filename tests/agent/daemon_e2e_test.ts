@@ -13,8 +13,13 @@ import {
   teardownDaemon as teardown,
 } from "../support/daemon_run.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { onLinux, onUnix } from "../support/platform.ts";
 
-Deno.test("daemon: first start creates the host and saves its id; a restart updates it", async () => {
+const unix = onUnix("stops the agent with SIGTERM, SIGHUP or SIGINT");
+
+const linux = onLinux("expects Linux's system metrics");
+
+unix.test("daemon: first start creates the host and saves its id; a restart updates it", async () => {
   const s = await setup();
   try {
     const first = spawnAgent(s.args);
@@ -46,7 +51,7 @@ Deno.test("daemon: first start creates the host and saves its id; a restart upda
   }
 });
 
-Deno.test("daemon: tsdb posts carry the system metrics with integer times, each point once", async () => {
+linux.test("daemon: tsdb posts carry the system metrics with integer times, each point once", async () => {
   const s = await setup();
   try {
     const agent = spawnAgent(s.args);
@@ -103,7 +108,7 @@ Deno.test("daemon: tsdb posts carry the system metrics with integer times, each 
   }
 });
 
-Deno.test("daemon: a 503 window is survived: every enqueued point arrives exactly once", async () => {
+unix.test("daemon: a 503 window is survived: every enqueued point arrives exactly once", async () => {
   const s = await setup();
   try {
     const agent = spawnAgent(s.args);
@@ -135,7 +140,7 @@ Deno.test("daemon: a 503 window is survived: every enqueued point arrives exactl
   }
 });
 
-Deno.test("daemon: SIGTERM drains the queue, posts on_stop, removes the pidfile, exits 0", async () => {
+unix.test("daemon: SIGTERM drains the queue, posts on_stop, removes the pidfile, exits 0", async () => {
   const s = await setup('[host_status]\non_start = "maintenance"\non_stop = "standby"\n');
   try {
     const agent = spawnAgent(s.args);
@@ -159,7 +164,7 @@ Deno.test("daemon: SIGTERM drains the queue, posts on_stop, removes the pidfile,
   }
 });
 
-Deno.test("daemon: a second agent is refused by the pidfile", async () => {
+unix.test("daemon: a second agent is refused by the pidfile", async () => {
   const s = await setup();
   try {
     const first = spawnAgent(s.args);
@@ -177,7 +182,7 @@ Deno.test("daemon: a second agent is refused by the pidfile", async () => {
   }
 });
 
-Deno.test("daemon: SIGHUP sends the host spec again", async () => {
+unix.test("daemon: SIGHUP sends the host spec again", async () => {
   const s = await setup();
   try {
     const agent = spawnAgent(s.args);
@@ -193,7 +198,7 @@ Deno.test("daemon: SIGHUP sends the host spec again", async () => {
   }
 });
 
-Deno.test("daemon: -stdout without an API key prints the spec and each batch as JSON lines", async () => {
+unix.test("daemon: -stdout without an API key prints the spec and each batch as JSON lines", async () => {
   await withTempDir("agent-stdout-", async (dir) => {
     await Deno.writeTextFile(join(dir, "agent.conf"), 'cloud_platform = "none"\n');
     const agent = spawnAgent([

@@ -6,6 +6,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { daemonArgs, spawnAgent, waitFor } from "../support/agent_process.ts";
 import { startFakeMackerel } from "../support/fake_mackerel.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("shell-script plugins, stopped with SIGTERM");
 
 const PLUGINS = new URL("../fixtures/plugins/", import.meta.url).pathname;
 const CHECK_DUMMY = "/usr/lib/nagios/plugins/check_dummy";
@@ -82,7 +85,7 @@ command = "echo '{\\"rack\\": \\"A-12\\"}'"
   },
 });
 
-Deno.test("daemon plugins: a slow plugin does not turn SIGTERM into a forced stop", async () => {
+unix.test("daemon plugins: a slow plugin does not turn SIGTERM into a forced stop", async () => {
   const dir = await Deno.makeTempDir({ prefix: "agent-slow-" });
   const api = await startFakeMackerel();
   try {

@@ -3,6 +3,9 @@ import { join } from "node:path";
 import { hostIdPath, readHostId, removeHostId, writeHostId } from "../../src/agent/host_id.ts";
 import { withLogs } from "../support/logs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { onUnix, unixOnly } from "../support/platform.ts";
+
+const unix = onUnix("Unix file modes");
 
 /** Runs `fn` with a fresh temporary directory and the log lines (without timestamps) it produced. */
 const withRoot = (fn: (dir: string, logs: string[]) => Promise<void>): Promise<void> =>
@@ -35,7 +38,7 @@ async function withUmask(mask: number, fn: () => Promise<void>): Promise<void> {
   }
 }
 
-Deno.test("host_id: under umask 022 the root is created 0755 and the file 0644", async () => {
+unix.test("host_id: under umask 022 the root is created 0755 and the file 0644", async () => {
   await withRoot(async (dir) => {
     const root = join(dir, "root");
     await withUmask(0o022, () => writeHostId(root, "2Xj9fQk7Hn3"));
@@ -45,7 +48,7 @@ Deno.test("host_id: under umask 022 the root is created 0755 and the file 0644",
 });
 
 Deno.test({
-  name: "host_id: the file mode is 0666 less the umask, as upstream ",
+  ...unixOnly("host_id: the file mode is 0666 less the umask, as upstream ", "Unix file modes"),
   fn: async () => {
     await withRoot(async (dir) => {
       const root = join(dir, "root");

@@ -1,8 +1,19 @@
 import assert from "node:assert/strict";
+import { waitFor } from "../support/wait.ts";
 import { basename, join } from "node:path";
-import { createPidfile, PidfileError, removePidfile } from "../../src/agent/pidfile.ts";
+import {
+  createPidfile,
+  PidfileError,
+  processKind,
+  removePidfile,
+} from "../../src/agent/pidfile.ts";
 import { withLogs } from "../support/logs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { onLinux, onUnix } from "../support/platform.ts";
+
+const linux = onLinux("tells an agent by /proc/<pid>/cmdline");
+
+const unix = onUnix("runs sleep");
 
 /** No process has this pid: Linux pids stay below 2^22. */
 const DEAD_PID = 2147483647;
@@ -94,7 +105,7 @@ Deno.test("pidfile: even our own pid followed by a newline counts as malformed",
   });
 });
 
-Deno.test("pidfile: a live process that is not an agent (sleep) is overwritten", async () => {
+unix.test("pidfile: a live process that is not an agent (sleep) is overwritten", async () => {
   await withDir(async (dir, logs) => {
     const path = join(dir, "agent.pid");
     const sleep = new Deno.Command("sleep", { args: ["30"], stdout: "null", stderr: "null" });
@@ -107,7 +118,7 @@ Deno.test("pidfile: a live process that is not an agent (sleep) is overwritten",
   });
 });
 
-Deno.test("pidfile: a live agent (deno running our main module's name) is refused", async () => {
+linux.test("pidfile: a live agent (deno running our main module's name) is refused", async () => {
   await withDir(async (dir, logs) => {
     // Under `deno test` our main module is this file: a child `deno run` of a script of the same
     // name looks like a second agent.
@@ -120,6 +131,11 @@ Deno.test("pidfile: a live agent (deno running our main module's name) is refuse
       stderr: "null",
     });
     await withChild(agent, async (child) => {
+      // Until the child has exec'd, /proc/<pid>/cmdline is still this test runner's.
+      await waitFor(
+        () => Deno.readTextFileSync(`/proc/${child.pid}/cmdline`).includes(basename(script)),
+        "the child's exec",
+      );
       await Deno.writeTextFile(path, String(child.pid));
       await assert.rejects(
         createPidfile({ path }),
@@ -205,5 +221,27 @@ Deno.test("pidfile: a remove that fails is logged, not thrown", async () => {
     await removePidfile({ path });
     assert.equal(logs.length, 1);
     assert.ok(logs[0].startsWith(`ERROR <pidfile> Failed to remove the pidfile: ${path}: `));
+  });
+});
+
+Deno.test("pidfile: processKind tells an agent, another program, no process and no procfs apart", async () => {
+  await withDir(async (dir) => {
+    const procfs = join(dir, "proc");
+    const mainModule = basename(new URL(Deno.mainModule).pathname);
+    const deno = basename(Deno.execPath());
+    const cmdlines: Record<string, string> = {
+      "4001": [`/usr/bin/${deno}`, "run", "-A", `/srv/${mainModule}`, ""].join("\0"),
+      "4002": ["/bin/sleep", "30", ""].join("\0"),
+      "4003": "",
+    };
+    for (const [pid, cmdline] of Object.entries(cmdlines)) {
+      await Deno.mkdir(join(procfs, pid), { recursive: true });
+      await Deno.writeTextFile(join(procfs, pid, "cmdline"), cmdline);
+    }
+    assert.equal(processKind(4001, procfs), "agent");
+    assert.equal(processKind(4002, procfs), "other");
+    assert.equal(processKind(4003, procfs), "other", "a zombie or kernel thread");
+    assert.equal(processKind(4004, procfs), "gone");
+    assert.equal(processKind(4001, join(dir, "no-proc")), "unknown", "no procfs (macOS)");
   });
 });

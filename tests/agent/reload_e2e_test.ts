@@ -5,13 +5,20 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { spawnAgent, waitFor } from "../support/agent_process.ts";
 import { type DaemonSetup, receivedByTime, stopAgent, withDaemon } from "../support/daemon_run.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("reloads on SIGHUP");
 
 const named = (s: DaemonSetup, name: string) => s.api.metrics().filter((p) => p.name === name);
 
-Deno.test("reload: SIGHUP adds a plugin, an opt-in collector, roles and a display name, in the same process", async () => {
-  await withDaemon('[plugin.metrics.kept]\ncommand = "echo kept.value 1 0"\n', async (s) => {
+unix.test("reload: SIGHUP adds a plugin, an opt-in collector, roles and a display name, in the same process", async () => {
+  // A misspelt [collectors] key turns nothing on, with one WARNING at start; the reload fixes it.
+  const conf =
+    '[collectors]\nfilez = true\n[plugin.metrics.kept]\ncommand = "echo kept.value 1 0"\n';
+  await withDaemon(conf, async (s) => {
     const agent = spawnAgent(s.args);
     await waitFor(() => named(s, "custom.kept.value").length >= 2, "the first plugin's values");
+    assert.equal(named(s, "custom.files.used").length, 0);
     const pid = await Deno.readTextFile(join(s.dir, "agent.pid"));
     await Deno.writeTextFile(
       join(s.dir, "agent.conf"),
@@ -49,10 +56,16 @@ command = "echo added.value 2 0"
     receivedByTime(s.api); // and nothing twice
     assert.equal(agent.stderr().includes("Starting mackerel-agent"), true);
     assert.equal(agent.stderr().split("Starting mackerel-agent").length, 2, "started once");
+    const typo = agent.stderr().split("\n").filter((l) => l.includes("filez"));
+    assert.equal(typo.length, 1, typo.join("\n"));
+    assert.match(
+      typo[0],
+      /WARNING <main> collectors\.filez is unexpected key and is ignored\. Did you mean collectors\.files \?$/,
+    );
   });
 });
 
-Deno.test("reload: a broken config on SIGHUP keeps the agent running on the old one", async () => {
+unix.test("reload: a broken config on SIGHUP keeps the agent running on the old one", async () => {
   await withDaemon('[plugin.metrics.kept]\ncommand = "echo kept.value 1 0"\n', async (s) => {
     const agent = spawnAgent(s.args);
     await waitFor(() => named(s, "custom.kept.value").length >= 1, "the plugin's values");

@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import { handleSignals, type Shutdown } from "../../src/agent/shutdown.ts";
 import { withLogs } from "../support/logs.ts";
 import { waitFor } from "../support/wait.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("sends itself SIGTERM, SIGQUIT and SIGHUP");
 
 /**
  * Waits for `promise`. Signal listeners do not keep the event loop alive, so a timer does; it also
@@ -54,7 +57,7 @@ const graceful = (name: string, seconds: string) =>
   `INFO <main> Received signal '${name}', try graceful shutdown up to ${seconds} seconds. ` +
   "If you want force shutdown immediately, send a signal again.";
 
-Deno.test("shutdown: the first TERM asks for a graceful stop, not a forced one", async () => {
+unix.test("shutdown: the first TERM asks for a graceful stop, not a forced one", async () => {
   await withLogs(async (logs) => {
     const shutdown = handleSignals({ graceMs: 30_000 });
     try {
@@ -69,7 +72,7 @@ Deno.test("shutdown: the first TERM asks for a graceful stop, not a forced one",
   });
 });
 
-Deno.test("shutdown: a second stop signal forces the stop", async () => {
+unix.test("shutdown: a second stop signal forces the stop", async () => {
   await withLogs(async (logs) => {
     const shutdown = handleSignals({ graceMs: 30_000 });
     try {
@@ -88,7 +91,7 @@ Deno.test("shutdown: a second stop signal forces the stop", async () => {
   });
 });
 
-Deno.test("shutdown: QUIT is a stop signal too", async () => {
+unix.test("shutdown: QUIT is a stop signal too", async () => {
   await withLogs(async (logs) => {
     const shutdown = handleSignals({ graceMs: 1500 });
     try {
@@ -101,7 +104,7 @@ Deno.test("shutdown: QUIT is a stop signal too", async () => {
   });
 });
 
-Deno.test("shutdown: the stop is forced once the graceful limit has passed", async () => {
+unix.test("shutdown: the stop is forced once the graceful limit has passed", async () => {
   await withLogs(async (logs) => {
     const shutdown = handleSignals({ graceMs: 20 });
     try {
@@ -118,7 +121,7 @@ Deno.test("shutdown: the stop is forced once the graceful limit has passed", asy
   });
 });
 
-Deno.test("shutdown: HUP calls onHangup and stops nothing", async () => {
+unix.test("shutdown: HUP calls onHangup and stops nothing", async () => {
   await withLogs(async (logs) => {
     let hangups = 0;
     const { promise, resolve } = Promise.withResolvers<void>();
@@ -142,7 +145,7 @@ Deno.test("shutdown: HUP calls onHangup and stops nothing", async () => {
   });
 });
 
-Deno.test("shutdown: dispose removes the listeners", async () => {
+unix.test("shutdown: dispose removes the listeners", async () => {
   let hangups = 0;
   const shutdown: Shutdown = handleSignals({ graceMs: 30_000, onHangup: () => hangups++ });
   shutdown.dispose();
@@ -153,7 +156,7 @@ Deno.test("shutdown: dispose removes the listeners", async () => {
   assert.equal(shutdown.stop.aborted, false);
 });
 
-Deno.test("shutdown: dispose cancels the graceful-limit timer", async () => {
+unix.test("shutdown: dispose cancels the graceful-limit timer", async () => {
   const shutdown = handleSignals({ graceMs: 10 });
   try {
     Deno.kill(Deno.pid, "SIGTERM");
@@ -175,7 +178,7 @@ const sameRequest = (name: string, ms: number) =>
   `DEBUG <main> Received signal '${name}' again within ${ms} ms; taken as the same stop request ` +
   "(one Ctrl-C reaches a process group twice)";
 
-Deno.test("shutdown: the same signal again within the window is the same request", async () => {
+unix.test("shutdown: the same signal again within the window is the same request", async () => {
   await withLogs(async (logs) => {
     let time = 1000;
     const shutdown = handleSignals({ graceMs: 30_000, repeatWindowMs: 500, now: () => time });
@@ -193,7 +196,7 @@ Deno.test("shutdown: the same signal again within the window is the same request
   });
 });
 
-Deno.test("shutdown: the same signal after the window forces the stop", async () => {
+unix.test("shutdown: the same signal after the window forces the stop", async () => {
   await withLogs(async (logs) => {
     let time = 1000;
     const shutdown = handleSignals({ graceMs: 30_000, repeatWindowMs: 500, now: () => time });
@@ -216,7 +219,7 @@ Deno.test("shutdown: the same signal after the window forces the stop", async ()
   });
 });
 
-Deno.test("shutdown: a stop asked for without a signal is forced by the first signal", async () => {
+unix.test("shutdown: a stop asked for without a signal is forced by the first signal", async () => {
   await withLogs(async (logs) => {
     const shutdown = handleSignals({ graceMs: 30_000, repeatWindowMs: 60_000, now: () => 0 });
     try {

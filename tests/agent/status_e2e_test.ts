@@ -5,11 +5,21 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runAgent, spawnAgent, waitFor } from "../support/agent_process.ts";
-import { setupDaemon, stopAgent, teardownDaemon } from "../support/daemon_run.ts";
+import {
+  assertAllArrived,
+  enqueued,
+  receivedByTime,
+  setupDaemon,
+  stopAgent,
+  teardownDaemon,
+} from "../support/daemon_run.ts";
+import { onLinux } from "../support/platform.ts";
+
+const linux = onLinux("tells a live agent by /proc");
 
 const TSDB = "/api/v0/tsdb";
 
-Deno.test("status: healthy while posting, degraded in an outage, not running once stopped", async () => {
+linux.test("status: healthy while posting, degraded in an outage, not running once stopped", async () => {
   const s = await setupDaemon();
   const root = join(s.dir, "root");
   const status = (...flags: string[]) =>
@@ -24,7 +34,10 @@ Deno.test("status: healthy while posting, degraded in an outage, not running onc
   try {
     const before = await status();
     assert.equal(before.code, 3, before.stdout);
-    assert.match(before.stdout, /no agent has run for root/);
+    assert.match(
+      before.stdout,
+      /is not running for root .*: no agent has run for it \(no .*status\.json\)/,
+    );
 
     const agent = spawnAgent(s.args);
     await waitFor(
@@ -69,7 +82,33 @@ Deno.test("status: healthy while posting, degraded in an outage, not running onc
     await waitFor(async () => (await status()).code === 0, "healthy again");
     await waitFor(() => agent.stderr().includes("The backlog is posted"), "the backlog line");
 
+    // A key the API refuses for a while (a rotation): one ERROR, a reason in `status`, nothing
+    // dropped, and the recovery once it works again.
+    const keyErrors = () => agent.stderr().match(/ERROR <main> .*refuses the API key.*/g) ?? [];
+    const restore = s.api.failWhile((r) => r.path === TSDB, 401);
+    await waitFor(async () => (await statusFile())?.delivery?.kinds?.metrics?.keyRefused, "a 401");
+    const refused = await status();
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(
+      refused.stdout,
+      /degraded:\n {2}- the API refuses the API key since \S+ \(401 Unauthorized\) when posting metrics: what is collected is kept in the spool\n/,
+    );
+    await waitFor(
+      () => s.api.requests.filter((r) => r.path === TSDB && r.status === 401).length >= 3,
+      "retries refused",
+    );
+    assert.equal(keyErrors().length, 1, agent.stderr());
+    assert.match(
+      keyErrors()[0] ?? "",
+      /ERROR <main> Posting metrics to Mackerel: the API refuses the API key \(401 Unauthorized\); what is collected is kept in the spool, within its bounds, and posted once the key works again: API request failed: /,
+    );
+    restore();
+    await waitFor(async () => (await status()).code === 0, "healthy once the key works");
+    assert.equal(keyErrors().length, 1);
+
     assert.equal(await stopAgent(agent), 0, agent.stderr());
+    // Neither the outage nor the refused key lost a point.
+    assertAllArrived(receivedByTime(s.api), enqueued(agent));
     const stopped = await status();
     assert.equal(stopped.code, 3);
     assert.match(stopped.stdout, /mackerel-agent is not running for root .*: stopped at /);

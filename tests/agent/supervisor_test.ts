@@ -18,6 +18,9 @@ import { EXIT_CONFIG } from "../../src/exit_codes.ts";
 import { resetLogging, setupLogging } from "../../src/log.ts";
 import { alive } from "../support/pids.ts";
 import { waitFor } from "../support/wait.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("sh children and Unix signals");
 
 const CHILD = new URL("../fixtures/supervise/child.sh", import.meta.url).pathname;
 
@@ -115,7 +118,7 @@ const TRAPPED_EXIT = { success: false, code: 3, signal: null };
 const CRASH_EXIT = { success: false, code: 7, signal: null };
 
 for (const signal of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
-  Deno.test(`supervisor: ${signal} is forwarded and the child's exit status returned`, async () => {
+  unix.test(`supervisor: ${signal} is forwarded and the child's exit status returned`, async () => {
     const h = await startSupervisor({ lifetime: "forever", spawnWindowMs: 60_000 });
     try {
       await childCount(h, 1);
@@ -131,7 +134,7 @@ for (const signal of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
   });
 }
 
-Deno.test("supervisor: HUP with a passing configtest replaces the child", async () => {
+unix.test("supervisor: HUP with a passing configtest replaces the child", async () => {
   // A long window: a reload restarts the child however young it is.
   const h = await startSupervisor({ lifetime: "forever", spawnWindowMs: 60_000 });
   try {
@@ -154,7 +157,7 @@ Deno.test("supervisor: HUP with a passing configtest replaces the child", async 
   }
 });
 
-Deno.test("supervisor: HUP with a failing configtest keeps the child", async () => {
+unix.test("supervisor: HUP with a failing configtest keeps the child", async () => {
   const h = await startSupervisor({ lifetime: "forever", spawnWindowMs: 60_000, conf: "bad" });
   try {
     await childCount(h, 1);
@@ -175,7 +178,7 @@ Deno.test("supervisor: HUP with a failing configtest keeps the child", async () 
   }
 });
 
-Deno.test("supervisor: HUP reloads a config with only unknown keys (configtest -lenient)", async () => {
+unix.test("supervisor: HUP reloads a config with only unknown keys (configtest -lenient)", async () => {
   const h = await startSupervisor({
     lifetime: "forever",
     spawnWindowMs: 60_000,
@@ -202,7 +205,7 @@ Deno.test("supervisor: HUP reloads a config with only unknown keys (configtest -
   }
 });
 
-Deno.test(`supervisor: a child exiting ${EXIT_CONFIG} after the spawn window is not restarted`, async () => {
+unix.test(`supervisor: a child exiting ${EXIT_CONFIG} after the spawn window is not restarted`, async () => {
   const h = await startSupervisor({ lifetime: `0.3/${EXIT_CONFIG}`, spawnWindowMs: 100 });
   try {
     const status = { success: false, code: EXIT_CONFIG, signal: null };
@@ -217,7 +220,7 @@ Deno.test(`supervisor: a child exiting ${EXIT_CONFIG} after the spawn window is 
   }
 });
 
-Deno.test("supervisor: a child dying within the spawn window ends supervision", async () => {
+unix.test("supervisor: a child dying within the spawn window ends supervision", async () => {
   const h = await startSupervisor({ lifetime: "0", spawnWindowMs: 60_000 });
   try {
     assert.deepEqual(await h.result, { reason: "early-exit", status: CRASH_EXIT });
@@ -228,7 +231,7 @@ Deno.test("supervisor: a child dying within the spawn window ends supervision", 
   }
 });
 
-Deno.test("supervisor: a child crashing after the spawn window is restarted", async () => {
+unix.test("supervisor: a child crashing after the spawn window is restarted", async () => {
   const h = await startSupervisor({ lifetime: "0.4:1", spawnWindowMs: 200 });
   try {
     await childCount(h, 2);
@@ -247,7 +250,7 @@ Deno.test("supervisor: a child crashing after the spawn window is restarted", as
   }
 });
 
-Deno.test("supervisor: a crash loop ends after the restart bound", async () => {
+unix.test("supervisor: a crash loop ends after the restart bound", async () => {
   const h = await startSupervisor({
     lifetime: "0.15",
     spawnWindowMs: 100,
@@ -270,7 +273,7 @@ Deno.test("supervisor: a crash loop ends after the restart bound", async () => {
   }
 });
 
-Deno.test("supervisor: the crash-loop bound counts only restarts within the period", () => {
+unix.test("supervisor: the crash-loop bound counts only restarts within the period", () => {
   const bound = { maxRestarts: 3, periodMs: 1_000 };
   assert.equal(crashLoopReached([], 5_000, bound), false);
   assert.equal(crashLoopReached([4_100, 4_500], 5_000, bound), false);
@@ -279,7 +282,7 @@ Deno.test("supervisor: the crash-loop bound counts only restarts within the peri
   assert.equal(crashLoopReached([1_000, 2_000, 3_000, 4_500, 4_900], 5_000, bound), false);
 });
 
-Deno.test("supervisor: exits are described in Go's words", () => {
+unix.test("supervisor: exits are described in Go's words", () => {
   assert.equal(describeExit({ success: true, code: 0, signal: null }), undefined);
   assert.equal(describeExit({ success: false, code: 1, signal: null }), "exit status 1");
   assert.equal(describeExit({ success: false, code: 137, signal: "SIGKILL" }), "signal: killed");
@@ -290,7 +293,7 @@ Deno.test("supervisor: exits are described in Go's words", () => {
   assert.equal(describeExit({ success: false, code: 159, signal: "SIGSYS" }), "signal: SIGSYS");
 });
 
-Deno.test("supervisor: under deno run the program is deno run -A <main module>", () => {
+unix.test("supervisor: under deno run the program is deno run -A <main module>", () => {
   assert.deepEqual(
     selfProgram({ execPath: "/usr/local/bin/deno", mainModule: "file:///opt/agent/main.ts" }),
     { command: "/usr/local/bin/deno", prefix: ["run", "-A", "file:///opt/agent/main.ts"] },
@@ -301,7 +304,7 @@ Deno.test("supervisor: under deno run the program is deno run -A <main module>",
   );
 });
 
-Deno.test("supervisor: a compiled binary is its own program", () => {
+unix.test("supervisor: a compiled binary is its own program", () => {
   assert.deepEqual(
     selfProgram({
       execPath: "/usr/bin/mackerel-agent",

@@ -67,22 +67,24 @@ Deno.test("configtest -lenient: unknown keys are printed but exit 0; real errors
   assert.deepEqual([clean.code, clean.stderr], [0, `SUCCESS (${clean.path})\n`]);
 });
 
-Deno.test("configtest: a timeout past the timers' range fails naming the key, even with -lenient", async () => {
-  for (
-    const [body, key] of [
-      ["timeout_seconds = 2200000", "plugin.metrics.slow.timeout_seconds"],
-      ['action = { command = "y", timeout_seconds = 2200000 }', "plugin.metrics.slow.action"],
-    ]
-  ) {
-    const { code, stderr } = await configtest(
-      `apikey = "k"\n[plugin.metrics.slow]\ncommand = "x"\n${body}\n`,
-      ["-lenient"],
-    );
-    assert.equal(code, 1, body);
-    assert.match(stderr, /^\[CRITICAL\] failed to test config: .*2200000 is out of range/, stderr);
-    assert.ok(stderr.includes(`(last key "${key}`), stderr);
-    assert.equal(stderr.split("\n").length, 2, "one line");
-  }
+Deno.test("configtest: a timeout past a day passes as upstream's does, with a WARNING that it is capped", async () => {
+  const { code, stderr, path } = await configtest(
+    'apikey = "k"\n[plugin.checks.slow]\ncommand = "x"\ntimeout_seconds = 2200000\n' +
+      'action = { command = "y", timeout_seconds = 100000 }\n' +
+      '[plugin.metadata.m]\ncommand = "x"\nexecution_interval = "720h"\n',
+  );
+  assert.equal(code, 0, stderr);
+  const lines = stderr.split("\n").map((l) => l.replace(/^\S+ \S+ /, ""));
+  assert.deepEqual(lines, [
+    "WARNING <config> 'plugin.checks.slow.timeout_seconds' = 2200000 is more than 86400 seconds " +
+    "(a day); using 86400",
+    "WARNING <config> 'plugin.checks.slow.action.timeout_seconds' = 100000 is more than 86400 " +
+    "seconds (a day); using 86400",
+    "WARNING <config> 'plugin.metadata.m.execution_interval' = 43200 is more than 10080 minutes " +
+    "(a week); using 10080",
+    `SUCCESS (${path})`,
+    "",
+  ]);
 });
 
 Deno.test("configtest: a file starting with a UTF-8 byte-order mark passes", async () => {

@@ -10,6 +10,9 @@ import { hasCommand } from "../support/commands.ts";
 import { startFakeMackerel } from "../support/fake_mackerel.ts";
 import { withTempDir, writeFiles } from "../support/temp_dir.ts";
 import { waitFor } from "../support/wait.ts";
+import { onLinux } from "../support/platform.ts";
+
+const linux = onLinux("a Linux host's /, /proc and /sys");
 
 const HOST_PROC = new URL("../fixtures/host/proc/", import.meta.url).pathname;
 
@@ -55,7 +58,7 @@ async function containerView(dir: string): Promise<{ rootfs: string; procfs: str
   return { rootfs, procfs };
 }
 
-Deno.test("container: once -rootfs reports the host's name, distribution and filesystems", async () => {
+linux.test("container: once -rootfs reports the host's name, distribution and filesystems", async () => {
   await withTempDir("container-once-", async (dir) => {
     const { rootfs, procfs } = await containerView(dir);
     await Deno.writeTextFile(join(dir, "agent.conf"), 'cloud_platform = "none"\n');
@@ -85,7 +88,7 @@ Deno.test("container: once -rootfs reports the host's name, distribution and fil
   });
 });
 
-Deno.test("container: the daemon with -rootfs and no sysfs registers the host, with one warning", async () => {
+linux.test("container: the daemon with -rootfs and no sysfs registers the host, with one warning", async () => {
   const api = await startFakeMackerel();
   await withTempDir("container-daemon-", async (dir) => {
     const { rootfs, procfs } = await containerView(dir);

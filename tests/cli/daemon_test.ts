@@ -13,6 +13,9 @@ import { daemonArgs, runAgent, spawnAgent } from "../support/agent_process.ts";
 import { startFakeMackerel } from "../support/fake_mackerel.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { waitFor } from "../support/wait.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("stops the agent with SIGTERM");
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const APIKEY_LINE =
@@ -39,6 +42,56 @@ Deno.test(`daemon: no API key and no -stdout is upstream's error and a hint, exi
   });
 });
 
+/** The tests below need the default config file to be missing, as on a fresh machine. */
+const NO_DEFAULT_CONF = await Deno.stat(DEFAULT_CONFFILE).then(() => false, () => true);
+
+Deno.test({
+  name: "daemon and supervise: no -conf and no default file is upstream's error, even with a key",
+  ignore: !NO_DEFAULT_CONF,
+  fn: async () => {
+    await withTempDir("daemon-noconf-", async (dir) => {
+      const pidfile = join(dir, "pid");
+      for (const command of [[], ["supervise"]]) {
+        const out = await runAgent(
+          [...command, "-apikey=k", `-root=${dir}`, `-pidfile=${pidfile}`, "-interval=1"],
+          { timeoutMs: 20_000 },
+        );
+        assert.equal(out.code, EXIT_CONFIG, out.stderr);
+        assert.equal(out.stdout, "");
+        // Upstream 0.87.0's daemon prints the same line (and exits 1: see src/exit_codes.ts).
+        assert.equal(
+          out.stderr,
+          `failed to load config: failed to load the config file: open ${DEFAULT_CONFFILE}: ` +
+            "no such file or directory\n",
+        );
+        assert.equal(await Deno.stat(pidfile).catch(() => undefined), undefined);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "daemon: -stdout without a config file runs on the defaults and says so",
+  ignore: !NO_DEFAULT_CONF,
+  fn: async () => {
+    await withTempDir("daemon-noconf-stdout-", async (dir) => {
+      const agent = spawnAgent(["-stdout", `-root=${dir}`, "-pidfile=", "-interval=1"]);
+      try {
+        await waitFor(() => agent.stdout().includes('{"metrics":'), "a metrics line on stdout");
+      } finally {
+        agent.kill("SIGTERM");
+      }
+      assert.equal(await agent.exited, 0, agent.stderr());
+      assert.match(
+        agent.stderr(),
+        new RegExp(
+          `WARNING <main> config file ${DEFAULT_CONFFILE} not found; running with the defaults`,
+        ),
+      );
+    });
+  },
+});
+
 Deno.test("daemon: the hint names the default config file when -conf is not given", () => {
   const options = commonOptions(parseFlags([], COMMON_FLAGS));
   assert.equal(
@@ -47,7 +100,7 @@ Deno.test("daemon: the hint names the default config file when -conf is not give
   );
 });
 
-Deno.test("daemon: -stdout is listed by -h and has no effect with a key", async () => {
+unix.test("daemon: -stdout is listed by -h and has no effect with a key", async () => {
   const help = await runAgent(["-h"], { timeoutMs: 20_000 });
   assert.equal(help.code, 0);
   // As Go's flag package, a command's -h writes to stderr.
@@ -72,7 +125,7 @@ Deno.test("daemon: -stdout is listed by -h and has no effect with a key", async 
   });
 });
 
-Deno.test("daemon: `deno task start` asks for -stdout and prints JSON lines with local.conf", async () => {
+unix.test("daemon: `deno task start` asks for -stdout and prints JSON lines with local.conf", async () => {
   // The task as the README tells a newcomer to run it, one agent second per minute.
   const task = new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", "start", "-interval=1"],

@@ -5,8 +5,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runAgent } from "../support/agent_process.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { onLinux } from "../support/platform.ts";
 
-Deno.test("once: [collectors] turns the opt-in metrics on, each one a custom.* with a sane value", async () => {
+const linux = onLinux("the opt-in collectors read /proc");
+
+linux.test("once: [collectors] turns the opt-in metrics on, each one a custom.* with a sane value", async () => {
   await withTempDir("once-collectors-", async (dir) => {
     const conf = join(dir, "agent.conf");
     await Deno.writeTextFile(

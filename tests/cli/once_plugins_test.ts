@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { runAgent } from "../support/agent_process.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("shell-script plugins");
 
 const PLUGINS = new URL("../fixtures/plugins/", import.meta.url).pathname;
 
-Deno.test("once: metric plugin values and check results are in the document", async () => {
+unix.test("once: metric plugin values and check results are in the document", async () => {
   const conf = await Deno.makeTempFile({ suffix: ".conf" });
   try {
     await Deno.writeTextFile(
@@ -39,6 +42,31 @@ command = ["/bin/sh", "-c", "printf 'all good'"]
     ]);
     assert.deepEqual(checks, [["broken", "CRITICAL", "boom\n"], ["fine", "OK", "all good"]]);
     assert.deepEqual(doc.host.checks, [{ name: "broken", memo: "pager" }, { name: "fine" }]);
+  } finally {
+    await Deno.remove(conf);
+  }
+});
+
+unix.test("once: a plugin timeout past any timer's range still lets the plugin run to its end", async () => {
+  const conf = await Deno.makeTempFile({ suffix: ".conf" });
+  try {
+    // 2^31 ms is about 24.9 days: an uncapped timer of 99999999 s would fire after 1 ms and kill
+    // the plugin before it prints.
+    await Deno.writeTextFile(
+      conf,
+      `cloud_platform = "none"
+[plugin.metrics.slow]
+command = "sleep 0.3; printf 'slow.done\\t1\\t0\\n'"
+timeout_seconds = 99999999
+`,
+    );
+    const { code, stdout, stderr } = await runAgent(["once", "-skip-checks", `-conf=${conf}`]);
+    assert.equal(code, 0, stderr);
+    const done = JSON.parse(stdout).metrics.find((m: { name: string }) =>
+      m.name === "custom.slow.done"
+    );
+    assert.equal(done?.value, 1, stderr);
+    assert.match(stderr, /'plugin\.metrics\.slow\.timeout_seconds' = 99999999 is more than 86400/);
   } finally {
     await Deno.remove(conf);
   }

@@ -3,6 +3,9 @@ import { join } from "node:path";
 import { DEFAULT_CONFFILE } from "../../src/config/schema.ts";
 import { runAgent } from "../support/agent_process.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { onLinux } from "../support/platform.ts";
+
+const linux = onLinux("reads a procfs tree or /proc, and Linux's collectors");
 
 const FIXTURE = new URL("../fixtures/host/", import.meta.url).pathname;
 
@@ -23,7 +26,7 @@ function byName(metrics: OnceMetric[]): Map<string, number> {
   return new Map(metrics.map((m) => [m.name, m.value]));
 }
 
-Deno.test("once: a fixture tree is the only source of metrics and host parts", async () => {
+linux.test("once: a fixture tree is the only source of metrics and host parts", async () => {
   const conf = await offlineConf();
   try {
     const { code, stdout, stderr } = await runAgent([
@@ -63,7 +66,7 @@ Deno.test("once: a fixture tree is the only source of metrics and host parts", a
   }
 });
 
-Deno.test("once: a procfs or rootfs that does not exist or is empty is one clear line, exit 1", async () => {
+linux.test("once: a procfs or rootfs that does not exist or is empty is one clear line, exit 1", async () => {
   const conf = await offlineConf();
   const empty = await Deno.makeTempDir();
   try {
@@ -83,7 +86,7 @@ Deno.test("once: a procfs or rootfs that does not exist or is empty is one clear
   }
 });
 
-Deno.test("once: a missing or empty sysfs is one warning; the spec has no block devices", async () => {
+linux.test("once: a missing or empty sysfs is one warning; the spec has no block devices", async () => {
   const conf = await offlineConf();
   const empty = await Deno.makeTempDir();
   try {
@@ -143,7 +146,7 @@ Deno.test({
   },
 });
 
-Deno.test("once: a config file without roles gives an empty array, as the API payload", async () => {
+linux.test("once: a config file without roles gives an empty array, as the API payload", async () => {
   const conf = await Deno.makeTempFile({ suffix: ".conf" });
   try {
     await Deno.writeTextFile(conf, 'cloud_platform = "none"\n');
@@ -161,7 +164,7 @@ Deno.test("once: a config file without roles gives an empty array, as the API pa
   }
 });
 
-Deno.test("once: -skip-checks runs no check plugin and leaves the checks key out", async () => {
+linux.test("once: -skip-checks runs no check plugin and leaves the checks key out", async () => {
   await withTempDir("once-skip-checks-", async (dir) => {
     const conf = join(dir, "agent.conf");
     const marker = join(dir, "ran");
@@ -184,7 +187,7 @@ Deno.test("once: -skip-checks runs no check plugin and leaves the checks key out
   });
 });
 
-Deno.test("once: on the live machine the numbers match /proc read by the test", async () => {
+linux.test("once: on the live machine the numbers match /proc read by the test", async () => {
   const conf = await offlineConf();
   try {
     const { code, stdout, stderr } = await runAgent(["once", `-conf=${conf}`]);
@@ -212,7 +215,7 @@ Deno.test("once: on the live machine the numbers match /proc read by the test", 
   }
 });
 
-Deno.test("once: without -A the built-in fallbacks still give a valid document", async () => {
+linux.test("once: without -A the built-in fallbacks still give a valid document", async () => {
   const conf = await offlineConf();
   try {
     const { code, stdout, stderr } = await runAgent(["once", `-conf=${conf}`], {

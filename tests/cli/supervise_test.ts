@@ -14,6 +14,9 @@ import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.t
 import { alive } from "../support/pids.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { waitFor } from "../support/wait.ts";
+import { linuxOnly, onLinux } from "../support/platform.ts";
+
+const linux = onLinux("finds the supervised agents in /proc; Unix signals");
 
 const ENTRY = new URL("../fixtures/supervise/entry.ts", import.meta.url).pathname;
 
@@ -122,7 +125,7 @@ async function withSupervisor(
 
 const keyed = (api: FakeMackerel) => `apikey = "${api.apiKey}"\ncloud_platform = "none"\n`;
 
-Deno.test("supervise: restarts a killed agent", async () => {
+linux.test("supervise: restarts a killed agent", async () => {
   await withSupervisor(keyed, async (s) => {
     await until(async () => (await s.children()).length === 1, "the first agent");
     const [first] = await s.children();
@@ -144,9 +147,12 @@ Deno.test("supervise: restarts a killed agent", async () => {
 });
 
 Deno.test({
-  name: "supervise: HUP reloads a config with unknown keys and refuses a broken one" +
-    (HAS_LENIENT ? "" : " (skipped: configtest -lenient is not in this tree yet)"),
-  ignore: !HAS_LENIENT,
+  ...linuxOnly(
+    "supervise: HUP reloads a config with unknown keys and refuses a broken one" +
+      (HAS_LENIENT ? "" : " (skipped: configtest -lenient is not in this tree yet)"),
+    "finds the supervised agents in /proc; Unix signals",
+  ),
+  ignore: !HAS_LENIENT || Deno.build.os !== "linux",
 }, async () => {
   await withSupervisor(keyed, async (s) => {
     await until(async () => (await s.children()).length === 1, "the first agent");
@@ -184,7 +190,7 @@ Deno.test({
   });
 });
 
-Deno.test(`supervise: a broken config fails early, before the pidfile and any child, exit ${EXIT_CONFIG}`, async () => {
+linux.test(`supervise: a broken config fails early, before the pidfile and any child, exit ${EXIT_CONFIG}`, async () => {
   await withTempDir("supervise-", async (dir) => {
     const conf = join(dir, "agent.conf");
     await Deno.writeTextFile(conf, "[filesystems\n");
@@ -200,7 +206,7 @@ Deno.test(`supervise: a broken config fails early, before the pidfile and any ch
   });
 });
 
-Deno.test(`supervise: no API key fails early with upstream's line and a hint, exit ${EXIT_CONFIG}`, async () => {
+linux.test(`supervise: no API key fails early with upstream's line and a hint, exit ${EXIT_CONFIG}`, async () => {
   await withTempDir("supervise-", async (dir) => {
     const conf = join(dir, "agent.conf");
     await Deno.writeTextFile(conf, 'cloud_platform = "none"\n');
@@ -219,7 +225,7 @@ Deno.test(`supervise: no API key fails early with upstream's line and a hint, ex
   });
 });
 
-Deno.test("supervise: the child and configtest get the parsed flags back, without -child", () => {
+linux.test("supervise: the child and configtest get the parsed flags back, without -child", () => {
   const parsed = parseFlags(
     [
       "-conf",
@@ -244,7 +250,7 @@ Deno.test("supervise: the child and configtest get the parsed flags back, withou
   ]);
 });
 
-Deno.test("supervise: the exit code is the child's, 1 for a signal or a crash loop of exit 0", () => {
+linux.test("supervise: the exit code is the child's, 1 for a signal or a crash loop of exit 0", () => {
   const exit = (code: number) => ({ success: code === 0, code, signal: null });
   assert.equal(superviseExitCode({ reason: "signalled", status: exit(0) }), 0);
   assert.equal(superviseExitCode({ reason: "early-exit", status: exit(2) }), 2);

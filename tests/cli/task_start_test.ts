@@ -77,7 +77,8 @@ Deno.test({
       ]).then(([, status]) => status.code);
       const group = child.pid;
       try {
-        assert.equal(processGroup(group), group);
+        // setsid(1) forks or execs before it calls setsid(2): wait until the group exists.
+        await waitFor(() => processGroup(group) === group, "the task runner's own group");
         assert.notEqual(group, processGroup(Deno.pid));
         // Signal handlers are installed once the host is registered (upstream's order).
         await waitFor(() => err.includes(STARTED), "the agent to start");

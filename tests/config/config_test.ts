@@ -345,7 +345,7 @@ Deno.test("config: a missing file is a ConfigError naming the file", async () =>
   assert.equal(e.file, path);
 });
 
-Deno.test("config: autoshutdown = true is read, as upstream's untagged field (§2.2 quirk)", async () => {
+Deno.test("config: autoshutdown = true is read, as upstream's untagged field", async () => {
   const file = await Deno.makeTempFile({ suffix: ".conf" });
   try {
     await Deno.writeTextFile(file, 'apikey = "k"\nautoshutdown = true\n');

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { applyOverrides } from "../../src/config/overrides.ts";
@@ -6,8 +7,11 @@ import { runAgent, spawnAgent, waitFor } from "../support/agent_process.ts";
 import { startFakeMackerel } from "../support/fake_mackerel.ts";
 import { captureLogs } from "../support/logs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { onUnix } from "../support/platform.ts";
 
-const PROBE = new URL("./resolve_probe.ts", import.meta.url).pathname;
+const unix = onUnix("stops the agent with SIGTERM");
+
+const PROBE = fileURLToPath(new URL("./resolve_probe.ts", import.meta.url));
 const SECRET = "env-secret-key-5f3a9";
 
 const fromFile: Config = {
@@ -100,7 +104,7 @@ Deno.test("environment: a real process resolves file < environment < flags", asy
   });
 });
 
-Deno.test("environment: the daemon registers with MACKEREL_APIKEY and MACKEREL_APIBASE and never logs the key", async () => {
+unix.test("environment: the daemon registers with MACKEREL_APIKEY and MACKEREL_APIBASE and never logs the key", async () => {
   const api = await startFakeMackerel({ apiKey: SECRET });
   try {
     await withTempDir("env-e2e-", async (dir) => {

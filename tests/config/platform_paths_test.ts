@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { platformPaths } from "../../src/config/schema.ts";
-import { builtInKernel } from "../../src/host/spec/kernel.ts";
+import { builtInKernel } from "../../src/host/description/kernel.ts";
 
 Deno.test("platform paths: upstream's defaults per operating system", () => {
   assert.deepEqual(platformPaths("linux"), {

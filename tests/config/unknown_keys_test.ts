@@ -23,6 +23,24 @@ Deno.test("unknown_keys: upstream's TestValidateConfig examples, sorted, with su
   ]);
 });
 
+Deno.test("unknown_keys: a key in a table is offered only that table's keys", async () => {
+  // Upstream 0.87.0 prints the same lines for this file, except that it offers
+  // `plugin.checks.c.ignore` itself (its one flat list of candidates holds [filesystems]'s
+  // `ignore`); with that list, [spool]'s `max_age` would be offered for `max_ag` too.
+  assert.deepEqual(await findUnknownKeys(fixture("unknown_keys_tables.conf")), [
+    "[WARNING] filesystems.ignor is unexpected key. Did you mean filesystems.ignore ?",
+    "[WARNING] filesystems.tc is unexpected key.",
+    "[WARNING] host_status.on_star is unexpected key. Did you mean host_status.on_start ?",
+    "[WARNING] plugin.checks.c.action.tcp is unexpected key.",
+    "[WARNING] plugin.checks.c.ignore is unexpected key.",
+    "[WARNING] plugin.checks.c.memoo is unexpected key. Did you mean plugin.checks.c.memo ?",
+    "[WARNING] plugin.metrics.linux.max_ag is unexpected key.",
+    "[WARNING] plugin.metrics.linux.tiemout_seconds is unexpected key. Did you mean " +
+    "plugin.metrics.linux.timeout_seconds ?",
+    "[WARNING] plugin.metrics.linux.type is unexpected key.",
+  ]);
+});
+
 Deno.test("unknown_keys: the full sample only has its other-kind plugin; case-insensitive keys are known", async () => {
   assert.deepEqual(await findUnknownKeys(fixture("full.conf")), [
     "[WARNING] plugin.unknown.ignored is unexpected key. Did you mean plugin.metrics.ignored ?",

@@ -1,3 +1,4 @@
+import { NEVER_ABORTS } from "../../src/async/abort.ts";
 import assert from "node:assert/strict";
 import type { CheckReport } from "../../src/mackerel/api_types.ts";
 import { ApiError } from "../../src/mackerel/errors.ts";
@@ -58,7 +59,7 @@ async function start(
     send: (reports, signal) => options.client.reportCheckMonitors(reports, signal),
   });
   const stopping = new AbortController();
-  const running = sender.run(stopping.signal);
+  const running = sender.run(stopping.signal, NEVER_ABORTS);
   return {
     spool,
     sender,
@@ -172,12 +173,12 @@ Deno.test("check_sender: a 500 answer is retried 30 seconds later until accepted
   }, { level: "info" });
 });
 
-Deno.test("check_sender: a 403 answer is final and the loss is counted", async () => {
+Deno.test("check_sender: a 404 answer is final and the loss is counted", async () => {
   await withLogs(async (lines) => {
     await withApi(async (fake, client) => {
       const clock = createVirtualClock(START);
       const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 2 });
-      fake.failNext(1, 403, "forbidden");
+      fake.failNext(1, 404, "no such host");
       await sender.put(report("disk"));
       await sender.put(report("http"));
       sender.sender.wake();
@@ -187,15 +188,62 @@ Deno.test("check_sender: a 403 answer is final and the loss is counted", async (
       await sender.put(report("load"));
       sender.sender.wake();
       await waitFor(() => fake.checkReports().length === 1, "the next report");
-      assert.deepEqual(reportPosts(fake).map((r) => r.status), [403, 200]);
+      assert.deepEqual(reportPosts(fake).map((r) => r.status), [404, 200]);
       assert.deepEqual(fake.checkReports().map((r) => (r as { name: string }).name), ["load"]);
       await sender.stop();
       assert.deepEqual(sender.spool.entries(), []);
     });
     assert.deepEqual(lines, [
       "ERROR <command> ReportCheckMonitors: the API refused 2 check reports (disk, http), " +
-      "dropped: API request failed: forbidden (POST /api/v0/monitoring/checks/report)",
+      "dropped: API request failed: no such host (POST /api/v0/monitoring/checks/report)",
     ]);
+  }, { level: "info" });
+});
+
+Deno.test("check_sender: a refused key (403) keeps the reports until it works again", async () => {
+  await withLogs(async (lines) => {
+    await withApi(async (fake, client) => {
+      const clock = createVirtualClock(START);
+      const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 2 });
+      fake.failNext(2, 403, "forbidden");
+      await sender.put(report("disk"));
+      await sender.put(report("http"));
+      sender.sender.wake();
+      await waitFor(() => reportPosts(fake).length === 1 && clock.pending >= 1, "the refusal");
+      await clock.advance(MINUTE / 2);
+      await waitFor(() => reportPosts(fake).length === 2 && clock.pending >= 1, "the retry");
+      await clock.advance(MINUTE / 2);
+      await waitFor(() => fake.checkReports().length === 2, "both reports");
+      assert.deepEqual(reportPosts(fake).map((r) => r.status), [403, 403, 200]);
+      await sender.stop();
+      assert.deepEqual(sender.spool.entries(), []);
+    });
+    assert.deepEqual(lines.filter((l) => l.startsWith("ERROR")), []);
+  }, { level: "info" });
+});
+
+Deno.test("check_sender: a 400 to every report is a fault of the path: kept, then delivered", async () => {
+  await withLogs(async (lines) => {
+    await withApi(async (fake, client) => {
+      const clock = createVirtualClock(START);
+      const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 4 });
+      let broken = true;
+      fake.failWhile((r) => r.path === REPORT_PATH && broken, 400);
+      for (const name of ["a", "b", "c", "d"]) await sender.put(report(name));
+      sender.sender.wake();
+      await waitFor(() => reportPosts(fake).length >= 7 && clock.pending >= 1, "the search");
+      await clock.advance(3 * MINUTE);
+      const during = reportPosts(fake).length;
+      broken = false;
+      await clock.advance(MINUTE);
+      await waitFor(() => fake.checkReports().length === 4, "all four reports");
+      await sender.stop();
+      assert.ok(during <= 7 + 6, `${during} requests while broken`);
+      assert.deepEqual(sender.spool.entries(), []);
+    });
+    const errors = lines.filter((l) => l.startsWith("ERROR"));
+    assert.equal(errors.length, 1, errors.join("\n"));
+    assert.match(errors[0], /refuses every check report it is sent/);
   }, { level: "info" });
 });
 

@@ -4,15 +4,22 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { spawnAgent, type SpawnedAgent, waitFor } from "../support/agent_process.ts";
+import { spawnAgent, waitFor } from "../support/agent_process.ts";
 import {
-  assertAllArrived,
+  allArrived,
+  assertAllDelivered,
   type DaemonSetup,
   enqueued,
+  pastRoundsOf,
   receivedByTime,
   stopAgent,
   withDaemon,
 } from "../support/daemon_run.ts";
+import { onLinux, onUnix } from "../support/platform.ts";
+
+const unix = onUnix("stops the agent with SIGTERM; shell-script plugins");
+
+const linux = onLinux("reads the agent's memory in /proc/<pid>/status");
 
 const TSDB = "/api/v0/tsdb";
 const REPORTS = "/api/v0/monitoring/checks/report";
@@ -20,25 +27,7 @@ const REPORTS = "/api/v0/monitoring/checks/report";
 const failed = (s: DaemonSetup, path: string) =>
   s.api.requests.filter((r) => r.path === path && r.status === 503).length;
 
-/** Waits until the clock is past every round `agent` kept, so a new agent's rounds are newer. */
-async function pastRoundsOf(agent: SpawnedAgent): Promise<void> {
-  const last = Math.max(...enqueued(agent).keys());
-  await waitFor(() => Date.now() >= (last + 1) * 1000, "the next second");
-}
-
-/** Every round kept by `agents` arrived in full, and nothing twice (`receivedByTime` checks). */
-function assertAllDelivered(s: DaemonSetup, agents: readonly SpawnedAgent[]): void {
-  const sent = new Map(agents.flatMap((agent) => [...enqueued(agent)]));
-  assert.equal(sent.size, agents.reduce((n, a) => n + enqueued(a).size, 0), "no round time twice");
-  assertAllArrived(receivedByTime(s.api), sent);
-}
-
-const allArrived = (s: DaemonSetup, agents: readonly SpawnedAgent[]) => () => {
-  const times = new Set(s.api.metrics().map((p) => p.time));
-  return agents.every((a) => [...enqueued(a).keys()].every((t) => times.has(t)));
-};
-
-Deno.test("durability: kill -9 during a 503 outage, then a restart: every kept round arrives once", async () => {
+unix.test("durability: kill -9 during a 503 outage, then a restart: every kept round arrives once", async () => {
   await withDaemon("", async (s) => {
     const outage = s.api.failWhile((r) => r.path === TSDB, 503);
     const first = spawnAgent(s.args);
@@ -63,7 +52,7 @@ Deno.test("durability: kill -9 during a 503 outage, then a restart: every kept r
   });
 });
 
-Deno.test("durability: SIGTERM during an outage ends at once and keeps the rest for the next start", async () => {
+unix.test("durability: SIGTERM during an outage ends at once and keeps the rest for the next start", async () => {
   await withDaemon("", async (s) => {
     const outage = s.api.failWhile((r) => r.path === TSDB, 503);
     const first = spawnAgent(s.args);
@@ -84,7 +73,7 @@ Deno.test("durability: SIGTERM during an outage ends at once and keeps the rest 
   });
 });
 
-Deno.test("durability: a CRITICAL raised during an outage arrives after a restart, with its time", async () => {
+unix.test("durability: a CRITICAL raised during an outage arrives after a restart, with its time", async () => {
   await withDaemon('[plugin.checks.fire]\ncommand = "echo on fire; exit 2"\n', async (s) => {
     const outage = s.api.failWhile((r) => r.path === REPORTS, 503);
     const first = spawnAgent(s.args);
@@ -107,7 +96,7 @@ Deno.test("durability: a CRITICAL raised during an outage arrives after a restar
   });
 });
 
-Deno.test("durability: invalid names from one plugin leave every other metric flowing", async () => {
+unix.test("durability: invalid names from one plugin leave every other metric flowing", async () => {
   const conf = `[plugin.metrics.bad]
 command = "printf 'uni.\\\\345\\\\220\\\\215\\\\345\\\\211\\\\215\\\\t1\\\\t0\\\\nslash/x\\\\t2\\\\t0\\\\ncolon:x\\\\t3\\\\t0\\\\nnul\\\\000x\\\\t4\\\\t0\\\\nfine.one\\\\t5\\\\t0\\\\n'"
 [plugin.metrics.good]
@@ -134,7 +123,7 @@ command = "echo 'good.value 7 0'"
   });
 });
 
-Deno.test("durability: a 400 refusing one point drops that point; the rest of every batch arrives", async () => {
+unix.test("durability: a 400 refusing one point drops that point; the rest of every batch arrives", async () => {
   const conf = `[plugin.metrics.mixed]
 command = "printf 'refused.one\\\\t1\\\\t0\\\\nkept.two\\\\t2\\\\t0\\\\n'"
 `;
@@ -157,7 +146,7 @@ command = "printf 'refused.one\\\\t1\\\\t0\\\\nkept.two\\\\t2\\\\t0\\\\n'"
   });
 });
 
-Deno.test("durability: a 50 MB answer to create-host is refused with a short line, memory stays low", async () => {
+linux.test("durability: a 50 MB answer to create-host is refused with a short line, memory stays low", async () => {
   await withDaemon("", async (s) => {
     const huge = `{"id":"${"x".repeat(50 * 1024 * 1024)}"}`;
     s.api.answerWith(
@@ -186,7 +175,7 @@ Deno.test("durability: a 50 MB answer to create-host is refused with a short lin
   });
 });
 
-Deno.test("durability: a spool directory that cannot be made falls back to memory and keeps posting", async () => {
+unix.test("durability: a spool directory that cannot be made falls back to memory and keeps posting", async () => {
   await withDaemon("", async (s) => {
     await Deno.mkdir(join(s.dir, "root"));
     await Deno.writeTextFile(join(s.dir, "root", "spool"), "a file where the spool should be");

@@ -5,6 +5,7 @@ import { encodeMetricPoints } from "../../src/mackerel/json.ts";
 import { postDelaySeconds } from "../../src/delivery/delay.ts";
 import { createPostQueue } from "../../src/delivery/queue.ts";
 import { realClock } from "../../src/async/clock.ts";
+import { createStopping, NEVER_ABORTS } from "../../src/async/abort.ts";
 import { createPoster, type PostJson } from "../../src/delivery/poster.ts";
 import { openSpool, type Spool, type SpoolEntry } from "../../src/delivery/spool.ts";
 import { withLogs } from "../support/logs.ts";
@@ -54,8 +55,10 @@ async function setup(options: Setup = {}) {
     postDelaySeconds: options.postDelaySeconds ?? 0,
     minuteMs: options.minuteMs,
   });
-  const stop = new AbortController();
-  const force = new AbortController();
+  // The agent's one graceful-stop timer, on the test's clock.
+  const stopping = createStopping({ graceMs: queue.timings.maxTerminatingMs, clock });
+  const stop = { abort: () => stopping.requestStop() };
+  const force = { abort: () => stopping.forceStop() };
   const calls: { at: number; points: readonly MetricPoint[] }[] = [];
   const stored: MetricPoint[] = [];
   const post: PostJson = async (json, signal) => {
@@ -64,14 +67,17 @@ async function setup(options: Setup = {}) {
     await options.behave?.(batch, calls.length, signal);
     stored.push(...batch);
   };
-  const poster = createPoster({
-    queue,
-    spool,
-    post,
-    signal: stop.signal,
-    force: force.signal,
-    clock,
-  });
+  const created = createPoster({ queue, spool, post, clock });
+  const poster = {
+    ...created,
+    run: async () => {
+      try {
+        return await created.run(stopping.stop, stopping.force);
+      } finally {
+        stopping.dispose(); // as the daemon does once everything has stopped
+      }
+    },
+  };
   /** Keeps a round in the spool and hands it to the poster, as the outbox does. */
   const enqueue = async (batch: readonly MetricPoint[]) => {
     const entry = await spool.put({
@@ -438,11 +444,40 @@ Deno.test("poster: a 400 is split to find the refused point; the rest is deliver
   });
 });
 
-Deno.test("poster: a 403 drops the round with an ERROR instead of retrying it", async () => {
+Deno.test("poster: a refused key (401, 403) keeps every round and posts them once it works", async () => {
   await withLogs(async (lines) => {
     const t = await setup({
       behave: (_, call) => {
-        if (call === 1) throw apiError(403, "Forbidden");
+        if (call <= 3) throw apiError(call === 2 ? 403 : 401, "Unauthorized");
+      },
+    });
+    await t.enqueue(points(1, 3));
+    await t.enqueue(points(2, 2));
+    await t.enqueue(points(3, 1));
+    t.clock.after(5 * MIN, () => t.stop.abort());
+    assert.equal(await t.clock.run(t.poster.run()), "drained");
+    assert.deepEqual(
+      t.stored.map((p) => p.value).toSorted(),
+      [1, 1, 1, 2, 2, 3],
+      "every point arrives, once",
+    );
+    assert.deepEqual(lines.filter((l) => l.startsWith("ERROR")), []);
+    assert.equal(
+      lines.filter((l) =>
+        l.startsWith("WARNING <command> Failed to post metrics value (will retry)")
+      )
+        .length,
+      3,
+    );
+    assert.deepEqual(t.spool.entries(), []);
+  });
+});
+
+Deno.test("poster: a 404 drops the round with an ERROR instead of retrying it", async () => {
+  await withLogs(async (lines) => {
+    const t = await setup({
+      behave: (_, call) => {
+        if (call === 1) throw apiError(404, "Not Found");
       },
     });
     await t.enqueue(points(1, 3));
@@ -453,8 +488,61 @@ Deno.test("poster: a 403 drops the round with an ERROR instead of retrying it", 
     assert.deepEqual(t.calls.map((c) => [c.at / SEC, c.points.length]), [[0, 5], [60, 1]]);
     assert.deepEqual(t.stored, points(3, 1));
     assert.deepEqual(lines.filter((l) => l.startsWith("ERROR")), [
-      "ERROR <command> The API refused 5 points, dropped: API request failed: Forbidden (POST /api/v0/tsdb)",
+      "ERROR <command> The API refused 5 points, dropped: API request failed: Not Found (POST /api/v0/tsdb)",
     ]);
+  });
+});
+
+Deno.test("poster: a 400 to every point is a fault of the path: nothing dropped, few requests", async () => {
+  await withLogs(async (lines) => {
+    const brokenUntil = T0 + 10 * MIN;
+    const t = await setup({
+      behave: () => {
+        if (t.clock.now() < brokenUntil) throw apiError(400, "Bad Request");
+      },
+    });
+    const producer = produce(
+      t.clock,
+      t.enqueue,
+      Array.from({ length: 15 }, (_, i) => points(i + 1, 40)),
+    );
+    t.clock.after(20 * MIN, () => t.stop.abort());
+    const [result] = await t.clock.run(Promise.all([t.poster.run(), producer]));
+    assert.equal(result, "drained");
+    assert.equal(t.stored.length, 15 * 40, "every point arrives");
+    assert.equal(new Set(t.stored.map(keyOf)).size, 15 * 40, "once");
+    const during = t.calls.filter((c) => c.at < brokenUntil - T0);
+    // The first refused post is searched (within the split budget); then a few requests a minute.
+    assert.ok(during.length <= 33 + 2 * 3 * 10, `${during.length} requests in 10 minutes`);
+    assert.deepEqual(lines.filter((l) => l.startsWith("ERROR")), [
+      "ERROR <command> Posting metrics: the API refuses every point it is sent (API request " +
+      "failed: Bad Request (POST /api/v0/tsdb)): taken as a fault of the API or a proxy, not " +
+      "of the points; 40 points are kept and retried",
+    ]);
+  });
+});
+
+Deno.test("poster: points refused alone while the API takes others are dropped, the rest delivered", async () => {
+  await withLogs(async (lines) => {
+    const t = await setup({
+      behave: (batch) => {
+        if (batch.some((p) => p.name === "custom.bad")) throw apiError(400, "Invalid metric");
+      },
+    });
+    const bad = [{ ...points(1, 1)[0], name: "custom.bad" }, {
+      ...points(1, 1)[0],
+      name: "custom.bad",
+    }];
+    await t.enqueue(bad); // a round of bad points only: nothing to tell them from a broken path
+    t.clock.after(90 * SEC, () => void t.enqueue(points(2, 3)));
+    t.clock.after(5 * MIN, () => t.stop.abort());
+    assert.equal(await t.clock.run(t.poster.run()), "drained");
+    assert.deepEqual(t.stored.map((p) => p.value), [2, 2, 2]);
+    assert.deepEqual(t.spool.entries(), []);
+    const errors = lines.filter((l) => l.startsWith("ERROR"));
+    assert.equal(errors.length, 2, errors.join("\n"));
+    assert.match(errors[0], /refuses every point it is sent/);
+    assert.match(errors[1], /The API refused 2 points \("custom.bad"\), dropped/);
   });
 });
 
@@ -523,7 +611,6 @@ Deno.test("poster: on real timers a drain leaves no timer behind", async () => {
       stop.abort(); // the stop request arrives during the first POST
       return Promise.resolve();
     },
-    signal: stop.signal,
   });
   for (const v of [1, 2, 3]) {
     poster.enqueue(
@@ -534,7 +621,7 @@ Deno.test("poster: on real timers a drain leaves no timer behind", async () => {
       }),
     );
   }
-  assert.equal(await poster.run(), "drained");
+  assert.equal(await poster.run(stop.signal, NEVER_ABORTS), "drained");
   assert.deepEqual(sent, [1, 2, 3]);
 });
 

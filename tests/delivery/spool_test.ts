@@ -3,7 +3,10 @@ import { join } from "node:path";
 import type { Clock } from "../../src/async/clock.ts";
 import { openSpool, type SpoolOptions } from "../../src/delivery/spool.ts";
 import { withLogs } from "../support/logs.ts";
+import { onUnix } from "../support/platform.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+
+const unix = onUnix("mkfifo and symlinks");
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -92,7 +95,7 @@ Deno.test("spool: an ack in a newer segment keeps an older record acknowledged a
   });
 });
 
-Deno.test("spool: a torn tail keeps the records before it and says how much was lost", async () => {
+Deno.test("spool: a torn tail keeps the records before it and says what was cut off", async () => {
   await withLogs(async (lines) => {
     await withTempDir("spool", async (dir) => {
       const { spool } = await open(dir);
@@ -113,12 +116,13 @@ Deno.test("spool: a torn tail keeps the records before it and says how much was 
       );
       assert.ok(reopened.recovery.lostBytes > 0);
       assert.deepEqual(reopened.recovery.lostFiles, [path]);
-      const warnings = lines.filter((l) => l.startsWith("WARNING"));
-      assert.equal(warnings.length, 1);
-      assert.match(
-        warnings[0],
-        /^WARNING <spool> \d+ bytes of .*\.seg could not be read \(a torn or corrupt tail\); the 4 records before it are kept$/,
-      );
+      assert.deepEqual(lines.filter((l) => l.startsWith("WARNING")), [
+        `WARNING <spool> ${path}: its last ${
+          size - 3 - (await segmentOffsets(path)).at(-1)!
+        } bytes are an incomplete write (cut off when the agent or the machine stopped): ` +
+        "1 round (1 point) lost; the records before them are kept",
+      ]);
+      assert.deepEqual(reopened.spool.stats().dropped.damaged, { records: 1, count: 1 });
       // New records go to a new segment, never after the torn frame.
       await reopened.spool.put({ kind: "metrics", body: body("[6]"), count: 1 });
       const again = await open(dir);
@@ -127,70 +131,263 @@ Deno.test("spool: a torn tail keeps the records before it and says how much was 
   });
 });
 
-Deno.test("spool: a corrupt record stops the replay of its segment, earlier records are kept", async () => {
-  await withLogs(async () => {
+/** Where each frame of a segment file starts (read with the frame module, from the intact file). */
+async function segmentOffsets(path: string): Promise<number[]> {
+  const bytes = await Deno.readFile(path);
+  const view = new DataView(bytes.buffer);
+  const offsets: number[] = [];
+  for (let at = 8; at + 8 <= bytes.length; at += 8 + view.getUint32(at, true)) offsets.push(at);
+  return offsets;
+}
+
+Deno.test("spool: damage in the middle of a segment costs only the damaged records, and says which", async () => {
+  await withLogs(async (lines) => {
     await withTempDir("spool", async (dir) => {
       const { spool } = await open(dir);
-      const entries = [];
-      for (let i = 1; i <= 4; i++) {
-        entries.push(await spool.put({ kind: "metrics", body: body(`[${i}00]`), count: 1 }));
+      const entries: { id: number }[] = [];
+      for (let i = 1; i <= 8; i++) {
+        entries.push(await spool.put({ kind: "metrics", body: body(`[${i}00]`), count: 4 }));
       }
       await spool.close();
       const [name] = await segments(dir);
       const path = join(dir, name);
       const bytes = await Deno.readFile(path);
-      const third = new TextDecoder().decode(bytes).indexOf("[300]");
-      bytes[third + 1] ^= 0x10; // a bit flipped on disk
+      const text = new TextDecoder("latin1").decode(bytes);
+      // 16 flipped bytes over the body of the third record, and one in the sixth's.
+      const third = text.indexOf("[300]");
+      for (let i = 0; i < 4; i++) bytes[third + i] ^= 0xff;
+      bytes[text.indexOf("[600]") + 2] ^= 0x01;
       await Deno.writeFile(path, bytes);
+
       const reopened = await open(dir);
-      assert.deepEqual(reopened.spool.entries().map((e) => e.id), [entries[0].id, entries[1].id]);
+      const kept = reopened.spool.entries();
+      assert.deepEqual(kept.map((e) => e.id), [1, 2, 4, 5, 7, 8].map((n) => entries[n - 1].id));
+      assert.deepEqual(
+        await Promise.all(kept.map(async (e) => decoder.decode(await reopened.spool.read(e)))),
+        ["[100]", "[200]", "[400]", "[500]", "[700]", "[800]"],
+      );
+      const warnings = lines.filter((l) => l.startsWith("WARNING"));
+      assert.equal(warnings.length, 2, warnings.join("\n"));
+      for (const warning of warnings) {
+        assert.match(
+          warning,
+          /^WARNING <spool> .*0000000001\.seg: \d+ damaged bytes at offset \d+ are skipped: 1 round \(4 points\) lost; the records around them are kept$/,
+        );
+      }
+      assert.deepEqual(reopened.spool.stats().dropped.damaged, { records: 2, count: 8 });
     });
   });
 });
 
-Deno.test("spool: garbage and foreign files never stop the start", async () => {
+Deno.test("spool: damage that hit an acknowledged record or an ack loses nothing, and says so", async () => {
+  await withLogs(async (lines) => {
+    await withTempDir("spool", async (dir) => {
+      const { spool } = await open(dir);
+      const a = await spool.put({ kind: "checks", body: body('{"c":1}'), count: 1 });
+      const b = await spool.put({ kind: "checks", body: body('{"c":2}'), count: 1 });
+      await spool.ack([a.id]);
+      await spool.close();
+      const [name] = await segments(dir);
+      const path = join(dir, name);
+      const bytes = await Deno.readFile(path);
+      const text = new TextDecoder("latin1").decode(bytes);
+      bytes[text.indexOf('{"c":1}') + 3] ^= 0x04; // the delivered report's body
+      await Deno.writeFile(path, bytes);
+      const reopened = await open(dir);
+      assert.deepEqual(reopened.spool.entries().map((e) => e.id), [b.id]);
+      assert.match(
+        lines.find((l) => l.startsWith("WARNING"))!,
+        /damaged bytes at offset \d+ are skipped: no record lost;/,
+      );
+      assert.deepEqual(reopened.spool.stats().dropped.damaged, { records: 0, count: 0 });
+    });
+  });
+});
+
+Deno.test("spool: garbage, empty and foreign files never stop the start, and none is silent", async () => {
   await withLogs(async (lines) => {
     await withTempDir("spool", async (dir) => {
       await Deno.writeFile(
         join(dir, "0000000001.seg"),
         crypto.getRandomValues(new Uint8Array(4096)),
       );
+      await Deno.writeFile(join(dir, "0000000002.seg"), new Uint8Array(0)); // not the newest
       await Deno.writeTextFile(join(dir, "README"), "not a segment");
+      await Deno.writeFile(join(dir, "0000000003.seg"), new Uint8Array(0)); // the newest
       const { spool, recovery } = await open(dir);
       assert.deepEqual(spool.entries(), []);
-      assert.equal(recovery.lostBytes, 4096);
+      assert.deepEqual(recovery.lostFiles.map((f) => f.slice(dir.length + 1)), [
+        "0000000001.seg",
+        "0000000002.seg",
+      ]);
       const entry = await spool.put({ kind: "metrics", body: body("[1]"), count: 1 });
       assert.ok(spool.isDurable(entry.id));
-      assert.deepEqual(await segments(dir), ["0000000002.seg", "README"]);
-      assert.equal(lines.filter((l) => l.startsWith("WARNING")).length, 1);
+      assert.deepEqual(await segments(dir), [
+        "0000000001.seg.unreadable",
+        "0000000004.seg",
+        "README",
+      ]);
+      assert.deepEqual(
+        lines.filter((l) => l.startsWith("WARNING")).map((l) => l.slice(dir.length + 17)),
+        [
+          "0000000001.seg does not start with a spool segment header: its 4096 bytes are not read " +
+          `(set aside as ${dir}/0000000001.seg.unreadable)`,
+          "0000000002.seg is empty: the records it held, if any, are lost",
+        ],
+      );
     });
   });
 });
 
-Deno.test("spool: at its byte bound the oldest records go first, with a count", async () => {
+unix.test("spool: a directory, FIFO or link named as a segment is left alone and never collided with", async () => {
   await withLogs(async (lines) => {
     await withTempDir("spool", async (dir) => {
-      const { spool } = await open(dir, { maxBytes: 4_000, segmentBytes: 600 });
-      const round = (i: number) => body(`[${String(i).padStart(4, "0")}${"x".repeat(400)}]`);
-      for (let i = 0; i < 20; i++) {
+      const first = await open(dir);
+      const a = await first.spool.put({ kind: "metrics", body: body("[1]"), count: 1 });
+      await first.spool.close();
+      await Deno.mkdir(join(dir, "0000000002.seg"));
+      await new Deno.Command("mkfifo", { args: [join(dir, "0000000003.seg")] }).output();
+      await Deno.symlink("/dev/zero", join(dir, "0000000004.seg"));
+      const second = await open(dir);
+      assert.deepEqual(second.spool.entries().map((e) => e.id), [a.id]);
+      const b = await second.spool.put({ kind: "metrics", body: body("[2]"), count: 1 });
+      assert.ok(second.spool.isDurable(b.id), "the new segment is on disk, not in memory");
+      assert.ok((await segments(dir)).includes("0000000005.seg"));
+      const odd = lines.filter((l) => l.startsWith("WARNING")).map((l) => l.slice(dir.length + 17));
+      assert.deepEqual(odd.sort(), [
+        "0000000002.seg is a directory, not a segment: left alone",
+        "0000000003.seg is not a file, not a segment: left alone",
+        "0000000004.seg is a link, not a segment: left alone",
+      ]);
+      const third = await open(dir);
+      assert.deepEqual(third.spool.entries().map((e) => e.id), [a.id, b.id]);
+    });
+  });
+});
+
+Deno.test("spool: segment numbers past ten digits are replayed, and numbering continues after them", async () => {
+  await withTempDir("spool", async (dir) => {
+    const first = await open(dir);
+    const a = await first.spool.put({ kind: "metrics", body: body("[1]"), count: 1 });
+    await first.spool.close();
+    await Deno.rename(join(dir, "0000000001.seg"), join(dir, "10000000000.seg"));
+    const second = await open(dir);
+    assert.deepEqual(second.spool.entries().map((e) => e.id), [a.id]);
+    const b = await second.spool.put({ kind: "metrics", body: body("[2]"), count: 1 });
+    assert.deepEqual(await segments(dir), ["10000000000.seg", "10000000001.seg"]);
+    await second.spool.ack([a.id, b.id]);
+    assert.deepEqual(await segments(dir), ["10000000001.seg"], "the old one is deleted as usual");
+  });
+});
+
+Deno.test("spool: a name taken after the start is skipped, not a fall-back to memory", async () => {
+  await withTempDir("spool", async (dir) => {
+    const { spool } = await open(dir, { segmentBytes: 16 });
+    await spool.put({ kind: "metrics", body: body("[1]"), count: 1 });
+    await Deno.writeTextFile(join(dir, "0000000002.seg"), "someone else's");
+    const b = await spool.put({ kind: "metrics", body: body("[2]"), count: 1 });
+    assert.ok(spool.isDurable(b.id));
+    assert.ok((await segments(dir)).includes("0000000003.seg"));
+  });
+});
+
+Deno.test("spool: a spool written by release 0.1.0 replays after the upgrade", async () => {
+  await withTempDir("spool", async (dir) => {
+    const fixture = new URL("../fixtures/spool/v0.1.0/", import.meta.url).pathname;
+    for await (const e of Deno.readDir(fixture)) {
+      if (e.name.endsWith(".seg")) await Deno.copyFile(join(fixture, e.name), join(dir, e.name));
+    }
+    const { spool, recovery } = await open(dir, { maxAgeMs: 1e15 });
+    assert.deepEqual(recovery.lostFiles, []);
+    assert.deepEqual(spool.entries().map((e) => [e.id, e.kind, e.count, e.key]), [
+      [1, "metrics", 2, undefined],
+      [3, "metrics", 2, undefined],
+      [4, "metrics", 2, undefined],
+      [6, "metrics", 2, undefined],
+      [7, "checks", 1, undefined],
+      [8, "metadata", 1, "3yAbcdEFGhi/inventory"],
+      [9, "graphdefs", 1, ""],
+    ]);
+    const [first] = spool.entries();
+    assert.deepEqual(JSON.parse(decoder.decode(await spool.read(first))), [
+      { hostId: "3yAbcdEFGhi", name: "loadavg5", time: 1764504000, value: 0 },
+      { hostId: "3yAbcdEFGhi", name: "memory.used", time: 1764504000, value: 1000 },
+    ]);
+    const check = spool.entries("checks")[0];
+    assert.equal(JSON.parse(decoder.decode(await spool.read(check))).status, "CRITICAL");
+    const next = await spool.put({ kind: "metrics", body: body("[]"), count: 0 });
+    assert.equal(next.id, 10);
+    await spool.ack(spool.entries().map((e) => e.id));
+    assert.deepEqual(await segments(dir), ["0000000004.seg"]);
+  });
+});
+
+Deno.test("spool: at its byte bound the oldest records go one at a time, and the files stay within it", async () => {
+  await withLogs(async (lines) => {
+    await withTempDir("spool", async (dir) => {
+      const maxBytes = 100_000;
+      const { spool } = await open(dir, { maxBytes, segmentBytes: 4_000, fsync: false });
+      const round = (i: number) => body(`[${String(i).padStart(4, "0")}${"x".repeat(1_000)}]`);
+      let peak = 0;
+      const kept: number[] = [];
+      for (let i = 0; i < 120; i++) {
         await spool.put({ kind: "metrics", body: round(i), count: 10 });
+        peak = Math.max(peak, await du(dir));
+        kept.push(spool.entries().length);
       }
-      const left = spool.entries();
       const stats = spool.stats();
-      assert.ok(stats.bytesOnDisk <= 4_000, `${stats.bytesOnDisk} bytes on disk`);
-      assert.ok(left.length >= 5, `${left.length} rounds kept`);
-      assert.equal(stats.dropped.full.records, 20 - left.length);
-      assert.equal(stats.dropped.full.count, (20 - left.length) * 10);
-      // The newest survive, the oldest went.
-      assert.equal(decoder.decode(await spool.read(left.at(-1)!)).slice(0, 5), "[0019");
-      assert.ok(left.every((e, i) => i === 0 || e.id > left[i - 1].id));
+      assert.ok(peak <= maxBytes, `the files took ${peak} bytes`);
+      assert.equal(stats.bytesOnDisk, await du(dir));
+      // Once full, every new round costs exactly one old one: no bursts.
+      const full = kept.findIndex((n, i) => i > 0 && n === kept[i - 1]);
+      assert.ok(full > 0);
+      assert.ok(kept.slice(full).every((n) => n === kept[full]), kept.join(","));
+      const left = spool.entries();
+      assert.equal(stats.dropped.full.records, 120 - left.length);
+      assert.equal(stats.dropped.full.count, (120 - left.length) * 10);
+      assert.equal(decoder.decode(await spool.read(left.at(-1)!)).slice(0, 5), "[0119");
+      assert.equal(
+        decoder.decode(await spool.read(left[0])).slice(0, 5),
+        `[${String(120 - left.length).padStart(4, "0")}`,
+      );
       const drops = lines.filter((l) => l.startsWith("WARNING"));
-      assert.ok(drops.length > 0);
-      assert.match(
-        drops[0],
-        /^WARNING <spool> dropped \d+ rounds? \(\d+ points\): the spool is full \(4000 bytes\)$/,
+      assert.equal(drops.length, 120 - left.length);
+      assert.ok(
+        drops.every((d) =>
+          d === "WARNING <spool> dropped 1 round (10 points): the spool is full (100000 bytes)"
+        ),
       );
     });
+  });
+});
+
+/** Bytes of the regular files in `dir`. */
+async function du(dir: string): Promise<number> {
+  let total = 0;
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && e.name.endsWith(".seg")) total += (await Deno.stat(join(dir, e.name))).size;
+  }
+  return total;
+}
+
+Deno.test("spool: one kind stuck while the others flow: acknowledged bytes are compacted away, the stuck records kept", async () => {
+  await withTempDir("spool", async (dir) => {
+    const maxBytes = 1 << 20;
+    const { spool } = await open(dir, { maxBytes, segmentBytes: 16 * 1024, fsync: false });
+    const stuck: number[] = [];
+    const report = body(`{"c":"${"y".repeat(2_000)}"}`);
+    for (let i = 0; i < 400; i++) {
+      stuck.push((await spool.put({ kind: "metrics", body: body(`[${i}]`), count: 1 })).id);
+      const flowing = await spool.put({ kind: "checks", body: report, count: 1 });
+      await spool.ack([flowing.id]);
+    }
+    const stats = spool.stats();
+    assert.equal(stats.dropped.full.records, 0);
+    // 400 reports of 2 kB passed through; the files hold little more than the stuck rounds.
+    assert.ok(stats.bytesOnDisk < stats.bytesHeld + 2 * 64 * 1024, JSON.stringify(stats));
+    const reopened = await open(dir, { maxBytes, segmentBytes: 16 * 1024 });
+    assert.deepEqual(reopened.spool.entries().map((e) => e.id), stuck);
+    assert.equal(decoder.decode(await reopened.spool.read(reopened.spool.entries()[0])), "[0]");
   });
 });
 
@@ -287,13 +484,59 @@ Deno.test("spool: a segment that cannot be read is set aside; the others replay 
       assert.deepEqual(second.spool.entries().map((e) => e.id), [ids[0], ids[2]]);
       assert.ok((await segments(dir)).includes(`${unreadable}.unreadable`));
       assert.ok(
-        lines.some((l) => l.startsWith("WARNING <spool> cannot read") && l.includes("set aside")),
+        lines.some((l) => l.includes(`${unreadable} cannot be read (`) && l.includes("set aside")),
       );
       // New records never reuse a file name or an id of the replayed segments.
       const next = await second.spool.put({ kind: "metrics", body: body("[4]"), count: 1 });
       assert.ok(next.id > ids[2]);
       await second.spool.ack([ids[0], ids[2], next.id]);
       assert.deepEqual(await segments(dir), [`${unreadable}.unreadable`]);
+    });
+  });
+});
+
+unix.test("spool: without its lock at start it takes the lock before it writes, and yields to an owner", async () => {
+  await withLogs(async (lines) => {
+    await withTempDir("spool", async (dir) => {
+      // As on a read-only root: no lock could be taken at start.
+      const a = await open(dir, { owner: { unlockable: "Read-only file system" } });
+      const first = await a.spool.put({ kind: "metrics", body: body("[1]"), count: 1 });
+      assert.ok(a.spool.isDurable(first.id), "it took the lock itself and wrote");
+      // Another process now holds the lock: a second spool without its lock stays in memory.
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `const f = await Deno.open(${
+            JSON.stringify(join(dir, "b", "lock"))
+          }, { read: true, write: true, create: true }); await f.lock(true); console.log("locked"); await new Promise((r) => setTimeout(r, 30000));`,
+        ],
+        stdout: "piped",
+      }).spawn();
+      try {
+        await Deno.mkdir(join(dir, "b"));
+        const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        assert.equal((await reader.read()).value?.trim(), "locked");
+        reader.releaseLock();
+        const b = await open(join(dir, "b"), { owner: { unlockable: "Read-only file system" } });
+        const kept = await b.spool.put({ kind: "metrics", body: body("[2]"), count: 1 });
+        assert.equal(b.spool.isDurable(kept.id), false);
+        assert.ok(
+          lines.some((l) =>
+            l.startsWith("ERROR <spool> another mackerel-agent") &&
+            l.includes("it keeps its data in memory (lost if it stops): stop one of them")
+          ),
+          lines.join("\n"),
+        );
+        assert.deepEqual(
+          [...Deno.readDirSync(join(dir, "b"))].map((e) => e.name),
+          ["lock"],
+          "no segment written beside the owner",
+        );
+      } finally {
+        child.kill("SIGKILL");
+        await child.status;
+        await child.stdout.cancel().catch(() => {});
+      }
     });
   });
 });

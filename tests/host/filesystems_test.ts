@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type FilesystemUsage, listFilesystems, parseMounts } from "../../src/host/filesystems.ts";
@@ -6,7 +7,7 @@ import { withLogs } from "../support/logs.ts";
 import { withTempDir, writeFiles } from "../support/temp_dir.ts";
 import { block4k, fakeStatfs, X86_STATFS, x86DeviceOf as deviceOf } from "../support/x86_statfs.ts";
 
-const X86 = new URL("../fixtures/procfs/x86/", import.meta.url).pathname;
+const X86 = fileURLToPath(new URL("../fixtures/procfs/x86/", import.meta.url));
 
 const usage = (
   name: string,

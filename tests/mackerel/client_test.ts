@@ -63,7 +63,7 @@ async function rejection(promise: Promise<unknown>): Promise<ApiError> {
   assert.fail("the call succeeded");
 }
 
-Deno.test("client: every request carries §5.1's headers; GET has no Content-Type", async () => {
+Deno.test("client: every request carries upstream's headers; GET has no Content-Type", async () => {
   await withFake(async (fake, client) => {
     fake.addHost({ id: "9rxGOHfVF8F", name: "mydb001" });
     await client.findHost("9rxGOHfVF8F");
@@ -143,7 +143,7 @@ Deno.test("client: findHost of an unknown id is a client error with the server's
   });
 });
 
-Deno.test("client: findHostByCustomIdentifier sends §5.3's query and takes the first host", async () => {
+Deno.test("client: findHostByCustomIdentifier sends upstream's query and takes the first host", async () => {
   await withFake(async (fake, client) => {
     fake.addHost({ id: "h1", name: "one", customIdentifier: "i-0abc.ec2.amazonaws.com" });
     fake.addHost({ id: "h2", name: "two", customIdentifier: "a b&c/~", status: "poweroff" });
@@ -164,7 +164,7 @@ Deno.test("client: goQueryEscape escapes as Go's url.QueryEscape", () => {
   assert.equal(goQueryEscape("aZ09-_.~ !*'()é"), "aZ09-_.~+%21%2A%27%28%29%C3%A9");
 });
 
-Deno.test("client: createHost posts the payload in §4.1 order as Go JSON and returns the id", async () => {
+Deno.test("client: createHost posts the payload in upstream's order as Go JSON and returns the id", async () => {
   await withFake(async (fake, client) => {
     const id = await client.createHost(PAYLOAD);
     assert.equal(id, "fake0000001");
@@ -269,7 +269,7 @@ const REPORT: CheckReport = {
   occurredAt: 0,
 };
 
-Deno.test("client: reportCheckMonitors sends §7.4's body", async () => {
+Deno.test("client: reportCheckMonitors sends upstream's body", async () => {
   await withFake(async (fake, client) => {
     await client.reportCheckMonitors([
       REPORT,

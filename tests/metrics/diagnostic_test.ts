@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import { createDiagnosticCollector, DIAGNOSTIC_GRAPH_DEFS } from "../../src/metrics/diagnostic.ts";
+import { graphDefsOf } from "../../src/metrics/metric_declaration.ts";
+import { createDiagnosticCollector, DIAGNOSTIC_COLLECTOR } from "../../src/metrics/diagnostic.ts";
 import { at, T0 } from "./rounds.ts";
+
+const DIAGNOSTIC_GRAPH_DEFS = graphDefsOf(DIAGNOSTIC_COLLECTOR.metrics);
 
 Deno.test("diagnostic: the agent's memory figures map to custom.agent.memory.*", async () => {
   const collector = createDiagnosticCollector(() => ({

@@ -7,6 +7,9 @@ import {
 } from "../../src/metrics/fallback.ts";
 import { parseMeminfo } from "../../src/metrics/memory.ts";
 import { at, T0 } from "./rounds.ts";
+import { onLinux } from "../support/platform.ts";
+
+const linux = onLinux("compares with the live /proc/meminfo");
 
 // These run against the live machine: the point of a fallback is what Deno's built-ins report here.
 
@@ -18,7 +21,7 @@ Deno.test("fallback: loadavg from Deno.loadavg() has the primary's names", async
   for (const v of values) assert.ok(Number.isFinite(v.value) && v.value >= 0, v.name);
 });
 
-Deno.test("fallback: memory from Deno.systemMemoryInfo() matches /proc/meminfo's MemTotal", async () => {
+linux.test("fallback: memory from Deno.systemMemoryInfo() matches /proc/meminfo's MemTotal", async () => {
   const collector = createMemoryFallback();
   assert.equal(collector.name, "memory");
   const values = await collector.collect(at(T0));

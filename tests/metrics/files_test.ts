@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import { createFilesCollector, FILES_GRAPH_DEFS, parseFileNr } from "../../src/metrics/files.ts";
+import { graphDefsOf } from "../../src/metrics/metric_declaration.ts";
+import { createFilesCollector, FILES_COLLECTOR, parseFileNr } from "../../src/metrics/files.ts";
 import { at, fixtureTrees, readable, recordingSource, T0 } from "./rounds.ts";
+
+const FILES_GRAPH_DEFS = graphDefsOf(FILES_COLLECTOR.metrics);
 
 Deno.test("files: parseFileNr reads allocated, free and max", () => {
   assert.deepEqual(parseFileNr("1184\t0\t2466170\n"), { allocated: 1184, free: 0, max: 2466170 });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type FilesystemUsage, listFilesystems } from "../../src/host/filesystems.ts";
@@ -6,7 +7,7 @@ import { createFilesystemCollector, FILESYSTEM_COLLECTOR } from "../../src/metri
 import { fakeStatfs, X86_STATFS, x86DeviceOf } from "../support/x86_statfs.ts";
 import { at, T0 } from "./rounds.ts";
 
-const X86 = new URL("../fixtures/procfs/x86/", import.meta.url).pathname;
+const X86 = fileURLToPath(new URL("../fixtures/procfs/x86/", import.meta.url));
 
 /** The x86 fixture's filesystems, listed through the real lister with a table-driven statfs. */
 const listFixture = () =>

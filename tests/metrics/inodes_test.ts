@@ -1,14 +1,17 @@
 import assert from "node:assert/strict";
+import { graphDefsOf } from "../../src/metrics/metric_declaration.ts";
 import { statfs } from "node:fs/promises";
 import { createSource } from "../../src/host/source.ts";
 import {
   createInodesCollector,
-  INODES_GRAPH_DEFS,
+  INODES_COLLECTOR,
   type InodeStatFs,
 } from "../../src/metrics/inodes.ts";
 import { PROCFS_FIXTURES } from "../support/procfs_tree.ts";
 import { X86_STATFS, x86DeviceOf } from "../support/x86_statfs.ts";
 import { at, readable, T0 } from "./rounds.ts";
+
+const INODES_GRAPH_DEFS = graphDefsOf(INODES_COLLECTOR.metrics);
 
 /** Inode counts (total, free) for the x86 fixture's mount points; the rest report none. */
 const INODES: Readonly<Record<string, [number, number]>> = {

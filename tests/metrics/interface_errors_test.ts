@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { graphDefsOf } from "../../src/metrics/metric_declaration.ts";
 import {
   createInterfaceErrorsCollector,
-  INTERFACE_ERRORS_GRAPH_DEFS,
+  INTERFACE_ERRORS_COLLECTOR,
 } from "../../src/metrics/interface_errors.ts";
 import { at, fixtureTrees, readable, recordingSource, T0 } from "./rounds.ts";
+
+const INTERFACE_ERRORS_GRAPH_DEFS = graphDefsOf(INTERFACE_ERRORS_COLLECTOR.metrics);
 
 const rates = (key: string, time: number, [rxErrors, txErrors, rxDrops, txDrops]: number[]) =>
   Object.entries({ rxErrors, txErrors, rxDrops, txDrops }).map(([counter, value]) => ({

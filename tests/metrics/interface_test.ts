@@ -12,23 +12,19 @@ import { manualClock } from "../support/virtual_clock.ts";
 import { at } from "./rounds.ts";
 
 const counts = (
-  rxBytes: number,
-  rxErrors: number,
-  rxDrops: number,
-  txBytes: number,
-  txErrors: number,
-  txDrops: number,
-) => ({ rxBytes, rxErrors, rxDrops, txBytes, txErrors, txDrops });
+  [rxBytes, rxPackets, rxErrors, rxDrops]: number[],
+  [txBytes, txPackets, txErrors, txDrops]: number[],
+) => ({ rxBytes, rxPackets, rxErrors, rxDrops, txBytes, txPackets, txErrors, txDrops });
 
-Deno.test("interface: parseNetDev reads bytes, errs and drop of rx and tx, and skips the headers", async () => {
+Deno.test("interface: parseNetDev reads bytes, packets, errs and drop of rx and tx, and skips the headers", async () => {
   const stats = parseNetDev(await Deno.readTextFile(join(PROCFS_FIXTURES, "x86", "net", "dev")));
   assert.deepEqual(stats, [
-    { name: "lo", ...counts(8307, 0, 0, 8307, 0, 0) },
-    { name: "eth0", ...counts(1000000, 5, 10, 500000, 1, 0) },
-    { name: "eth0.100", ...counts(60000, 0, 2, 20000, 0, 0) },
-    { name: "docker0", ...counts(20000, 0, 0, 30000, 0, 3) },
-    { name: "veth1234", ...counts(30000, 7, 7, 20000, 7, 7) },
-    { name: "virbr0", ...counts(4000, 0, 0, 6000, 0, 0) },
+    { name: "lo", ...counts([8307, 89, 0, 0], [8307, 89, 0, 0]) },
+    { name: "eth0", ...counts([1000000, 9000, 5, 10], [500000, 4000, 1, 0]) },
+    { name: "eth0.100", ...counts([60000, 400, 0, 2], [20000, 150, 0, 0]) },
+    { name: "docker0", ...counts([20000, 150, 0, 0], [30000, 210, 0, 3]) },
+    { name: "veth1234", ...counts([30000, 210, 7, 7], [20000, 150, 7, 7]) },
+    { name: "virbr0", ...counts([4000, 40, 0, 0], [6000, 50, 0, 0]) },
   ]);
   // Fewer than 16 fields or a non-numeric one: the line does not count.
   assert.deepEqual(

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
+import { graphDefsOf } from "../../src/metrics/metric_declaration.ts";
 import { join } from "node:path";
 import {
   createPressureCollector,
   parsePressure,
-  PRESSURE_GRAPH_DEFS,
+  PRESSURE_COLLECTOR,
 } from "../../src/metrics/pressure.ts";
 import { PROCFS_FIXTURES } from "../support/procfs_tree.ts";
 import { at, fixtureTrees, readable, recordingSource, T0 } from "./rounds.ts";
+
+const PRESSURE_GRAPH_DEFS = graphDefsOf(PRESSURE_COLLECTOR.metrics);
 
 Deno.test("pressure: parsePressure reads some and full; an old kernel's cpu has only some", async () => {
   const io = await Deno.readTextFile(join(PROCFS_FIXTURES, "x86", "pressure", "io"));

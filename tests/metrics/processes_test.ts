@@ -1,18 +1,22 @@
 import assert from "node:assert/strict";
+import { graphDefsOf } from "../../src/metrics/metric_declaration.ts";
 import { join } from "node:path";
 import {
   createProcessesCollector,
   parseProcStat,
-  PROCESSES_GRAPH_DEFS,
+  PROCESSES_COLLECTOR,
 } from "../../src/metrics/processes.ts";
 import { PROCFS_FIXTURES } from "../support/procfs_tree.ts";
 import { at, fixtureTrees, readable, recordingSource, T0 } from "./rounds.ts";
 
-Deno.test("processes: parseProcStat reads the process lines and the total of intr", async () => {
+const PROCESSES_GRAPH_DEFS = graphDefsOf(PROCESSES_COLLECTOR.metrics);
+
+Deno.test("processes: parseProcStat reads the process lines, the total of intr and the boot time", async () => {
   const stat = await Deno.readTextFile(join(PROCFS_FIXTURES, "x86", "stat"));
   assert.deepEqual(parseProcStat(stat), {
     interrupts: 4190321,
     contextSwitches: 7322913,
+    bootTime: 1718000000,
     forks: 48213,
     running: 2,
     blocked: 0,

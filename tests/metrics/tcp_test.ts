@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
+import { graphDefsOf } from "../../src/metrics/metric_declaration.ts";
 import { join } from "node:path";
 import {
   countTcpStates,
   createTcpCollector,
   emptyTcpCounts,
   parseSnmp,
-  TCP_GRAPH_DEFS,
+  TCP_COLLECTOR,
   TCP_STATES,
 } from "../../src/metrics/tcp.ts";
 import { PROCFS_FIXTURES } from "../support/procfs_tree.ts";
 import { at, fixtureTrees, readable, recordingSource, T0 } from "./rounds.ts";
+
+const TCP_GRAPH_DEFS = graphDefsOf(TCP_COLLECTOR.metrics);
 
 const fixture = (rel: string) => Deno.readTextFile(join(PROCFS_FIXTURES, "x86", rel));
 

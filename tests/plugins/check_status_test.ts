@@ -6,6 +6,9 @@ import {
   truncateRunes,
 } from "../../src/plugins/check_status.ts";
 import { runCommand } from "../../src/plugins/command.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("runs shell-script plugins and commands");
 
 Deno.test("check_status: exit codes map to statuses, others are UNKNOWN", () => {
   const table: [number, string][] = [
@@ -23,12 +26,12 @@ Deno.test("check_status: exit codes map to statuses, others are UNKNOWN", () => 
   }
 });
 
-Deno.test("check_status: exit 0 is OK with stdout kept, newline included", async () => {
+unix.test("check_status: exit 0 is OK with stdout kept, newline included", async () => {
   const r = await runCommand({ command: { kind: "shell", line: "echo OK" }, timeoutMs: 5000 });
   assert.deepEqual(checkOutcome(r), { status: "OK", message: "OK\n" });
 });
 
-Deno.test("check_status: exit 1 is WARNING with stdout untrimmed", async () => {
+unix.test("check_status: exit 1 is WARNING with stdout untrimmed", async () => {
   const r = await runCommand({
     command: { kind: "shell", line: "printf '  warn\\n\\n'; exit 1" },
     timeoutMs: 5000,
@@ -36,7 +39,7 @@ Deno.test("check_status: exit 1 is WARNING with stdout untrimmed", async () => {
   assert.deepEqual(checkOutcome(r), { status: "WARNING", message: "  warn\n\n" });
 });
 
-Deno.test("check_status: a timed-out check is UNKNOWN with `command timed out`", async () => {
+unix.test("check_status: a timed-out check is UNKNOWN with `command timed out`", async () => {
   const r = await runCommand({
     command: { kind: "shell", line: "sleep 2" },
     timeoutMs: 300,

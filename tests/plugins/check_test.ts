@@ -6,6 +6,9 @@ import { withLogs } from "../support/logs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { createVirtualClock } from "../support/virtual_clock.ts";
 import { waitFor } from "../support/wait.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("runs shell-script plugins and commands");
 
 const RUNTIME = new URL("../fixtures/plugins/runtime/", import.meta.url).pathname;
 const START = Date.UTC(2024, 0, 1);
@@ -89,7 +92,7 @@ Deno.test("check: the report decision of upstream's checker loop", () => {
   for (const [args, expected] of table) assert.deepEqual(decideReport(...args), expected);
 });
 
-Deno.test("check: exit codes map to statuses, the message is the entire stdout", async () => {
+unix.test("check: exit codes map to statuses, the message is the entire stdout", async () => {
   await withLogs(async (lines) => {
     const extra = { notificationIntervalMinutes: 30, maxCheckAttempts: 2 };
     const run = start([
@@ -133,7 +136,7 @@ Deno.test("check: exit codes map to statuses, the message is the entire stdout",
   }, { level: "info" });
 });
 
-Deno.test("check: runs every interval; unchanged OK is skipped, non-OK re-sent", async () => {
+unix.test("check: runs every interval; unchanged OK is skipped, non-OK re-sent", async () => {
   const seq = await sequence([
     "0 fine\\n",
     "0 fine\\n",
@@ -170,7 +173,7 @@ Deno.test("check: runs every interval; unchanged OK is skipped, non-OK re-sent",
   }
 });
 
-Deno.test("check: prevent_alert_auto_close keeps OK results to itself", async () => {
+unix.test("check: prevent_alert_auto_close keeps OK results to itself", async () => {
   const seq = await sequence(["2 down\\n", "0 up\\n", "0 up\\n", "2 down\\n"]);
   try {
     const run = start([
@@ -195,7 +198,7 @@ Deno.test("check: prevent_alert_auto_close keeps OK results to itself", async ()
   }
 });
 
-Deno.test("check: the action runs after every run with the result in its environment", async () => {
+unix.test("check: the action runs after every run with the result in its environment", async () => {
   await withLogs(async (lines) => {
     const seq = await sequence(["2 boom\\n", "0 calm\\n", "0 calm\\n"]);
     const out = await Deno.makeTempFile({ prefix: "check_action" });
@@ -231,7 +234,7 @@ Deno.test("check: the action runs after every run with the result in its environ
   }, { level: "info" });
 });
 
-Deno.test("check: a late run skips the slots it missed", async () => {
+unix.test("check: a late run skips the slots it missed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "check_late" });
   const started = `${dir}/started`;
   try {
@@ -261,7 +264,7 @@ Deno.test("check: a late run skips the slots it missed", async () => {
   }
 });
 
-Deno.test("check: reports for an unresolved custom identifier are dropped and counted", async () => {
+unix.test("check: reports for an unresolved custom identifier are dropped and counted", async () => {
   await withLogs(async (lines) => {
     const run = start(
       [check("remote", "exit 2", { customIdentifier: "ghost.example" }), check("local", "exit 1")],
@@ -279,7 +282,7 @@ Deno.test("check: reports for an unresolved custom identifier are dropped and co
   }, { level: "info" });
 });
 
-Deno.test("check: a run cut short by stop reports nothing", async () => {
+unix.test("check: a run cut short by stop reports nothing", async () => {
   await withTempDir("check_stop", async (dir) => {
     const run = start([
       check("hang", RUNTIME + "wait_for_file.sh", {

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { buildEnv, pluginBaseEnv } from "../../src/plugins/command.ts";
 import { locate, locateCached } from "../../src/plugins/exec_path.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("shell scripts with Unix file modes");
 
 async function writeExecutable(file: string): Promise<void> {
   await Deno.writeTextFile(file, "#!/bin/sh\necho hi\n");
@@ -13,7 +16,7 @@ const NOT_FOUND = {
   message: 'exec: "tool": executable file not found in $PATH',
 };
 
-Deno.test("exec path: a cached lookup follows the file: removed, not executable, back again", async () => {
+unix.test("exec path: a cached lookup follows the file: removed, not executable, back again", async () => {
   await withTempDir("exec_path", async (dir) => {
     const path = `${dir}/a:${dir}/b`;
     const tool = `${dir}/b/tool`;
@@ -31,7 +34,7 @@ Deno.test("exec path: a cached lookup follows the file: removed, not executable,
   });
 });
 
-Deno.test("exec path: another PATH is another lookup; a shadowing file wins after a minute", async () => {
+unix.test("exec path: another PATH is another lookup; a shadowing file wins after a minute", async () => {
   await withTempDir("exec_path", async (dir) => {
     await Deno.mkdir(`${dir}/a`);
     await Deno.mkdir(`${dir}/b`);
@@ -51,7 +54,7 @@ Deno.test("exec path: another PATH is another lookup; a shadowing file wins afte
   });
 });
 
-Deno.test("exec path: names with a slash are never cached", async () => {
+unix.test("exec path: names with a slash are never cached", async () => {
   await withTempDir("exec_path", async (dir) => {
     const tool = `${dir}/tool`;
     await writeExecutable(tool);

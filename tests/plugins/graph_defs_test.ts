@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { collectGraphDefs } from "../../src/plugins/graph_defs.ts";
 import { withLogs } from "../support/logs.ts";
 import { metricPlugin } from "../support/plugin_fixtures.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("runs shell-script plugins and commands");
 
 const DICE_DEF = {
   name: "custom.dice",
@@ -13,7 +16,7 @@ const DICE_DEF = {
   ],
 };
 
-Deno.test("graph_defs: meta output of every plugin becomes graph definitions", async () => {
+unix.test("graph_defs: meta output of every plugin becomes graph definitions", async () => {
   await withLogs(async (lines) => {
     const defs = await collectGraphDefs([
       metricPlugin("dice", "dice.sh"),
@@ -50,7 +53,7 @@ Deno.test("graph_defs: meta output of every plugin becomes graph definitions", a
   });
 });
 
-Deno.test("graph_defs: a plugin that fails to run is logged with its exit and stderr", async () => {
+unix.test("graph_defs: a plugin that fails to run is logged with its exit and stderr", async () => {
   await withLogs(async (lines) => {
     const defs = await collectGraphDefs([{
       name: "slow",

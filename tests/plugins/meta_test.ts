@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { runCommand } from "../../src/plugins/command.ts";
 import { parseGraphMeta } from "../../src/plugins/meta.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("runs shell-script plugins and commands");
 
 const DICE = new URL("../fixtures/plugins/dice.sh", import.meta.url).pathname;
 
@@ -14,7 +17,7 @@ async function metaOutput(line: string): Promise<string> {
   return r.stdout;
 }
 
-Deno.test("meta: the dice plugin yields custom.dice with its labels and unit", async () => {
+unix.test("meta: the dice plugin yields custom.dice with its labels and unit", async () => {
   assert.deepEqual(parseGraphMeta(await metaOutput(DICE)), {
     defs: [{
       name: "custom.dice",

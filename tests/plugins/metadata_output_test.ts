@@ -9,6 +9,9 @@ import {
   parseJsonValue,
   parseMetadataOutput,
 } from "../../src/plugins/metadata_output.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("runs shell-script plugins and commands");
 
 /** Runs a plugin that prints `metadata` and exits with `code`, like upstream's testdata/json.go. */
 async function fetchMetadata(metadata: string, code = 0) {
@@ -22,7 +25,7 @@ async function fetchMetadata(metadata: string, code = 0) {
   return parseMetadataOutput(r.stdout, r.exitCode);
 }
 
-Deno.test("metadata_output: valid JSON of any type is accepted and re-encoded compactly", async () => {
+unix.test("metadata_output: valid JSON of any type is accepted and re-encoded compactly", async () => {
   const table: [string, string][] = [
     ["{}", "{}"],
     [
@@ -41,7 +44,7 @@ Deno.test("metadata_output: valid JSON of any type is accepted and re-encoded co
   }
 });
 
-Deno.test("metadata_output: exit code, invalid JSON, bare word and empty output are rejected", async () => {
+unix.test("metadata_output: exit code, invalid JSON, bare word and empty output are rejected", async () => {
   assert.deepEqual(await fetchMetadata("{}", 1), { ok: false, error: "exits with: 1" });
   assert.deepEqual(await fetchMetadata('{"example": metadata"}'), {
     ok: false,

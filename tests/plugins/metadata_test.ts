@@ -1,3 +1,4 @@
+import { NEVER_ABORTS } from "../../src/async/abort.ts";
 import assert from "node:assert/strict";
 import type { MetadataPluginConfig } from "../../src/config/schema.ts";
 import { createOutbox } from "../../src/delivery/outbox.ts";
@@ -9,6 +10,9 @@ import { withLogs } from "../support/logs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { createVirtualClock, type VirtualClock } from "../support/virtual_clock.ts";
 import { waitFor } from "../support/wait.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("runs shell-script plugins and commands; Unix cache paths");
 
 const RUNTIME = new URL("../fixtures/plugins/runtime/", import.meta.url).pathname;
 const START = Date.UTC(2024, 0, 1);
@@ -70,10 +74,12 @@ function withMetadata(
           signal: controller.signal,
           env,
         });
+        // As the daemon's plugin loops do: no graph definitions, so the first post need not wait.
+        await outbox.putGraphDefs([]);
         const producersDone = new AbortController();
         const done = Promise.all([
           producing.finally(() => producersDone.abort()),
-          outbox.run(producersDone.signal, new AbortController().signal),
+          outbox.run(producersDone.signal, NEVER_ABORTS),
         ]);
         // Each plugin, the check sender and the state sender sleep on a timer of their own.
         const idle = () =>
@@ -124,7 +130,7 @@ const readOrNull = (path: string) => {
   }
 };
 
-Deno.test("metadata: first run after 10 s, PUT at the minute, only when changed", async () => {
+unix.test("metadata: first run after 10 s, PUT at the minute, only when changed", async () => {
   await withMetadata(
     (dir) => [sequencePlugin(dir, "inventory", [
       '{"b": [1, 2], "a": "x<y"}',
@@ -160,7 +166,7 @@ Deno.test("metadata: first run after 10 s, PUT at the minute, only when changed"
   );
 });
 
-Deno.test("metadata: a 5xx PUT is retried next minute, a 4xx drops the value and its cache", async () => {
+unix.test("metadata: a 5xx PUT is retried next minute, a 4xx drops the value and its cache", async () => {
   await withMetadata(
     (dir) => [sequencePlugin(dir, "ns", ['{"v": 1}', '{"v": 2}', '{"v": 2}'])],
     async (h) => {
@@ -192,7 +198,7 @@ Deno.test("metadata: a 5xx PUT is retried next minute, a 4xx drops the value and
   );
 });
 
-Deno.test("metadata: the cache of an earlier run prevents re-sending an unchanged value", async () => {
+unix.test("metadata: the cache of an earlier run prevents re-sending an unchanged value", async () => {
   await withMetadata(
     (dir) => {
       const own = `${dir}/own`;
@@ -219,7 +225,7 @@ Deno.test("metadata: the cache of an earlier run prevents re-sending an unchange
   );
 });
 
-Deno.test("metadata: too large, invalid or failing output is not sent", async () => {
+unix.test("metadata: too large, invalid or failing output is not sent", async () => {
   await withMetadata(
     () => [
       plugin("big", RUNTIME + "metadata_big.sh"),
@@ -244,7 +250,7 @@ Deno.test("metadata: too large, invalid or failing output is not sent", async ()
   );
 });
 
-Deno.test("metadata: stop puts what is queued once more", async () => {
+unix.test("metadata: stop puts what is queued once more", async () => {
   const afterStop = await withMetadata(
     (dir) => [sequencePlugin(dir, "last", ['"final"'])],
     async (h) => {
@@ -255,7 +261,7 @@ Deno.test("metadata: stop puts what is queued once more", async () => {
   assert.deepEqual(afterStop, [["last", 200, '"final"\n']]);
 });
 
-Deno.test("metadata: cache paths follow MACKEREL_PLUGIN_WORKDIR, then TMPDIR, then /tmp", () => {
+unix.test("metadata: cache paths follow MACKEREL_PLUGIN_WORKDIR, then TMPDIR, then /tmp", () => {
   assert.equal(
     metadataCachePath("ns", ["A=1", "MACKEREL_PLUGIN_WORKDIR=/var/tmp/own"], {
       MACKEREL_PLUGIN_WORKDIR: "/var/tmp/agent",

@@ -8,6 +8,9 @@ import {
   parseGoInt,
   parseMetricOutput,
 } from "../../src/plugins/metric_output.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("runs shell-script plugins and commands");
 
 const DICE = new URL("../fixtures/plugins/dice.sh", import.meta.url).pathname;
 const NOW = 1_700_000_000;
@@ -23,7 +26,7 @@ async function runPlugin(line: string): Promise<string> {
   return r.stdout;
 }
 
-Deno.test("metric_output: dice plugin output is parsed under custom.", async () => {
+unix.test("metric_output: dice plugin output is parsed under custom.", async () => {
   const out = parseMetricOutput(await runPlugin(DICE), plain);
   assert.deepEqual(out, {
     values: [
@@ -34,7 +37,7 @@ Deno.test("metric_output: dice plugin output is parsed under custom.", async () 
   });
 });
 
-Deno.test("metric_output: include, exclude and both patterns", async () => {
+unix.test("metric_output: include, exclude and both patterns", async () => {
   const stdout = await runPlugin(DICE);
   const names = (o: { includePattern?: RegExp; excludePattern?: RegExp }) =>
     parseMetricOutput(stdout, { ...plain, ...o }).values.map((v) => v.name);
@@ -45,7 +48,7 @@ Deno.test("metric_output: include, exclude and both patterns", async () => {
   assert.deepEqual(names({ includePattern: /d/g }), ["custom.dice.d6", "custom.dice.d20"]);
 });
 
-Deno.test("metric_output: tab-separated and multi-space lines give one value each", async () => {
+unix.test("metric_output: tab-separated and multi-space lines give one value each", async () => {
   const tab = parseMetricOutput(await runPlugin('echo "just.echo.1\t1\t1397822016"'), plain);
   assert.deepEqual(tab.values, [{ name: "custom.just.echo.1", value: 1, finite: true }]);
   const spaces = parseMetricOutput(await runPlugin('echo "just.echo.2   2   1397822016"'), plain);

@@ -8,22 +8,27 @@ import { withApi } from "../support/api_client.ts";
 import { withLogs } from "../support/logs.ts";
 import { isRunning } from "../support/pids.ts";
 import { metricPlugin, PLUGIN_FIXTURES } from "../support/plugin_fixtures.ts";
+import { onLinux, onUnix } from "../support/platform.ts";
 
-Deno.test("metric: a dice plugin's values come under custom.", async () => {
+const unix = onUnix("runs shell-script plugins and commands");
+
+const linux = onLinux("util-linux setsid puts a plugin in a process group of its own");
+
+unix.test("metric: a dice plugin's values come under custom.", async () => {
   const plugins = createMetricPlugins({ plugins: [metricPlugin("dice", "dice.sh")] });
   assert.deepEqual(await plugins.collect(), [{
     values: [{ name: "custom.dice.d6", value: 3 }, { name: "custom.dice.d20", value: 17 }],
   }]);
 });
 
-Deno.test("metric: MACKEREL_AGENT_PLUGIN_META is set and empty during rounds", async () => {
+unix.test("metric: MACKEREL_AGENT_PLUGIN_META is set and empty during rounds", async () => {
   const plugins = createMetricPlugins({ plugins: [metricPlugin("env", "runtime/meta_env.sh")] });
   assert.deepEqual(await plugins.collect(), [{
     values: [{ name: "custom.meta.set", value: 1 }, { name: "custom.meta.length", value: 0 }],
   }]);
 });
 
-Deno.test("metric: include_pattern and exclude_pattern filter the raw keys", async () => {
+unix.test("metric: include_pattern and exclude_pattern filter the raw keys", async () => {
   const plugins = createMetricPlugins({
     plugins: [
       metricPlugin("include", "dice.sh", { includePattern: /^dice\.d6/ }),
@@ -41,7 +46,7 @@ Deno.test("metric: include_pattern and exclude_pattern filter the raw keys", asy
   ]);
 });
 
-Deno.test("metric: plugins sharing a custom identifier are merged, in config order", async () => {
+unix.test("metric: plugins sharing a custom identifier are merged, in config order", async () => {
   const plugins = createMetricPlugins({
     plugins: [
       metricPlugin("a", "runtime/meta_none.sh", { customIdentifier: "db.example" }),
@@ -59,7 +64,7 @@ Deno.test("metric: plugins sharing a custom identifier are merged, in config ord
   ]);
 });
 
-Deno.test("metric: invalid lines are skipped and logged once per plugin, stderr every round", async () => {
+unix.test("metric: invalid lines are skipped and logged once per plugin, stderr every round", async () => {
   await withLogs(async (lines) => {
     const plugins = createMetricPlugins({
       plugins: [metricPlugin("mixed", "runtime/metric_mixed.sh")],
@@ -90,7 +95,7 @@ Deno.test("metric: invalid lines are skipped and logged once per plugin, stderr 
   });
 });
 
-Deno.test("metric: use_plugin_timestamp keeps times strictly within 15 minutes", async () => {
+unix.test("metric: use_plugin_timestamp keeps times strictly within 15 minutes", async () => {
   await withLogs(async (lines) => {
     const plugins = createMetricPlugins({
       plugins: [metricPlugin("ts", "runtime/metric_timestamps.sh", { usePluginTimestamp: true })],
@@ -115,7 +120,7 @@ Deno.test("metric: use_plugin_timestamp keeps times strictly within 15 minutes",
   });
 });
 
-Deno.test("metric: a plugin printing 10 MB does not break the round", async () => {
+unix.test("metric: a plugin printing 10 MB does not break the round", async () => {
   await withLogs(async (lines) => {
     const plugins = createMetricPlugins({
       plugins: [metricPlugin("flood", "runtime/metric_flood.sh"), metricPlugin("dice", "dice.sh")],
@@ -128,13 +133,13 @@ Deno.test("metric: a plugin printing 10 MB does not break the round", async () =
       ],
     }]);
     assert.deepEqual(lines, [
-      `WARNING <metrics.plugin> command ${PLUGIN_FIXTURES}runtime/metric_flood.sh printed more output ` +
-      "than the agent keeps; the rest was ignored",
+      `WARNING <metrics.plugin> plugin.metrics.flood: command ${PLUGIN_FIXTURES}runtime/metric_flood.sh ` +
+      "printed more than 1 MiB in one run; it was stopped and the complete lines before that are used",
     ]);
   });
 });
 
-Deno.test("metric: an execution error gives no values and an ERROR", async () => {
+unix.test("metric: an execution error gives no values and an ERROR", async () => {
   await withLogs(async (lines) => {
     const plugins = createMetricPlugins({
       plugins: [
@@ -156,7 +161,7 @@ Deno.test("metric: an execution error gives no values and an ERROR", async () =>
   });
 });
 
-Deno.test("metric: a plugin past its timeout is killed and the round goes on", async () => {
+unix.test("metric: a plugin past its timeout is killed and the round goes on", async () => {
   await withLogs(async (lines) => {
     const plugins = createMetricPlugins({
       plugins: [
@@ -194,7 +199,7 @@ Deno.test("metric: custom identifiers are listed once, in configuration order", 
   );
 });
 
-Deno.test("metric: custom identifiers resolve once; unresolved ones drop their data", async () => {
+unix.test("metric: custom identifiers resolve once; unresolved ones drop their data", async () => {
   const seeded = [{ id: "h-db", customIdentifier: "db.example" }, {
     id: "h-web",
     customIdentifier: "web",
@@ -225,7 +230,7 @@ Deno.test("metric: custom identifiers resolve once; unresolved ones drop their d
   }, { hosts: seeded });
 });
 
-Deno.test("metric: a plugin ignoring SIGTERM holds neither the round nor the next one", async () => {
+linux.test("metric: a plugin ignoring SIGTERM holds neither the round nor the next one", async () => {
   const pidFile = await Deno.makeTempFile({ prefix: "metric_pid" });
   const stubborn = PLUGIN_FIXTURES + "runtime/metric_ignore_term.sh";
   try {
@@ -260,7 +265,7 @@ Deno.test("metric: a plugin ignoring SIGTERM holds neither the round nor the nex
   }
 });
 
-Deno.test("metric: a name Mackerel refuses is dropped with one WARNING naming the plugin", async () => {
+unix.test("metric: a name Mackerel refuses is dropped with one WARNING naming the plugin", async () => {
   await withLogs(async (lines) => {
     const plugins = createMetricPlugins({
       plugins: [
@@ -291,7 +296,7 @@ Deno.test("metric: a name Mackerel refuses is dropped with one WARNING naming th
   });
 });
 
-Deno.test("metric: a hundred refused names cost a bounded number of lines per round", async () => {
+unix.test("metric: a hundred refused names cost a bounded number of lines per round", async () => {
   await withLogs(async (lines) => {
     const plugins = createMetricPlugins({
       plugins: [metricPlugin("many", "runtime/metric_many_bad_names.sh")],

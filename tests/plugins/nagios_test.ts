@@ -2,6 +2,7 @@
  * Real Nagios plugins from Debian's `monitoring-plugins-basic` as check plugins. Skipped, with
  * the reason in the test name, where the package is not installed.
  */
+import { NEVER_ABORTS } from "../../src/async/abort.ts";
 import assert from "node:assert/strict";
 import type { CheckPluginConfig } from "../../src/config/schema.ts";
 import type { CheckReport } from "../../src/mackerel/api_types.ts";
@@ -95,7 +96,7 @@ nagiosTest("nagios: check_dummy and check_load reports reach the API", async () 
     checkCount: checks.length,
   });
   const stopSender = new AbortController();
-  const sending = sender.run(stopSender.signal);
+  const sending = sender.run(stopSender.signal, NEVER_ABORTS);
   try {
     const done = runChecks({
       checks,

@@ -6,6 +6,9 @@ import { isRunning } from "../support/pids.ts";
 import { PLUGIN_FIXTURES } from "../support/plugin_fixtures.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { waitFor } from "../support/wait.ts";
+import { onLinux } from "../support/platform.ts";
+
+const linux = onLinux("util-linux setsid; a sh watchdog ending process groups");
 
 const AGENT_LIKE = PLUGIN_FIXTURES + "agent_like.ts";
 
@@ -37,7 +40,7 @@ function startBystander(): Deno.ChildProcess {
   return new Deno.Command("setsid", { args: ["sleep", "60"], stdin: "null" }).spawn();
 }
 
-Deno.test("watchdog: plugins and their grandchildren end when the agent is SIGKILLed", async () => {
+linux.test("watchdog: plugins and their grandchildren end when the agent is SIGKILLed", async () => {
   await withTempDir("watchdog", async (dir) => {
     const bystander = startBystander();
     const agent = new Deno.Command(Deno.execPath(), {
@@ -74,7 +77,7 @@ Deno.test("watchdog: plugins and their grandchildren end when the agent is SIGKI
   });
 });
 
-Deno.test("watchdog: the real daemon's plugins end when it is SIGKILLed", async () => {
+linux.test("watchdog: the real daemon's plugins end when it is SIGKILLed", async () => {
   await withTempDir("watchdog_daemon", async (dir) => {
     const api = await startFakeMackerel();
     try {

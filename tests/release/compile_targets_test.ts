@@ -238,7 +238,17 @@ Deno.test("compile_targets: graph problems name unresolved, remote, outside and 
         {
           specifier: "file:///repo/src/a.ts",
           kind: "esm",
-          dependencies: [{ specifier: "./b.ts", isDynamic: true }, { specifier: "./c.ts" }],
+          dependencies: [
+            { specifier: "./b.ts", isDynamic: true },
+            { specifier: "./c.ts" },
+            // A literal path in the repository: the bundle inlines it.
+            { specifier: "./d.ts", isDynamic: true, code: { specifier: "file:///repo/src/d.ts" } },
+            {
+              specifier: "../../x.ts",
+              isDynamic: true,
+              code: { specifier: "file:///elsewhere/x.ts" },
+            },
+          ],
         },
         {
           specifier: "file:///repo/src/gone.ts",
@@ -250,6 +260,7 @@ Deno.test("compile_targets: graph problems name unresolved, remote, outside and 
     }, root),
     [
       'dynamic import of "./b.ts" in file:///repo/src/a.ts',
+      'dynamic import of "../../x.ts" in file:///repo/src/a.ts',
       'unresolved module file:///repo/src/gone.ts: Module not found "file:///repo/src/gone.ts".',
       "remote module https://example.com/mod.ts (only local files and npm: packages are allowed)",
       "module file:///elsewhere/x.ts lies outside the repository file:///repo/",

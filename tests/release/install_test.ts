@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { onLinux } from "../support/platform.ts";
+
+const linux = onLinux("scripts/install.sh installs a systemd unit with sh");
 
 const ROOT = new URL("../../", import.meta.url);
 const INSTALL = new URL("scripts/install.sh", ROOT).pathname;
@@ -30,7 +33,7 @@ async function install(dir: string, args: readonly string[], destdir = `${dir}/r
 
 const mode = (path: string) => Deno.statSync(path).mode! & 0o777;
 
-Deno.test("install: lays out binary, unit, env file, config and conf.d under DESTDIR", async () => {
+linux.test("install: lays out binary, unit, env file, config and conf.d under DESTDIR", async () => {
   const dir = await workspace();
   try {
     const r = `${dir}/root`;
@@ -75,7 +78,7 @@ Deno.test("install: lays out binary, unit, env file, config and conf.d under DES
   }
 });
 
-Deno.test("install: a second run replaces binary and unit, keeps the operator's env and config", async () => {
+linux.test("install: a second run replaces binary and unit, keeps the operator's env and config", async () => {
   const dir = await workspace();
   try {
     const r = `${dir}/root`;
@@ -111,7 +114,7 @@ Deno.test("install: a second run replaces binary and unit, keeps the operator's 
   }
 });
 
-Deno.test("install: --unit-dir, a missing binary and bad usage", async () => {
+linux.test("install: --unit-dir, a missing binary and bad usage", async () => {
   const dir = await workspace();
   try {
     const unitDir = await install(dir, [`--binary=${dir}/agent`, "--unit-dir=/lib/systemd/system"]);
@@ -133,7 +136,7 @@ Deno.test("install: --unit-dir, a missing binary and bad usage", async () => {
   }
 });
 
-Deno.test("install: --help prints the usage on stdout, exit 0", async () => {
+linux.test("install: --help prints the usage on stdout, exit 0", async () => {
   const dir = await workspace();
   try {
     for (const flag of ["--help", "-h"]) {
@@ -153,7 +156,7 @@ Deno.test("install: --help prints the usage on stdout, exit 0", async () => {
   }
 });
 
-Deno.test("install: --uninstall removes binary and unit, keeps config, env and host id", async () => {
+linux.test("install: --uninstall removes binary and unit, keeps config, env and host id", async () => {
   const dir = await workspace();
   try {
     const r = `${dir}/root`;

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { EXIT_CONFIG } from "../../src/exit_codes.ts";
 import { hasCommand } from "../support/commands.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { onUnix } from "../support/platform.ts";
+
+const unix = onUnix("runs the unit's ExecStopPost line with sh");
 
 const ROOT = new URL("../../", import.meta.url);
 const PACKAGING = new URL("packaging/", ROOT);
@@ -78,7 +81,7 @@ Deno.test("packaging: the start limit ends a pre-start loop that RestartSec alon
   assert.ok(5 * restartSec >= 10);
 });
 
-Deno.test("packaging: ExecStopPost retires only when AUTO_RETIREMENT is set and not 0, after a clean stop", async () => {
+unix.test("packaging: ExecStopPost retires only when AUTO_RETIREMENT is set and not 0, after a clean stop", async () => {
   const unit = await Deno.readTextFile(new URL("mackerel-agent.service", PACKAGING));
   const line = unitSection(unit, "Service").find((l) => l.startsWith("ExecStopPost="))!;
   // systemd turns `$$` into `$` and passes the quoted word to sh -c.

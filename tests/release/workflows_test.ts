@@ -49,7 +49,8 @@ Deno.test({
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.equal(
       ok.stdout,
-      "ok       .github/workflows/ci.yml\nok       .github/workflows/release.yml\n",
+      "ok       .github/workflows/ci.yml\nok       .github/workflows/os.yml\n" +
+        "ok       .github/workflows/release.yml\n",
     );
   });
 });
@@ -76,13 +77,16 @@ Deno.test("workflows: every setup-deno pins the project's Deno version", async (
   const pinned = (await Deno.readTextFile(new URL(".ci/deno-version", ROOT)))
     .match(/^DENO_VERSION=(.+)$/m)?.[1];
   const release = await Deno.readTextFile(new URL("release.yml", WORKFLOWS));
+  const os = await Deno.readTextFile(new URL("os.yml", WORKFLOWS));
   const ci = await Deno.readTextFile(new URL("ci.yml", WORKFLOWS));
-  assert.deepEqual(release.match(/^ {2}DENO_VERSION: (.+)$/m)?.[1], `v${pinned}`);
-  // release.yml: every setup-deno takes the workflow's DENO_VERSION.
-  const releaseSetups = release.split("denoland/setup-deno@v2").slice(1);
-  assert.equal(releaseSetups.length, 3);
-  for (const rest of releaseSetups) {
-    assert.match(rest, /^\n\s+with:\n\s+deno-version: \$\{\{ env\.DENO_VERSION \}\}\n/);
+  // release.yml and os.yml: every setup-deno takes the workflow's DENO_VERSION.
+  for (const [workflow, setups] of [[release, 3], [os, 2]] as const) {
+    assert.deepEqual(workflow.match(/^ {2}DENO_VERSION: (.+)$/m)?.[1], `v${pinned}`);
+    const rests = workflow.split("denoland/setup-deno@v2").slice(1);
+    assert.equal(rests.length, setups);
+    for (const rest of rests) {
+      assert.match(rest, /^\n\s+with:\n\s+deno-version: \$\{\{ env\.DENO_VERSION \}\}\n/);
+    }
   }
   assert.match(ci, /denoland\/setup-deno@v2\n\s+with:\n\s+deno-version: v(.+)\n/);
   assert.equal(ci.match(/deno-version: v(.+)\n/)?.[1], pinned);
@@ -98,7 +102,10 @@ Deno.test("workflows: release runs on v* tags and smoke-tests the four native ru
     "macos-latest",
     "windows-latest",
   ]);
-  assert.match(release, /deno run -A scripts\/compile\.ts --all\n/);
+  assert.match(
+    release,
+    /deno run -A scripts\/compile\.ts --all\n.*\n\s+run: deno run -A scripts\/windows_bundle\.ts\n/,
+  );
   assert.match(release, /uses: actions\/attest-build-provenance@v2\n/);
   assert.match(release, /\n {6}id-token: write\n {6}attestations: write\n/);
 });
@@ -134,4 +141,31 @@ Deno.test("workflows: release packages the Linux binaries, tries them under syst
     /sudo apt-get purge -y mackerel-agent\n\s+test ! -e \/var\/lib\/mackerel-agent\n/,
   );
   assert.match(job, /rpm -i \/dist\/mackerel-agent-\*\.x86_64\.rpm\n/);
+});
+
+Deno.test("workflows: os runs the suite, once, a daemon and the services on the real systems", async () => {
+  const os = await Deno.readTextFile(new URL("os.yml", WORKFLOWS));
+  // Not only on tags: every push to main and every pull request.
+  assert.match(os, /^on:\n {2}push:\n {4}branches: \[main\]\n {2}pull_request:\n/m);
+  const job = (name: string, next?: string) =>
+    os.slice(os.indexOf(`\n  ${name}:\n`), next ? os.indexOf(`\n  ${next}:\n`) : undefined);
+  const native = job("native", "service");
+  assert.match(native, /runner: \[ubuntu-24\.04-arm, macos-latest, windows-latest\]\n/);
+  assert.match(native, /run: deno task test\n/);
+  assert.match(
+    native,
+    /deno task once > once\.json\n\s+deno run -A scripts\/os_smoke\.ts once once\.json\n/,
+  );
+  assert.match(native, /run: deno run -A scripts\/os_smoke\.ts daemon --seconds=60 --interval=5\n/);
+  const service = job("service");
+  assert.match(service, /runner: \[macos-latest, windows-latest\]\n/);
+  assert.match(service, /run: \|\n\s+deno task compile\n/);
+  assert.match(
+    service,
+    /if: runner\.os == 'Windows'\n\s+run: deno run -A scripts\/os_smoke\.ts service --binary "\$BIN"\n/,
+  );
+  assert.match(
+    service,
+    /if: runner\.os == 'macOS'\n\s+run: sudo "\$\(command -v deno\)" run -A scripts\/os_smoke\.ts service/,
+  );
 });

@@ -4,10 +4,11 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 export { waitFor } from "./wait.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 
 /** Options of {@linkcode runAgent}. */
 export interface RunAgentOptions {

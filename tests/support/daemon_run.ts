@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { daemonArgs, type SpawnedAgent } from "./agent_process.ts";
+import { daemonArgs, type SpawnedAgent, waitFor } from "./agent_process.ts";
 import { type FakeMackerel, startFakeMackerel } from "./fake_mackerel.ts";
 
 /** A daemon's surroundings: its dir (config `agent.conf`, `root/`, `agent.pid`), the API, its flags. */
@@ -82,3 +82,22 @@ export async function stopAgent(agent: SpawnedAgent): Promise<number> {
   agent.kill("SIGTERM");
   return await agent.exited;
 }
+
+/** Waits until the clock is past every round `agent` kept, so a new agent's rounds are newer. */
+export async function pastRoundsOf(agent: SpawnedAgent): Promise<void> {
+  const last = Math.max(...enqueued(agent).keys());
+  await waitFor(() => Date.now() >= (last + 1) * 1000, "the next second");
+}
+
+/** Every round kept by `agents` arrived in full, and nothing twice (`receivedByTime` checks). */
+export function assertAllDelivered(s: DaemonSetup, agents: readonly SpawnedAgent[]): void {
+  const sent = new Map(agents.flatMap((agent) => [...enqueued(agent)]));
+  assert.equal(sent.size, agents.reduce((n, a) => n + enqueued(a).size, 0), "no round time twice");
+  assertAllArrived(receivedByTime(s.api), sent);
+}
+
+/** A condition for `waitFor`: the API has a point of every round time `agents` kept. */
+export const allArrived = (s: DaemonSetup, agents: readonly SpawnedAgent[]) => () => {
+  const times = new Set(s.api.metrics().map((p) => p.time));
+  return agents.every((a) => [...enqueued(a).keys()].every((t) => times.has(t)));
+};

@@ -1,7 +1,7 @@
 /**
- * A fake Mackerel API on 127.0.0.1 for tests: records every request, checks headers and body
- * shapes against the reference (§5), keeps hosts, points, graph defs, check reports and metadata,
- * and can be scripted to fail (status codes, slowness, connection resets).
+ * A fake Mackerel API on 127.0.0.1 for tests: records every request, checks headers and body shapes
+ * against upstream's (docs/upstream.md, "Mackerel API"), keeps hosts, points, graph defs, check
+ * reports and metadata, and can be scripted to fail (status codes, slowness, connection resets).
  *
  * Clients connect to a small TCP relay in front of a `Deno.serve` backend: `Deno.serve` cannot drop
  * a connection without answering, the relay can. Every response carries `Connection: close`, so
@@ -417,7 +417,10 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const isInt = (v: unknown) => Number.isInteger(v);
 const isStrings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === "string");
 
-/** Checks a request against §5.1 (headers, Go JSON + `\n` bodies) and the body shapes of §5.3. */
+/**
+ * Checks a request against docs/upstream.md: "Transport" (headers, Go JSON + `\n` bodies) and the
+ * body shapes of "Endpoints".
+ */
 function validate(req: RecordedRequest, apiKey: string): string[] {
   const problems: string[] = [];
   const h = req.headers;

@@ -3,10 +3,11 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import type { MetricPluginConfig } from "../../src/config/schema.ts";
 
 /** The directory of the plugin fixtures (`dice.sh`, `runtime/…`), with a trailing slash. */
-export const PLUGIN_FIXTURES = new URL("../fixtures/plugins/", import.meta.url).pathname;
+export const PLUGIN_FIXTURES = fileURLToPath(new URL("../fixtures/plugins/", import.meta.url));
 
 /**
  * A metric plugin `name` running the fixture `script` (relative to {@linkcode PLUGIN_FIXTURES})

@@ -7,11 +7,12 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { withTempDir } from "./temp_dir.ts";
 
 /** The directory that holds the procfs fixture trees, with a trailing slash. */
-export const PROCFS_FIXTURES = new URL("../fixtures/procfs/", import.meta.url).pathname;
+export const PROCFS_FIXTURES = fileURLToPath(new URL("../fixtures/procfs/", import.meta.url));
 
 /** Replaces the root's copy of the file with fixture `tree`'s (e.g. `"x86-next"`). */
 export type NextSnapshot = (tree: string) => Promise<void>;

@@ -1,0 +1,390 @@
+/**
+ * The spool's files: a directory of numbered segments (`0000000001.seg` ...), each the segment
+ * magic followed by frames (./frame.ts). New frames are appended to the newest segment, the head;
+ * past a size the head is closed and the next append starts a new one. This module knows files and
+ * frames only; which frames are live is the spool's business (./spool.ts).
+ *
+ * Replay reads every segment oldest first and hands each valid frame to a visitor. Nothing on disk
+ * is trusted and nothing is lost silently: damage in the middle of a segment costs only the damaged
+ * frames (the reader resynchronises on the next valid one) and is reported with what it may have
+ * held; an empty segment, one without the magic, a directory, FIFO or link where a segment should
+ * be, and a number too large to read are each reported. Segment numbers continue after every name
+ * seen, whatever its type, and a name taken since is skipped, so a new segment never collides.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import {
+  decodeFrameAt,
+  encodeFrame,
+  FRAME_HEADER_BYTES,
+  guessDamagedPayloads,
+  hasSegmentMagic,
+  scanFrames,
+  SEGMENT_MAGIC,
+} from "./frame.ts";
+
+/** Where a frame is: its segment, the offset of its header and its length, header included. */
+export interface FramePlace {
+  readonly segment: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** A segment file and its size. */
+export interface SegmentInfo {
+  readonly no: number;
+  readonly path: string;
+  readonly bytes: number;
+}
+
+/** Bytes of a segment that held no valid frame. */
+export interface DamageReport {
+  readonly path: string;
+  readonly offset: number;
+  readonly length: number;
+  /** Runs to the end of the file: the write under way when the process or machine died. */
+  readonly tail: boolean;
+  /** The payloads the bytes may have held (their checksums fail): for saying what was lost. */
+  readonly guesses: readonly Uint8Array[];
+}
+
+/** What a replay tells its caller, in file order. */
+export interface ReplayVisitor {
+  /** A valid frame and its payload (a view, valid during the call only). */
+  frame(place: FramePlace, payload: Uint8Array): void;
+  /** Bytes that could not be read. */
+  damage(report: DamageReport): void;
+  /** A file that is not a readable segment, and what was done with it. */
+  problem(path: string, message: string): void;
+}
+
+/** Options of {@linkcode openSegmentLog}. */
+export interface SegmentLogOptions {
+  readonly dir: string;
+  /** The head is closed once it is this large. */
+  readonly segmentBytes: number;
+  /** At most this much of one segment is read at replay; the rest is reported as damage. */
+  readonly readLimitBytes: number;
+  /** The bytes every payload starts with: how a reader finds the next frame after damage. */
+  readonly payloadPrefix: Uint8Array;
+  /** `fdatasync` after a synced append and a new segment; default true. */
+  readonly fsync?: boolean;
+}
+
+/** The segment files of one spool directory. */
+export interface SegmentLog {
+  readonly dir: string;
+  /** Reads every segment, oldest first; call once, before the first append. */
+  replay(visitor: ReplayVisitor): Promise<void>;
+  /** Appends one payload as a frame; `sync` waits for `fdatasync`. Throws when the disk fails. */
+  append(payload: Uint8Array, options: { readonly sync: boolean }): Promise<FramePlace>;
+  /** The payload of the frame at `place`; throws {@linkcode FrameGone} when it cannot be had. */
+  read(place: FramePlace): Promise<Uint8Array>;
+  /** Every segment, oldest first. */
+  segments(): readonly SegmentInfo[];
+  /** The segment new frames go to, if one is open. */
+  head(): number | undefined;
+  /** Closes the head: the next append starts a new segment. */
+  rotate(): void;
+  /** `fdatasync` of the head. */
+  sync(): Promise<void>;
+  /** Deletes a segment (gone already is fine). */
+  remove(no: number): Promise<void>;
+  /** Closes the head. */
+  close(): void;
+}
+
+/** A frame that is gone for good: its segment deleted or cut short, or its bytes damaged. */
+export class FrameGone extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FrameGone";
+  }
+}
+
+/** A segment's name: its number, any count of digits (written with at least ten). */
+const SEGMENT_NAME = /^(\d+)\.seg$/;
+/** New names tried when one is taken before giving up. */
+const NAME_ATTEMPTS = 100;
+
+/** The file name of segment `no`. */
+export function segmentName(no: number): string {
+  return `${String(no).padStart(10, "0")}.seg`;
+}
+
+/** Opens the segment files of `options.dir` (nothing is read until {@linkcode SegmentLog.replay}). */
+export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
+  const { dir, segmentBytes, readLimitBytes } = options;
+  if (!(segmentBytes >= 1)) throw new RangeError(`segmentBytes must be >= 1, got ${segmentBytes}`);
+  if (!(readLimitBytes >= 1)) {
+    throw new RangeError(`readLimitBytes must be >= 1, got ${readLimitBytes}`);
+  }
+  const fsync = options.fsync ?? true;
+  const files: { no: number; path: string; bytes: number }[] = [];
+  let head: { file: Deno.FsFile; segment: { no: number; path: string; bytes: number } } | undefined;
+  let nextNo = 1;
+
+  const closeHead = () => {
+    try {
+      head?.file.close();
+    } catch {
+      // Closed already.
+    }
+    head = undefined;
+  };
+
+  async function openHead(): Promise<NonNullable<typeof head>> {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    for (let attempt = 0;; attempt++) {
+      const no = nextNo++;
+      const path = join(dir, segmentName(no));
+      let file: Deno.FsFile;
+      try {
+        file = await Deno.open(path, { write: true, createNew: true, append: true, mode: 0o600 });
+      } catch (error) {
+        // Taken since the replay (a stray file, a copy): the next number will do.
+        if (error instanceof Deno.errors.AlreadyExists && attempt < NAME_ATTEMPTS) continue;
+        throw error;
+      }
+      try {
+        await writeAll(file, SEGMENT_MAGIC);
+        if (fsync) {
+          await file.syncData();
+          await syncDir(dir);
+        }
+      } catch (error) {
+        file.close();
+        // A full disk must not leave one empty file per retry behind.
+        await Deno.remove(path).catch(() => {});
+        throw error;
+      }
+      const segment = { no, path, bytes: SEGMENT_MAGIC.length };
+      files.push(segment);
+      return { file, segment };
+    }
+  }
+
+  async function replayFile(
+    no: number,
+    path: string,
+    newest: boolean,
+    visitor: ReplayVisitor,
+    buffer: { bytes: Uint8Array },
+  ): Promise<void> {
+    let read: { data: Uint8Array; fileSize: number };
+    try {
+      read = await readPrefix(path, readLimitBytes, buffer);
+    } catch (error) {
+      // One unreadable file must not stop the replay of the others, nor hold back the deletion of
+      // newer segments: it is set aside for a person to look at.
+      const aside = await setAside(path);
+      visitor.problem(path, `cannot be read (${messageOf(error)}); set aside as ${aside}`);
+      return;
+    }
+    const { data, fileSize } = read;
+    if (fileSize === 0) {
+      await Deno.remove(path).catch(() => {});
+      // The newest may be one whose header a crash cut off: it never held a record.
+      if (!newest) visitor.problem(path, "is empty: the records it held, if any, are lost");
+      return;
+    }
+    if (!hasSegmentMagic(data)) {
+      const aside = await setAside(path);
+      visitor.problem(
+        path,
+        `does not start with a spool segment header: its ${fileSize} bytes are not read ` +
+          `(set aside as ${aside})`,
+      );
+      return;
+    }
+    const { frames, skipped } = scanFrames(data, {
+      start: SEGMENT_MAGIC.length,
+      payloadPrefix: options.payloadPrefix,
+    });
+    for (const { offset, payload } of frames) {
+      visitor.frame({ segment: no, offset, length: FRAME_HEADER_BYTES + payload.length }, payload);
+    }
+    for (const range of skipped) {
+      visitor.damage({
+        path,
+        offset: range.offset,
+        length: range.length + (range.tail ? fileSize - data.length : 0),
+        tail: range.tail,
+        guesses: guessDamagedPayloads(data, range),
+      });
+    }
+    if (fileSize > data.length && (skipped.length === 0 || !skipped.at(-1)!.tail)) {
+      visitor.damage({
+        path,
+        offset: data.length,
+        length: fileSize - data.length,
+        tail: true,
+        guesses: [],
+      });
+    }
+    files.push({ no, path, bytes: fileSize });
+  }
+
+  return {
+    dir,
+    async replay(visitor) {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      const found: { no: number; path: string }[] = [];
+      for await (const entry of Deno.readDir(dir)) {
+        const match = SEGMENT_NAME.exec(entry.name);
+        if (!match) continue;
+        const path = join(dir, entry.name);
+        const no = Number(match[1]);
+        if (!Number.isSafeInteger(no)) {
+          visitor.problem(path, "has a segment number too large to read: left alone");
+          continue;
+        }
+        // New segments come after every name seen, whatever it is.
+        nextNo = Math.max(nextNo, no + 1);
+        if (!entry.isFile) {
+          const what = entry.isDirectory
+            ? "a directory"
+            : entry.isSymlink
+            ? "a link"
+            : "not a file";
+          visitor.problem(path, `is ${what}, not a segment: left alone`);
+          continue;
+        }
+        found.push({ no, path });
+      }
+      found.sort((a, b) => a.no - b.no || a.path.localeCompare(b.path));
+      // One buffer serves every segment: memory stays at one segment, not the backlog.
+      const buffer = { bytes: new Uint8Array(0) };
+      for (const [i, { no, path }] of found.entries()) {
+        await replayFile(no, path, i === found.length - 1, visitor, buffer);
+      }
+    },
+    async append(payload, { sync }) {
+      const frame = encodeFrame(payload);
+      if (!head) head = await openHead();
+      const current = head;
+      const offset = current.segment.bytes;
+      try {
+        await writeAll(current.file, frame);
+        current.segment.bytes += frame.length;
+        if (sync && fsync) await current.file.syncData();
+      } catch (error) {
+        current.segment.bytes += frame.length; // an upper bound of what reached the file
+        closeHead(); // nothing may follow a torn frame in this file
+        throw error;
+      }
+      if (current.segment.bytes >= segmentBytes) closeHead();
+      return { segment: current.segment.no, offset, length: frame.length };
+    },
+    async read(place) {
+      const segment = files.find((f) => f.no === place.segment);
+      if (!segment) throw new FrameGone(`segment ${place.segment} is gone`);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readAt(segment.path, place.offset, place.length);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) {
+          throw new FrameGone(`${segment.path} is gone`);
+        }
+        throw error;
+      }
+      const payload = decodeFrameAt(bytes);
+      if (payload === undefined) {
+        throw new FrameGone(`${segment.path} at ${place.offset}: the frame is damaged`);
+      }
+      return payload;
+    },
+    segments: () => files,
+    head: () => head?.segment.no,
+    rotate: closeHead,
+    async sync() {
+      if (head && fsync) await head.file.syncData();
+    },
+    async remove(no) {
+      const at = files.findIndex((f) => f.no === no);
+      if (at < 0) return;
+      if (head?.segment.no === no) closeHead();
+      try {
+        await Deno.remove(files[at].path);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      files.splice(at, 1);
+    },
+    close: closeHead,
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Renames a file out of the way (`<path>.unreadable`); where it went, or why it stayed. */
+async function setAside(path: string): Promise<string> {
+  const aside = `${path}.unreadable`;
+  try {
+    await Deno.rename(path, aside);
+    return aside;
+  } catch (error) {
+    return `nowhere: ${messageOf(error)}`;
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Windows opens no directory as a file (and NTFS makes a new name durable with the file).
+  if (Deno.build.os === "windows") return;
+  const handle = await Deno.open(dir, { read: true });
+  try {
+    await handle.sync();
+  } finally {
+    handle.close();
+  }
+}
+
+/** Reads at most `limit` bytes of a file, and its full size. */
+async function readPrefix(
+  path: string,
+  limit: number,
+  buffer: { bytes: Uint8Array },
+): Promise<{ data: Uint8Array; fileSize: number }> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const fileSize = (await file.stat()).size;
+    const size = Math.min(fileSize, limit);
+    if (buffer.bytes.length < size) buffer.bytes = new Uint8Array(size);
+    const data = buffer.bytes.subarray(0, size);
+    let got = 0;
+    while (got < data.length) {
+      const n = await file.read(data.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    return { data: data.subarray(0, got), fileSize };
+  } finally {
+    file.close();
+  }
+}
+
+/** Reads `length` bytes at `offset`; a file that ends sooner is a {@linkcode FrameGone}. */
+async function readAt(path: string, offset: number, length: number): Promise<Uint8Array> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    await file.seek(offset, Deno.SeekMode.Start);
+    const data = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const n = await file.read(data.subarray(got));
+      if (n === null) throw new FrameGone(`${path} ends before the record does`);
+      got += n;
+    }
+    return data;
+  } finally {
+    file.close();
+  }
+}
