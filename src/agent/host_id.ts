@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { logger } from "../log.ts";
+import { readSmallFile } from "../small_file.ts";
 import { describeBadHostId, isHostId } from "../mackerel/host_id.ts";
 
 /** Path of the id file under `root`. */
@@ -13,27 +14,35 @@ export function hostIdPath(root: string): string {
 }
 
 /** Reads the saved host id; `undefined` when the file is missing or empty. */
-export async function readHostId(root: string): Promise<string | undefined> {
-  let content: string;
-  try {
-    content = await Deno.readTextFile(hostIdPath(root));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  const id = content.replace(/[\r\n]+$/, "");
-  if (id === "") {
-    logger("command").warn("HostIDFile found, but the content is empty");
-    return undefined;
-  }
-  if (!isHostId(id)) {
-    throw new Error(
-      `${hostIdPath(root)} does not hold a host id: ${describeBadHostId(id)}; ` +
-        "delete it to register this host again",
+export function readHostId(root: string): Promise<string | undefined> {
+  const path = hostIdPath(root);
+  // Bounded: a host id is at most 128 characters; a FIFO or /dev/zero there must not hang us.
+  const file = readSmallFile(path, MAX_ID_FILE_BYTES);
+  if (file.kind === "missing") return Promise.resolve(undefined);
+  if (file.kind === "unreadable") return Promise.reject(new Error(file.message));
+  if (file.kind === "bad") {
+    return Promise.reject(
+      new Error(`${path} does not hold a host id: ${file.problem}; delete it to register again`),
     );
   }
-  return id;
+  const id = file.text.replace(/[\r\n]+$/, "");
+  if (id === "") {
+    logger("command").warn("HostIDFile found, but the content is empty");
+    return Promise.resolve(undefined);
+  }
+  if (!isHostId(id)) {
+    return Promise.reject(
+      new Error(
+        `${path} does not hold a host id: ${describeBadHostId(id)}; ` +
+          "delete it to register this host again",
+      ),
+    );
+  }
+  return Promise.resolve(id);
 }
+
+/** An id file is one id (at most 128 characters) and maybe a newline; a kilobyte is ample. */
+const MAX_ID_FILE_BYTES = 1024;
 
 /**
  * Saves the host id atomically: a temporary file beside it, then a rename, so a crash never

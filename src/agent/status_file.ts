@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { readSmallFile } from "../small_file.ts";
 import type { StatusDocument, StatusFileContent } from "./status.ts";
 
 /**
@@ -16,33 +17,13 @@ export const MAX_STATUS_FILE_BYTES = 4 * 1024 * 1024;
 
 /** Reads and checks the status file at `path`. */
 export function readStatusFile(path: string): StatusFileContent {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { kind: "missing" };
-    return { kind: "unreadable", problem: `cannot read ${path}: ${(error as Error).message}` };
+  const file = readSmallFile(path, MAX_STATUS_FILE_BYTES);
+  if (file.kind === "missing") return { kind: "missing" };
+  if (file.kind === "unreadable") {
+    return { kind: "unreadable", problem: `cannot read ${path}: ${file.message}` };
   }
-  // A FIFO or a device would block the read or never end.
-  if (!info.isFile) return invalid(path, "it is not a regular file");
-  if (info.size > MAX_STATUS_FILE_BYTES) {
-    return invalid(path, `it has ${info.size} bytes, more than ${MAX_STATUS_FILE_BYTES}`);
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = readAtMost(path, MAX_STATUS_FILE_BYTES + 1);
-  } catch (error) {
-    return { kind: "unreadable", problem: `cannot read ${path}: ${(error as Error).message}` };
-  }
-  if (bytes.length > MAX_STATUS_FILE_BYTES) {
-    return invalid(path, `it has more than ${MAX_STATUS_FILE_BYTES} bytes`);
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return invalid(path, "it is not UTF-8 text");
-  }
+  if (file.kind === "bad") return invalid(path, file.problem);
+  const text = file.text;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -64,23 +45,6 @@ export function statusDocumentProblem(value: unknown): string | undefined {
 
 function invalid(path: string, problem: string): StatusFileContent {
   return { kind: "invalid", problem: `${path} is not a status file: ${problem}` };
-}
-
-/** Reads up to `max` bytes of a regular file. */
-function readAtMost(path: string, max: number): Uint8Array {
-  const file = Deno.openSync(path, { read: true });
-  try {
-    const buffer = new Uint8Array(max);
-    let length = 0;
-    while (length < max) {
-      const n = file.readSync(buffer.subarray(length));
-      if (n === null || n === 0) break;
-      length += n;
-    }
-    return buffer.subarray(0, length);
-  } finally {
-    file.close();
-  }
 }
 
 /** Checks a value found at `at` (a dotted path); the problem, or undefined when it fits. */

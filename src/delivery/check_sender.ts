@@ -72,7 +72,7 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
   let wakeUp = new AbortController();
   /** Aborted by every put: an idle sender waits for it rather than waking every minute. */
   let arrived = new AbortController();
-  const judge = createRefusalJudge(clock);
+  const judge = createRefusalJudge();
   /** Records being posted, so a wake during a post does not send them twice. */
   const inFlight = new Set<number>();
   /** Whether reports wait to be posted (besides those being posted). */
@@ -105,6 +105,7 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
     for (;;) {
       const error = await attempt(chunk, force);
       if (error === undefined) {
+        judge.forget(chunk.map((i) => i.entry.id));
         await spool.ack(chunk.map((i) => i.entry.id));
         events.delivered("checks", chunk.length);
         judge.delivered();
@@ -147,7 +148,9 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
     error: unknown,
     force: AbortSignal,
   ): Promise<readonly Item[]> => {
-    const parts = splittable && chunk.length > 1 && !judge.suspecting ? halves(chunk) : undefined;
+    const ids = chunk.map((i) => i.entry.id);
+    const wasSuspect = judge.suspecting(ids);
+    const parts = splittable && chunk.length > 1 && !wasSuspect ? halves(chunk) : undefined;
     const result = parts
       ? await deliverSplitting(parts, {
         send: (part) => options.send(part.map((i) => i.report), force),
@@ -163,16 +166,17 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
     }
     let dropped = result.refused;
     let kept = result.pending;
-    const suspectedBefore = judge.suspectedSince !== undefined;
+    const refusedIds = dropped.map((i) => i.entry.id);
     // Only a refused payload may be a refusal of everything; a 404 refuses the request for good.
-    if (splittable && !judge.refusedAreBad(tookOthers)) {
-      if (!suspectedBefore) {
+    if (splittable && dropped.length > 0 && !judge.refusedAreBad(refusedIds, tookOthers)) {
+      if (!wasSuspect) {
         log.error(
           `ReportCheckMonitors: the API refuses every check report it is sent ` +
             `(${errorMessage(result.refusal)}): taken as a fault of the API or a proxy; ` +
             `${chunk.length} check reports are kept and retried`,
         );
       }
+      for (const id of refusedIds) judge.suspect(id, [id]);
       kept = [...kept, ...dropped];
       dropped = [];
     }
@@ -185,7 +189,9 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
           }`,
       );
     }
-    await spool.ack([...result.delivered, ...dropped].map((i) => i.entry.id));
+    const gone = [...result.delivered, ...dropped].map((i) => i.entry.id);
+    judge.forget(gone);
+    await spool.ack(gone);
     return kept;
   };
 

@@ -108,7 +108,7 @@ export function createPoster(options: PosterOptions): Poster {
         spool,
         clock: options.clock ?? realClock,
         events: options.events ?? NO_EVENTS,
-        judge: createRefusalJudge(options.clock ?? realClock),
+        judge: createRefusalJudge(),
         stop,
         force,
         interrupt: AbortSignal.any([stop, force]),
@@ -225,7 +225,7 @@ async function postRounds(
   loop: Loop,
   taken: readonly SpoolEntry[],
 ): Promise<PosterResult | undefined> {
-  const { queue, spool, events, force } = loop;
+  const { queue, events, force } = loop;
   const rounds = await readRounds(loop, taken);
   if (rounds.length === 0) return undefined;
   const entries = rounds.map((r) => r.entry);
@@ -234,7 +234,7 @@ async function postRounds(
     log.debug("Posting metrics succeeded.");
     events.delivered("metrics", entries.reduce((n, e) => n + e.count, 0));
     loop.judge.delivered();
-    await spool.ack(entries.map((e) => e.id));
+    await ack(loop, entries);
     const outcome = queue.onSuccess();
     if (outcome.recovered || retried) log.debug("Posting metrics recovered.");
     return outcome.done ? "drained" : undefined;
@@ -248,18 +248,18 @@ async function postRounds(
   }
   const points = rounds.map((r) => JSON.parse(r.json) as MetricPoint[]);
   if (verdict.splittable && points.flat().length > 1) {
-    const { rest, transient } = await split(loop, entries, points, failure.error);
-    if (rest === undefined) {
+    const { left, transient } = await split(loop, entries, points, failure.error);
+    if (left.length === 0) {
       const outcome = queue.onSuccess();
       return outcome.done ? "drained" : undefined;
     }
-    if (force.aborted) return reportLeftovers(loop, [rest], "forced");
-    return requeue(loop, [rest], transient?.failure);
+    if (force.aborted) return reportLeftovers(loop, left, "forced");
+    return requeue(loop, left, transient?.failure);
   }
   const count = points.flat().length;
   log.error(`The API refused ${count} points, dropped: ${errorMessage(failure.error)}`);
   events.refused("metrics", count, failure.error);
-  await spool.ack(entries.map((e) => e.id));
+  await ack(loop, entries);
   queue.onFailure([]);
   return queue.state === "terminating" && queue.size === 0 ? "drained" : undefined;
 }
@@ -280,60 +280,111 @@ function requeue(
   return undefined;
 }
 
+/** Removes delivered or given-up rounds from the spool and from the judge's memory. */
+async function ack(loop: Loop, entries: readonly SpoolEntry[]): Promise<void> {
+  const ids = entries.map((e) => e.id);
+  loop.judge.forget(ids);
+  await loop.spool.ack(ids);
+}
+
+/** A point and the index of the round it came from. */
+interface Item {
+  readonly round: number;
+  readonly point: MetricPoint;
+}
+
 /**
  * Posts the parts of a refused payload alone - each round, then halves - and delivers what the API
- * takes. Points refused one by one are dropped with an ERROR when the API takes others; when it
- * takes none they are kept, as a refusal of everything. What is left becomes one round of its own.
+ * takes. Points refused one by one are dropped with an ERROR when the API takes others (now, or
+ * since they were first kept); otherwise they are kept, as a refusal of everything. What is left
+ * stays a round of its own: a round untouched as it was, the rest of a round as a new one.
  */
 async function split(
   loop: Loop,
   entries: readonly SpoolEntry[],
   rounds: readonly MetricPoint[][],
   error: unknown,
-): Promise<{ rest?: SpoolEntry; transient?: SplitResult<MetricPoint>["transient"] }> {
-  const { spool, events, judge, force } = loop;
-  const result = await deliverSplitting(rounds, {
-    send: (part) => raceAbort(loop.options.post(encodeMetricPoints(part), force), force),
-    classify: (e) => classifyFailure(e, loop.queue.timings.minuteMs),
-    budget: loop.options.splitBudget ?? DEFAULT_SPLIT_BUDGET,
-    halveAfterDelivery: judge.suspecting,
-    signal: force,
-  });
+): Promise<{ left: SpoolEntry[]; transient?: SplitResult<Item>["transient"] }> {
+  const { events, judge, force } = loop;
+  const ids = entries.map((e) => e.id);
+  const wasSuspect = judge.suspecting(ids);
+  const result = await deliverSplitting(
+    rounds.map((points, round) => points.map((point) => ({ round, point }))),
+    {
+      send: (part) =>
+        raceAbort(loop.options.post(encodeMetricPoints(part.map((i) => i.point)), force), force),
+      classify: (e) => classifyFailure(e, loop.queue.timings.minuteMs),
+      budget: loop.options.splitBudget ?? DEFAULT_SPLIT_BUDGET,
+      halveAfterDelivery: wasSuspect,
+      signal: force,
+    },
+  );
   const tookOthers = result.delivered.length > 0;
   if (tookOthers) {
     events.delivered("metrics", result.delivered.length);
     judge.delivered();
   }
   const pending = [...result.pending];
-  const suspectedBefore = judge.suspectedSince !== undefined;
+  let kept = false;
   if (!result.transient && (result.refused.length > 0 || !tookOthers)) {
-    if (judge.refusedAreBad(tookOthers)) {
+    const refusedIds = [...new Set([...result.refused, ...pending].map((i) => ids[i.round]))];
+    if (judge.refusedAreBad(refusedIds, tookOthers)) {
       if (result.refused.length > 0) dropRefused(loop, result);
     } else {
       pending.push(...result.refused);
-      reportRefusedEverything(loop, pending.length, result.refusal ?? error, !suspectedBefore);
+      kept = true;
+      reportRefusedEverything(loop, pending.length, result.refusal ?? error, !wasSuspect);
     }
   }
-  let rest: SpoolEntry | undefined;
-  if (pending.length > 0) {
-    // The remainder becomes a round of its own (collected when the oldest part was), then the
-    // originals go: a crash in between posts some points twice, never loses them.
-    rest = await spool.put({
-      kind: "metrics",
-      body: encoder.encode(encodeMetricPoints(pending)),
-      count: pending.length,
-      at: Math.min(...entries.map((e) => e.at)),
-    });
-  }
-  await spool.ack(entries.map((e) => e.id));
+  const left = await keepPending(loop, entries, pending, kept);
   if (result.transient) events.failed("metrics", result.transient.error);
-  return { rest, transient: result.transient };
+  return { left, transient: result.transient };
 }
 
-function dropRefused(loop: Loop, result: SplitResult<MetricPoint>): void {
+/**
+ * What is left of each round after a split: a round none of whose points went stays as it is; of
+ * the others a new round holds the rest (collected when its round was), then the originals go (a
+ * crash in between posts some points twice, never loses them). `suspect`: kept as a refusal of
+ * everything, for the judge.
+ */
+async function keepPending(
+  loop: Loop,
+  entries: readonly SpoolEntry[],
+  pending: readonly Item[],
+  suspect: boolean,
+): Promise<SpoolEntry[]> {
+  const byRound = Map.groupBy(pending, (i) => i.round);
+  const left: SpoolEntry[] = [];
+  const gone: SpoolEntry[] = [];
+  for (const [round, entry] of entries.entries()) {
+    const items = byRound.get(round) ?? [];
+    if (items.length === entry.count) {
+      left.push(entry);
+    } else {
+      if (items.length > 0) {
+        left.push(
+          await loop.spool.put({
+            kind: "metrics",
+            body: encoder.encode(encodeMetricPoints(items.map((i) => i.point))),
+            count: items.length,
+            at: entry.at,
+          }),
+        );
+      }
+      gone.push(entry);
+    }
+    if (suspect && items.length > 0) loop.judge.suspect(left.at(-1)!.id, [entry.id]);
+  }
+  await ack(loop, gone);
+  return left;
+}
+
+function dropRefused(loop: Loop, result: SplitResult<Item>): void {
   loop.events.refused("metrics", result.refused.length, result.refusal);
   log.error(
-    `The API refused ${result.refused.length} points (${someNames(result.refused)}), ` +
+    `The API refused ${result.refused.length} points (${
+      someNames(result.refused.map((i) => i.point))
+    }), ` +
       `dropped; the other ${result.delivered.length} points were delivered: ${
         errorMessage(result.refusal)
       }`,

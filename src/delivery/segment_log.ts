@@ -40,6 +40,7 @@ export interface SegmentInfo {
 
 /** Bytes of a segment that held no valid frame. */
 export interface DamageReport {
+  readonly segment: number;
   readonly path: string;
   readonly offset: number;
   readonly length: number;
@@ -47,6 +48,11 @@ export interface DamageReport {
   readonly tail: boolean;
   /** The payloads the bytes may have held (their checksums fail): for saying what was lost. */
   readonly guesses: readonly Uint8Array[];
+  /**
+   * The file is shorter than when it was closed (its successor's first frame says how long it
+   * was): the bytes at its end are missing, with at most this many frames.
+   */
+  readonly missingFrames?: number;
 }
 
 /** What a replay tells its caller, in file order. */
@@ -103,6 +109,57 @@ export class FrameGone extends Error {
   }
 }
 
+/** A segment file as the log keeps it. */
+interface SegmentFile {
+  readonly no: number;
+  readonly path: string;
+  /** Size of the file (an upper bound after a failed write). */
+  bytes: number;
+  /** End of the last frame written whole. */
+  good: number;
+  /** Frames in it. */
+  frames: number;
+}
+
+/** What replay read of a segment. */
+interface ReadSegment {
+  readonly no: number;
+  readonly path: string;
+  readonly size: number;
+  readonly frames: number;
+}
+
+/** A segment's first frame: what the segment before it held when it was closed. */
+interface PrevClaim {
+  readonly no: number;
+  readonly bytes: number;
+  readonly frames: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const PREV_PREFIX = encoder.encode('{"op":"prev"');
+
+/** The payload of a segment's first frame, describing `previous`. */
+function encodePrev(previous: SegmentFile): Uint8Array {
+  const claim = { op: "prev", no: previous.no, bytes: previous.good, frames: previous.frames };
+  return encoder.encode(JSON.stringify(claim) + "\n");
+}
+
+/** The claim of a first frame, or undefined when it is a record (or not a claim we can read). */
+function decodePrev(payload: Uint8Array): PrevClaim | undefined {
+  if (!PREV_PREFIX.every((b, i) => payload[i] === b)) return undefined;
+  try {
+    const value = JSON.parse(decoder.decode(payload));
+    const ok = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+    return ok(value.no) && ok(value.bytes) && ok(value.frames)
+      ? { no: value.no, bytes: value.bytes, frames: value.frames }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A segment's name: its number, any count of digits (written with at least ten). */
 const SEGMENT_NAME = /^(\d+)\.seg$/;
 /** New names tried when one is taken before giving up. */
@@ -121,8 +178,8 @@ export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
     throw new RangeError(`readLimitBytes must be >= 1, got ${readLimitBytes}`);
   }
   const fsync = options.fsync ?? true;
-  const files: { no: number; path: string; bytes: number }[] = [];
-  let head: { file: Deno.FsFile; segment: { no: number; path: string; bytes: number } } | undefined;
+  const files: SegmentFile[] = [];
+  let head: { file: Deno.FsFile; segment: SegmentFile } | undefined;
   let nextNo = 1;
 
   const closeHead = () => {
@@ -147,8 +204,12 @@ export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
         if (error instanceof Deno.errors.AlreadyExists && attempt < NAME_ATTEMPTS) continue;
         throw error;
       }
+      // What the segment before this one held when it was closed: a replay tells a truncated one.
+      const previous = files.at(-1);
+      const prev = previous === undefined ? undefined : encodeFrame(encodePrev(previous));
       try {
         await writeAll(file, SEGMENT_MAGIC);
+        if (prev) await writeAll(file, prev);
         if (fsync) {
           await file.syncData();
           await syncDir(dir);
@@ -159,19 +220,21 @@ export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
         await Deno.remove(path).catch(() => {});
         throw error;
       }
-      const segment = { no, path, bytes: SEGMENT_MAGIC.length };
+      const start = SEGMENT_MAGIC.length + (prev?.length ?? 0);
+      const segment: SegmentFile = { no, path, bytes: start, good: start, frames: 0 };
       files.push(segment);
       return { file, segment };
     }
   }
 
+  /** Reads one segment; what its first frame says of the segment before it, if anything. */
   async function replayFile(
     no: number,
     path: string,
     newest: boolean,
     visitor: ReplayVisitor,
     buffer: { bytes: Uint8Array },
-  ): Promise<void> {
+  ): Promise<{ read?: ReadSegment; prev?: PrevClaim }> {
     let read: { data: Uint8Array; fileSize: number };
     try {
       read = await readPrefix(path, readLimitBytes, buffer);
@@ -180,33 +243,52 @@ export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
       // newer segments: it is set aside for a person to look at.
       const aside = await setAside(path);
       visitor.problem(path, `cannot be read (${messageOf(error)}); set aside as ${aside}`);
-      return;
+      return {};
     }
     const { data, fileSize } = read;
     if (fileSize === 0) {
       await Deno.remove(path).catch(() => {});
-      // The newest may be one whose header a crash cut off: it never held a record.
-      if (!newest) visitor.problem(path, "is empty: the records it held, if any, are lost");
-      return;
-    }
-    if (!hasSegmentMagic(data)) {
-      const aside = await setAside(path);
-      visitor.problem(
-        path,
-        `does not start with a spool segment header: its ${fileSize} bytes are not read ` +
-          `(set aside as ${aside})`,
-      );
-      return;
+      // The newest may be one whose header a crash cut off: it never held a record. Any other one
+      // was truncated: what its successor says it held is reported after the replay.
+      if (!newest) visitor.problem(path, "is empty: the records it held are lost");
+      return { read: { no, path, size: 0, frames: 0 } };
     }
     const { frames, skipped } = scanFrames(data, {
       start: SEGMENT_MAGIC.length,
       payloadPrefix: options.payloadPrefix,
     });
-    for (const { offset, payload } of frames) {
-      visitor.frame({ segment: no, offset, length: FRAME_HEADER_BYTES + payload.length }, payload);
+    if (!hasSegmentMagic(data)) {
+      if (frames.length === 0) {
+        const aside = await setAside(path);
+        visitor.problem(
+          path,
+          `does not start with a spool segment header and holds no record: its ${fileSize} ` +
+            `bytes are not read (set aside as ${aside})`,
+        );
+        return {};
+      }
+      visitor.problem(path, "has a damaged segment header; the records after it are read");
     }
-    for (const range of skipped) {
+    let prev: PrevClaim | undefined;
+    // Frames and damage in the order of the file, so a reader knows what stood around the damage.
+    const events = [
+      ...frames.map((f) => ({ offset: f.offset, frame: f })),
+      ...skipped.map((range) => ({ offset: range.offset, range })),
+    ].sort((a, b) => a.offset - b.offset);
+    for (const event of events) {
+      if ("frame" in event) {
+        const { offset, payload } = event.frame;
+        const claim = offset === SEGMENT_MAGIC.length ? decodePrev(payload) : undefined;
+        if (claim) prev = claim;
+        else {visitor.frame(
+            { segment: no, offset, length: FRAME_HEADER_BYTES + payload.length },
+            payload,
+          );}
+        continue;
+      }
+      const range = event.range;
       visitor.damage({
+        segment: no,
         path,
         offset: range.offset,
         length: range.length + (range.tail ? fileSize - data.length : 0),
@@ -216,6 +298,7 @@ export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
     }
     if (fileSize > data.length && (skipped.length === 0 || !skipped.at(-1)!.tail)) {
       visitor.damage({
+        segment: no,
         path,
         offset: data.length,
         length: fileSize - data.length,
@@ -223,7 +306,35 @@ export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
         guesses: [],
       });
     }
-    files.push({ no, path, bytes: fileSize });
+    const good = frames.length === 0
+      ? SEGMENT_MAGIC.length
+      : frames.at(-1)!.offset + FRAME_HEADER_BYTES + frames.at(-1)!.payload.length;
+    // Records only: the first frame describing the segment before is not one.
+    const records = frames.length - (prev ? 1 : 0);
+    files.push({ no, path, bytes: fileSize, good, frames: records });
+    return { read: { no, path, size: fileSize, frames: records }, prev };
+  }
+
+  /** What the segments' first frames say of their predecessors, against what was read of them. */
+  function reportTruncated(
+    read: ReadonlyMap<number, ReadSegment>,
+    claims: readonly PrevClaim[],
+    visitor: ReplayVisitor,
+  ): void {
+    for (const claim of claims) {
+      const segment = read.get(claim.no);
+      // A predecessor that is gone was deleted once acknowledged (or set aside, which was said).
+      if (!segment || segment.size >= claim.bytes) continue;
+      visitor.damage({
+        segment: segment.no,
+        path: segment.path,
+        offset: segment.size,
+        length: claim.bytes - segment.size,
+        tail: true,
+        guesses: [],
+        missingFrames: Math.max(0, claim.frames - segment.frames),
+      });
+    }
   }
 
   return {
@@ -256,9 +367,14 @@ export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
       found.sort((a, b) => a.no - b.no || a.path.localeCompare(b.path));
       // One buffer serves every segment: memory stays at one segment, not the backlog.
       const buffer = { bytes: new Uint8Array(0) };
+      const read = new Map<number, ReadSegment>();
+      const claims: PrevClaim[] = [];
       for (const [i, { no, path }] of found.entries()) {
-        await replayFile(no, path, i === found.length - 1, visitor, buffer);
+        const replayed = await replayFile(no, path, i === found.length - 1, visitor, buffer);
+        if (replayed.read) read.set(no, replayed.read);
+        if (replayed.prev) claims.push(replayed.prev);
       }
+      reportTruncated(read, claims, visitor);
     },
     async append(payload, { sync }) {
       const frame = encodeFrame(payload);
@@ -268,6 +384,8 @@ export function openSegmentLog(options: SegmentLogOptions): SegmentLog {
       try {
         await writeAll(current.file, frame);
         current.segment.bytes += frame.length;
+        current.segment.good = current.segment.bytes;
+        current.segment.frames++;
         if (sync && fsync) await current.file.syncData();
       } catch (error) {
         current.segment.bytes += frame.length; // an upper bound of what reached the file

@@ -165,7 +165,12 @@ interface State {
   disk?: { readonly error: string; readonly at: number };
   nextId: number;
   /** Locking: the lock once held; undefined when the spool does not lock (no `owner`). */
-  owner?: { lock?: SpoolLock; readonly tookItself: boolean };
+  owner?: {
+    lock?: SpoolLock;
+    readonly tookItself: boolean;
+    /** Another agent holds the lock: said once. */
+    conflict?: boolean;
+  };
 }
 
 /** Opens the spool, replaying what an earlier run left in `dir`. */
@@ -252,19 +257,37 @@ function createSerial(): <T>(fn: () => Promise<T>) => Promise<T> {
   };
 }
 
+/** Damage found by the replay, with the ids of the records read just before and after it. */
+interface Damage {
+  readonly report: DamageReport;
+  readonly before?: number;
+  after?: number;
+}
+
 /** Reads what the directory holds into the index, reporting every loss. */
 async function replay(state: State): Promise<Recovery> {
   const lostFiles = new Set<string>();
-  const damage: DamageReport[] = [];
+  const damage: Damage[] = [];
   /** Ids acknowledged by the frames read: a damaged put among them was delivered already. */
   const acked = new Set<number>();
+  /** The last put read in the segment being read, and the damage after it still waiting for the next. */
+  let last: { segment: number; id?: number; waiting: Damage[] } = { segment: -1, waiting: [] };
   if (state.log) {
     try {
       await state.log.replay({
-        frame: (place, payload) => indexFrame(state, place, payload, acked),
+        frame: (place, payload) => {
+          const id = indexFrame(state, place, payload, acked);
+          if (place.segment !== last.segment) last = { segment: place.segment, waiting: [] };
+          if (id === undefined) return;
+          for (const d of last.waiting) d.after = id;
+          last = { segment: place.segment, id, waiting: [] };
+        },
         damage: (report) => {
           lostFiles.add(report.path);
-          damage.push(report);
+          if (report.segment !== last.segment) last = { segment: report.segment, waiting: [] };
+          const d: Damage = { report, ...(last.id === undefined ? {} : { before: last.id }) };
+          damage.push(d);
+          if (!report.tail) last.waiting.push(d);
         },
         problem: (path, message) => {
           lostFiles.add(path);
@@ -275,38 +298,42 @@ async function replay(state: State): Promise<Recovery> {
       failDisk(state, error);
     }
   }
-  for (const report of damage) reportDamage(state, report, acked);
+  for (const d of damage) reportDamage(state, d, acked);
   const records = tallyByKind(state.index.list());
   await recordAcks(state, enforceBounds(state));
   return {
     records,
-    lostBytes: damage.reduce((n, d) => n + d.length, 0),
+    lostBytes: damage.reduce((n, d) => n + d.report.length, 0),
     lostFiles: [...lostFiles],
   };
 }
 
-/** Indexes one frame read back at start: a put adds its record, an ack removes records. */
+/**
+ * Indexes one frame read back at start: a put adds its record, an ack removes records. The put's
+ * id, if it was one.
+ */
 function indexFrame(
   state: State,
   place: FramePlace,
   payload: Uint8Array,
   acked: Set<number>,
-): void {
+): number | undefined {
   const header = parseHeader(payload);
   if (!header) {
     // A valid checksum over a header this format never writes: not ours to read.
     log.warn(
       `a record of ${payload.length} bytes in segment ${place.segment} is not one this agent ` +
-        "writes; skipped",
+        `writes (${describeForeign(payload)}); skipped`,
     );
-    return;
+    state.dropped.damaged.records++;
+    return undefined;
   }
   if (header.op === "ack") {
     for (const id of header.ids) {
       state.index.remove(id);
       acked.add(id);
     }
-    return;
+    return undefined;
   }
   state.index.add({
     id: header.id,
@@ -318,29 +345,57 @@ function indexFrame(
     place,
   });
   state.nextId = Math.max(state.nextId, header.id + 1);
+  return header.id;
+}
+
+/** What a record this agent does not read seems to be, from its header as far as it goes. */
+function describeForeign(payload: Uint8Array): string {
+  const line = new TextDecoder().decode(
+    payload.subarray(0, Math.min(payload.indexOf(10) >>> 0, 200)),
+  );
+  const kind = /"kind":"(\w+)"/.exec(line)?.[1];
+  const n = /"n":(\d+)/.exec(line)?.[1];
+  return kind && n ? `a ${kind} record of ${n} items, by its header` : "its header cannot be read";
 }
 
 /**
  * One WARNING for bytes replay could not read, saying what they held as far as their headers
- * tell: records neither acknowledged nor copied elsewhere are lost, and counted as dropped.
+ * tell - or, when none can be read, how many records are missing between the ids around them:
+ * records neither acknowledged nor copied elsewhere are lost, and counted as dropped.
  */
-function reportDamage(state: State, report: DamageReport, acked: ReadonlySet<number>): void {
+function reportDamage(state: State, damage: Damage, acked: ReadonlySet<number>): void {
+  const { report } = damage;
   const headers = report.guesses.map(parseHeader);
+  const unknown = (id: number) => !acked.has(id) && state.index.get(id) === undefined;
   const lost = headers
     .filter((h): h is PutHeader & { headerBytes: number } => h?.op === "put")
-    .filter((h) => !acked.has(h.id) && state.index.get(h.id) === undefined)
+    .filter((h) => unknown(h.id))
     .map((h) => ({ kind: h.kind, count: h.n }));
-  state.dropped.damaged.records += lost.length;
-  state.dropped.damaged.count += lost.reduce((n, r) => n + r.count, 0);
   const acks = headers.filter((h) => h?.op === "ack").length;
   const told = headers.filter((h) => h !== undefined).length;
-  const what = told === 0 ? "records that cannot be told" : [
-    lost.length > 0 ? `${describeRecords(lost)} lost` : "no record lost",
-    ...(acks > 0 ? [`${plural(acks, "acknowledgement")} (its records may be posted again)`] : []),
-    ...(told < headers.length ? ["records that cannot be told"] : []),
-  ].join(", ");
+  let between = 0;
+  if (told === 0 && damage.before !== undefined && damage.after !== undefined) {
+    for (let id = damage.before + 1; id < damage.after; id++) if (unknown(id)) between++;
+  }
+  const missing = report.missingFrames;
+  state.dropped.damaged.records += lost.length + between + (missing ?? 0);
+  state.dropped.damaged.count += lost.reduce((n, r) => n + r.count, 0);
+  const what = missing !== undefined
+    ? `up to ${plural(missing, "record")} lost`
+    : told === 0
+    ? between > 0
+      ? `${plural(between, "record")} lost, by the ids of the records around them`
+      : "records that cannot be told"
+    : [
+      lost.length > 0 ? `${describeRecords(lost)} lost` : "no record lost",
+      ...(acks > 0 ? [`${plural(acks, "acknowledgement")} (its records may be posted again)`] : []),
+      ...(told < headers.length ? ["records that cannot be told"] : []),
+    ].join(", ");
   log.warn(
-    report.tail
+    missing !== undefined
+      ? `${report.path}: its last ${report.length} bytes are missing (it is shorter than when it ` +
+        `was closed): ${what}; the records before them are kept`
+      : report.tail
       ? `${report.path}: its last ${report.length} bytes are an incomplete write (cut off when ` +
         `the agent or the machine stopped): ${what}; the records before them are kept`
       : `${report.path}: ${report.length} damaged bytes at offset ${report.offset} are skipped: ` +
@@ -440,7 +495,8 @@ async function claimDisk(state: State): Promise<boolean> {
     owner.lock = taken;
     return true;
   } catch (error) {
-    if (error instanceof SpoolLockedError && state.disk === undefined) {
+    if (error instanceof SpoolLockedError && !owner.conflict) {
+      owner.conflict = true;
       log.error(
         `${error.message}: this agent could not write its spool when it started and another one ` +
           "writes there now; it keeps its data in memory (lost if it stops): stop one of them",

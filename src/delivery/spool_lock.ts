@@ -12,6 +12,7 @@
  */
 import { join } from "node:path";
 import { type Clock, realClock } from "../async/clock.ts";
+import { readSmallFile } from "../small_file.ts";
 
 /** The lock file's name in the spool directory. */
 export const LOCK_FILE = "lock";
@@ -53,8 +54,9 @@ export interface Unlockable {
 
 /**
  * Takes the lock of `dir`, waiting up to `waitMs` for another owner. A directory where no lock
- * file can be made (read-only, full) yields {@linkcode Unlockable}: nothing can be written there by
- * anyone, so the spool has no files to protect (it keeps its data in memory).
+ * file can be made (read-only, full), or where something else stands in its place, yields
+ * {@linkcode Unlockable}: the spool then keeps its data in memory and tries to lock again before it
+ * writes there.
  *
  * @throws {SpoolLockedError} when another process holds it past the wait.
  */
@@ -68,7 +70,8 @@ export async function lockSpool(
   const path = join(dir, LOCK_FILE);
   let file: Deno.FsFile;
   let writable = true;
-  requireRegularFile(path);
+  const odd = notRegularFile(path);
+  if (odd) return { unlockable: odd };
   try {
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
@@ -122,8 +125,8 @@ export async function lockSpool(
 export function spoolLockHolder(dir: string): { held: boolean; pid?: number } {
   const path = join(dir, LOCK_FILE);
   let file: Deno.FsFile;
+  if (notRegularFile(path)) return { held: false };
   try {
-    requireRegularFile(path);
     file = Deno.openSync(path, { read: true });
   } catch {
     return { held: false };
@@ -138,30 +141,24 @@ export function spoolLockHolder(dir: string): { held: boolean; pid?: number } {
   }
 }
 
-/** Refuses a FIFO or device where the lock file should be: opening one could wait forever. */
-function requireRegularFile(path: string): void {
+/**
+ * Why `path` cannot serve as a lock file (a directory, FIFO, device or link: opening a FIFO could
+ * wait forever), or undefined when it is a regular file or absent.
+ */
+function notRegularFile(path: string): string | undefined {
   let info: Deno.FileInfo;
   try {
     info = Deno.lstatSync(path);
   } catch {
-    return; // absent (or unreadable: opening it will say why)
+    return undefined; // absent (or unreadable: opening it will say why)
   }
-  if (!info.isFile) throw new Error(`${path} is not a regular file; remove it`);
+  return info.isFile ? undefined : `${path} is not a regular file; remove it`;
 }
 
-/** The pid the lock file names; the file is untrusted, so only its first bytes are read. */
+/** The pid the lock file names; the file is untrusted, so only a few bytes are read. */
 function readHolder(path: string): number | undefined {
-  try {
-    const file = Deno.openSync(path, { read: true });
-    try {
-      const bytes = new Uint8Array(32);
-      const n = file.readSync(bytes) ?? 0;
-      const text = new TextDecoder().decode(bytes.subarray(0, n)).trim();
-      return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
-    } finally {
-      file.close();
-    }
-  } catch {
-    return undefined;
-  }
+  const file = readSmallFile(path, 32);
+  if (file.kind !== "text") return undefined;
+  const text = file.text.trim();
+  return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
 }

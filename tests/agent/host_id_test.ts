@@ -96,10 +96,24 @@ Deno.test("host_id: a file that does not hold an id is refused, not used or over
     await Deno.writeTextFile(join(root, "id"), garbage);
     await assert.rejects(
       readHostId(root),
-      /does not hold a host id: "x{40}…" \(5000000 characters\); delete it to register/,
+      /id does not hold a host id: it has 5000000 bytes, more than 1024; delete it to register/,
     );
     await assert.rejects(writeHostId(root, "a/b"), RangeError);
     assert.equal((await Deno.stat(join(root, "id"))).size, 5_000_000);
+  });
+});
+
+unix.test("host_id: a FIFO, a directory or /dev/zero in its place is refused without reading it", async () => {
+  await withRoot(async (root) => {
+    const path = join(root, "id");
+    await new Deno.Command("mkfifo", { args: [path] }).output();
+    await assert.rejects(readHostId(root), /id does not hold a host id: it is not a regular file/);
+    await Deno.remove(path);
+    await Deno.symlink("/dev/zero", path);
+    await assert.rejects(readHostId(root), /it is not a regular file/);
+    await Deno.remove(path);
+    await Deno.mkdir(path);
+    await assert.rejects(readHostId(root), /it is not a regular file/);
   });
 });
 

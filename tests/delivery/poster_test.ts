@@ -522,6 +522,33 @@ Deno.test("poster: a 400 to every point is a fault of the path: nothing dropped,
   });
 });
 
+Deno.test("poster: several refusals of everything, with recoveries between, drop nothing", async () => {
+  await withLogs(async (lines) => {
+    // Broken for minutes 2-5, 9-12 and 16-19; working otherwise.
+    const broken = (ms: number) => [2, 9, 16].some((m) => ms >= m * MIN && ms < (m + 3) * MIN);
+    const t = await setup({
+      behave: () => {
+        if (broken(t.clock.now() - T0)) throw apiError(400, "Bad Request");
+      },
+    });
+    const producer = produce(
+      t.clock,
+      t.enqueue,
+      Array.from({ length: 22 }, (_, i) => points(i + 1, 20)),
+    );
+    t.clock.after(26 * MIN, () => t.stop.abort());
+    const [result] = await t.clock.run(Promise.all([t.poster.run(), producer]));
+    assert.equal(result, "drained");
+    assert.equal(t.stored.length, 22 * 20, "every point arrives");
+    assert.equal(new Set(t.stored.map(keyOf)).size, 22 * 20, "once");
+    const errors = lines.filter((l) => l.startsWith("ERROR"));
+    assert.equal(errors.length, 3, errors.join("\n"));
+    assert.ok(errors.every((e) => e.includes("refuses every point it is sent")));
+    // Each round the poster posted is one record: nothing grows into a backlog-sized post.
+    assert.ok(t.calls.every((c) => c.points.length <= 2 * 20), "at most two rounds a post");
+  });
+});
+
 Deno.test("poster: points refused alone while the API takes others are dropped, the rest delivered", async () => {
   await withLogs(async (lines) => {
     const t = await setup({

@@ -230,11 +230,104 @@ Deno.test("spool: garbage, empty and foreign files never stop the start, and non
       assert.deepEqual(
         lines.filter((l) => l.startsWith("WARNING")).map((l) => l.slice(dir.length + 17)),
         [
-          "0000000001.seg does not start with a spool segment header: its 4096 bytes are not read " +
-          `(set aside as ${dir}/0000000001.seg.unreadable)`,
-          "0000000002.seg is empty: the records it held, if any, are lost",
+          "0000000001.seg does not start with a spool segment header and holds no record: its " +
+          `4096 bytes are not read (set aside as ${dir}/0000000001.seg.unreadable)`,
+          "0000000002.seg is empty: the records it held are lost",
         ],
       );
+    });
+  });
+});
+
+/** A spool of `n` rounds of one point in segments of about `segmentBytes`, closed; its files. */
+async function filledSpool(dir: string, n: number, segmentBytes = 400) {
+  const { spool } = await open(dir, { segmentBytes });
+  for (let i = 1; i <= n; i++) {
+    await spool.put({ kind: "metrics", body: body(`[${String(i).padStart(3, "0")}]`), count: 1 });
+  }
+  await spool.close();
+  return (await segments(dir)).map((name) => join(dir, name));
+}
+
+Deno.test("spool: a segment cut at a frame boundary is told by the next one, and counted", async () => {
+  await withLogs(async (lines) => {
+    await withTempDir("spool", async (dir) => {
+      const files = await filledSpool(dir, 12);
+      assert.ok(files.length >= 3, `${files.length} segments`);
+      const offsets = await segmentOffsets(files[0]);
+      const size = (await Deno.stat(files[0])).size;
+      // Cut after its second record, exactly between two frames: no torn frame to see.
+      await Deno.truncate(files[0], offsets[2]);
+      const reopened = await open(dir);
+      const kept = reopened.spool.entries().length;
+      const missing = offsets.length - 2;
+      assert.equal(kept, 12 - missing);
+      const warning = lines.find((l) => l.includes("is shorter than when it was closed"));
+      assert.equal(
+        warning,
+        `WARNING <spool> ${files[0]}: its last ${size - offsets[2]} bytes are missing (it is ` +
+          `shorter than when it was closed): up to ${missing} records lost; the records before ` +
+          "them are kept",
+      );
+      assert.equal(reopened.spool.stats().dropped.damaged.records, missing);
+    });
+  });
+});
+
+Deno.test("spool: an emptied segment in the middle says how many records it held", async () => {
+  await withLogs(async (lines) => {
+    await withTempDir("spool", async (dir) => {
+      const files = await filledSpool(dir, 12);
+      const held = (await segmentOffsets(files[1])).length - 1; // less its first frame
+      await Deno.truncate(files[1], 0);
+      const reopened = await open(dir);
+      assert.equal(reopened.spool.entries().length, 12 - held);
+      assert.ok(
+        lines.some((l) => l.endsWith(`${files[1]} is empty: the records it held are lost`)),
+      );
+      assert.ok(lines.some((l) => l.includes(`up to ${plural(held)} lost`)), lines.join("\n"));
+    });
+  });
+});
+
+const plural = (n: number) => `${n} record${n === 1 ? "" : "s"}`;
+
+Deno.test("spool: a damaged segment header keeps the records after it", async () => {
+  await withLogs(async (lines) => {
+    await withTempDir("spool", async (dir) => {
+      const files = await filledSpool(dir, 12);
+      const bytes = await Deno.readFile(files[1]);
+      bytes[3] ^= 0x20; // one bit of "MKSPOOL1"
+      await Deno.writeFile(files[1], bytes);
+      const reopened = await open(dir);
+      assert.equal(reopened.spool.entries().length, 12);
+      assert.ok(
+        lines.some((l) =>
+          l.endsWith(`${files[1]} has a damaged segment header; the records after it are read`)
+        ),
+      );
+    });
+  });
+});
+
+Deno.test("spool: zeroed bytes whose headers are gone are counted by the ids around them", async () => {
+  await withLogs(async (lines) => {
+    await withTempDir("spool", async (dir) => {
+      const files = await filledSpool(dir, 12, 4096);
+      assert.equal(files.length, 1);
+      const offsets = await segmentOffsets(files[0]);
+      const bytes = await Deno.readFile(files[0]);
+      bytes.fill(0, offsets[3], offsets[6]); // three whole records
+      await Deno.writeFile(files[0], bytes);
+      const reopened = await open(dir);
+      assert.equal(reopened.spool.entries().length, 9);
+      assert.ok(
+        lines.some((l) =>
+          l.includes("are skipped: 3 records lost, by the ids of the records around them")
+        ),
+        lines.join("\n"),
+      );
+      assert.equal(reopened.spool.stats().dropped.damaged.records, 3);
     });
   });
 });
