@@ -49,6 +49,55 @@ export function sampleProc(pid: number): ProcSample {
   };
 }
 
+/** utime, stime, cutime and cstime of `/proc/<pid>/stat` in ticks, and the parent's pid. */
+function statTicks(pid: number): { self: number; children: number; ppid: number } | undefined {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return undefined; // gone meanwhile
+  }
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // proc(5) fields 4 (ppid), 14-17 (utime, stime, cutime, cstime), counted from field 3 here.
+  return {
+    ppid: Number(fields[1]),
+    self: Number(fields[11]) + Number(fields[12]),
+    children: Number(fields[13]) + Number(fields[14]),
+  };
+}
+
+/**
+ * CPU time of a process tree, in milliseconds: utime + stime of `pid` and of every live
+ * descendant, plus the time of the children each of them has reaped (cutime + cstime). A plugin
+ * counts while it runs and, once reaped, in its parent's cutime: never twice, never lost.
+ */
+export function treeCpuMs(pid: number): number {
+  const parents = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const one = statTicks(Number(entry.name));
+    if (!one) continue;
+    ticks.set(Number(entry.name), one.self + one.children);
+    const siblings = parents.get(one.ppid) ?? [];
+    siblings.push(Number(entry.name));
+    parents.set(one.ppid, siblings);
+  }
+  let total = 0;
+  const todo = [pid];
+  while (todo.length > 0) {
+    const next = todo.pop()!;
+    total += ticks.get(next) ?? 0;
+    todo.push(...parents.get(next) ?? []);
+  }
+  return total * 1000 / ticksPerSecond();
+}
+
+/** The load averages of `/proc/loadavg` (1, 5 and 15 minutes), as printed there. */
+export function loadAverage(): string {
+  return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+}
+
 /** The machine and the date, one line, to print with the figures. */
 export function machineLine(): string {
   const kernel = Deno.readTextFileSync("/proc/sys/kernel/osrelease").trim();

@@ -109,10 +109,11 @@ export interface BuildOptions {
   readonly outDir: string;
 }
 
-/** Builds the binaries for `targets` and writes `SHA256SUMS`; returns the files built. */
-export async function build(options: BuildOptions): Promise<readonly string[]> {
-  const version = await readReleaseVersion();
-  const revision = await lookupRevision();
+/**
+ * Writes the generated entry for `revision` and bundles it into `dist/.build/agent.js`, the one
+ * file every binary is compiled from; returns that path, relative to the repository root.
+ */
+export async function buildReleaseBundle(revision: string): Promise<string> {
   const buildDir = new URL(`${BUILD_DIR}/`, REPO_ROOT);
   await Deno.mkdir(buildDir, { recursive: true });
   const sources = buildEntrySources(revision);
@@ -129,6 +130,14 @@ export async function build(options: BuildOptions): Promise<readonly string[]> {
 
   const bundle = `${BUILD_DIR}/agent.js`;
   await bundleOne({ entry, output: bundle });
+  return bundle;
+}
+
+/** Builds the binaries for `targets` and writes `SHA256SUMS`; returns the files built. */
+export async function build(options: BuildOptions): Promise<readonly string[]> {
+  const version = await readReleaseVersion();
+  const revision = await lookupRevision();
+  const bundle = await buildReleaseBundle(revision);
 
   await Deno.mkdir(options.outDir, { recursive: true });
   const outDir = await Deno.realPath(options.outDir);

@@ -16,3 +16,12 @@ export const DEFAULT_MINUTE_MS = 60_000;
 export function agentSecondsToMs(seconds: number, minuteMs: number): number {
   return seconds * minuteMs / 60;
 }
+
+/**
+ * The first of `due`, `due + periodMs`, `due + 2 × periodMs`... that is not before `now`: where a
+ * loop that skipped idle ticks takes its rhythm up again.
+ */
+export function nextTick(due: number, now: number, periodMs: number): number {
+  if (!(periodMs > 0)) throw new RangeError(`periodMs must be positive: ${periodMs}`);
+  return due >= now ? due : due + Math.ceil((now - due) / periodMs) * periodMs;
+}

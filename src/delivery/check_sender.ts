@@ -13,7 +13,7 @@
  * @module
  */
 import type { Clock } from "../async/clock.ts";
-import { agentSecondsToMs } from "../async/minute.ts";
+import { agentSecondsToMs, nextTick } from "../async/minute.ts";
 import { tryWithImmediateRetry } from "../async/retry.ts";
 import type { CheckReport } from "../mackerel/api_types.ts";
 import { isNetworkError } from "../mackerel/errors.ts";
@@ -70,9 +70,13 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
   const checkCount = Math.max(1, options.checkCount);
   const events = options.events ?? NO_EVENTS;
   let wakeUp = new AbortController();
+  /** Aborted by every put: an idle sender waits for it rather than waking every minute. */
+  let arrived = new AbortController();
   const judge = createRefusalJudge();
   /** Records being posted, so a wake during a post does not send them twice. */
   const inFlight = new Set<number>();
+  /** Whether reports wait to be posted (besides those being posted). */
+  const waiting = () => spool.entries("checks").some((e) => !inFlight.has(e.id));
 
   /** One POST with the immediate network retry; the error, or undefined on success. */
   const attempt = async (items: readonly Item[], signal: AbortSignal): Promise<unknown> => {
@@ -239,17 +243,30 @@ export function createCheckSender(options: CheckSenderOptions): CheckSender {
   return {
     async put(report) {
       await spool.put({ kind: "checks", body: encoder.encode(JSON.stringify(report)), count: 1 });
+      arrived.abort();
     },
     wake() {
       wakeUp.abort();
     },
     async run(stop, force) {
+      let due = clock.now() + options.minuteMs;
       while (!stop.aborted && !force.aborted) {
-        await clock.sleep(options.minuteMs, AbortSignal.any([stop, force, wakeUp.signal]));
+        if (!waiting()) {
+          // Nothing to post: sleep until a report arrives (or a wake, or the stop) instead of
+          // waking the agent every minute; then the minute's rhythm goes on where it was.
+          arrived = new AbortController();
+          await clock.sleep(
+            Infinity,
+            AbortSignal.any([stop, force, wakeUp.signal, arrived.signal]),
+          );
+          due = nextTick(due, clock.now(), options.minuteMs);
+        }
+        await clock.sleep(due - clock.now(), AbortSignal.any([stop, force, wakeUp.signal]));
         if (stop.aborted) break; // the final flush follows
         // A new controller before posting, so a wake during the post triggers the next cycle at once.
         wakeUp = new AbortController();
         await flush(stop, force);
+        due = clock.now() + options.minuteMs;
       }
       if (!force.aborted) await flush(stop, force);
     },

@@ -11,6 +11,7 @@
  * @module
  */
 import type { Clock } from "../async/clock.ts";
+import { nextTick } from "../async/minute.ts";
 import { errorMessage, logger } from "../log.ts";
 import { type DeliveryEvents, NO_EVENTS } from "./events.ts";
 import { classifyFailure } from "./policy.ts";
@@ -53,7 +54,10 @@ const STATE_KINDS: readonly StateKind[] = ["graphdefs", "metadata"];
 export function createStateSender(options: StateSenderOptions): StateSender {
   const { spool, clock } = options;
   let wakeUp = new AbortController();
+  /** Aborted by every put: an idle sender waits for it rather than waking every minute. */
+  let arrived = new AbortController();
   const events = options.events ?? NO_EVENTS;
+  const waiting = () => STATE_KINDS.some((kind) => spool.entries(kind).length > 0);
 
   /** The newest record of each key, and the older ones it supersedes. */
   const newestByKey = () => {
@@ -117,18 +121,29 @@ export function createStateSender(options: StateSenderOptions): StateSender {
       const older = spool.entries(kind).filter((e) => e.key === key && e.id < entry.id);
       if (older.length > 0) await spool.ack(older.map((e) => e.id));
       if (urgent) wakeUp.abort();
+      arrived.abort();
     },
     async run(stop, force) {
       // States left by an earlier run go out at once.
-      let first = spool.entries().some((e) => STATE_KINDS.includes(e.kind as StateKind));
+      let first = waiting();
+      let due = clock.now() + options.minuteMs;
       while (!stop.aborted && !force.aborted) {
         if (!first) {
-          await clock.sleep(options.minuteMs, AbortSignal.any([stop, force, wakeUp.signal]));
+          if (!waiting()) {
+            // Nothing to send: sleep until a value arrives (or the stop) instead of waking the
+            // agent every minute; then the minute's rhythm goes on where it was.
+            arrived = new AbortController();
+            const interrupt = [stop, force, wakeUp.signal, arrived.signal];
+            await clock.sleep(Infinity, AbortSignal.any(interrupt));
+            due = nextTick(due, clock.now(), options.minuteMs);
+          }
+          await clock.sleep(due - clock.now(), AbortSignal.any([stop, force, wakeUp.signal]));
           if (stop.aborted) break; // the final flush follows
         }
         first = false;
         wakeUp = new AbortController();
         await flush(false, force);
+        due = clock.now() + options.minuteMs;
       }
       if (!force.aborted) await flush(true, force);
     },

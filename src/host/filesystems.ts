@@ -146,16 +146,45 @@ export async function listFilesystems(options: ListFilesystemsOptions): Promise<
   const timeoutMs = options.timeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS;
 
   const { source } = options;
+  const table = await readMounts(source);
   // Overmounts are resolved first: statfs of a mount point answers for the mount on top.
   const candidates = lastPerMountPoint(
-    hostMounts(parseMounts(await readMounts(source)), source)
+    hostMounts(parseMounts(table), source)
       .filter((m) => !isRemote(m) && !isDummy(m)),
   ).filter((m) => !NO_BLOCKS_TYPES.has(m.type));
-  const probed = await Promise.all(
-    candidates.map((entry) => probe({ entry, statfs, deviceOf, timeoutMs })),
-  );
+  const probed = await probeInTurn(candidates, {
+    statfs,
+    deviceOf: knownDevices(options, table, deviceOf),
+    timeoutMs,
+  });
   const shown = probed.filter((p): p is Probed => p !== undefined);
   return foldSameDevice(shown).filter((usage) => !isDockerDevicemapper(usage));
+}
+
+/** The st_dev of each mount point found while the mount table read the same, by listing options. */
+const devices = new WeakMap<object, { table: string; byPath: Map<string, number> }>();
+
+/**
+ * `deviceOf` answered from what earlier listings with these `options` found, as long as the mount
+ * table is the same text: one stat per mount point per change of the table, not per round. st_dev
+ * only tells which entries share a device, and a table that reads the same (same devices at the
+ * same places) keeps that relation; any mount or unmount changes the text and asks again.
+ */
+function knownDevices(
+  options: object,
+  table: string,
+  deviceOf: (path: string) => Promise<number>,
+): (path: string) => Promise<number> {
+  let known = devices.get(options);
+  if (known?.table !== table) devices.set(options, known = { table, byPath: new Map() });
+  const { byPath } = known;
+  return async (path) => {
+    const cached = byPath.get(path);
+    if (cached !== undefined) return cached;
+    const dev = await deviceOf(path);
+    byPath.set(path, dev);
+    return dev;
+  };
 }
 
 /**
@@ -230,8 +259,38 @@ interface ProbeArgs {
 /** statfs calls still running after their deadline, per statfs function, by mount point. */
 const unanswered = new WeakMap<object, Map<string, Promise<unknown>>>();
 
-/** Measures one mount point, or `undefined` when it is hidden, failed or did not answer in time. */
-async function probe(args: ProbeArgs): Promise<Probed | undefined> {
+const TIMED_OUT = Symbol("timed out");
+
+/**
+ * Measures the mount points one after another. Each statfs and stat is an asynchronous call, run
+ * by the runtime on its blocking-thread pool, whose threads end after 10 s idle: at the real pace
+ * every round finds the pool empty, and probing all mounts at once would start a thread per mount
+ * (with its stack, and its exit 10 s later) every minute; in turn, one thread serves them all.
+ * Once a mount does not answer within its deadline the rest are probed at once, as before, so a
+ * hung mount holds the others back by one deadline at most.
+ */
+async function probeInTurn(
+  entries: readonly HostMount[],
+  args: Omit<ProbeArgs, "entry">,
+): Promise<(Probed | undefined)[]> {
+  const results: (Probed | undefined)[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const result = await probe({ ...args, entry });
+    if (result !== TIMED_OUT) {
+      results.push(result);
+      continue;
+    }
+    const rest = await Promise.all(entries.slice(i + 1).map((e) => probe({ ...args, entry: e })));
+    return [...results, undefined, ...rest.map((r) => r === TIMED_OUT ? undefined : r)];
+  }
+  return results;
+}
+
+/**
+ * Measures one mount point: `undefined` when it is hidden or failed, {@linkcode TIMED_OUT} when it
+ * did not answer in time.
+ */
+async function probe(args: ProbeArgs): Promise<Probed | undefined | typeof TIMED_OUT> {
   const { entry, statfs, deviceOf, timeoutMs } = args;
   let pending = unanswered.get(statfs);
   if (!pending) unanswered.set(statfs, pending = new Map());
@@ -256,7 +315,7 @@ async function probe(args: ProbeArgs): Promise<Probed | undefined> {
         `statfs of ${entry.mount} (${entry.device}, ${entry.type}) did not answer within ` +
           `${timeoutMs} ms; skipped until it does`,
       );
-      return undefined;
+      return TIMED_OUT;
     }
     const reason = error instanceof Error ? error.message : String(error);
     log.debug(`statfs of ${entry.mount} (${entry.device}) failed; skipped: ${reason}`);

@@ -23,7 +23,8 @@ import { encodeGoJson, encodeMetricPoints } from "./json.ts";
 import { describeBadHostId, isHostId } from "./host_id.ts";
 import { truncateRunes } from "../runes.ts";
 import { createHttpTransport } from "./http.ts";
-import { STATUS_CODES } from "node:http";
+import { STATUS_TEXT } from "./status_text.ts";
+import { deadline as startDeadline, DeadlineError } from "../async/abort.ts";
 
 /** Options of {@linkcode createMackerelClient}. */
 export interface MackerelClientOptions {
@@ -142,8 +143,9 @@ async function requestJson(connection: Connection, call: Call): Promise<unknown>
   }
   // Rendered as Go does: the `?` stays even with an empty query.
   const url = new URL(`${base.protocol}//${base.host}${call.path}?${call.query ?? ""}`);
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
+  // Called off once the answer is read: a timer left to run out wakes an idle agent for nothing.
+  const limit = startDeadline(timeoutMs, call.signal);
+  const { signal } = limit;
   let status = 0;
   let text: string;
   let statusLine = "";
@@ -160,7 +162,7 @@ async function requestJson(connection: Connection, call: Call): Promise<unknown>
     });
     status = response.status;
     // Go's resp.Status; a server may send no reason phrase, so fall back to the standard one.
-    const reason = response.statusText || STATUS_CODES[status] || "";
+    const reason = response.statusText || STATUS_TEXT[status] || "";
     statusLine = `${status} ${reason}`.trim();
     retryAfter = response.headers.get("retry-after");
     text = await readBounded(response, maxResponseBytes);
@@ -168,12 +170,14 @@ async function requestJson(connection: Connection, call: Call): Promise<unknown>
     if (cause instanceof ResponseTooLarge) {
       throw fail({ status, kind: "other", reason: `${cause.message} (${statusLine})`, cause });
     }
-    const reason = deadline.aborted
+    const reason = signal.reason instanceof DeadlineError
       ? `request timed out after ${timeoutMs} ms`
       : signal.aborted
       ? "request aborted"
       : transportReason(cause);
     throw fail({ status: 0, reason, cause });
+  } finally {
+    limit.dispose();
   }
   if (status < 200 || status > 299) {
     throw fail({ status, reason: serverMessage(text) || statusLine, body: text, retryAfter });
@@ -407,6 +411,14 @@ async function readBounded(response: Response, cap: number): Promise<string> {
     throw tooLarge();
   }
   if (!response.body) return "";
+  // A declared length within the cap, of a body not compressed (fetch would inflate it past the
+  // length), is read at once; any other body chunk by chunk, counting.
+  const encoding = response.headers.get("content-encoding");
+  if (declared >= 0 && (encoding === null || encoding === "identity")) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length <= cap) return new TextDecoder().decode(bytes);
+    throw tooLarge();
+  }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -156,12 +156,16 @@ const PROXY_VARIABLES = [
 /** Creates the transport; HTTP/2 is off as upstream, and `disableKeepAlive` keeps no idle connection. */
 export function createHttpTransport(options: TransportOptions = {}): HttpTransport {
   const clients = new Map<string, Deno.HttpClient>();
+  /** The client of each origin: Go decides a proxy from the environment once per process. */
+  const byOrigin = new Map<string, Deno.HttpClient>();
   const base: Deno.CreateHttpClientOptions = {
     http2: false,
     ...(options.disableKeepAlive ? { poolMaxIdlePerHost: 0 } : {}),
   };
 
   function clientFor(url: URL): Deno.HttpClient {
+    const known = byOrigin.get(url.origin);
+    if (known) return known;
     const proxy = proxyForUrl(url, options);
     const key = proxy ? `proxy ${proxy.href}` : `direct ${hostOf(url)}`;
     let client = clients.get(key);
@@ -169,6 +173,7 @@ export function createHttpTransport(options: TransportOptions = {}): HttpTranspo
       client = proxy ? createProxied(base, proxy) : createDirect(base, hostOf(url));
       clients.set(key, client);
     }
+    byOrigin.set(url.origin, client);
     return client;
   }
 
@@ -177,6 +182,7 @@ export function createHttpTransport(options: TransportOptions = {}): HttpTranspo
     close() {
       for (const client of clients.values()) client.close();
       clients.clear();
+      byOrigin.clear();
     },
   };
 }

@@ -125,6 +125,30 @@ Deno.test("check_sender: without a wake, reports go out at the minute", async ()
   });
 });
 
+Deno.test("check_sender: an idle sender sets no timer; a report goes out at the next minute tick", async () => {
+  await withApi(async (fake, client) => {
+    const virtual = createVirtualClock(START);
+    // Counts the finite sleeps asked for: each is one wake-up of an idle agent.
+    const sleeps: number[] = [];
+    const clock = {
+      now: virtual.now,
+      sleep: (ms: number, signal?: AbortSignal) => {
+        if (Number.isFinite(ms)) sleeps.push(ms);
+        return virtual.sleep(ms, signal);
+      },
+    };
+    const sender = await start({ client, clock, minuteMs: MINUTE, checkCount: 1 });
+    await virtual.advance(10 * MINUTE + MINUTE / 2);
+    assert.deepEqual(sleeps, []);
+    await sender.put(report("disk"));
+    await virtual.advance(MINUTE / 2 - 1);
+    assert.equal(fake.requests.length, 0, "not before the minute's tick");
+    await virtual.advance(1);
+    await waitFor(() => fake.checkReports().length === 1, "the report");
+    await sender.stop();
+  });
+});
+
 Deno.test("check_sender: a 500 answer is retried 30 seconds later until accepted", async () => {
   await withLogs(async (lines) => {
     await withApi(async (fake, client) => {

@@ -112,6 +112,39 @@ Deno.test("filesystems: a statfs that never answers is skipped once with one war
   }, { level: "info", timestamps: true });
 });
 
+Deno.test("filesystems: mounts are asked one at a time, and all at once after one hangs", async () => {
+  await withLogs(async (lines) => {
+    // /dev comes first in the table: once it has missed its deadline the rest must not queue
+    // behind it one deadline each.
+    const { statfs: inner, calls } = fakeStatfs(X86_STATFS, ["/dev"]);
+    // How many answering calls run at once (the hung one never ends, so it is not counted).
+    let running = 0;
+    const widths: number[] = [];
+    const statfs = async (path: string) => {
+      if (path === "/dev") return await inner(path);
+      widths.push(++running);
+      try {
+        return await inner(path);
+      } finally {
+        running--;
+      }
+    };
+    const options = { source: createSource({ procfs: X86 }), statfs, deviceOf, timeoutMs: 50 };
+    const first = await listFilesystems(options);
+    assert.equal(calls[0], "/dev");
+    assert.ok(Math.max(...widths) > 1, "the mounts after the hung one are asked together");
+    assert.equal(first.length, 8);
+    assert.equal(lines.length, 1);
+
+    // /dev still hangs and is skipped: nobody waits for anybody now.
+    widths.length = 0;
+    const second = await listFilesystems(options);
+    assert.deepEqual(second, first);
+    assert.deepEqual(widths, widths.map(() => 1));
+    assert.ok(widths.length >= 8);
+  }, { level: "info", timestamps: true });
+});
+
 Deno.test("filesystems: bind mounts of one device fold into the mount nearest the root", async () => {
   const mounts = "overlay / overlay rw,relatime,lowerdir=/l,upperdir=/u,workdir=/w 0 0\n" +
     "/dev/vda1 /etc/resolv.conf ext4 rw,relatime 0 0\n" +
@@ -143,6 +176,28 @@ Deno.test("filesystems: bind mounts of one device fold into the mount nearest th
       ["/dev/sda2", "/srv"],
       ["/dev/sda2", "/home"],
     ]);
+  });
+});
+
+Deno.test("filesystems: st_dev is asked again only when the mount table changes", async () => {
+  const { statfs } = fakeStatfs({ "/": block4k(10, 5, 5), "/srv": block4k(20, 10, 10) });
+  const asked: string[] = [];
+  const counting = (path: string) => {
+    asked.push(path);
+    return deviceOf(path);
+  };
+  await withProcfs({ mounts: "/dev/vda / ext4 rw 0 0\n" }, async (dir) => {
+    const options = { source: createSource({ procfs: dir }), statfs, deviceOf: counting };
+    await listFilesystems(options);
+    await listFilesystems(options);
+    assert.deepEqual(asked, ["/"]);
+    await Deno.writeTextFile(
+      join(dir, "mounts"),
+      "/dev/vda / ext4 rw 0 0\n/dev/vdb /srv ext4 rw 0 0\n",
+    );
+    const list = await listFilesystems(options);
+    assert.deepEqual(asked, ["/", "/", "/srv"]);
+    assert.deepEqual(list.map((fs) => fs.mount), ["/", "/srv"]);
   });
 });
 

@@ -353,6 +353,8 @@ Deno.test("client: without an error message the status line is the reason; `erro
     new Response("<html>oops</html>", { status: 502, statusText: "Bad Gateway" }),
     new Response('{"error":"plain text"}', { status: 400, statusText: "Bad Request" }),
     new Response('{"error":{"message":""}}', { status: 500, statusText: "Internal Server Error" }),
+    // A server that sends no reason phrase: the standard one stands in.
+    new Response("", { status: 503 }),
   ];
   const client = createMackerelClient({
     apibase: "http://mackerel.invalid",
@@ -362,11 +364,12 @@ Deno.test("client: without an error message the status line is the reason; `erro
     fetch: () => Promise.resolve(answers.shift()!),
   });
   const messages = [];
-  for (let i = 0; i < 3; i++) messages.push((await rejection(client.retireHost("x"))).message);
+  for (let i = 0; i < 4; i++) messages.push((await rejection(client.retireHost("x"))).message);
   assert.deepEqual(messages, [
     "API request failed: 502 Bad Gateway (POST /api/v0/hosts/x/retire)",
     "API request failed: plain text (POST /api/v0/hosts/x/retire)",
     "API request failed: 500 Internal Server Error (POST /api/v0/hosts/x/retire)",
+    "API request failed: 503 Service Unavailable (POST /api/v0/hosts/x/retire)",
   ]);
   client.close();
 });
