@@ -7,7 +7,8 @@
  * @module
  */
 import { readSmallFile } from "../small_file.ts";
-import type { StatusDocument, StatusFileContent } from "./status.ts";
+import type { StatusDocument } from "./status.ts";
+import type { StatusFileContent } from "./status_verdict.ts";
 
 /**
  * The most `status` reads of the file: far above what an agent writes (a few kB, plus some 300

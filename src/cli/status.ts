@@ -11,15 +11,17 @@
 import { join } from "node:path";
 import { type ProcessKind, processKind } from "../agent/pidfile.ts";
 import {
-  type Assessment,
-  assessStatus,
-  isFailing,
   type KindStatus,
   type RunStatus,
   STATUS_FILE,
   type StatusDocument,
-  type StatusEvidence,
 } from "../agent/status.ts";
+import {
+  type Assessment,
+  assessStatus,
+  isFailing,
+  type StatusEvidence,
+} from "../agent/status_verdict.ts";
 import { readStatusFile } from "../agent/status_file.ts";
 import type { RecordKind } from "../delivery/record.ts";
 import { LOCK_FILE, spoolLockHolder } from "../delivery/spool_lock.ts";

@@ -2,14 +2,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
 import type { ProcessKind } from "../../src/agent/pidfile.ts";
+import { createStatus, type StatusDocument } from "../../src/agent/status.ts";
 import {
   type Assessment,
   assessStatus,
-  createStatus,
   staleAfterMs,
-  type StatusDocument,
   type StatusEvidence,
-} from "../../src/agent/status.ts";
+} from "../../src/agent/status_verdict.ts";
 import { statusDocumentProblem } from "../../src/agent/status_file.ts";
 import { KINDS } from "../../src/delivery/record.ts";
 import { ApiError } from "../../src/mackerel/errors.ts";
