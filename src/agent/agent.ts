@@ -40,7 +40,7 @@ import {
 } from "../delivery/spool_lock.ts";
 import { aborted, raceAbort } from "../async/abort.ts";
 import { clearMetadataCache } from "../plugins/metadata.ts";
-import { createPidfile, removePidfile } from "./pidfile.ts";
+import { claimPidfile, removePidfile } from "./pidfile.ts";
 import { prepareHost, RegistrationError } from "./registration.ts";
 import { runScheduler } from "./scheduler.ts";
 import { handleSignals, type Shutdown } from "./shutdown.ts";
@@ -82,13 +82,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log.info(
       `Starting mackerel-agent version:${VERSION}, rev:${REVISION}, apibase:${config.apibase}`,
     );
-    try {
-      await createPidfile({ path: config.pidfile });
-    } catch (error) {
-      // A returned error, as upstream prints it: one plain line on stderr.
-      console.error(`pidfile.Create("${config.pidfile}") failed: ${errorMessage(error)}`);
-      return 1;
-    }
+    if (!await claimPidfile(config.pidfile)) return 1;
     try {
       if (config.apikey === "") {
         log.warn(

@@ -55,6 +55,23 @@ export async function createPidfile(options: PidfileOptions): Promise<void> {
   await Deno.writeTextFile(path, String(pid));
 }
 
+/**
+ * Creates the pidfile as the daemon and `supervise` do at start: false (and upstream's one line on
+ * stderr) when it cannot be.
+ */
+export async function claimPidfile(path: string): Promise<boolean> {
+  try {
+    await createPidfile({ path });
+    return true;
+  } catch (error) {
+    // A returned error, as upstream prints it: one plain line on stderr.
+    console.error(
+      `pidfile.Create("${path}") failed: ${error instanceof Error ? error.message : error}`,
+    );
+    return false;
+  }
+}
+
 /** Removes the pidfile if it still holds our pid; failures are logged, never thrown. */
 export async function removePidfile(options: PidfileOptions): Promise<void> {
   const { path } = options;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createPidfile, removePidfile } from "../agent/pidfile.ts";
+import { claimPidfile, removePidfile } from "../agent/pidfile.ts";
 import { describeExit, selfProgram, supervise, type SuperviseResult } from "../agent/supervisor.ts";
 import { requireApikey } from "../config/overrides.ts";
 import { EXIT_CONFIG } from "../exit_codes.ts";
@@ -63,12 +63,7 @@ export async function runSupervise(parsed: ParsedFlags): Promise<number> {
     return EXIT_CONFIG;
   }
   await setupLogging({ level: config.verbose ? "debug" : config.silent ? "error" : "info" });
-  try {
-    await createPidfile({ path: config.pidfile });
-  } catch (error) {
-    console.error(`pidfile.Create("${config.pidfile}") failed: ${errorMessage(error)}`);
-    return 1;
-  }
+  if (!await claimPidfile(config.pidfile)) return 1;
   try {
     const result = await supervise({
       program: selfProgram(),

@@ -23,6 +23,7 @@ import { encodeGoJson, encodeMetricPoints } from "./json.ts";
 import { describeBadHostId, isHostId } from "./host_id.ts";
 import { truncateRunes } from "../runes.ts";
 import { createHttpTransport } from "./http.ts";
+import { BodyTooLarge, readBoundedBody } from "../bounded_body.ts";
 import { STATUS_TEXT } from "./status_text.ts";
 import { deadline as startDeadline, DeadlineError } from "../async/abort.ts";
 
@@ -165,9 +166,9 @@ async function requestJson(connection: Connection, call: Call): Promise<unknown>
     const reason = response.statusText || STATUS_TEXT[status] || "";
     statusLine = `${status} ${reason}`.trim();
     retryAfter = response.headers.get("retry-after");
-    text = await readBounded(response, maxResponseBytes);
+    text = new TextDecoder().decode(await readBoundedBody(response, maxResponseBytes));
   } catch (cause) {
-    if (cause instanceof ResponseTooLarge) {
+    if (cause instanceof BodyTooLarge) {
       throw fail({ status, kind: "other", reason: `${cause.message} (${statusLine})`, cause });
     }
     const reason = signal.reason instanceof DeadlineError
@@ -397,46 +398,4 @@ function transportReason(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
   const inner = cause.cause instanceof Error ? cause.cause.message : "";
   return inner ? `${cause.message}: ${inner}` : cause.message;
-}
-
-/** A response body past the client's limit. */
-class ResponseTooLarge extends Error {}
-
-/** Reads a response body as text, refusing (and cancelling) one longer than `cap` bytes. */
-async function readBounded(response: Response, cap: number): Promise<string> {
-  const declared = Number(response.headers.get("content-length") ?? NaN);
-  const tooLarge = () => new ResponseTooLarge(`response body larger than ${cap} bytes`);
-  if (declared > cap) {
-    await response.body?.cancel().catch(() => {});
-    throw tooLarge();
-  }
-  if (!response.body) return "";
-  // A declared length within the cap, of a body not compressed (fetch would inflate it past the
-  // length), is read at once; any other body chunk by chunk, counting.
-  const encoding = response.headers.get("content-encoding");
-  if (declared >= 0 && (encoding === null || encoding === "identity")) {
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.length <= cap) return new TextDecoder().decode(bytes);
-    throw tooLarge();
-  }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > cap) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return new TextDecoder().decode(bytes);
 }

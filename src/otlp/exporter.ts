@@ -16,6 +16,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { gzipSync } from "node:zlib";
 import type { OtlpConfig } from "../config/schema.ts";
 import type { ExportResult } from "../delivery/otlp_sender.ts";
+import { readBoundedBody } from "../bounded_body.ts";
 import { parseRetryAfter } from "../mackerel/errors.ts";
 import { createHttpTransport } from "../mackerel/http.ts";
 import { ExportError, grpcCodeName } from "./export_error.ts";
@@ -160,7 +161,7 @@ export function createExporter(options: ExporterOptions): Exporter {
         body: compress(body) as Uint8Array<ArrayBuffer>,
         signal: all,
       });
-      bytes = await readBounded(response, MAX_RESPONSE_BYTES);
+      bytes = await readBoundedBody(response, MAX_RESPONSE_BYTES);
     } catch (error) {
       const reason = deadline.aborted
         ? `no answer within ${target.timeoutMs} ms`
@@ -240,28 +241,4 @@ function statusMessage(bytes: Uint8Array): string {
   } catch {
     return "";
   }
-}
-
-async function readBounded(response: Response, cap: number): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > cap) {
-      await reader.cancel().catch(() => {});
-      throw new Error(`response larger than ${cap} bytes`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
