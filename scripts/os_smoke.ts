@@ -11,7 +11,7 @@
  * deno run -A scripts/os_smoke.ts service --binary=PATH         # as root / Administrator
  * ```
  *
- * The names expected are `expectedMetricNames(os)` of `src/platform/names.ts` (upstream's names
+ * The names expected are `expectedMetricNames(os)` of `src/metrics/upstream_names.ts` (upstream's names
  * for that system, `*` or `<device>` standing for one device, filesystem or interface key), or
  * `--expect=a,b`.
  * The daemon and the service post to the tests' fake API on 127.0.0.1. Each step prints a line;
@@ -29,7 +29,7 @@ import { fetchWrapper } from "./windows_bundle.ts";
 export class SmokeError extends Error {}
 
 /** Where the per-system lists of upstream's metric names are. */
-export const NAMES_MODULE = "src/platform/names.ts";
+export const NAMES_MODULE = "src/metrics/upstream_names.ts";
 
 /** The API key of the fake API and of the agent's config. */
 const API_KEY = "os-smoke-key";

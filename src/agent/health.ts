@@ -9,7 +9,7 @@
 import type { Clock } from "../async/clock.ts";
 import type { OutboxClient, OutboxStats } from "../delivery/outbox.ts";
 import { errorMessage } from "../log.ts";
-import type { AgentHealth } from "../metrics/agent_health.ts";
+import type { AgentHealth } from "../metrics/agent_figures.ts";
 import type { StatusDocument } from "./status.ts";
 
 /** Options of {@linkcode createHealthTracker}. */
@@ -64,7 +64,9 @@ export function createHealthTracker(options: HealthTrackerOptions): HealthTracke
         dropped: {
           full: stats?.spool.dropped.full.count ?? 0,
           expired: stats?.spool.dropped.expired.count ?? 0,
-          unreadable: stats?.spool.dropped.unreadable.count ?? 0,
+          // Lost to a damaged spool: read back unreadable, or damaged at start.
+          unreadable: (stats?.spool.dropped.unreadable.count ?? 0) +
+            (stats?.spool.dropped.damaged.count ?? 0),
           invalid: stats?.invalidPoints ?? 0,
           refused: kinds.reduce((n, k) => n + k.refused, 0),
         },

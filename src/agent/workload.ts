@@ -14,7 +14,7 @@ import type { DataSink } from "../delivery/sink.ts";
 import type { Source } from "../host/source.ts";
 import { errorMessage, logger } from "../log.ts";
 import type { MetricPoint } from "../mackerel/types.ts";
-import type { AgentHealth } from "../metrics/agent_health.ts";
+import type { AgentHealth } from "../metrics/agent_figures.ts";
 import type { RoundFilesystems } from "../metrics/filesystem_listing.ts";
 import type { CollectedRound } from "../otlp/pipeline.ts";
 import type { Collector } from "../metrics/collector.ts";

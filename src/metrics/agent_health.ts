@@ -25,11 +25,11 @@ import {
   EVERY_OS,
   type MetricValue,
 } from "./collector.ts";
+import { type AgentHealth, DROP_REASONS } from "./agent_figures.ts";
 import { inGraph, type MetricDeclaration } from "./metric_declaration.ts";
 import { createWindows } from "./window.ts";
 
-/** Why points were dropped, each counted since the agent started. */
-export const DROP_REASONS = ["full", "expired", "unreadable", "invalid", "refused"] as const;
+export { type AgentHealth, DROP_REASONS } from "./agent_figures.ts";
 
 const DROP_DESCRIPTIONS: Readonly<Record<typeof DROP_REASONS[number], string>> = {
   full: "Points dropped in the window because the spool was full.",
@@ -38,16 +38,6 @@ const DROP_DESCRIPTIONS: Readonly<Record<typeof DROP_REASONS[number], string>> =
   invalid: "Points dropped in the window for a name or value the API would refuse.",
   refused: "Points, reports or values the API or the OTLP endpoint refused in the window.",
 };
-
-/** What the daemon reports of itself each round; counts are totals since it started. */
-export interface AgentHealth {
-  /** Records waiting in the spool (every kind) and their bytes, on disk and in memory. */
-  readonly spool: { readonly records: number; readonly bytes: number };
-  readonly dropped: Readonly<Record<typeof DROP_REASONS[number], number>>;
-  /** The last metric post's duration in ms; absent before the first. */
-  readonly postLatencyMs?: number;
-  readonly plugins: { readonly failed: number; readonly timedOut: number };
-}
 
 /** Options of {@linkcode createAgentHealthCollector}. */
 export interface AgentHealthOptions {

@@ -6,7 +6,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import type { Source } from "../host/source.ts";
-import type { AgentHealth } from "./agent_health.ts";
+import type { AgentHealth } from "./agent_figures.ts";
 import type { OperatingSystem, Platform, SourceRef, SysKind } from "../platform/platform.ts";
 import type { RoundFilesystems } from "./filesystem_listing.ts";
 import type { MetricDeclaration } from "./metric_declaration.ts";

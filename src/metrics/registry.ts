@@ -19,14 +19,14 @@ import { unexpectedTableKeys } from "../config/unknown_keys.ts";
 import { describeReadError, type Source } from "../host/source.ts";
 import { logger } from "../log.ts";
 import type { GraphDef } from "../mackerel/api_types.ts";
-import { DARWIN_COLLECTORS } from "../platform/darwin/collectors.ts";
+import { DARWIN_COLLECTORS } from "./darwin.ts";
 import {
   currentPlatform,
   type Platform,
   type Probe,
   type SourceRef,
 } from "../platform/platform.ts";
-import { WINDOWS_COLLECTORS } from "../platform/windows/collectors.ts";
+import { WINDOWS_COLLECTORS } from "./windows.ts";
 import type {
   Collector,
   CollectorConfig,

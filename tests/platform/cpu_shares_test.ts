@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cpuShares, createCpuSharesCollector, sumCpuTimes } from "../../src/platform/cpu_shares.ts";
+import { cpuShares, createCpuSharesCollector, sumCpuTimes } from "../../src/metrics/cpu_shares.ts";
 import type { CpuTimes } from "../../src/platform/platform.ts";
 import { at, T0 } from "../metrics/rounds.ts";
 

@@ -5,7 +5,7 @@ import {
   expectedMetricNames,
   missingMetricNames,
   UPSTREAM_METRIC_NAMES,
-} from "../../src/platform/names.ts";
+} from "../../src/metrics/upstream_names.ts";
 import {
   currentPlatform,
   probeCommand,

@@ -42,10 +42,11 @@ Deno.test("os smoke: * stands for one device, filesystem or interface key", () =
 
 Deno.test("os smoke: the names come from --expect, else from the platform module", async () => {
   assert.deepEqual(await expectedNames("linux", ["a", "b"]), ["a", "b"]);
-  const exists = await Deno.stat(new URL("../../src/platform/names.ts", import.meta.url)).then(
-    () => true,
-    () => false,
-  );
+  const exists = await Deno.stat(new URL("../../src/metrics/upstream_names.ts", import.meta.url))
+    .then(
+      () => true,
+      () => false,
+    );
   if (exists) {
     // Once the module is in the tree it must answer for every system the workflow runs on.
     for (const os of ["linux", "darwin", "windows"]) {

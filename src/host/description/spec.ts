@@ -11,9 +11,9 @@ import type {
   HostPayload,
   InterfaceSpec,
 } from "../../mackerel/types.ts";
-import { darwinHostParts } from "../../platform/darwin/description.ts";
+import { darwinHostParts } from "./darwin.ts";
 import { currentPlatform, type Platform } from "../../platform/platform.ts";
-import { windowsHostParts } from "../../platform/windows/description.ts";
+import { windowsHostParts } from "./windows.ts";
 import { AGENT_NAME, REVISION, VERSION } from "../../version.ts";
 import type { Source } from "../source.ts";
 import { collectBlockDevices } from "./block_device.ts";

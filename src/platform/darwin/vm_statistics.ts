@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { MetricValue } from "../../metrics/collector.ts";
 
 /** `sizeof(struct vm_statistics64)`: 4-byte counts and 8-byte event counters, 8-aligned. */
 export const VM_STATISTICS64_SIZE = 152;
@@ -118,7 +117,7 @@ export function darwinMemoryValues(
   vm: VmStatistics64,
   pageSize: number,
   swap: SwapUsage,
-): MetricValue[] {
+): { readonly name: string; readonly value: number }[] {
   const bytes = (pages: number) => pages * pageSize;
   const free = bytes(Math.max(0, vm.free - vm.speculative));
   const cached = bytes(vm.purgeable + vm.external);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { filesystemsByKey } from "../../../src/metrics/filesystem.ts";
-import { parseDarwinDf, parseDfLines } from "../../../src/platform/darwin/df.ts";
+import { parseDarwinDf, parseDfLines } from "../../../src/host/darwin_df.ts";
 import { darwinFixture } from "./fixtures.ts";
 
 Deno.test("df: 10.13's VM volume is not listed; its use is added to the root's", () => {

@@ -12,7 +12,7 @@ import { createCollectors } from "../../../src/metrics/registry.ts";
 import { collectRound } from "../../../src/metrics/round.ts";
 import { LIBSYSTEM } from "../../../src/platform/darwin/libsystem.ts";
 import { matchesTemplate } from "../../../src/metrics/metric_declaration.ts";
-import { missingMetricNames, UPSTREAM_METRIC_NAMES } from "../../../src/platform/names.ts";
+import { missingMetricNames, UPSTREAM_METRIC_NAMES } from "../../../src/metrics/upstream_names.ts";
 import type { CpuTimes } from "../../../src/platform/platform.ts";
 import {
   encodeVmStatistics64,

@@ -13,7 +13,7 @@ import { decodeMemoryStatus, decodeSystemInfo } from "../../../src/platform/wind
 import { decodeCounterArray, decodeCounterValue } from "../../../src/platform/windows/pdh.ts";
 import { driveKiB, driveLetters } from "../../../src/platform/windows/drives.ts";
 import { fromWide, fromWideList, wide, wideAt } from "../../../src/platform/windows/utf16.ts";
-import { windowsCaption } from "../../../src/platform/windows/description.ts";
+import { windowsCaption } from "../../../src/host/description/windows.ts";
 import { addressOf } from "../../support/fixture_platform.ts";
 import {
   counterArraySize,

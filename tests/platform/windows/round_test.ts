@@ -11,7 +11,7 @@ import type { MetricValue } from "../../../src/metrics/collector.ts";
 import { createCollectors } from "../../../src/metrics/registry.ts";
 import { collectRound } from "../../../src/metrics/round.ts";
 import { matchesTemplate } from "../../../src/metrics/metric_declaration.ts";
-import { missingMetricNames, UPSTREAM_METRIC_NAMES } from "../../../src/platform/names.ts";
+import { missingMetricNames, UPSTREAM_METRIC_NAMES } from "../../../src/metrics/upstream_names.ts";
 import type { CpuTimes } from "../../../src/platform/platform.ts";
 import { ADVAPI32 } from "../../../src/platform/windows/advapi32.ts";
 import { IPHLPAPI } from "../../../src/platform/windows/iphlpapi.ts";

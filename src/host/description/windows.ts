@@ -12,17 +12,17 @@ import type {
   KernelSpec,
   WindowsCpuSpec,
 } from "../../mackerel/types.ts";
-import type { Platform } from "../platform.ts";
-import { advapi32, registryDword, registryString } from "./advapi32.ts";
+import type { Platform } from "../../platform/platform.ts";
+import { advapi32, registryDword, registryString } from "../../platform/windows/advapi32.ts";
 import {
   diskFreeSpace,
   DRIVE_REMOVABLE,
   driveKiB,
   listDriveFilesystems,
   listDrives,
-} from "./drives.ts";
-import { interfaceTable, iphlpapi } from "./iphlpapi.ts";
-import { globalMemoryStatus, kernel32, systemInfo } from "./kernel32.ts";
+} from "../../platform/windows/drives.ts";
+import { interfaceTable, iphlpapi } from "../../platform/windows/iphlpapi.ts";
+import { globalMemoryStatus, kernel32, systemInfo } from "../../platform/windows/kernel32.ts";
 
 /** `SYSTEM_INFO.wProcessorArchitecture` as upstream names it (and arm64, which it does not). */
 const MACHINES: Readonly<Record<number, string>> = {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { matchesTemplate } from "../metrics/metric_declaration.ts";
+import { matchesTemplate } from "./metric_declaration.ts";
 
 /** The operating systems with a list. */
 export type ListedOs = "linux" | "darwin" | "windows";

@@ -4,10 +4,9 @@
  *
  * @module
  */
-import type { FilesystemUsage } from "../../host/filesystems.ts";
-import type { RoundFilesystems } from "../../metrics/filesystem_listing.ts";
-import type { Platform } from "../platform.ts";
-import { DF } from "./commands.ts";
+import { DF } from "../platform/darwin/commands.ts";
+import type { Platform } from "../platform/platform.ts";
+import type { FilesystemUsage } from "./filesystems.ts";
 
 /** df's header line: `Filesystem 1024-blocks ...` (or `1K-blocks`), never a filesystem. */
 const HEADER = /^Filesystem\s+(?:1024|1[Kk])-block/;
@@ -78,18 +77,4 @@ export async function listDarwinFilesystems(
   warn?: (message: string) => void,
 ): Promise<FilesystemUsage[]> {
   return parseDarwinDf(await platform.run(DF, ["-Pkl"], { signal }), warn);
-}
-
-/** One `df` run per round, shared by whoever asks for the round scheduled at `timeMs`. */
-export function createRoundDf(
-  platform: Pick<Platform, "run">,
-  warn?: (message: string) => void,
-): RoundFilesystems {
-  let latest: { readonly timeMs: number; readonly listing: Promise<FilesystemUsage[]> } | undefined;
-  return (timeMs) => {
-    if (latest?.timeMs !== timeMs) {
-      latest = { timeMs, listing: listDarwinFilesystems(platform, undefined, warn) };
-    }
-    return latest.listing;
-  };
 }

@@ -14,19 +14,27 @@
  *
  * @module
  */
-import type { CollectorDefinition, MetricValue } from "../../metrics/collector.ts";
-import type { MetricDeclaration } from "../../metrics/metric_declaration.ts";
-import { createCounterRateCollector } from "../../metrics/counter_rates.ts";
-import { createFilesystemCollector } from "../../metrics/filesystem.ts";
-import { interfaceKey } from "../../metrics/interface.ts";
-import { logger } from "../../log.ts";
-import { createCpuSharesCollector } from "../cpu_shares.ts";
-import type { Platform } from "../platform.ts";
-import { DF, NETSTAT } from "./commands.ts";
-import { createRoundDf } from "./df.ts";
-import { hostVmStatistics, kernelPageSize, LIBSYSTEM, libSystem, swapUsage } from "./libsystem.ts";
-import { parseNetstat } from "./netstat.ts";
-import { darwinMemoryValues } from "./vm_statistics.ts";
+import type { CollectorDefinition, MetricValue } from "./collector.ts";
+import type { MetricDeclaration } from "./metric_declaration.ts";
+import { createCounterRateCollector } from "./counter_rates.ts";
+import { createFilesystemCollector } from "./filesystem.ts";
+import { interfaceKey } from "./interface.ts";
+import { logger } from "../log.ts";
+import { createCpuSharesCollector } from "./cpu_shares.ts";
+import type { Platform } from "../platform/platform.ts";
+import { DF, NETSTAT } from "../platform/darwin/commands.ts";
+import { listDarwinFilesystems } from "../host/darwin_df.ts";
+import type { FilesystemUsage } from "../host/filesystems.ts";
+import type { RoundFilesystems } from "./filesystem_listing.ts";
+import {
+  hostVmStatistics,
+  kernelPageSize,
+  LIBSYSTEM,
+  libSystem,
+  swapUsage,
+} from "../platform/darwin/libsystem.ts";
+import { parseNetstat } from "../platform/darwin/netstat.ts";
+import { darwinMemoryValues } from "../platform/darwin/vm_statistics.ts";
 
 const DARWIN = ["darwin"] as const;
 
@@ -210,3 +218,17 @@ export const DARWIN_COLLECTORS: readonly CollectorDefinition[] = [
   DARWIN_FILESYSTEM,
   DARWIN_INTERFACE,
 ];
+
+/** One `df` run per round, shared by whoever asks for the round scheduled at `timeMs`. */
+export function createRoundDf(
+  platform: Pick<Platform, "run">,
+  warn?: (message: string) => void,
+): RoundFilesystems {
+  let latest: { readonly timeMs: number; readonly listing: Promise<FilesystemUsage[]> } | undefined;
+  return (timeMs) => {
+    if (latest?.timeMs !== timeMs) {
+      latest = { timeMs, listing: listDarwinFilesystems(platform, undefined, warn) };
+    }
+    return latest.listing;
+  };
+}

@@ -7,13 +7,13 @@
  * @module
  */
 import type { CpuSpec, FilesystemSpec, InterfaceSpec, KernelSpec } from "../../mackerel/types.ts";
-import type { Platform } from "../platform.ts";
-import { IFCONFIG, SW_VERS, SYSCTL, UNAME } from "./commands.ts";
-import { listDarwinFilesystems } from "./df.ts";
-import { parseIfconfig } from "./ifconfig.ts";
-import { cpuSpecFromSysctl, parseSysctlInteger } from "./sysctl.ts";
-import { parseSwVers } from "./sw_vers.ts";
-import { parseUnameA } from "./uname.ts";
+import type { Platform } from "../../platform/platform.ts";
+import { IFCONFIG, SW_VERS, SYSCTL, UNAME } from "../../platform/darwin/commands.ts";
+import { listDarwinFilesystems } from "../darwin_df.ts";
+import { parseIfconfig } from "../../platform/darwin/ifconfig.ts";
+import { cpuSpecFromSysctl, parseSysctlInteger } from "../../platform/darwin/sysctl.ts";
+import { parseSwVers } from "../../platform/darwin/sw_vers.ts";
+import { parseUnameA } from "../../platform/darwin/uname.ts";
 
 /**
  * The kernel part: `uname`'s release, version, machine and name (also `os`), `sw_vers`'s product

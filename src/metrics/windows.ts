@@ -18,18 +18,18 @@
  *
  * @module
  */
-import { logger } from "../../log.ts";
-import type { Collector, CollectorDefinition, MetricValue } from "../../metrics/collector.ts";
-import type { MetricDeclaration } from "../../metrics/metric_declaration.ts";
-import { createWindows } from "../../metrics/window.ts";
-import { sanitizeMetricKey } from "../../metrics/sanitize.ts";
-import { createCpuSharesCollector } from "../cpu_shares.ts";
-import { CPU_SHARE_METRICS } from "../darwin/collectors.ts";
-import type { Platform } from "../platform.ts";
-import { driveKiB, listDriveFilesystems } from "./drives.ts";
-import { adapterKeys, descriptionOfInstance } from "./interface_names.ts";
-import { globalMemoryStatus, KERNEL32, kernel32 } from "./kernel32.ts";
-import { openPdhQuery, PDH, pdh, type PdhCounter, type PdhQuery } from "./pdh.ts";
+import { logger } from "../log.ts";
+import type { Collector, CollectorDefinition, MetricValue } from "./collector.ts";
+import type { MetricDeclaration } from "./metric_declaration.ts";
+import { createWindows } from "./window.ts";
+import { sanitizeMetricKey } from "./sanitize.ts";
+import { createCpuSharesCollector } from "./cpu_shares.ts";
+import { CPU_SHARE_METRICS } from "./darwin.ts";
+import type { Platform } from "../platform/platform.ts";
+import { driveKiB, listDriveFilesystems } from "../platform/windows/drives.ts";
+import { adapterKeys, descriptionOfInstance } from "../platform/windows/interface_names.ts";
+import { globalMemoryStatus, KERNEL32, kernel32 } from "../platform/windows/kernel32.ts";
+import { openPdhQuery, PDH, pdh, type PdhCounter, type PdhQuery } from "../platform/windows/pdh.ts";
 
 const WINDOWS = ["windows"] as const;
 

@@ -10,9 +10,9 @@
  *
  * @module
  */
-import type { Collector, MetricValue } from "../metrics/collector.ts";
-import { createWindows } from "../metrics/window.ts";
-import type { CpuTimes } from "./platform.ts";
+import type { Collector, MetricValue } from "./collector.ts";
+import { createWindows } from "./window.ts";
+import type { CpuTimes } from "../platform/platform.ts";
 
 /** User, system and idle time summed over CPUs, in the built-in's milliseconds. */
 export interface CpuTotals {
