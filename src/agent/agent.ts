@@ -38,7 +38,7 @@ import {
   SpoolLockedError,
   type Unlockable,
 } from "../delivery/spool_lock.ts";
-import { aborted, raceAbort } from "../async/abort.ts";
+import { aborted, afterAbort, raceAbort } from "../async/abort.ts";
 import { clearMetadataCache } from "../plugins/metadata.ts";
 import { claimPidfile, removePidfile } from "./pidfile.ts";
 import { prepareHost, RegistrationError } from "./registration.ts";
@@ -418,7 +418,10 @@ async function runLoops(options: LoopOptions): Promise<{ code: number; config: C
         update: () => updateSpec(work.config),
       })
       : Promise.resolve();
-    const plugins = work.run();
+    // A plugin that ignores SIGTERM must not hold the stop: the loops get a second of the agent's
+    // to hand over what they have, then the stop goes on (their plugins die with the agent).
+    const plugins = raceAbort(work.run(), afterAbort(shutdown.stop, agentSecondsToMs(1, minuteMs)))
+      .catch(() => {});
     if (options.autoshutdown) {
       watchExecutable({
         clock,

@@ -122,6 +122,19 @@ export async function withDeadline<T>(
   }
 }
 
+/**
+ * A signal that aborts `ms` milliseconds after `signal` does: the moment a stop stops waiting for
+ * work that does not end on its own. Its timer starts only once `signal` aborts.
+ */
+export function afterAbort(signal: AbortSignal, ms: number): AbortSignal {
+  checkMs(ms);
+  const controller = new AbortController();
+  const start = () => setTimeout(() => controller.abort(signal.reason), ms);
+  if (signal.aborted) start();
+  else signal.addEventListener("abort", start, { once: true });
+  return controller.signal;
+}
+
 /** A graceful stop, then a forced one. */
 export interface Stopping {
   /** Aborted by the first request: finish what is started, hand over, drain. */
