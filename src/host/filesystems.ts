@@ -6,14 +6,16 @@
  * We read the mount table and call statfs per mount point instead, applying df's own rules: remote
  * and dummy filesystems are left out (`-l`, no `-a`), filesystems with no blocks are hidden, bind
  * mounts of one device are folded into the entry nearest the root, sizes are KiB rounded up. statfs
- * can hang forever on a dead mount (docs/architecture.md, "Known traps"), so each one runs under
- * its own deadline.
+ * can hang forever on a dead mount (docs/architecture.md, "Known traps"): it is asked synchronously
+ * only of a filesystem that answers from the kernel's memory and lies behind no mount that could
+ * hang its path, and every other mount is asked asynchronously under a deadline of its own.
  *
  * Watching a host from a container (`-rootfs`), the mount points are the host's and statfs looks at
  * them under the rootfs; see {@linkcode hostMounts} for which mount table says what the host has.
  *
  * @module
  */
+import { statfsSync as nodeStatfsSync } from "node:fs";
 import { statfs as nodeStatfs } from "node:fs/promises";
 import { DeadlineError, withDeadline } from "../async/abort.ts";
 import { logger } from "../log.ts";
@@ -65,6 +67,11 @@ export interface ListFilesystemsOptions {
   readonly timeoutMs?: number;
   /** statfs(2) of a path; `node:fs/promises` `statfs` by default (needs `--allow-sys`). */
   readonly statfs?: (path: string) => Promise<StatFsLike>;
+  /**
+   * statfs(2) on this thread, for the mounts {@linkcode answersFromMemory} trusts; `node:fs`
+   * `statfsSync` by default, unless `statfs` is given alone: then every mount is asked through it.
+   */
+  readonly statfsSync?: (path: string) => StatFsLike;
   /** st_dev of a path, to fold bind mounts as df does; `Deno.stat` by default. */
   readonly deviceOf?: (path: string) => Promise<number>;
 }
@@ -94,6 +101,17 @@ const NO_BLOCKS_TYPES: ReadonlySet<string> = new Set([
   "cgroup", "cgroup2", "securityfs", "pstore", "bpf", "tracefs", "configfs", "binfmt_misc", "nsfs",
   "selinuxfs", "ramfs",
 ]);
+
+// Filesystems whose statfs the kernel answers from memory (counters in the superblock): no server,
+// no daemon and no disk read stand behind it, barring project quotas (below). overlay answers with
+// the filesystem of its upper (or first lower) directory, which must then be one of these too.
+// deno-fmt-ignore
+const MEMORY_STATFS_TYPES: ReadonlySet<string> = new Set([
+  "ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "devtmpfs", "hugetlbfs", "squashfs", "overlay",
+]);
+
+// ext4 and xfs read a project's quota (from disk) when the mount point's directory carries one.
+const PROJECT_QUOTA_OPTION = /(^|,)(prjquota|pquota|pqnoenforce)(,|$)/;
 
 /** Parses `/proc/mounts` text; lines with fewer than three fields are skipped. */
 export function parseMounts(text: string): MountEntry[] {
@@ -139,25 +157,80 @@ function isDockerDevicemapper(entry: { readonly name: string; readonly mount: st
     (entry.name.startsWith("/dev/dm-") && entry.mount.includes("devicemapper/mnt"));
 }
 
+/**
+ * Whether looking up `mount` may wait on a server or a daemon: a remote or FUSE filesystem (lookups
+ * revalidate their names there) or an automount point.
+ */
+function mayHangLookups(entry: MountEntry): boolean {
+  return isRemote(entry) || entry.type === "autofs" || entry.type === "fuse" ||
+    entry.type === "fuseblk" || entry.type.startsWith("fuse.");
+}
+
+/** The entries of `table` whose mount point holds `path` (itself included), nearest the root first. */
+function mountsHolding(table: readonly MountEntry[], path: string): MountEntry[] {
+  return table.filter((m) => m.mount === "/" || path === m.mount || path.startsWith(`${m.mount}/`))
+    .sort((a, b) => a.mount.length - b.mount.length);
+}
+
+/** The directory an overlay answers statfs for: its upper one, else its first lower one. */
+function overlayStatfsDir(options: string): string | undefined {
+  const dirs = new Map<string, string>();
+  for (const option of options.split(",")) {
+    const eq = option.indexOf("=");
+    if (eq > 0) dirs.set(option.slice(0, eq), option.slice(eq + 1));
+  }
+  const dir = dirs.get("upperdir") ?? dirs.get("lowerdir")?.split(":")[0];
+  return dir?.startsWith("/") ? dir : undefined;
+}
+
+/**
+ * Whether a statfs of `entry` answers from the kernel's memory and cannot hang: its type keeps its
+ * counters in memory, no project quota is read, and no mount on its path (nor, for an overlay, on
+ * the path of the directory it answers for) may hang a lookup. Only such mounts are asked on the
+ * agent's own thread: one call of a few microseconds, where an asynchronous one costs a thread of
+ * the runtime's pool, two wake-ups and a deadline. `table` is the whole mount table, and watching
+ * from outside (`-rootfs`) nothing is trusted: the path from here crosses mounts it does not list.
+ */
+export function answersFromMemory(entry: MountEntry, table: readonly MountEntry[]): boolean {
+  if (!MEMORY_STATFS_TYPES.has(entry.type) || PROJECT_QUOTA_OPTION.test(entry.options)) {
+    return false;
+  }
+  if (mountsHolding(table, entry.mount).some(mayHangLookups)) return false;
+  if (entry.type !== "overlay") return true;
+  const dir = overlayStatfsDir(entry.options);
+  const under = dir === undefined ? undefined : mountsHolding(table, dir).at(-1);
+  return under !== undefined && under.type !== "overlay" && answersFromMemory(under, table);
+}
+
 /** Lists local filesystems with their usage, as `df -Pkl` would after upstream's drop rules. */
 export async function listFilesystems(options: ListFilesystemsOptions): Promise<FilesystemUsage[]> {
   const statfs = options.statfs ?? nodeStatfs;
+  const statfsSync = options.statfsSync ?? (options.statfs ? undefined : nodeStatfsSync);
   const deviceOf = options.deviceOf ?? (async (path: string) => (await Deno.stat(path)).dev);
   const timeoutMs = options.timeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS;
 
   const { source } = options;
   const table = await readMounts(source);
+  const entries = parseMounts(table);
   // Overmounts are resolved first: statfs of a mount point answers for the mount on top.
   const candidates = lastPerMountPoint(
-    hostMounts(parseMounts(table), source)
+    hostMounts(entries, source)
       .filter((m) => !isRemote(m) && !isDummy(m)),
   ).filter((m) => !NO_BLOCKS_TYPES.has(m.type));
-  const probed = await probeInTurn(candidates, {
-    statfs,
-    deviceOf: knownDevices(options, table, deviceOf),
-    timeoutMs,
-  });
-  const shown = probed.filter((p): p is Probed => p !== undefined);
+  const trusted = statfsSync === undefined || watchesFromOutside(source)
+    ? () => false
+    : (entry: HostMount) => answersFromMemory(entry, entries);
+  const devices = knownDevices(options, table, deviceOf);
+  const now = new Map<HostMount, Promise<Probed | undefined>>();
+  for (const entry of candidates) {
+    if (trusted(entry)) now.set(entry, askNow(entry, statfsSync!, devices));
+  }
+  const later = candidates.filter((entry) => !now.has(entry));
+  const probed = await probeInTurn(later, { statfs, deviceOf: devices, timeoutMs });
+  const asked = new Map(later.map((entry, i) => [entry, probed[i]]));
+  // In the table's order, as df lists them.
+  const shown = (await Promise.all(candidates.map((entry) => now.get(entry) ?? asked.get(entry))))
+    .filter((p): p is Probed => p !== undefined);
   return foldSameDevice(shown).filter((usage) => !isDockerDevicemapper(usage));
 }
 
@@ -247,6 +320,26 @@ interface Probed {
   readonly usage: FilesystemUsage;
   /** st_dev, or undefined when stat failed (then the entry is never folded). */
   readonly dev: number | undefined;
+}
+
+/**
+ * Measures a mount point that answers from memory, on this thread; `undefined` when it is hidden
+ * or failed. Its st_dev comes from the listing's cache (a stat per change of the mount table).
+ */
+async function askNow(
+  entry: HostMount,
+  statfsSync: (path: string) => StatFsLike,
+  deviceOf: (path: string) => Promise<number>,
+): Promise<Probed | undefined> {
+  let usage: FilesystemUsage | undefined;
+  try {
+    usage = toUsage(entry, statfsSync(entry.at));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    log.debug(`statfs of ${entry.mount} (${entry.device}) failed; skipped: ${reason}`);
+    return undefined;
+  }
+  return usage && { usage, dev: await deviceOf(entry.at).catch(() => undefined) };
 }
 
 interface ProbeArgs {

@@ -1,7 +1,12 @@
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type FilesystemUsage, listFilesystems, parseMounts } from "../../src/host/filesystems.ts";
+import {
+  answersFromMemory,
+  type FilesystemUsage,
+  listFilesystems,
+  parseMounts,
+} from "../../src/host/filesystems.ts";
 import { createSource } from "../../src/host/source.ts";
 import { withLogs } from "../support/logs.ts";
 import { withTempDir, writeFiles } from "../support/temp_dir.ts";
@@ -294,5 +299,90 @@ Deno.test("filesystems: without -rootfs only our own table is read", async () =>
   }, async (dir) => {
     const list = await listFilesystems({ source: createSource({ procfs: dir }), statfs, deviceOf });
     assert.deepEqual(list.map((fs) => fs.mount), ["/"]);
+  });
+});
+
+Deno.test("filesystems: only a statfs answered from memory is asked on the agent's thread", () => {
+  const table = parseMounts(
+    "/dev/vda1 / ext4 rw 0 0\n" +
+      "tmpfs /run tmpfs rw 0 0\n" +
+      "srv:/export /mnt/nfs nfs4 rw 0 0\n" +
+      "/dev/vdb /mnt/nfs/local xfs rw 0 0\n" +
+      "sshfs#me@h: /mnt/ssh fuse.sshfs rw 0 0\n" +
+      "tmpfs /mnt/ssh/cache tmpfs rw 0 0\n" +
+      "/dev/vdc /quota xfs rw,prjquota 0 0\n" +
+      "/dev/vdd /zfs zfs rw 0 0\n" +
+      "overlay /merged overlay rw,lowerdir=/l1:/l2,upperdir=/srv/up,workdir=/srv/w 0 0\n" +
+      "overlay /ro overlay rw,lowerdir=/mnt/nfs/base 0 0\n" +
+      "overlay /rel overlay rw,upperdir=up 0 0\n" +
+      "systemd-1 /auto autofs rw 0 0\n" +
+      "/dev/vde /auto/inner ext4 rw 0 0\n",
+  );
+  const verdict = Object.fromEntries(table.map((m) => [m.mount, answersFromMemory(m, table)]));
+  assert.deepEqual(verdict, {
+    "/": true,
+    "/run": true,
+    // A remote filesystem, and local ones whose path crosses a remote, FUSE or automount point.
+    "/mnt/nfs": false,
+    "/mnt/nfs/local": false,
+    "/mnt/ssh": false,
+    "/mnt/ssh/cache": false,
+    "/auto": false,
+    "/auto/inner": false,
+    // A project quota is read from disk; zfs is not known to answer from memory.
+    "/quota": false,
+    "/zfs": false,
+    // An overlay answers for its upper (else first lower) directory's filesystem.
+    "/merged": true,
+    "/ro": false,
+    "/rel": false,
+  });
+});
+
+Deno.test("filesystems: trusted mounts are asked synchronously, the others under a deadline", async () => {
+  const { statfs, calls: later } = fakeStatfs(X86_STATFS, ["/mnt/stuck"]);
+  const now: string[] = [];
+  const statfsSync = (path: string) => {
+    now.push(path);
+    const answer = X86_STATFS[path];
+    if (!answer) throw new Error(`ENOENT: ${path}`);
+    return answer;
+  };
+  const mounts = "/dev/sda1 / ext4 rw 0 0\n" +
+    "srv:/e /mnt/nfs nfs4 rw 0 0\n" +
+    "/dev/sdb1 /mnt/stuck zfs rw 0 0\n" +
+    "/dev/nvme0n1 /srv ext4 rw 0 0\n" +
+    "/dev/mapper/vg-root /data ext4 rw,prjquota 0 0\n";
+  await withLogs(async (lines) => {
+    await withProcfs({ mounts }, async (dir) => {
+      const options = {
+        source: createSource({ procfs: dir }),
+        statfs,
+        statfsSync,
+        deviceOf,
+        timeoutMs: 50,
+      };
+      const list = await listFilesystems(options);
+      // In the table's order whichever way each was asked; the hung zfs mount costs one deadline.
+      assert.deepEqual(list.map((fs) => fs.mount), ["/", "/srv", "/data"]);
+      assert.deepEqual(now, ["/", "/srv"]);
+      assert.deepEqual(later, ["/mnt/stuck", "/data"]);
+      assert.equal(lines.length, 1);
+      assert.match(lines[0], /statfs of \/mnt\/stuck \(\/dev\/sdb1, zfs\) did not answer/);
+    });
+  }, { level: "info", timestamps: true });
+});
+
+Deno.test("filesystems: from outside (-rootfs) no mount is asked synchronously", async () => {
+  const { statfs, calls } = fakeStatfs({ "/rootfs/": block4k(10, 5, 5) });
+  await withProcfs({ "1/mounts": "/dev/vda / ext4 rw 0 0\n", "mounts": "" }, async (dir) => {
+    const statfsSync = () => {
+      throw new Error("asked synchronously from outside");
+    };
+    const source = createSource({ procfs: dir, rootfs: "/rootfs/" });
+    const dev = () => Promise.resolve(1);
+    const list = await listFilesystems({ source, statfs, statfsSync, deviceOf: dev });
+    assert.deepEqual(list.map((fs) => fs.mount), ["/"]);
+    assert.deepEqual(calls, ["/rootfs/"]);
   });
 });
