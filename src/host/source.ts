@@ -64,8 +64,7 @@ export function createSource(roots: SourceRoots = {}): Source {
     sysPath,
     etcPath,
     rootPath: (path) => join(rootfs, path),
-    readProc: (rel) =>
-      GROWS_WITH_HOST.test(rel) ? Deno.readTextFile(procPath(rel)) : readSmallFile(procPath(rel)),
+    readProc: (rel) => readProcFile(procPath(rel), GROWS_WITH_HOST.test(rel)),
     readSys: (rel) => Deno.readTextFile(sysPath(rel)),
     readEtc: (rel) => Deno.readTextFile(etcPath(rel)),
     listSys: async (rel) => {
@@ -78,10 +77,26 @@ export function createSource(roots: SourceRoots = {}): Source {
 
 /**
  * procfs tables whose size grows with the host's load: one line per socket, or per mount (a
- * Kubernetes node has thousands). Reading them costs the same CPU either way, but a synchronous
- * read of megabytes would hold the event loop (timers, signals, posting) for as long.
+ * Kubernetes node has thousands). A synchronous read of megabytes would hold the event loop
+ * (timers, signals, posting) for as long, so once such a table was found large it is read
+ * asynchronously; while it stays small it is read as the other files are.
  */
 const GROWS_WITH_HOST = /(^|\/)(mounts|net\/tcp6?)$/;
+
+/** Length (in UTF-16 units) from which a table that grows with the host is read asynchronously. */
+const LARGE_TABLE = 256 * 1024;
+
+/** The tables that grow with the host last found at least {@linkcode LARGE_TABLE} long. */
+const largeTables = new Set<string>();
+
+/** Reads a procfs file, on this thread unless it is a table that grows and was last found large. */
+async function readProcFile(path: string, grows: boolean): Promise<string> {
+  if (!grows) return readSmallFile(path);
+  const text = largeTables.has(path) ? await Deno.readTextFile(path) : await readSmallFile(path);
+  if (text.length >= LARGE_TABLE) largeTables.add(path);
+  else largeTables.delete(path);
+  return text;
+}
 
 /**
  * Reads a procfs file without a thread-pool round trip: its contents are made by the kernel on

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { createSource, watchesFromOutside } from "../../src/host/source.ts";
 import { withTempDir, writeFiles } from "../support/temp_dir.ts";
 
@@ -37,5 +38,33 @@ Deno.test("source: procfs reads (sync or not) answer with a promise, and a missi
       assert.ok(reading instanceof Promise, rel);
       await assert.rejects(reading, Deno.errors.NotFound);
     }
+  });
+});
+
+/** Whether `promise` settles within a few microtask turns, before any event-loop turn. */
+async function settlesAtOnce(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(() => settled = true, () => settled = true);
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  const early = settled;
+  await promise.catch(() => {});
+  return early;
+}
+
+Deno.test("source: the mount table is read on this thread while small, in the pool once large", async () => {
+  await withTempDir("source_large_", async (dir) => {
+    const source = createSource({ procfs: dir });
+    const line = "/dev/vda1 /var/lib/kubelet/pods/0123456789abcdef/volumes ext4 rw 0 0\n";
+    await Deno.writeTextFile(join(dir, "mounts"), line.repeat(10));
+    assert.ok(await settlesAtOnce(source.readProc("mounts")), "small: read synchronously");
+    await Deno.writeTextFile(join(dir, "mounts"), line.repeat(5000));
+    // The first read of the grown table is still synchronous: only then is it known to be large.
+    assert.equal(await source.readProc("mounts"), line.repeat(5000));
+    const large = source.readProc("mounts");
+    assert.ok(!(await settlesAtOnce(large)), "large: read through the pool");
+    assert.equal(await large, line.repeat(5000));
+    await Deno.writeTextFile(join(dir, "mounts"), line);
+    assert.equal(await source.readProc("mounts"), line);
+    assert.ok(await settlesAtOnce(source.readProc("mounts")), "small again: synchronous");
   });
 });
