@@ -5,6 +5,8 @@
  *
  * Every agent's CPU is its process tree's (utime + stime of the agent and of its live children,
  * plus cutime + cstime of what it reaped: plugins count), read at the same second of every minute,
+ * and, where a control group can be made (root), the same tree's exact figure from its group
+ * (`scripts/cgroup_cpu.ts`: nanoseconds where the other is whole 10 ms ticks),
  * half a minute away from the rounds; RSS is the agent's own VmRSS, read every second. The table
  * gives CPU per minute over the window, the range of single minutes, RSS median and peak, and
  * each agent's ratio to upstream's.
@@ -34,6 +36,7 @@ import { waitFor } from "../tests/support/wait.ts";
 import { abortableSleep as sleep } from "../src/async/clock.ts";
 import { buildReleaseBundle, lookupRevision, REPO_ROOT } from "./compile.ts";
 import { V8_FLAGS } from "./compile_targets.ts";
+import { type CpuGroup, openCpuGroup } from "./cgroup_cpu.ts";
 import { loadAverage, machineLine, median, mib, ms, sampleProc, treeCpuMs } from "./bench_procs.ts";
 
 const { values: flags } = parseArgs({
@@ -124,6 +127,8 @@ interface Contender {
   readonly name: string;
   readonly dir: string;
   readonly child: Deno.ChildProcess;
+  /** Its control group, counting its tree's CPU in ns; `undefined` where none can be made. */
+  readonly group: CpuGroup | undefined;
 }
 
 const tmp = await Deno.makeTempDir({ prefix: "compare-upstream-" });
@@ -147,8 +152,11 @@ async function start(name: string, command: string, args: readonly string[]): Pr
     ].join("\n"),
   );
   const log = await Deno.open(join(dir, "stderr.log"), { write: true, create: true });
-  const child = new Deno.Command(command, {
-    args: [...args, `-conf=${conf}`],
+  const group = openCpuGroup(`compare-${name}`);
+  const run = group?.wrap(command, [...args, `-conf=${conf}`]) ??
+    { command, args: [...args, `-conf=${conf}`] };
+  const child = new Deno.Command(run.command, {
+    args: run.args,
     cwd: dir,
     env: {
       NO_COLOR: "1",
@@ -160,7 +168,7 @@ async function start(name: string, command: string, args: readonly string[]): Pr
     stderr: "piped",
   }).spawn();
   child.stderr.pipeTo(log.writable).catch(() => {});
-  return { name, dir, child };
+  return { name, dir, child, group };
 }
 
 /** `deno run` of a bundle as the binary runs it: no config file, no lock file, these flags. */
@@ -232,12 +240,15 @@ async function stopAll(): Promise<void> {
     }, 40_000);
     await c.child.status;
     clearTimeout(killer);
+    c.group?.remove();
   }));
 }
 
 interface Series {
-  /** Tree CPU at every minute mark of the window, in ms. */
+  /** Tree CPU at every minute mark of the window, in ms (whole 10 ms ticks). */
   readonly cpu: number[];
+  /** The same from the agent's control group (ns precision), when it has one. */
+  readonly exact: number[];
   /** VmRSS every second, in KiB. */
   readonly rss: number[];
   hwm: number;
@@ -303,10 +314,13 @@ try {
   );
   await sleep(from - Date.now());
   const loads = [loadAverage()];
-  const series: Series[] = contenders.map(() => ({ cpu: [], rss: [], hwm: 0 }));
+  const series: Series[] = contenders.map(() => ({ cpu: [], exact: [], rss: [], hwm: 0 }));
   const look = (minuteMark: boolean) => {
     contenders.forEach((c, i) => {
-      if (minuteMark) series[i].cpu.push(treeCpuMs(c.child.pid));
+      if (minuteMark) {
+        series[i].cpu.push(treeCpuMs(c.child.pid));
+        if (c.group) series[i].exact.push(c.group.cpuMs());
+      }
       const sample = sampleProc(c.child.pid);
       series[i].rss.push(sample.rssKb);
       series[i].hwm = sample.hwmKb;
@@ -348,12 +362,14 @@ function report(options: {
 }): void {
   const { series, hostIds, loads, from, to } = options;
   const rows = contenders.map((c, i) => {
-    const { cpu, rss } = series[i];
+    const { cpu, exact, rss } = series[i];
     const perMinute = cpu.slice(1).map((v, m) => v - cpu[m]);
+    const exactPerMinute = exact.length > 1 ? (exact.at(-1)! - exact[0]) / minutes : NaN;
     return {
       name: c.name,
       rounds: rounds(hostIds[i], from, to),
       cpuPerMinute: (cpu.at(-1)! - cpu[0]) / minutes,
+      exactPerMinute,
       low: Math.min(...perMinute),
       high: Math.max(...perMinute),
       rssMedian: median(rss),
@@ -368,29 +384,33 @@ function report(options: {
       (flags.plugins ? ", each agent with 10 metric and 3 check plugins" : "") +
       `; load average ${loads[0]} at the start, ${loads.at(-1)} at the end`,
   );
-  const widths = [12, 8, 12, 16, 12, 10, 10, 10, 10];
+  const widths = [12, 8, 12, 16, 12, 10, 12, 10, 10, 10, 10];
   const line = (cells: readonly string[]) =>
     console.log(
       "  " + cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join(""),
     );
   // deno-fmt-ignore
-  line(["", "rounds", "CPU ms/min", "single minutes", "RSS median", "RSS peak", "VmHWM",
-    "CPU ÷ up", "RSS ÷ up"]);
+  line(["", "rounds", "CPU ms/min", "single minutes", "exact ms/min", "RSS median", "RSS peak",
+    "VmHWM", "CPU ÷ up", "exact ÷ up", "RSS ÷ up"]);
   for (const row of rows) {
     line([
       row.name,
       String(row.rounds),
       ms(row.cpuPerMinute, 1),
       `${ms(row.low, 0)}-${ms(row.high, 0)}`,
+      Number.isNaN(row.exactPerMinute) ? "-" : ms(row.exactPerMinute, 2),
       mib(row.rssMedian),
       mib(row.rssPeak),
       mib(row.hwm),
       ms(row.cpuPerMinute / base.cpuPerMinute),
+      Number.isNaN(row.exactPerMinute) ? "-" : ms(row.exactPerMinute / base.exactPerMinute),
       ms(row.rssMedian / base.rssMedian),
     ]);
   }
   console.log(
-    "  CPU: utime + stime of each process tree (plugins included), in 10 ms ticks; RSS in MiB\n" +
+    "  CPU: utime + stime of each process tree (plugins included), in 10 ms ticks; exact: the\n" +
+      "  same tree's control group (cgroup cpuacct.usage or cpu.stat, ns), where one can be made\n" +
+      "  (root); RSS in MiB\n" +
       "  (VmRSS every second; VmHWM since start); rounds: those the fake API received",
   );
   for (const row of rows) {
@@ -411,5 +431,10 @@ function report(options: {
   rows.forEach((row, i) => {
     const cpu = series[i].cpu;
     console.log(`  ${row.name}: ${cpu.slice(1).map((v, m) => v - cpu[m]).join(" ")} ms`);
+    const exact = series[i].exact;
+    if (exact.length > 1) {
+      const minutes = exact.slice(1).map((v, m) => (v - exact[m]).toFixed(1));
+      console.log(`  ${row.name}, exact: ${minutes.join(" ")} ms`);
+    }
   });
 }
