@@ -41,30 +41,45 @@ Deno.test("source: procfs reads (sync or not) answer with a promise, and a missi
   });
 });
 
-/** Whether `promise` settles within a few microtask turns, before any event-loop turn. */
-async function settlesAtOnce(promise: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  promise.then(() => settled = true, () => settled = true);
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-  const early = settled;
-  await promise.catch(() => {});
-  return early;
+/** Runs `run` counting the paths `Deno.readTextFile` (the asynchronous, pool-thread read) is asked. */
+async function countingAsyncReads(run: (paths: string[]) => Promise<void>): Promise<void> {
+  const original = Deno.readTextFile;
+  const paths: string[] = [];
+  Deno.readTextFile = (path, options) => {
+    paths.push(String(path));
+    return original(path, options);
+  };
+  try {
+    await run(paths);
+  } finally {
+    Deno.readTextFile = original;
+  }
 }
 
 Deno.test("source: the mount table is read on this thread while small, in the pool once large", async () => {
   await withTempDir("source_large_", async (dir) => {
     const source = createSource({ procfs: dir });
+    const mounts = join(dir, "mounts");
     const line = "/dev/vda1 /var/lib/kubelet/pods/0123456789abcdef/volumes ext4 rw 0 0\n";
-    await Deno.writeTextFile(join(dir, "mounts"), line.repeat(10));
-    assert.ok(await settlesAtOnce(source.readProc("mounts")), "small: read synchronously");
-    await Deno.writeTextFile(join(dir, "mounts"), line.repeat(5000));
-    // The first read of the grown table is still synchronous: only then is it known to be large.
-    assert.equal(await source.readProc("mounts"), line.repeat(5000));
-    const large = source.readProc("mounts");
-    assert.ok(!(await settlesAtOnce(large)), "large: read through the pool");
-    assert.equal(await large, line.repeat(5000));
-    await Deno.writeTextFile(join(dir, "mounts"), line);
-    assert.equal(await source.readProc("mounts"), line);
-    assert.ok(await settlesAtOnce(source.readProc("mounts")), "small again: synchronous");
+    await countingAsyncReads(async (asked) => {
+      await Deno.writeTextFile(mounts, line.repeat(10));
+      assert.equal(await source.readProc("mounts"), line.repeat(10));
+      assert.deepEqual(asked, [], "small: read synchronously");
+      await Deno.writeTextFile(mounts, line.repeat(5000));
+      // The first read of the grown table is still synchronous: only then is it known to be large.
+      assert.equal(await source.readProc("mounts"), line.repeat(5000));
+      assert.deepEqual(asked, []);
+      assert.equal(await source.readProc("mounts"), line.repeat(5000));
+      assert.deepEqual(asked, [mounts], "large: read through the pool");
+      await Deno.writeTextFile(mounts, line);
+      assert.equal(await source.readProc("mounts"), line);
+      assert.equal(await source.readProc("mounts"), line);
+      assert.deepEqual(asked, [mounts, mounts], "small again: synchronous");
+      // Other procfs files are never read through the pool, whatever their size.
+      await Deno.writeTextFile(join(dir, "stat"), line.repeat(5000));
+      await source.readProc("stat");
+      await source.readProc("stat");
+      assert.equal(asked.length, 2);
+    });
   });
 });
