@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { crc32 } from "node:zlib";
+import { crc32 } from "./crc32.ts";
 
 /** The first bytes of every segment: the format's name and version. */
 export const SEGMENT_MAGIC: Uint8Array = new TextEncoder().encode("MKSPOOL1");
