@@ -15,8 +15,11 @@
  *
  * @module
  */
-import { statfsSync as nodeStatfsSync } from "node:fs";
-import { statfs as nodeStatfs } from "node:fs/promises";
+import {
+  statfs as libcStatfs,
+  statfsSync as libcStatfsSync,
+  StatfsUnavailable,
+} from "../platform/linux/statfs.ts";
 import { DeadlineError, withDeadline } from "../async/abort.ts";
 import { logger } from "../log.ts";
 import { describeReadError, type Source, watchesFromOutside } from "./source.ts";
@@ -46,7 +49,7 @@ export interface MountEntry {
   readonly options: string;
 }
 
-/** The statfs fields we use; `node:fs/promises` `statfs` returns a superset. */
+/** The statfs fields we use; `platform/linux/statfs.ts` returns a superset. */
 export interface StatFsLike {
   readonly bsize: number;
   /** Fragment size, df's unit; Deno reports it, Node's typings do not. */
@@ -65,10 +68,10 @@ export interface ListFilesystemsOptions {
   readonly source: Source;
   /** Deadline of each mount point's statfs, in milliseconds. */
   readonly timeoutMs?: number;
-  /** statfs(2) of a path; `node:fs/promises` `statfs` by default (needs `--allow-sys`). */
+  /** statfs(2) of a path off the agent's thread; the C library's through FFI by default. */
   readonly statfs?: (path: string) => Promise<StatFsLike>;
   /**
-   * statfs(2) on this thread, for the mounts {@linkcode answersFromMemory} trusts; `node:fs`
+   * statfs(2) on this thread, for the mounts {@linkcode answersFromMemory} trusts; the C library's
    * `statfsSync` by default, unless `statfs` is given alone: then every mount is asked through it.
    */
   readonly statfsSync?: (path: string) => StatFsLike;
@@ -204,8 +207,8 @@ export function answersFromMemory(entry: MountEntry, table: readonly MountEntry[
 
 /** Lists local filesystems with their usage, as `df -Pkl` would after upstream's drop rules. */
 export async function listFilesystems(options: ListFilesystemsOptions): Promise<FilesystemUsage[]> {
-  const statfs = options.statfs ?? nodeStatfs;
-  const statfsSync = options.statfsSync ?? (options.statfs ? undefined : nodeStatfsSync);
+  const statfs = options.statfs ?? libcStatfs;
+  const statfsSync = options.statfsSync ?? (options.statfs ? undefined : libcStatfsSync);
   const deviceOf = options.deviceOf ?? (async (path: string) => (await Deno.stat(path)).dev);
   const timeoutMs = options.timeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS;
 
@@ -335,11 +338,27 @@ async function askNow(
   try {
     usage = toUsage(entry, statfsSync(entry.at));
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    log.debug(`statfs of ${entry.mount} (${entry.device}) failed; skipped: ${reason}`);
+    skipFailed(entry, error);
     return undefined;
   }
   return usage && { usage, dev: await deviceOf(entry.at).catch(() => undefined) };
+}
+
+/** Whether the agent said that statfs cannot be called here (said once: it will not change). */
+let saidUnavailable = false;
+
+/**
+ * Logs a mount skipped because its statfs failed: a mount that went away meanwhile is routine (a
+ * DEBUG line), statfs that cannot be called at all is one WARNING for the agent's life.
+ */
+function skipFailed(entry: HostMount, error: unknown): void {
+  if (error instanceof StatfsUnavailable) {
+    if (!saidUnavailable) log.warn(`${error.message}; filesystems are not measured`);
+    saidUnavailable = true;
+    return;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  log.debug(`statfs of ${entry.mount} (${entry.device}) failed; skipped: ${reason}`);
 }
 
 interface ProbeArgs {
@@ -410,8 +429,7 @@ async function probe(args: ProbeArgs): Promise<Probed | undefined | typeof TIMED
       );
       return TIMED_OUT;
     }
-    const reason = error instanceof Error ? error.message : String(error);
-    log.debug(`statfs of ${entry.mount} (${entry.device}) failed; skipped: ${reason}`);
+    skipFailed(entry, error);
     return undefined;
   }
 }
