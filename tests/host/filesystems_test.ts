@@ -8,6 +8,7 @@ import {
   parseMounts,
 } from "../../src/host/filesystems.ts";
 import { createSource } from "../../src/host/source.ts";
+import { StatfsUnavailable } from "../../src/platform/linux/statfs.ts";
 import { withLogs } from "../support/logs.ts";
 import { withTempDir, writeFiles } from "../support/temp_dir.ts";
 import { block4k, fakeStatfs, X86_STATFS, x86DeviceOf as deviceOf } from "../support/x86_statfs.ts";
@@ -385,4 +386,30 @@ Deno.test("filesystems: from outside (-rootfs) no mount is asked synchronously",
     assert.deepEqual(list.map((fs) => fs.mount), ["/"]);
     assert.deepEqual(calls, ["/rootfs/"]);
   });
+});
+
+Deno.test("filesystems: statfs that cannot be called at all is one warning for the agent's life", async () => {
+  const unavailable = () => {
+    throw new StatfsUnavailable(new Deno.errors.NotCapable("Requires ffi access"));
+  };
+  await withLogs(async (lines) => {
+    await withProcfs(
+      { mounts: "/dev/vda / ext4 rw 0 0\n/dev/vdb /srv zfs rw 0 0\n" },
+      async (dir) => {
+        const options = {
+          source: createSource({ procfs: dir }),
+          statfs: () => Promise.reject(new StatfsUnavailable(new Error("no libc.so.6"))),
+          statfsSync: unavailable,
+          deviceOf,
+        };
+        assert.deepEqual(await listFilesystems(options), []);
+        assert.deepEqual(await listFilesystems(options), []);
+      },
+    );
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(
+      lines[0],
+      / WARNING <util\.filesystem> cannot call statfs through libc\.so\.6: it needs --allow-ffi \(or -A\); filesystems are not measured$/,
+    );
+  }, { level: "info", timestamps: true });
 });
