@@ -229,7 +229,7 @@ export interface GraphModule {
  * Only local `file:` modules under `root`, `npm:` packages and `node:` built-ins are embedded
  * reliably. A dynamic import is embedded only when it is a literal path to a module under `root`:
  * `deno bundle` makes that module a chunk of the bundle, imported by a literal path that `deno
- * compile` follows (`[otlp]` loads that way).
+ * compile` follows (`[otlp]` loads that way); or a `node:` built-in, which is part of the runtime.
  */
 export function graphProblems(
   info: { readonly modules: readonly GraphModule[] },
@@ -249,8 +249,9 @@ export function graphProblems(
       problems.push(`module ${specifier} lies outside the repository ${root.href}`);
     }
     for (const dependency of module.dependencies ?? []) {
-      const inlined = dependency.code?.specifier.startsWith(root.href) ?? false;
-      if (dependency.isDynamic && !inlined) {
+      const target = dependency.code?.specifier ?? "";
+      const embedded = target.startsWith(root.href) || target.startsWith("node:");
+      if (dependency.isDynamic && !embedded) {
         problems.push(`dynamic import of "${dependency.specifier}" in ${specifier}`);
       }
     }

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { ConfigError } from "../config/errors.ts";
 import { setupLogging } from "../log.ts";
 import { CONFIGTEST_FLAGS, runConfigtestCommand } from "./configtest.ts";
@@ -128,40 +127,40 @@ const HELP_SUMMARY = "print the help of a command (help <command>)";
 /** Runs the agent's command line and returns the exit code. */
 export async function run(args: readonly string[]): Promise<number> {
   const [name = "", ...rest] = args;
-  if (name === "help") return help(rest[0]);
+  if (name === "help") return await help(rest[0]);
   if (name === "--version" || name === "-version") return runVersion();
   const daemon = name === "" || name.startsWith("-");
   const command = daemon ? DAEMON : COMMANDS[name];
   if (!command) {
     // Upstream's text exactly: the usage and the commands, nothing naming the unknown word.
-    console.error(usageText());
+    console.error(await usageText());
     return 2;
   }
   if (command.ignoresArgs) return await command.run(parseFlags([], []));
-  const label = daemon ? programName() : `${programName()} ${name}`;
+  const label = async () => daemon ? await programName() : `${await programName()} ${name}`;
   let parsed: ParsedFlags;
   try {
     parsed = parseFlags(daemon ? args : rest, command.flags);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    return usageError(label, command, error);
+    return await usageError(await label(), command, error);
   }
   if (parsed.help) {
-    console.error(commandHelp(command));
+    console.error(await commandHelp(command));
     return command.helpExit ?? 0;
   }
   await setupLogging({ level: parsed.values.get("verbose") ? "debug" : "info" });
   try {
     return await command.run(parsed);
   } catch (error) {
-    if (error instanceof UsageError) return usageError(label, command, error);
+    if (error instanceof UsageError) return await usageError(await label(), command, error);
     if (error instanceof ConfigError) {
       console.error(error.message);
       return 1;
     }
     // A file the user pointed at that cannot be read or written is their mistake to fix, not a bug.
     if (Object.values(Deno.errors).some((type) => error instanceof type)) {
-      console.error(`${label}: ${(error as Error).message}`);
+      console.error(`${await label()}: ${(error as Error).message}`);
       return 1;
     }
     throw error;
@@ -169,30 +168,30 @@ export async function run(args: readonly string[]): Promise<number> {
 }
 
 /** `help`: the usage with the commands, or one command's help; an unknown name is a usage error. */
-function help(name: string | undefined): number {
+async function help(name: string | undefined): Promise<number> {
   if (name === undefined || name === "help") {
-    console.log(usageText());
+    console.log(await usageText());
     return 0;
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(usageText());
+    console.error(await usageText());
     return 2;
   }
-  console.log(commandHelp(command));
+  console.log(await commandHelp(command));
   return 0;
 }
 
 /** A flag mistake: the message, then the command's help, as Go's `flag` does; exit 2. */
-function usageError(label: string, command: Command, error: UsageError): number {
+async function usageError(label: string, command: Command, error: UsageError): Promise<number> {
   console.error(`${label}: ${error.message}`);
-  console.error(commandHelp(command));
+  console.error(await commandHelp(command));
   return 2;
 }
 
 /** Upstream's program usage: the usage line, a blank line and the table of commands. */
-function usageText(): string {
-  return `Usage: ${programName()} <command> [<args>]\n\n${commandTable()}`;
+async function usageText(): Promise<string> {
+  return `Usage: ${await programName()} <command> [<args>]\n\n${commandTable()}`;
 }
 
 /** `Commands:` and one line per command, names sorted and padded as Go's tabwriter pads them. */
@@ -214,8 +213,8 @@ function commandTable(): string {
  * `Options:` and the flags with their defaults (internal ones left out). The daemon's help ends
  * with the table of commands, as upstream's.
  */
-function commandHelp(command: Command): string {
-  let text = `Usage: ${programName()} ${command.usage}\n\n${command.description}`;
+async function commandHelp(command: Command): Promise<string> {
+  let text = `Usage: ${await programName()} ${command.usage}\n\n${command.description}`;
   const flags = formatFlagHelp(command.flags);
   if (flags !== "") text += `\n\nOptions:\n${flags}`;
   if (command === DAEMON) text += `\n${commandTable()}`;
@@ -224,8 +223,11 @@ function commandHelp(command: Command): string {
 
 /**
  * The name the program was run by, as Go's `os.Args[0]`: a compiled binary's own argv[0]; under
- * `deno run` (where that would be `deno`) the agent's name.
+ * `deno run` (where that would be `deno`) the agent's name. Only help and mistakes print it, so
+ * `node:process` (a part of Deno's Node polyfills, some 0.7 MB resident) is imported then.
  */
-function programName(): string {
-  return Deno.build.standalone ? process.argv0 : "mackerel-agent";
+async function programName(): Promise<string> {
+  if (!Deno.build.standalone) return "mackerel-agent";
+  const { default: process } = await import("node:process");
+  return process.argv0;
 }

@@ -263,6 +263,8 @@ Deno.test("compile_targets: graph problems name unresolved, remote, outside and 
             { specifier: "./c.ts" },
             // A literal path in the repository: a chunk of the bundle, embedded by compile.
             { specifier: "./d.ts", isDynamic: true, code: { specifier: "file:///repo/src/d.ts" } },
+            // A built-in of the runtime.
+            { specifier: "node:process", isDynamic: true, code: { specifier: "node:process" } },
             {
               specifier: "../../x.ts",
               isDynamic: true,
