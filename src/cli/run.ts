@@ -9,8 +9,14 @@
  */
 import { ConfigError } from "../config/errors.ts";
 import { setupLogging } from "../log.ts";
-import { CONFIGTEST_FLAGS, runConfigtestCommand } from "./configtest.ts";
-import { DAEMON_FLAGS, runDaemonCommand } from "./daemon.ts";
+import {
+  CONFIGTEST_FLAGS,
+  DAEMON_FLAGS,
+  INIT_FLAGS,
+  ONCE_FLAGS,
+  RETIRE_FLAGS,
+  STATUS_FLAGS,
+} from "./command_flags.ts";
 import {
   type FlagSpec,
   formatFlagHelp,
@@ -18,13 +24,7 @@ import {
   parseFlags,
   UsageError,
 } from "./flags.ts";
-import { INIT_FLAGS, runInit } from "./init.ts";
-import { ONCE_FLAGS, runOnce } from "./once.ts";
 import { COMMON_FLAGS } from "./options.ts";
-import { RETIRE_FLAGS, runRetire } from "./retire.ts";
-import { runService } from "./service.ts";
-import { runStatus, STATUS_FLAGS } from "./status.ts";
-import { runSupervise } from "./supervise.ts";
 import { runVersion } from "./version.ts";
 
 interface Command {
@@ -37,6 +37,7 @@ interface Command {
   readonly flags: readonly FlagSpec[];
   /** Its arguments are not parsed at all, as upstream's `version` (so `version -x` still works). */
   readonly ignoresArgs?: boolean;
+  /** Runs it; every command but `version` imports its module here, so a process loads only its own. */
   readonly run: (parsed: ParsedFlags) => Promise<number> | number;
   /** Exit code of `-h` (upstream's retire answers 2). */
   readonly helpExit?: number;
@@ -48,7 +49,10 @@ const DAEMON: Command = {
   usage: "[options]",
   description: "Runs the agent: collects host metrics every minute and posts them to Mackerel.",
   flags: DAEMON_FLAGS,
-  run: (parsed) => parsed.values.get("version") ? runVersion() : runDaemonCommand(parsed),
+  run: async (parsed) =>
+    parsed.values.get("version")
+      ? runVersion()
+      : await (await import("./daemon.ts")).runDaemonCommand(parsed),
 };
 
 const COMMANDS: Readonly<Record<string, Command>> = {
@@ -57,7 +61,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     usage: "configtest [options]",
     description: "Checks the config file: errors and unexpected keys, as the daemon reads it.",
     flags: CONFIGTEST_FLAGS,
-    run: runConfigtestCommand,
+    run: async (parsed) => await (await import("./configtest.ts")).runConfigtestCommand(parsed),
   },
   init: {
     summary: "initialize mackerel-agent.conf with apikey",
@@ -65,7 +69,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     description: "Writes the API key (and -apibase) at the top of the config file, creating it " +
       "if needed.\nA file that already has a key is left as it is.",
     flags: INIT_FLAGS,
-    run: runInit,
+    run: async (parsed) => await (await import("./init.ts")).runInit(parsed),
   },
   once: {
     summary: "output onetime",
@@ -73,14 +77,14 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     description: "Prints the host spec, one round of metrics and each check plugin's result as " +
       "one JSON document.\nNothing is posted to Mackerel; no config file or API key is needed.",
     flags: ONCE_FLAGS,
-    run: runOnce,
+    run: async (parsed) => await (await import("./once.ts")).runOnce(parsed),
   },
   retire: {
     summary: "retire the host",
     usage: "retire [-force] [options]",
     description: "Retires this host on Mackerel and deletes its host id file.",
     flags: RETIRE_FLAGS,
-    run: runRetire,
+    run: async (parsed) => await (await import("./retire.ts")).runRetire(parsed),
     helpExit: 2,
   },
   service: {
@@ -92,7 +96,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       "drains its queue) and removes the service. -dry-run prints the steps instead.\nOn " +
       "Linux the packages and scripts/install.sh install the systemd unit.",
     flags: [],
-    run: runService,
+    run: async (parsed) => await (await import("./service.ts")).runService(parsed),
   },
   status: {
     summary: "tell whether the agent running for this root is healthy",
@@ -101,7 +105,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       "says whether it is healthy.\nExit 0 healthy, 1 degraded (posting, a collector or a " +
       "plugin failing), 3 no agent running for the root.",
     flags: STATUS_FLAGS,
-    run: runStatus,
+    run: async (parsed) => await (await import("./status.ts")).runStatus(parsed),
   },
   supervise: {
     summary: "supervisor mode",
@@ -109,7 +113,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     description: "Runs the agent as a child process: restarts it when it dies, and on SIGHUP " +
       "checks the config and restarts it with the new one.",
     flags: COMMON_FLAGS,
-    run: runSupervise,
+    run: async (parsed) => await (await import("./supervise.ts")).runSupervise(parsed),
   },
   version: {
     summary: "display version of mackerel-agent",

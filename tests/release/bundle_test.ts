@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { bundleOne, moduleGraph } from "../../scripts/compile.ts";
 import { runAgent } from "../support/agent_process.ts";
 import { withTempDir } from "../support/temp_dir.ts";
@@ -67,27 +68,37 @@ linux.test("bundle: the bundled agent prints the same once document and config e
 });
 
 /**
- * The [otlp] exporter the daemon imports on demand is a chunk of its own, imported by a literal
- * path (which `deno compile` follows), and `node:http2` is not in what the daemon loads at start.
+ * What the daemon loads (main.js and the daemon's chunk, with their static imports) leaves out the
+ * [otlp] exporter, the other commands and the Node polyfills it has no use for; those are chunks
+ * imported by a literal path, which `deno compile` follows, or built-ins of the runtime.
  */
 async function staticAndDynamicChunks(main: string): Promise<void> {
   const graph = await moduleGraph(main);
   const byUrl = new Map(graph.modules.map((m) => [m.specifier, m]));
-  const atStart = new Set<string>();
+  const loaded = new Set<string>();
   const visit = (specifier: string) => {
-    if (atStart.has(specifier)) return;
-    atStart.add(specifier);
+    if (loaded.has(specifier)) return;
+    loaded.add(specifier);
     for (const dependency of byUrl.get(specifier)?.dependencies ?? []) {
       if (!dependency.isDynamic && dependency.code) visit(dependency.code.specifier);
     }
   };
-  const mainUrl = new URL(`file://${main}`).href;
-  visit(mainUrl);
-  const dynamic = (byUrl.get(mainUrl)?.dependencies ?? []).filter((d) => d.isDynamic);
-  assert.ok(dynamic.length >= 1, "the [otlp] pipeline is imported dynamically");
-  for (const dependency of dynamic) assert.match(dependency.specifier, /^\.\/[\w-]+\.js$/);
-  const late = graph.modules.filter((m) => !atStart.has(m.specifier)).map((m) => m.specifier);
-  assert.ok(late.some((s) => /\/pipeline-[\w]+\.js$/.test(s)), `late chunks: ${late}`);
-  assert.ok(late.includes("node:http2"), "node:http2 is loaded with [otlp] only");
-  assert.ok(atStart.has("node:process"), "the static graph was followed");
+  const dynamic = graph.modules.flatMap((m) => m.dependencies ?? []).filter((d) => d.isDynamic);
+  for (const dependency of dynamic) {
+    assert.match(dependency.specifier, /^(\.\/[\w-]+\.js|node:[\w/]+)$/);
+  }
+  const chunk = (name: string) => {
+    const found = dynamic.find((d) => d.specifier.startsWith(`./${name}-`));
+    assert.ok(found?.code, `${name} is a chunk imported dynamically`);
+    return found.code.specifier;
+  };
+  visit(pathToFileURL(main).href);
+  visit(chunk("daemon"));
+  for (const other of ["pipeline", "once", "status", "service", "init", "retire", "supervise"]) {
+    assert.ok(!loaded.has(chunk(other)), `the daemon does not load ${other}`);
+  }
+  for (const builtin of ["node:http2", "node:net", "node:process"]) {
+    assert.ok(!loaded.has(builtin), `the daemon does not load ${builtin}`);
+  }
+  assert.ok(loaded.has("node:path"), "the static graph was followed");
 }
