@@ -13,7 +13,7 @@ import { errorMessage, logger, setupLogging } from "../log.ts";
 import { collectorKeyWarnings } from "../metrics/registry.ts";
 import { startPluginWatchdog } from "../plugins/watchdog.ts";
 import type { ParsedFlags } from "./flags.ts";
-import { type CommonOptions, commonOptions, rootProblem } from "./options.ts";
+import { apikeyHint, commonOptions, rootProblem } from "./options.ts";
 import { resolveDaemonConfig } from "./resolve.ts";
 
 /** Runs the daemon with its parsed flags (`DAEMON_FLAGS` of `command_flags.ts`) and returns its exit code. */
@@ -78,17 +78,4 @@ async function runDaemonCommandWithFlags(parsed: ParsedFlags): Promise<number> {
 /** One WARNING for each `[collectors]` key that turns nothing on: a typo, or another system's. */
 function warnCollectorKeys(config: Config): void {
   for (const line of collectorKeyWarnings(config.collectors)) logger("main").warn(line);
-}
-
-/**
- * What to do about a missing API key, naming the config file the agent read; `offerStdout` adds
- * the `-stdout` way out (the daemon's, not `supervise`'s).
- */
-export function apikeyHint(
-  options: CommonOptions,
-  hint: { readonly offerStdout: boolean },
-): string {
-  const conf = options.confExplicit ? ` -conf=${options.conf}` : "";
-  return `run "mackerel-agent init -apikey=<key>${conf}" to write your API key into ${options.conf}` +
-    (hint.offerStdout ? ", or add -stdout to print what would be posted instead" : "");
 }
