@@ -20,7 +20,7 @@
  * `--agents-only` (no peers), `--conf=FILE` (appended to the agents' config), `--against=/other/checkout/main.ts` (two more agents from another
  * checkout in the same window: a before/after comparison on equal terms), `--against-flags="--v8-flags=--lite-mode"`
  * (those two agents run with these `deno run` flags; without `--against`, from this checkout),
- * `--bundle` (those two agents run this checkout bundled into one file, as the release binary is),
+ * `--bundle` (those two agents run this checkout bundled as the release binary is),
  * `--against-otlp=http/protobuf` or `=grpc` (those two agents run this checkout with `[otlp]` on,
  * sending to an OTLP receiver in this process: the cost of `[otlp]`, off and on in one window).
  *
@@ -233,8 +233,7 @@ async function measureSideBySide(): Promise<void> {
     const otlp = flags["against-otlp"] ? await otlpConf(flags["against-otlp"]) : "";
     let main = flags.against;
     if (flags.bundle) {
-      main = join(tmp, "agent.js");
-      await bundleOne({ entry: "main.ts", output: main });
+      main = await bundleOne({ entry: "main.ts", outDir: join(tmp, "bundle") });
     }
     others.push(
       await postingAgent("against -interval 1", 1, main, denoFlags, otlp),

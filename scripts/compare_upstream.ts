@@ -1,7 +1,8 @@
 /**
  * This agent as shipped beside upstream mackerel-agent, in the same window on the same machine, at
  * the real minute, both posting to one fake API on loopback (issue 19). "As shipped" is the release
- * bundle (`buildReleaseBundle`, the file `deno compile` embeds) run under the binary's V8 flags.
+ * bundle (`buildReleaseBundle`: `main.js` and its chunks, the files `deno compile` embeds) run under
+ * the binary's V8 flags.
  *
  * Every agent's CPU is its process tree's (utime + stime of the agent and of its live children,
  * plus cutime + cstime of what it reaped: plugins count), read at the same second of every minute,
@@ -22,9 +23,9 @@
  * `MACKEREL_PLUGINS_DIR` or `/tmp/plugins/bin`), `--variant=NAME=FLAGS` (repeatable: one more
  * agent from the same bundle with these `deno run` flags instead of the binary's V8 flags, e.g.
  * `--variant="max-lazy=--v8-flags=--lite-mode,--max-lazy"`), `--against=[NAME=]FILE.js`
- * (repeatable: one more agent from another bundle, e.g. another checkout's, under the binary's V8
- * flags), `--bundle=FILE.js` (measure this bundle instead
- * of building one), `--raw=FILE` (every sample, as JSON), `--first-start` (no code-cache run
+ * (repeatable: one more agent from another bundle, e.g. another checkout's `dist/.build/bundle/main.js`
+ * or an older single-file bundle, under the binary's V8 flags), `--bundle=FILE.js` (measure this
+ * bundle's `main.js` instead of building one; chunks are taken from beside it), `--raw=FILE` (every sample, as JSON), `--first-start` (no code-cache run
  * before the window: the agents hold what a binary holds at its very first start).
  *
  * @module
@@ -34,7 +35,7 @@ import { join } from "node:path";
 import { startFakeMackerel } from "../tests/support/fake_mackerel.ts";
 import { waitFor } from "../tests/support/wait.ts";
 import { abortableSleep as sleep } from "../src/async/clock.ts";
-import { buildReleaseBundle, lookupRevision, REPO_ROOT } from "./compile.ts";
+import { buildReleaseBundle, copyBundle, lookupRevision, REPO_ROOT } from "./compile.ts";
 import { V8_FLAGS } from "./compile_targets.ts";
 import { type CpuGroup, openCpuGroup } from "./cgroup_cpu.ts";
 import { loadAverage, machineLine, median, mib, ms, sampleProc, treeCpuMs } from "./bench_procs.ts";
@@ -256,14 +257,10 @@ interface Series {
 
 console.log(machineLine());
 const revision = await lookupRevision();
-let bundle = flags.bundle;
-if (bundle === undefined) {
-  bundle = join(tmp, "agent.js");
-  await Deno.copyFile(new URL(await buildReleaseBundle(revision), REPO_ROOT), bundle);
-}
+const bundle: string | URL = flags.bundle ?? new URL(await buildReleaseBundle(revision), REPO_ROOT);
 const shippedFlags = [`--v8-flags=${V8_FLAGS}`];
 /** Every agent of ours: its name, its bundle and its `deno run` flags. */
-const ours: { name: string; file: string; denoFlags: string[] }[] = [
+const ours: { name: string; file: string | URL; denoFlags: string[] }[] = [
   { name: "shipped", file: bundle, denoFlags: shippedFlags },
   ...flags.against.map((against, i) => {
     const eq = against.indexOf("=");
@@ -278,11 +275,10 @@ const ours: { name: string; file: string; denoFlags: string[] }[] = [
     return { name: variant.slice(0, eq), file: bundle, denoFlags };
   }),
 ];
-// A copy per agent: the code cache is kept per file, and V8 refuses one made under other flags.
+// A copy per agent (its main.js and chunks): the code cache is kept per file, and V8 refuses one
+// made under other flags.
 for (const agent of ours) {
-  const copy = join(tmp, `${agent.name.replace(/\W+/g, "-")}.js`);
-  await Deno.copyFile(agent.file, copy);
-  agent.file = copy;
+  agent.file = await copyBundle(agent.file, join(tmp, "bundles", agent.name.replace(/\W+/g, "-")));
 }
 if (!flags["first-start"]) {
   // A compiled binary writes its V8 code cache at its first start and reads it at every later
@@ -290,7 +286,7 @@ if (!flags["first-start"]) {
   // (`version`) first, so that the window measures every later start.
   for (const { file, denoFlags } of ours) {
     await new Deno.Command(Deno.execPath(), {
-      args: [...denoRun(file, denoFlags), "version"],
+      args: [...denoRun(String(file), denoFlags), "version"],
       env: { DENO_NO_UPDATE_CHECK: "1" },
       stdout: "null",
       stderr: "null",
@@ -301,7 +297,7 @@ const contenders: Contender[] = [];
 try {
   contenders.push(await start("upstream", upstream, []));
   for (const { name, file, denoFlags } of ours) {
-    contenders.push(await start(name, Deno.execPath(), denoRun(file, denoFlags)));
+    contenders.push(await start(name, Deno.execPath(), denoRun(String(file), denoFlags)));
   }
   await waitFor(() => contenders.every((c) => hostIdOf(c) !== undefined), "every registration", {
     timeoutMs: 90_000,

@@ -13,12 +13,16 @@
  *
  * @module
  */
+import { resolve } from "node:path";
+import { pathToFileURL as toFileUrl } from "node:url";
 import { parseArgs } from "node:util";
 import {
   binaryName,
   BUILD_DIR,
   buildEntrySources,
+  BUNDLE_DIR,
   bundleArgs,
+  bundleMain,
   compileArgs,
   downloadFailureLine,
   formatSha256Sums,
@@ -110,8 +114,8 @@ export interface BuildOptions {
 }
 
 /**
- * Writes the generated entry for `revision` and bundles it into `dist/.build/agent.js`, the one
- * file every binary is compiled from; returns that path, relative to the repository root.
+ * Writes the generated entry for `revision` and bundles it into `dist/.build/bundle/`, the files
+ * every binary is compiled from; returns the path of its `main.js`, relative to the repository root.
  */
 export async function buildReleaseBundle(revision: string): Promise<string> {
   const buildDir = new URL(`${BUILD_DIR}/`, REPO_ROOT);
@@ -127,10 +131,7 @@ export async function buildReleaseBundle(revision: string): Promise<string> {
       `the module graph of ${entry} is unfit for deno compile:\n  ${problems.join("\n  ")}`,
     );
   }
-
-  const bundle = `${BUILD_DIR}/agent.js`;
-  await bundleOne({ entry, output: bundle });
-  return bundle;
+  return await bundleOne({ entry, outDir: BUNDLE_DIR });
 }
 
 /** Builds the binaries for `targets` and writes `SHA256SUMS`; returns the files built. */
@@ -155,12 +156,52 @@ export async function build(options: BuildOptions): Promise<readonly string[]> {
   return sums.map((s) => `${outDir}/${s.fileName}`);
 }
 
-/** Bundles `entry` (relative to the repository root) into the one file `output` with `deno bundle`. */
+/**
+ * Bundles `entry` (relative to the repository root) into `outDir` with `deno bundle`, emptied first
+ * so no chunk of an earlier build is left; returns the path of its `main.js`. Throws
+ * {@linkcode BuildError} when a file of the bundle is not in `main.js`'s module graph, which is
+ * what `deno compile` embeds.
+ */
 export async function bundleOne(
-  options: { readonly entry: string; readonly output: string },
-): Promise<void> {
+  options: { readonly entry: string; readonly outDir: string },
+): Promise<string> {
+  const outDir = new URL(`${options.outDir.replace(/\/+$/, "")}/`, REPO_ROOT);
+  await Deno.remove(outDir, { recursive: true }).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
   const stderr = await denoFromRoot(bundleArgs(options));
   if (stderr !== undefined) throw new BuildError(`deno bundle ${options.entry} failed:\n${stderr}`);
+  const main = bundleMain(options);
+  const graph = await moduleGraph(main);
+  const problems = [...graphProblems(graph, outDir)];
+  const embedded = new Set(graph.modules.map((m) => m.specifier));
+  for await (const file of Deno.readDir(outDir)) {
+    if (!embedded.has(new URL(file.name, outDir).href)) {
+      problems.push(`${file.name} is not in the module graph of ${main}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new BuildError(
+      `the bundle in ${options.outDir} is unfit for deno compile:\n  ${problems.join("\n  ")}`,
+    );
+  }
+  return main;
+}
+
+/**
+ * Copies the bundle whose `main.js` is `main` (a path from the working directory, or a URL; every
+ * file beside it) into the directory `dir`
+ * and returns the copy's `main.js`: a bundle of its own for each agent measured side by side, whose
+ * V8 code cache is kept per file.
+ */
+export async function copyBundle(main: string | URL, dir: string): Promise<string> {
+  const from = new URL(".", main instanceof URL ? main : toFileUrl(resolve(main)));
+  await Deno.mkdir(dir, { recursive: true });
+  for await (const file of Deno.readDir(from)) {
+    if (file.isFile) await Deno.copyFile(new URL(file.name, from), `${dir}/${file.name}`);
+  }
+  const name = (main instanceof URL ? main.pathname : main).replace(/^.*\//, "");
+  return `${dir}/${name}`;
 }
 
 async function compileOne(

@@ -73,15 +73,35 @@ export function binaryName(version: string, target: Target): string {
 }
 
 /**
- * The arguments of `deno bundle` that turn the build entry into the one JavaScript file that is
- * compiled. One module instead of about 150 (with their per-module source maps and loader
- * records) holds 5-8 MiB less RSS in the daemon, side by side with the sources (`deno task compare -- --bundle`). Not minified, so a
- * bug's stack trace stays readable.
+ * The arguments of `deno bundle` that turn the build entry into the JavaScript files that are
+ * compiled: `main.js` in `outDir`, and one chunk per module set that is only imported dynamically.
+ *
+ * Bundled rather than about 150 modules (with their per-module source maps and loader records): 5-8
+ * MiB less RSS in the daemon, side by side with the sources (`deno task compare -- --bundle`).
+ * Split (`--code-splitting`), so what a running daemon does not need is a chunk it never loads:
+ * the OTLP exporter (protobuf and `node:http2`) while `[otlp]` is off. Minified: the agent holds
+ * less source and fewer, shorter names; a bug's stack trace names minified functions, at the same
+ * lines and columns of the chunk as the build left them in `dist/.build/bundle/`.
  */
 export function bundleArgs(
-  options: { readonly entry: string; readonly output: string },
+  options: { readonly entry: string; readonly outDir: string },
 ): readonly string[] {
-  return ["bundle", "--quiet", "--platform=deno", "--output", options.output, options.entry];
+  return [
+    "bundle",
+    "--quiet",
+    "--platform=deno",
+    "--minify",
+    "--code-splitting",
+    "--outdir",
+    options.outDir,
+    options.entry,
+  ];
+}
+
+/** The file of a {@linkcode bundleArgs} output that the binary runs: `main.js` for `main.ts`. */
+export function bundleMain(options: { readonly entry: string; readonly outDir: string }): string {
+  const base = options.entry.replace(/^.*[\\/]/, "").replace(/\.[cm]?[jt]sx?$/, "");
+  return `${options.outDir.replace(/[\\/]+$/, "")}/${base}.js`;
 }
 
 /** The arguments of `deno compile` for one target. */
@@ -138,6 +158,9 @@ export function pickRevision(sources: {
 
 /** Where the generated entry lives, relative to the repository root (inside the ignored dist/). */
 export const BUILD_DIR = "dist/.build";
+
+/** Where the release bundle is written: `main.js` and its chunks, every one embedded by compile. */
+export const BUNDLE_DIR = `${BUILD_DIR}/bundle`;
 
 /**
  * The generated modules that make the compiled binary's entry point.
@@ -204,8 +227,9 @@ export interface GraphModule {
  * out-of-tree modules, and dynamic imports. Empty when the graph is fit to compile.
  *
  * Only local `file:` modules under `root`, `npm:` packages and `node:` built-ins are embedded
- * reliably. A dynamic import is embedded only when `deno bundle` inlines it: a literal path to a
- * module under `root` (the binary is compiled from the bundle; `[otlp]` loads that way).
+ * reliably. A dynamic import is embedded only when it is a literal path to a module under `root`:
+ * `deno bundle` makes that module a chunk of the bundle, imported by a literal path that `deno
+ * compile` follows (`[otlp]` loads that way); or a `node:` built-in, which is part of the runtime.
  */
 export function graphProblems(
   info: { readonly modules: readonly GraphModule[] },
@@ -225,8 +249,9 @@ export function graphProblems(
       problems.push(`module ${specifier} lies outside the repository ${root.href}`);
     }
     for (const dependency of module.dependencies ?? []) {
-      const inlined = dependency.code?.specifier.startsWith(root.href) ?? false;
-      if (dependency.isDynamic && !inlined) {
+      const target = dependency.code?.specifier ?? "";
+      const embedded = target.startsWith(root.href) || target.startsWith("node:");
+      if (dependency.isDynamic && !embedded) {
         problems.push(`dynamic import of "${dependency.specifier}" in ${specifier}`);
       }
     }

@@ -6,7 +6,7 @@
  * at :00, the post at the host's second, and every other wake-up in between.
  *
  * ```sh
- * deno run -A scripts/profile_minute.ts --minutes=5 [--bundle=FILE.js] [--flags="--v8-flags=..."]
+ * deno run -A scripts/profile_minute.ts --minutes=5 [--bundle=main.js] [--flags="--v8-flags=..."]
  * ```
  *
  * A thread that starts and ends between two reads (a blocking-pool thread lives 10 s) is missed;
@@ -20,7 +20,7 @@ import { startFakeMackerel } from "../tests/support/fake_mackerel.ts";
 import { waitFor } from "../tests/support/wait.ts";
 import { abortableSleep as sleep } from "../src/async/clock.ts";
 import { startAgent } from "./bench_peers.ts";
-import { buildReleaseBundle, lookupRevision, REPO_ROOT } from "./compile.ts";
+import { buildReleaseBundle, copyBundle, lookupRevision, REPO_ROOT } from "./compile.ts";
 import { V8_FLAGS } from "./compile_targets.ts";
 import { machineLine } from "./bench_procs.ts";
 
@@ -57,11 +57,11 @@ function threads(pid: number): Map<number, { name: string; ns: number }> {
 console.log(machineLine());
 const tmp = await Deno.makeTempDir({ prefix: "profile-minute-" });
 const api = await startFakeMackerel({ apiKey: "profile" });
-let bundle = flags.bundle;
-if (bundle === undefined) {
-  bundle = join(tmp, "agent.js");
-  await Deno.copyFile(new URL(await buildReleaseBundle(await lookupRevision()), REPO_ROOT), bundle);
-}
+// A copy of the bundle (main.js and its chunks), whose code cache is this run's own.
+const bundle = await copyBundle(
+  flags.bundle ?? new URL(await buildReleaseBundle(await lookupRevision()), REPO_ROOT),
+  join(tmp, "bundle"),
+);
 const agent = await startAgent({
   name: "agent",
   dir: join(tmp, "agent"),

@@ -7,22 +7,12 @@ import { requireApikey } from "../config/overrides.ts";
 import { findUnexpectedKeys, warningLine } from "../config/unknown_keys.ts";
 import { flushLogs } from "../log.ts";
 import { COLLECTOR_KEYS } from "../metrics/registry.ts";
-import type { FlagSpec, ParsedFlags } from "./flags.ts";
-import { COMMON_FLAGS, type CommonOptions, commonOptions } from "./options.ts";
+import type { ParsedFlags } from "./flags.ts";
+import { type CommonOptions, commonOptions } from "./options.ts";
 import { resolveConfig } from "./resolve.ts";
 
 /** How long the verdict waits for the load's log lines when stderr's reader has stalled. */
 const FLUSH_MS = 2_000;
-
-/** configtest's flags: the daemon's, and `-lenient`. */
-export const CONFIGTEST_FLAGS: readonly FlagSpec[] = [
-  ...COMMON_FLAGS,
-  {
-    name: "lenient",
-    kind: "bool",
-    help: "exit 0 when unknown keys are the only findings (they are still printed)",
-  },
-];
 
 /** What configtest does beyond upstream's. */
 export interface ConfigtestOptions {

@@ -12,25 +12,11 @@ import { createSource } from "../host/source.ts";
 import { errorMessage, logger, setupLogging } from "../log.ts";
 import { collectorKeyWarnings } from "../metrics/registry.ts";
 import { startPluginWatchdog } from "../plugins/watchdog.ts";
-import type { FlagSpec, ParsedFlags } from "./flags.ts";
-import { COMMON_FLAGS, type CommonOptions, commonOptions, rootProblem } from "./options.ts";
+import type { ParsedFlags } from "./flags.ts";
+import { apikeyHint, commonOptions, rootProblem } from "./options.ts";
 import { resolveDaemonConfig } from "./resolve.ts";
 
-/**
- * The daemon's flags: the common ones, `-stdout`, which only the daemon takes, and `-version`,
- * which peers such as node_exporter accept.
- */
-export const DAEMON_FLAGS: readonly FlagSpec[] = [
-  ...COMMON_FLAGS,
-  {
-    name: "stdout",
-    kind: "bool",
-    help: "with no API key, print what would be posted as JSON lines instead of failing",
-  },
-  { name: "version", kind: "bool", help: "print the version and exit" },
-];
-
-/** Runs the daemon with its parsed flags ({@linkcode DAEMON_FLAGS}) and returns its exit code. */
+/** Runs the daemon with its parsed flags (`DAEMON_FLAGS` of `command_flags.ts`) and returns its exit code. */
 export async function runDaemonCommand(parsed: ParsedFlags): Promise<number> {
   // Until the daemon handles its signals, a SIGHUP (a log rotation, a reload sent too early) must
   // not end the process, which is the default of the signal.
@@ -92,17 +78,4 @@ async function runDaemonCommandWithFlags(parsed: ParsedFlags): Promise<number> {
 /** One WARNING for each `[collectors]` key that turns nothing on: a typo, or another system's. */
 function warnCollectorKeys(config: Config): void {
   for (const line of collectorKeyWarnings(config.collectors)) logger("main").warn(line);
-}
-
-/**
- * What to do about a missing API key, naming the config file the agent read; `offerStdout` adds
- * the `-stdout` way out (the daemon's, not `supervise`'s).
- */
-export function apikeyHint(
-  options: CommonOptions,
-  hint: { readonly offerStdout: boolean },
-): string {
-  const conf = options.confExplicit ? ` -conf=${options.conf}` : "";
-  return `run "mackerel-agent init -apikey=<key>${conf}" to write your API key into ${options.conf}` +
-    (hint.offerStdout ? ", or add -stdout to print what would be posted instead" : "");
 }

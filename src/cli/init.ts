@@ -6,20 +6,7 @@
 import { initConfig } from "../config/init.ts";
 import { DEFAULT_CONFFILE } from "../config/schema.ts";
 import { logger } from "../log.ts";
-import type { FlagSpec, ParsedFlags } from "./flags.ts";
-
-/** Flags of `init`: only these three, as upstream. */
-export const INIT_FLAGS: readonly FlagSpec[] = [
-  {
-    name: "conf",
-    kind: "string",
-    placeholder: "FILE",
-    help: "config file",
-    default: DEFAULT_CONFFILE,
-  },
-  { name: "apikey", kind: "string", placeholder: "KEY", help: "API key to write (required)" },
-  { name: "apibase", kind: "string", placeholder: "URL", help: "API base to write" },
-];
+import type { ParsedFlags } from "./flags.ts";
 
 /** Runs `init` and returns the exit code. */
 export async function runInit(parsed: ParsedFlags): Promise<number> {

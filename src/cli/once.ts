@@ -12,7 +12,7 @@ import type { Config } from "../config/schema.ts";
 import { describeHost } from "../host/describe.ts";
 import { createSource, type Source } from "../host/source.ts";
 import type { HostPayload } from "../mackerel/types.ts";
-import type { FlagSpec, ParsedFlags } from "./flags.ts";
+import type { ParsedFlags } from "./flags.ts";
 import { errorMessage, logger } from "../log.ts";
 import type { MetricValue } from "../metrics/collector.ts";
 import { createCollectors } from "../metrics/registry.ts";
@@ -21,7 +21,7 @@ import { collectRound } from "../metrics/round.ts";
 import { runCheckOnce } from "../plugins/check.ts";
 import { collectGraphDefs } from "../plugins/graph_defs.ts";
 import { createMetricPlugins } from "../plugins/metric.ts";
-import { COMMON_FLAGS, commonOptions, rootProblem } from "./options.ts";
+import { commonOptions, rootProblem } from "./options.ts";
 import { resolveConfigOrDefaults } from "./resolve.ts";
 
 /** One metric of the `once` document. */
@@ -39,16 +39,6 @@ export interface OnceCheck {
   readonly message: string;
   readonly occurredAt: number;
 }
-
-/** Flags of `once`: the daemon's, and one to leave the check plugins alone. */
-export const ONCE_FLAGS: readonly FlagSpec[] = [
-  ...COMMON_FLAGS,
-  {
-    name: "skip-checks",
-    kind: "bool",
-    help: "run no check plugin (a stateful one, such as check-log, would miss what once read)",
-  },
-];
 
 /**
  * The host part of the document: the create-host payload, but `roleFullnames` is `null` where

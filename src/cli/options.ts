@@ -203,3 +203,16 @@ export async function rootProblem(options: CommonOptions): Promise<string | unde
   }
   return undefined;
 }
+
+/**
+ * What to do about a missing API key, naming the config file the agent read; `offerStdout` adds
+ * the `-stdout` way out (the daemon's, not `supervise`'s).
+ */
+export function apikeyHint(
+  options: CommonOptions,
+  hint: { readonly offerStdout: boolean },
+): string {
+  const conf = options.confExplicit ? ` -conf=${options.conf}` : "";
+  return `run "mackerel-agent init -apikey=<key>${conf}" to write your API key into ${options.conf}` +
+    (hint.offerStdout ? ", or add -stdout to print what would be posted instead" : "");
+}

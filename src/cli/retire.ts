@@ -10,15 +10,9 @@ import { readHostId, removeHostId } from "../agent/host_id.ts";
 import { retry } from "../async/retry.ts";
 import { requireApikey } from "../config/overrides.ts";
 import { logger } from "../log.ts";
-import type { FlagSpec, ParsedFlags } from "./flags.ts";
-import { COMMON_FLAGS, commonOptions } from "./options.ts";
+import type { ParsedFlags } from "./flags.ts";
+import { commonOptions } from "./options.ts";
 import { resolveConfig } from "./resolve.ts";
-
-/** Flags of `retire`: the daemon's plus `-force`. */
-export const RETIRE_FLAGS: readonly FlagSpec[] = [
-  ...COMMON_FLAGS,
-  { name: "force", kind: "bool", help: "retire without asking" },
-];
 
 /** Runs `retire` and returns the exit code. */
 export async function runRetire(parsed: ParsedFlags): Promise<number> {

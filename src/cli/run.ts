@@ -7,11 +7,16 @@
  *
  * @module
  */
-import process from "node:process";
 import { ConfigError } from "../config/errors.ts";
 import { setupLogging } from "../log.ts";
-import { CONFIGTEST_FLAGS, runConfigtestCommand } from "./configtest.ts";
-import { DAEMON_FLAGS, runDaemonCommand } from "./daemon.ts";
+import {
+  CONFIGTEST_FLAGS,
+  DAEMON_FLAGS,
+  INIT_FLAGS,
+  ONCE_FLAGS,
+  RETIRE_FLAGS,
+  STATUS_FLAGS,
+} from "./command_flags.ts";
 import {
   type FlagSpec,
   formatFlagHelp,
@@ -19,13 +24,7 @@ import {
   parseFlags,
   UsageError,
 } from "./flags.ts";
-import { INIT_FLAGS, runInit } from "./init.ts";
-import { ONCE_FLAGS, runOnce } from "./once.ts";
 import { COMMON_FLAGS } from "./options.ts";
-import { RETIRE_FLAGS, runRetire } from "./retire.ts";
-import { runService } from "./service.ts";
-import { runStatus, STATUS_FLAGS } from "./status.ts";
-import { runSupervise } from "./supervise.ts";
 import { runVersion } from "./version.ts";
 
 interface Command {
@@ -38,6 +37,7 @@ interface Command {
   readonly flags: readonly FlagSpec[];
   /** Its arguments are not parsed at all, as upstream's `version` (so `version -x` still works). */
   readonly ignoresArgs?: boolean;
+  /** Runs it; every command but `version` imports its module here, so a process loads only its own. */
   readonly run: (parsed: ParsedFlags) => Promise<number> | number;
   /** Exit code of `-h` (upstream's retire answers 2). */
   readonly helpExit?: number;
@@ -49,7 +49,10 @@ const DAEMON: Command = {
   usage: "[options]",
   description: "Runs the agent: collects host metrics every minute and posts them to Mackerel.",
   flags: DAEMON_FLAGS,
-  run: (parsed) => parsed.values.get("version") ? runVersion() : runDaemonCommand(parsed),
+  run: async (parsed) =>
+    parsed.values.get("version")
+      ? runVersion()
+      : await (await import("./daemon.ts")).runDaemonCommand(parsed),
 };
 
 const COMMANDS: Readonly<Record<string, Command>> = {
@@ -58,7 +61,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     usage: "configtest [options]",
     description: "Checks the config file: errors and unexpected keys, as the daemon reads it.",
     flags: CONFIGTEST_FLAGS,
-    run: runConfigtestCommand,
+    run: async (parsed) => await (await import("./configtest.ts")).runConfigtestCommand(parsed),
   },
   init: {
     summary: "initialize mackerel-agent.conf with apikey",
@@ -66,7 +69,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     description: "Writes the API key (and -apibase) at the top of the config file, creating it " +
       "if needed.\nA file that already has a key is left as it is.",
     flags: INIT_FLAGS,
-    run: runInit,
+    run: async (parsed) => await (await import("./init.ts")).runInit(parsed),
   },
   once: {
     summary: "output onetime",
@@ -74,14 +77,14 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     description: "Prints the host spec, one round of metrics and each check plugin's result as " +
       "one JSON document.\nNothing is posted to Mackerel; no config file or API key is needed.",
     flags: ONCE_FLAGS,
-    run: runOnce,
+    run: async (parsed) => await (await import("./once.ts")).runOnce(parsed),
   },
   retire: {
     summary: "retire the host",
     usage: "retire [-force] [options]",
     description: "Retires this host on Mackerel and deletes its host id file.",
     flags: RETIRE_FLAGS,
-    run: runRetire,
+    run: async (parsed) => await (await import("./retire.ts")).runRetire(parsed),
     helpExit: 2,
   },
   service: {
@@ -93,7 +96,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       "drains its queue) and removes the service. -dry-run prints the steps instead.\nOn " +
       "Linux the packages and scripts/install.sh install the systemd unit.",
     flags: [],
-    run: runService,
+    run: async (parsed) => await (await import("./service.ts")).runService(parsed),
   },
   status: {
     summary: "tell whether the agent running for this root is healthy",
@@ -102,7 +105,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       "says whether it is healthy.\nExit 0 healthy, 1 degraded (posting, a collector or a " +
       "plugin failing), 3 no agent running for the root.",
     flags: STATUS_FLAGS,
-    run: runStatus,
+    run: async (parsed) => await (await import("./status.ts")).runStatus(parsed),
   },
   supervise: {
     summary: "supervisor mode",
@@ -110,7 +113,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     description: "Runs the agent as a child process: restarts it when it dies, and on SIGHUP " +
       "checks the config and restarts it with the new one.",
     flags: COMMON_FLAGS,
-    run: runSupervise,
+    run: async (parsed) => await (await import("./supervise.ts")).runSupervise(parsed),
   },
   version: {
     summary: "display version of mackerel-agent",
@@ -128,40 +131,40 @@ const HELP_SUMMARY = "print the help of a command (help <command>)";
 /** Runs the agent's command line and returns the exit code. */
 export async function run(args: readonly string[]): Promise<number> {
   const [name = "", ...rest] = args;
-  if (name === "help") return help(rest[0]);
+  if (name === "help") return await help(rest[0]);
   if (name === "--version" || name === "-version") return runVersion();
   const daemon = name === "" || name.startsWith("-");
   const command = daemon ? DAEMON : COMMANDS[name];
   if (!command) {
     // Upstream's text exactly: the usage and the commands, nothing naming the unknown word.
-    console.error(usageText());
+    console.error(await usageText());
     return 2;
   }
   if (command.ignoresArgs) return await command.run(parseFlags([], []));
-  const label = daemon ? programName() : `${programName()} ${name}`;
+  const label = async () => daemon ? await programName() : `${await programName()} ${name}`;
   let parsed: ParsedFlags;
   try {
     parsed = parseFlags(daemon ? args : rest, command.flags);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    return usageError(label, command, error);
+    return await usageError(await label(), command, error);
   }
   if (parsed.help) {
-    console.error(commandHelp(command));
+    console.error(await commandHelp(command));
     return command.helpExit ?? 0;
   }
   await setupLogging({ level: parsed.values.get("verbose") ? "debug" : "info" });
   try {
     return await command.run(parsed);
   } catch (error) {
-    if (error instanceof UsageError) return usageError(label, command, error);
+    if (error instanceof UsageError) return await usageError(await label(), command, error);
     if (error instanceof ConfigError) {
       console.error(error.message);
       return 1;
     }
     // A file the user pointed at that cannot be read or written is their mistake to fix, not a bug.
     if (Object.values(Deno.errors).some((type) => error instanceof type)) {
-      console.error(`${label}: ${(error as Error).message}`);
+      console.error(`${await label()}: ${(error as Error).message}`);
       return 1;
     }
     throw error;
@@ -169,30 +172,30 @@ export async function run(args: readonly string[]): Promise<number> {
 }
 
 /** `help`: the usage with the commands, or one command's help; an unknown name is a usage error. */
-function help(name: string | undefined): number {
+async function help(name: string | undefined): Promise<number> {
   if (name === undefined || name === "help") {
-    console.log(usageText());
+    console.log(await usageText());
     return 0;
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(usageText());
+    console.error(await usageText());
     return 2;
   }
-  console.log(commandHelp(command));
+  console.log(await commandHelp(command));
   return 0;
 }
 
 /** A flag mistake: the message, then the command's help, as Go's `flag` does; exit 2. */
-function usageError(label: string, command: Command, error: UsageError): number {
+async function usageError(label: string, command: Command, error: UsageError): Promise<number> {
   console.error(`${label}: ${error.message}`);
-  console.error(commandHelp(command));
+  console.error(await commandHelp(command));
   return 2;
 }
 
 /** Upstream's program usage: the usage line, a blank line and the table of commands. */
-function usageText(): string {
-  return `Usage: ${programName()} <command> [<args>]\n\n${commandTable()}`;
+async function usageText(): Promise<string> {
+  return `Usage: ${await programName()} <command> [<args>]\n\n${commandTable()}`;
 }
 
 /** `Commands:` and one line per command, names sorted and padded as Go's tabwriter pads them. */
@@ -214,8 +217,8 @@ function commandTable(): string {
  * `Options:` and the flags with their defaults (internal ones left out). The daemon's help ends
  * with the table of commands, as upstream's.
  */
-function commandHelp(command: Command): string {
-  let text = `Usage: ${programName()} ${command.usage}\n\n${command.description}`;
+async function commandHelp(command: Command): Promise<string> {
+  let text = `Usage: ${await programName()} ${command.usage}\n\n${command.description}`;
   const flags = formatFlagHelp(command.flags);
   if (flags !== "") text += `\n\nOptions:\n${flags}`;
   if (command === DAEMON) text += `\n${commandTable()}`;
@@ -224,8 +227,11 @@ function commandHelp(command: Command): string {
 
 /**
  * The name the program was run by, as Go's `os.Args[0]`: a compiled binary's own argv[0]; under
- * `deno run` (where that would be `deno`) the agent's name.
+ * `deno run` (where that would be `deno`) the agent's name. Only help and mistakes print it, so
+ * `node:process` (a part of Deno's Node polyfills, some 0.7 MB resident) is imported then.
  */
-function programName(): string {
-  return Deno.build.standalone ? process.argv0 : "mackerel-agent";
+async function programName(): Promise<string> {
+  if (!Deno.build.standalone) return "mackerel-agent";
+  const { default: process } = await import("node:process");
+  return process.argv0;
 }

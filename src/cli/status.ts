@@ -26,15 +26,9 @@ import { readStatusFile } from "../agent/status_file.ts";
 import type { RecordKind } from "../delivery/record.ts";
 import { LOCK_FILE, spoolLockHolder } from "../delivery/spool_lock.ts";
 import { errorMessage, safeText } from "../log.ts";
-import type { FlagSpec, ParsedFlags } from "./flags.ts";
-import { COMMON_FLAGS, commonOptions } from "./options.ts";
+import type { ParsedFlags } from "./flags.ts";
+import { commonOptions } from "./options.ts";
 import { resolveConfigOrDefaults } from "./resolve.ts";
-
-/** `status`'s flags: the common ones and `-json`. */
-export const STATUS_FLAGS: readonly FlagSpec[] = [
-  ...COMMON_FLAGS,
-  { name: "json", kind: "bool", help: "print the status file itself" },
-];
 
 /** Exit code when no agent runs for the root (as `systemctl status` and LSB's "not running"). */
 export const EXIT_NOT_RUNNING = 3;

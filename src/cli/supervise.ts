@@ -10,8 +10,7 @@ import { requireApikey } from "../config/overrides.ts";
 import { EXIT_CONFIG } from "../exit_codes.ts";
 import { errorMessage, setupLogging } from "../log.ts";
 import type { ParsedFlags } from "./flags.ts";
-import { apikeyHint } from "./daemon.ts";
-import { commonOptions } from "./options.ts";
+import { apikeyHint, commonOptions } from "./options.ts";
 import { resolveDaemonConfig } from "./resolve.ts";
 
 /**

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { BlockList, isIP } from "node:net";
+import { inPrefix, isLoopbackIp, parseIp, sameIp } from "../ip.ts";
 
 /** Where the proxy settings come from; each falls back to the environment variable of its name. */
 export interface ProxyOptions {
@@ -46,11 +46,6 @@ export function readEnv(name: string): string | undefined {
   }
 }
 
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
-LOOPBACK.addAddress("::1", "ipv6");
-LOOPBACK.addSubnet("::ffff:127.0.0.0", 104, "ipv6");
-
 /** The proxy URL Go's `http.ProxyFromEnvironment` would use for a request URL, or undefined. */
 export function proxyForUrl(url: URL, options: ProxyOptions = {}): URL | undefined {
   const env = options.env ?? readEnv;
@@ -81,8 +76,8 @@ function portOf(url: URL): string {
 }
 
 function isLoopback(host: string): boolean {
-  const family = isIP(host);
-  return family !== 0 && LOOPBACK.check(host, family === 4 ? "ipv4" : "ipv6");
+  const ip = parseIp(host);
+  return ip !== undefined && isLoopbackIp(ip);
 }
 
 function parseProxy(raw: string): URL | undefined {
@@ -106,14 +101,9 @@ function bypassed(host: string, port: string, noProxy: string): boolean {
     if (entry === "*") return true;
     const cidr = entry.match(/^(.+)\/(\d+)$/);
     if (cidr) {
-      const family = isIP(cidr[1]);
-      const hostFamily = isIP(host);
-      if (family !== 0 && family === hostFamily) {
-        const type = family === 4 ? "ipv4" : "ipv6";
-        const list = new BlockList();
-        list.addSubnet(cidr[1], Number(cidr[2]), type);
-        if (list.check(host, type)) return true;
-      }
+      const network = parseIp(cidr[1]);
+      const ip = parseIp(host);
+      if (network && ip && inPrefix(ip, network, Number(cidr[2]))) return true;
       continue;
     }
     let entryPort = "";
@@ -121,11 +111,13 @@ function bypassed(host: string, port: string, noProxy: string): boolean {
     if (withPort) [, entry, entryPort] = withPort;
     entry = entry.replace(/^\[(.*)\]$/, "$1");
     if (entryPort && entryPort !== port) continue;
-    if (isIP(entry) !== 0) {
-      if (isIP(host) !== 0 && sameIp(entry, host)) return true;
+    const entryIp = parseIp(entry);
+    const hostIp = parseIp(host);
+    if (entryIp) {
+      if (hostIp && sameIp(entryIp, hostIp)) return true;
       continue;
     }
-    if (isIP(host) !== 0) continue;
+    if (hostIp) continue;
     if (entry.startsWith("*.")) entry = entry.slice(1);
     if (
       entry.startsWith(".") ? host.endsWith(entry) : host === entry || host.endsWith(`.${entry}`)
@@ -134,14 +126,6 @@ function bypassed(host: string, port: string, noProxy: string): boolean {
     }
   }
   return false;
-}
-
-function sameIp(a: string, b: string): boolean {
-  const family = isIP(a);
-  if (family !== isIP(b)) return false;
-  const list = new BlockList();
-  list.addAddress(a, family === 4 ? "ipv4" : "ipv6");
-  return list.check(b, family === 4 ? "ipv4" : "ipv6");
 }
 
 const PROXY_VARIABLES = [

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { apikeyHint } from "../../src/cli/daemon.ts";
+import { apikeyHint } from "../../src/cli/options.ts";
 import { parseFlags } from "../../src/cli/flags.ts";
 import { COMMON_FLAGS, commonOptions } from "../../src/cli/options.ts";
 import { DEFAULT_CONFFILE } from "../../src/config/schema.ts";

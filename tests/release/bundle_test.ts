@@ -1,11 +1,13 @@
 /**
- * The release binary is compiled from one bundled file (`scripts/compile.ts`, `deno bundle`), so
- * the bundle must behave as the sources do: the same `once` document from a fixture tree, the same
- * one-line config error and exit code.
+ * The release binary is compiled from the bundle (`scripts/compile.ts`, `deno bundle`: `main.js`
+ * and its chunks), so the bundle must behave as the sources do: the same `once` document from a
+ * fixture tree, the same one-line config error and exit code. What the daemon does not need at
+ * start is a chunk `deno compile` still embeds.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { bundleOne } from "../../scripts/compile.ts";
+import { pathToFileURL } from "node:url";
+import { bundleOne, moduleGraph } from "../../scripts/compile.ts";
 import { runAgent } from "../support/agent_process.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { onLinux } from "../support/platform.ts";
@@ -30,12 +32,9 @@ function comparable(stdout: string): unknown {
 
 linux.test("bundle: the bundled agent prints the same once document and config errors", async () => {
   await withTempDir("bundle-", async (dir) => {
-    const bundle = join(dir, "agent.js");
-    await bundleOne({ entry: "main.ts", output: bundle });
-    // The [otlp] modules the daemon imports on demand are inside the bundle, initialised lazily.
-    const text = await Deno.readTextFile(bundle);
-    assert.doesNotMatch(text, /\bimport\(\s*["'`]/, "no import() of a file left in the bundle");
-    assert.match(text, /src\/otlp\/pipeline\.ts/);
+    const bundle = await bundleOne({ entry: "main.ts", outDir: join(dir, "bundle") });
+    assert.equal(bundle, join(dir, "bundle", "main.js"));
+    await staticAndDynamicChunks(bundle);
     const conf = join(dir, "agent.conf");
     await Deno.writeTextFile(conf, 'cloud_platform = "none"\nroles = ["web:app"]\n');
     const once = [
@@ -67,3 +66,39 @@ linux.test("bundle: the bundled agent prints the same once document and config e
     assert.doesNotMatch(bundleCheck.stderr, /\n\s+at /, "no stack trace");
   });
 });
+
+/**
+ * What the daemon loads (main.js and the daemon's chunk, with their static imports) leaves out the
+ * [otlp] exporter, the other commands and the Node polyfills it has no use for; those are chunks
+ * imported by a literal path, which `deno compile` follows, or built-ins of the runtime.
+ */
+async function staticAndDynamicChunks(main: string): Promise<void> {
+  const graph = await moduleGraph(main);
+  const byUrl = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const loaded = new Set<string>();
+  const visit = (specifier: string) => {
+    if (loaded.has(specifier)) return;
+    loaded.add(specifier);
+    for (const dependency of byUrl.get(specifier)?.dependencies ?? []) {
+      if (!dependency.isDynamic && dependency.code) visit(dependency.code.specifier);
+    }
+  };
+  const dynamic = graph.modules.flatMap((m) => m.dependencies ?? []).filter((d) => d.isDynamic);
+  for (const dependency of dynamic) {
+    assert.match(dependency.specifier, /^(\.\/[\w-]+\.js|node:[\w/]+)$/);
+  }
+  const chunk = (name: string) => {
+    const found = dynamic.find((d) => d.specifier.startsWith(`./${name}-`));
+    assert.ok(found?.code, `${name} is a chunk imported dynamically`);
+    return found.code.specifier;
+  };
+  visit(pathToFileURL(main).href);
+  visit(chunk("daemon"));
+  for (const other of ["pipeline", "once", "status", "service", "init", "retire", "supervise"]) {
+    assert.ok(!loaded.has(chunk(other)), `the daemon does not load ${other}`);
+  }
+  for (const builtin of ["node:http2", "node:net", "node:process"]) {
+    assert.ok(!loaded.has(builtin), `the daemon does not load ${builtin}`);
+  }
+  assert.ok(loaded.has("node:path"), "the static graph was followed");
+}

@@ -3,6 +3,9 @@ import denoJson from "../../deno.json" with { type: "json" };
 import {
   binaryName,
   buildEntrySources,
+  BUNDLE_DIR,
+  bundleArgs,
+  bundleMain,
   compileArgs,
   downloadFailureLine,
   formatSha256Sums,
@@ -93,6 +96,23 @@ Deno.test("compile_targets: deno compile gets -A, the target, the output and the
       "dist/.build/main.ts",
     ],
   );
+});
+
+Deno.test("compile_targets: deno bundle splits and minifies into a directory whose main.js is compiled", () => {
+  const options = { entry: "dist/.build/main.ts", outDir: BUNDLE_DIR };
+  assert.deepEqual(bundleArgs(options), [
+    "bundle",
+    "--quiet",
+    "--platform=deno",
+    "--minify",
+    "--code-splitting",
+    "--outdir",
+    "dist/.build/bundle",
+    "dist/.build/main.ts",
+  ]);
+  assert.equal(bundleMain(options), "dist/.build/bundle/main.js");
+  assert.equal(bundleMain({ entry: "main.ts", outDir: "/tmp/b/" }), "/tmp/b/main.js");
+  assert.equal(bundleMain({ entry: "src\\cli\\agent.mts", outDir: "out" }), "out/agent.js");
 });
 
 Deno.test("compile_targets: deno task start and once run with the V8 flags the binary has", () => {
@@ -241,8 +261,10 @@ Deno.test("compile_targets: graph problems name unresolved, remote, outside and 
           dependencies: [
             { specifier: "./b.ts", isDynamic: true },
             { specifier: "./c.ts" },
-            // A literal path in the repository: the bundle inlines it.
+            // A literal path in the repository: a chunk of the bundle, embedded by compile.
             { specifier: "./d.ts", isDynamic: true, code: { specifier: "file:///repo/src/d.ts" } },
+            // A built-in of the runtime.
+            { specifier: "node:process", isDynamic: true, code: { specifier: "node:process" } },
             {
               specifier: "../../x.ts",
               isDynamic: true,

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { isIPv4 } from "node:net";
+import { isLoopbackIp, parseIp } from "../../ip.ts";
 import type { InterfaceSpec } from "../../mackerel/types.ts";
 
 /** Lists interface addresses; `Deno.networkInterfaces` unless a test injects one. */
@@ -15,16 +15,8 @@ export type ListNetworkInterfaces = () => readonly Deno.NetworkInterfaceInfo[];
  * IP address, which callers skip as upstream does.
  */
 export function isLoopbackAddress(address: string): boolean | undefined {
-  const bare = address.split("%")[0];
-  if (isIPv4(bare)) return bare.startsWith("127.");
-  let canonical: string;
-  try {
-    // The URL parser canonicalises IPv6 (`::0:1` -> `::1`, `::ffff:127.0.0.1` -> `::ffff:7f00:1`).
-    canonical = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
-  } catch {
-    return undefined;
-  }
-  return canonical === "::1" || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(canonical);
+  const ip = parseIp(address.split("%")[0]);
+  return ip && isLoopbackIp(ip);
 }
 
 /**
