@@ -97,7 +97,9 @@ async function staticAndDynamicChunks(main: string): Promise<void> {
   for (const other of ["pipeline", "once", "status", "service", "init", "retire", "supervise"]) {
     assert.ok(!loaded.has(chunk(other)), `the daemon does not load ${other}`);
   }
-  for (const builtin of ["node:http2", "node:net", "node:process"]) {
+  // deno-fmt-ignore
+  const unused = ["node:http2", "node:net", "node:process", "node:fs", "node:fs/promises", "node:zlib"];
+  for (const builtin of unused) {
     assert.ok(!loaded.has(builtin), `the daemon does not load ${builtin}`);
   }
   assert.ok(loaded.has("node:path"), "the static graph was followed");
