@@ -1,6 +1,7 @@
 /**
- * `[otlp]` off costs nothing: no module of it is reached from `main.ts` by a static import; only
- * the daemon's dynamic `import()` (src/agent/otlp.ts, when the table is on) loads it.
+ * `[otlp]` off costs nothing: no module of it is reached by a static import from `main.ts` or from
+ * the daemon's command (`src/cli/daemon.ts`, which `run.ts` imports to run it); only the daemon's
+ * dynamic `import()` (src/agent/otlp.ts, when the table is on) loads it.
  */
 import assert from "node:assert/strict";
 
@@ -13,7 +14,7 @@ interface GraphModule {
   readonly dependencies?: readonly Dependency[];
 }
 
-Deno.test("otlp: no OTLP module, nor the protobuf library, is statically imported from main.ts", async () => {
+Deno.test("otlp: no OTLP module, nor the protobuf library, is statically imported by the daemon", async () => {
   const root = new URL("../../", import.meta.url);
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", "main.ts"],
@@ -38,6 +39,9 @@ Deno.test("otlp: no OTLP module, nor the protobuf library, is statically importe
     }
   };
   visit(new URL("main.ts", root).href);
+  const daemon = new URL("src/cli/daemon.ts", root).href;
+  assert.ok(dynamic.has(daemon), "run.ts imports the daemon's command to run it");
+  visit(daemon);
   const otlp = new URL("src/otlp/", root).href;
   assert.deepEqual([...reached].filter((s) => s.startsWith(otlp) || s.includes("@bufbuild")), []);
   assert.ok(dynamic.has(new URL("src/otlp/pipeline.ts", root).href), "loaded on demand");
