@@ -114,8 +114,10 @@ command = "echo 'good.value 7 0'"
     assert.ok([...names].every((n) => /^[A-Za-z0-9._-]+$/.test(n)), [...names].join(" "));
     assert.equal(s.api.requests.filter((r) => r.path === TSDB && r.status !== 200).length, 0);
     for (const bad of ["uni.名前", "slash/x", "colon:x"]) {
+      // A busy machine may also skip a run of the plugin, with a WARNING naming its command line
+      // (where these names are too): that one is about the run, not the name.
       const warnings = agent.stderr().split("\n").filter((l) =>
-        l.includes("WARNING") && l.includes(bad)
+        l.includes("WARNING") && l.includes(bad) && !l.includes("skipped this round")
       );
       assert.equal(warnings.length, 1, `one WARNING for ${bad}:\n${agent.stderr()}`);
     }
