@@ -52,7 +52,7 @@ export interface MountEntry {
 /** The statfs fields we use; `platform/linux/statfs.ts` returns a superset. */
 export interface StatFsLike {
   readonly bsize: number;
-  /** Fragment size, df's unit; Deno reports it, Node's typings do not. */
+  /** Fragment size, df's unit. */
   readonly frsize?: number;
   readonly blocks: number;
   readonly bfree: number;
@@ -169,10 +169,30 @@ function mayHangLookups(entry: MountEntry): boolean {
     entry.type === "fuseblk" || entry.type.startsWith("fuse.");
 }
 
-/** The entries of `table` whose mount point holds `path` (itself included), nearest the root first. */
-function mountsHolding(table: readonly MountEntry[], path: string): MountEntry[] {
-  return table.filter((m) => m.mount === "/" || path === m.mount || path.startsWith(`${m.mount}/`))
-    .sort((a, b) => a.mount.length - b.mount.length);
+/** The entries of a mount table by mount point, each point's in the table's order. */
+type MountIndex = ReadonlyMap<string, readonly MountEntry[]>;
+
+function indexMounts(table: readonly MountEntry[]): MountIndex {
+  const index = new Map<string, MountEntry[]>();
+  for (const entry of table) {
+    const at = index.get(entry.mount);
+    if (at) at.push(entry);
+    else index.set(entry.mount, [entry]);
+  }
+  return index;
+}
+
+/**
+ * The entries whose mount point holds `path` (itself included), nearest the root first: found by
+ * walking `path`'s ancestors, so a table of thousands of mounts costs its depth, not its length.
+ */
+function mountsHolding(index: MountIndex, path: string): MountEntry[] {
+  const held = [...index.get("/") ?? []];
+  for (let slash = path.indexOf("/", 1); slash !== -1; slash = path.indexOf("/", slash + 1)) {
+    held.push(...index.get(path.slice(0, slash)) ?? []);
+  }
+  if (path !== "/") held.push(...index.get(path) ?? []);
+  return held;
 }
 
 /** The directory an overlay answers statfs for: its upper one, else its first lower one. */
@@ -187,22 +207,38 @@ function overlayStatfsDir(options: string): string | undefined {
 }
 
 /**
- * Whether a statfs of `entry` answers from the kernel's memory and cannot hang: its type keeps its
- * counters in memory, no project quota is read, and no mount on its path (nor, for an overlay, on
- * the path of the directory it answers for) may hang a lookup. Only such mounts are asked on the
- * agent's own thread: one call of a few microseconds, where an asynchronous one costs a thread of
- * the runtime's pool, two wake-ups and a deadline. `table` is the whole mount table, and watching
- * from outside (`-rootfs`) nothing is trusted: the path from here crosses mounts it does not list.
+ * Tells, over the whole mount table `table`, whether a statfs of an entry answers from the kernel's
+ * memory and cannot hang: its type keeps its counters in memory, no project quota is read, and no
+ * mount on its path (nor, for an overlay, on the path of the directory it answers for) may hang a
+ * lookup. Only such mounts are asked on the agent's own thread: one call of a few microseconds,
+ * where an asynchronous one costs a thread of the runtime's pool, two wake-ups and a deadline.
+ * Watching from outside (`-rootfs`) nothing is trusted: the path from here crosses mounts the
+ * table does not list.
  */
-export function answersFromMemory(entry: MountEntry, table: readonly MountEntry[]): boolean {
-  if (!MEMORY_STATFS_TYPES.has(entry.type) || PROJECT_QUOTA_OPTION.test(entry.options)) {
-    return false;
-  }
-  if (mountsHolding(table, entry.mount).some(mayHangLookups)) return false;
-  if (entry.type !== "overlay") return true;
-  const dir = overlayStatfsDir(entry.options);
-  const under = dir === undefined ? undefined : mountsHolding(table, dir).at(-1);
-  return under !== undefined && under.type !== "overlay" && answersFromMemory(under, table);
+export function answersFromMemory(table: readonly MountEntry[]): (entry: MountEntry) => boolean {
+  const index = indexMounts(table);
+  const trusted = (entry: MountEntry): boolean => {
+    if (!MEMORY_STATFS_TYPES.has(entry.type) || PROJECT_QUOTA_OPTION.test(entry.options)) {
+      return false;
+    }
+    if (mountsHolding(index, entry.mount).some(mayHangLookups)) return false;
+    if (entry.type !== "overlay") return true;
+    const dir = overlayStatfsDir(entry.options);
+    const under = dir === undefined ? undefined : mountsHolding(index, dir).at(-1);
+    return under !== undefined && under.type !== "overlay" && trusted(under);
+  };
+  return trusted;
+}
+
+/** The last mount table's text and what it trusts: the table rarely changes between rounds. */
+let lastTrust:
+  | { readonly table: string; readonly trusted: (entry: MountEntry) => boolean }
+  | undefined;
+
+/** {@linkcode answersFromMemory} of the table `text` parses to, made again only when it changed. */
+function trustOf(text: string, entries: readonly MountEntry[]): (entry: MountEntry) => boolean {
+  if (lastTrust?.table !== text) lastTrust = { table: text, trusted: answersFromMemory(entries) };
+  return lastTrust.trusted;
 }
 
 /** Lists local filesystems with their usage, as `df -Pkl` would after upstream's drop rules. */
@@ -222,7 +258,7 @@ export async function listFilesystems(options: ListFilesystemsOptions): Promise<
   ).filter((m) => !NO_BLOCKS_TYPES.has(m.type));
   const trusted = statfsSync === undefined || watchesFromOutside(source)
     ? () => false
-    : (entry: HostMount) => answersFromMemory(entry, entries);
+    : trustOf(table, entries);
   const devices = knownDevices(options, table, deviceOf);
   const now = new Map<HostMount, Promise<Probed | undefined>>();
   for (const entry of candidates) {

@@ -100,9 +100,8 @@ async function readProcFile(path: string, grows: boolean): Promise<string> {
 
 /**
  * Reads a procfs file without a thread-pool round trip: its contents are made by the kernel on
- * read and never wait on a disk or a network (only statfs can, and it stays async with a
- * deadline), and a synchronous read costs half the CPU of an async one
- * (`scripts/bench_procfs_read.ts`).
+ * read and never wait on a disk or a network, and a synchronous read costs half the CPU of an
+ * async one (`scripts/bench_procfs_read.ts`).
  */
 function readSmallFile(path: string): Promise<string> {
   try {
