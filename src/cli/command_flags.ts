@@ -6,9 +6,8 @@
  *
  * @module
  */
-import { DEFAULT_CONFFILE } from "../config/schema.ts";
 import type { FlagSpec } from "./flags.ts";
-import { COMMON_FLAGS } from "./options.ts";
+import { COMMON_FLAGS, CONF_FLAG } from "./options.ts";
 
 /**
  * The daemon's flags: the common ones, `-stdout`, which only the daemon takes, and `-version`,
@@ -36,13 +35,7 @@ export const CONFIGTEST_FLAGS: readonly FlagSpec[] = [
 
 /** Flags of `init`: only these three, as upstream. */
 export const INIT_FLAGS: readonly FlagSpec[] = [
-  {
-    name: "conf",
-    kind: "string",
-    placeholder: "FILE",
-    help: "config file",
-    default: DEFAULT_CONFFILE,
-  },
+  CONF_FLAG,
   { name: "apikey", kind: "string", placeholder: "KEY", help: "API key to write (required)" },
   { name: "apibase", kind: "string", placeholder: "URL", help: "API base to write" },
 ];

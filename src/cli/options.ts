@@ -27,18 +27,21 @@ const ROOT_DEFAULTS: Readonly<Record<RootFlag, string>> = {
   rootfs: "/",
 };
 
+/** `-conf`: every command that reads or writes a config file takes it alike. */
+export const CONF_FLAG: FlagSpec = {
+  name: "conf",
+  kind: "string",
+  placeholder: "FILE",
+  help: "config file",
+  default: DEFAULT_CONFFILE,
+};
+
 /**
  * Flags of the daemon, also accepted by `once`, `configtest`, `retire` and `supervise`
  * (docs/upstream.md, "Flags").
  */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
-  {
-    name: "conf",
-    kind: "string",
-    placeholder: "FILE",
-    help: "config file",
-    default: DEFAULT_CONFFILE,
-  },
+  CONF_FLAG,
   {
     name: "apibase",
     kind: "string",
