@@ -305,23 +305,33 @@ interface Drained {
 }
 
 /**
+ * Bytes a pipe is read with at a time. A plugin prints a few kB a run; Deno's default reader
+ * allocates 64 KiB for every read, the last (empty) one included, and those buffers wait for a
+ * garbage collection in the C heap, which then stays as large as the most it held.
+ */
+const READ_CHUNK_BYTES = 16 * 1024;
+
+/**
  * Reads a stream to its end or to `cap` bytes; past the cap it stops reading, calls `onOverflow`
  * once, and keeps what came before the cap up to its last complete line (a line cut in the middle
- * could read as another value).
+ * could read as another value). One buffer of {@linkcode READ_CHUNK_BYTES} is read into again and
+ * again; only the bytes read are kept.
  */
 function drain(stream: ReadableStream<Uint8Array>, cap: number, onOverflow: () => void): Drained {
-  const reader = stream.getReader();
+  const reader = stream.getReader({ mode: "byob" });
   const done = (async () => {
     const chunks: Uint8Array[] = [];
     let size = 0;
     let truncated = false;
+    let buffer = new ArrayBuffer(READ_CHUNK_BYTES);
     try {
       for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
+        const { done, value } = await reader.read(new Uint8Array(buffer));
+        if (done || value === undefined) break;
+        buffer = value.buffer;
         const take = Math.min(value.length, cap - size);
         if (take > 0) {
-          chunks.push(take === value.length ? value : value.slice(0, take));
+          chunks.push(value.slice(0, take));
           size += take;
         }
         if (take < value.length) {
