@@ -16,8 +16,8 @@
  * @module
  */
 import {
+  openStatfsSync,
   statfs as libcStatfs,
-  statfsSync as libcStatfsSync,
   StatfsUnavailable,
 } from "../platform/linux/statfs.ts";
 import { DeadlineError, withDeadline } from "../async/abort.ts";
@@ -244,7 +244,7 @@ function trustOf(text: string, entries: readonly MountEntry[]): (entry: MountEnt
 /** Lists local filesystems with their usage, as `df -Pkl` would after upstream's drop rules. */
 export async function listFilesystems(options: ListFilesystemsOptions): Promise<FilesystemUsage[]> {
   const statfs = options.statfs ?? libcStatfs;
-  const statfsSync = options.statfsSync ?? (options.statfs ? undefined : libcStatfsSync);
+  const statfsSync = options.statfsSync ?? (options.statfs ? undefined : await openStatfsSync());
   const deviceOf = options.deviceOf ?? (async (path: string) => (await Deno.stat(path)).dev);
   const timeoutMs = options.timeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS;
 

@@ -29,19 +29,23 @@ export interface StatFsAnswer {
   readonly frsize: number;
 }
 
+/**
+ * Every symbol is opened `nonblocking`: for a symbol it may call on the agent's thread Deno compiles
+ * a fast-call trampoline when the library is opened, and that compiler's code costs the agent about
+ * 1.3 MB more of resident memory (measured: `scripts/compare_upstream.ts`, `docs/architecture.md`).
+ * What runs on the agent's thread is called through the function's address instead
+ * (`Deno.UnsafeFnPointer`, which goes through libffi), found once with `dlsym`.
+ */
 const SYMBOLS = {
-  /** `int statfs(const char *path, struct statfs *buf)`, on the agent's thread. */
-  statfs: { name: "statfs", parameters: ["buffer", "buffer"], result: "i32" },
-  /** The same call on a thread of the runtime's pool, for a mount that may not answer. */
-  statfsOffThread: {
-    name: "statfs",
-    parameters: ["buffer", "buffer"],
-    result: "i32",
-    nonblocking: true,
-  },
-  /** `int *__errno_location(void)`: this thread's errno. */
-  __errno_location: { parameters: [], result: "pointer" },
+  /** `int statfs(const char *path, struct statfs *buf)` on a thread of the runtime's pool. */
+  statfs: { parameters: ["buffer", "buffer"], result: "i32", nonblocking: true },
+  /** `void *dlsym(void *handle, const char *symbol)`; a null handle is glibc's RTLD_DEFAULT. */
+  dlsym: { parameters: ["pointer", "buffer"], result: "pointer", nonblocking: true },
 } as const;
+
+const STATFS_CALL = { parameters: ["buffer", "buffer"], result: "i32" } as const;
+/** `int *__errno_location(void)`: this thread's errno. */
+const ERRNO_CALL = { parameters: [], result: "pointer" } as const;
 
 /** statfs cannot be called at all here: no `--allow-ffi`, or no C library to open. */
 export class StatfsUnavailable extends Error {
@@ -56,16 +60,39 @@ export class StatfsUnavailable extends Error {
   }
 }
 
-let library: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] | undefined;
+interface Libc {
+  readonly offThread: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"]["statfs"];
+  readonly now: Deno.UnsafeFnPointer<typeof STATFS_CALL>;
+  readonly errnoLocation: Deno.UnsafeFnPointer<typeof ERRNO_CALL>;
+}
 
-function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  if (library) return library;
+let opening: Promise<Libc> | undefined;
+
+/** The C library, opened at the first call; rejects with {@linkcode StatfsUnavailable}. */
+function libc(): Promise<Libc> {
+  return opening ??= openLibc();
+}
+
+async function openLibc(): Promise<Libc> {
+  let library: Deno.DynamicLibrary<typeof SYMBOLS>;
   try {
-    library = Deno.dlopen(LIBC, SYMBOLS).symbols;
+    library = Deno.dlopen(LIBC, SYMBOLS);
   } catch (error) {
     throw new StatfsUnavailable(error);
   }
-  return library;
+  const address = async <T extends Deno.ForeignFunction>(name: string, _call: T) => {
+    const found = await library.symbols.dlsym(null, new TextEncoder().encode(`${name}\0`));
+    if (found === null) throw new StatfsUnavailable(new Error(`${LIBC} has no ${name}`));
+    return found as Deno.PointerObject<T>;
+  };
+  return {
+    offThread: library.symbols.statfs,
+    now: new Deno.UnsafeFnPointer(await address("statfs", STATFS_CALL), STATFS_CALL),
+    errnoLocation: new Deno.UnsafeFnPointer(
+      await address("__errno_location", ERRNO_CALL),
+      ERRNO_CALL,
+    ),
+  };
 }
 
 /** Decodes a `struct statfs` buffer (64-bit Linux layout). */
@@ -92,23 +119,32 @@ function cPath(path: string): Uint8Array {
 }
 
 /** The errno of the last failed call on this thread. */
-function errno(): number {
-  const at = libc().__errno_location();
+function errno(lib: Libc): number {
+  const at = lib.errnoLocation.call();
   return at === null ? 0 : new Deno.UnsafePointerView(at).getInt32();
 }
 
 /**
- * statfs(2) of `path` on this thread: only for a filesystem that answers from memory.
- *
- * @throws {StatfsUnavailable} when statfs cannot be called here.
- * @throws {Error} naming the errno when the call fails.
+ * statfs(2) on this thread, once the C library is open: only for a filesystem that answers from
+ * memory. The function it resolves to throws {@linkcode StatfsUnavailable} when statfs cannot be
+ * called here, and an error naming the errno when the call fails.
  */
-export function statfsSync(path: string): StatFsAnswer {
-  const buffer = new Uint8Array(STATFS_SIZE);
-  if (libc().statfs(cPath(path), buffer) !== 0) {
-    throw new Error(`statfs ${path} failed: errno ${errno()}`);
+export async function openStatfsSync(): Promise<(path: string) => StatFsAnswer> {
+  let lib: Libc;
+  try {
+    lib = await libc();
+  } catch (error) {
+    return () => {
+      throw error;
+    };
   }
-  return decodeStatFs(buffer);
+  return (path) => {
+    const buffer = new Uint8Array(STATFS_SIZE);
+    if (lib.now.call(cPath(path), buffer) !== 0) {
+      throw new Error(`statfs ${path} failed: errno ${errno(lib)}`);
+    }
+    return decodeStatFs(buffer);
+  };
 }
 
 /**
@@ -119,8 +155,9 @@ export function statfsSync(path: string): StatFsAnswer {
  * @throws {Error} when the call fails (the errno stays on the pool's thread).
  */
 export async function statfs(path: string): Promise<StatFsAnswer> {
+  const lib = await libc();
   const buffer = new Uint8Array(STATFS_SIZE);
-  if (await libc().statfsOffThread(cPath(path), buffer) !== 0) {
+  if (await lib.offThread(cPath(path), buffer) !== 0) {
     throw new Error(`statfs ${path} failed`);
   }
   return decodeStatFs(buffer);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { statfsSync as nodeStatfsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeStatFs, statfs, statfsSync } from "../../../src/platform/linux/statfs.ts";
+import { decodeStatFs, openStatfsSync, statfs } from "../../../src/platform/linux/statfs.ts";
 import { onLinux } from "../../support/platform.ts";
 import { withTempDir } from "../../support/temp_dir.ts";
 
@@ -31,6 +31,7 @@ Deno.test("statfs: a struct statfs of 64-bit Linux decodes word by word", () => 
 });
 
 linux.test("statfs: the C library's answers match node:fs on this machine's root, both ways", async () => {
+  const statfsSync = await openStatfsSync();
   for (const answer of [statfsSync("/"), await statfs("/")]) {
     const node = nodeStatfsSync("/");
     for (const key of ["type", "bsize", "blocks", "files"] as const) {
@@ -44,6 +45,7 @@ linux.test("statfs: the C library's answers match node:fs on this machine's root
 });
 
 linux.test("statfs: a missing path and a NUL in a path fail with a message", async () => {
+  const statfsSync = await openStatfsSync();
   assert.throws(() => statfsSync("/no/such/dir"), {
     message: "statfs /no/such/dir failed: errno 2",
   });
@@ -56,7 +58,8 @@ linux.test("statfs: without --allow-ffi the failure says what is missing", async
     const script = join(dir, "try.ts");
     await Deno.writeTextFile(
       script,
-      `import { statfsSync } from ${JSON.stringify(STATFS_MODULE)};\n` +
+      `import { openStatfsSync } from ${JSON.stringify(STATFS_MODULE)};\n` +
+        `const statfsSync = await openStatfsSync();\n` +
         `try { statfsSync("/"); } catch (e) { console.log(e.name + ": " + e.message); }\n`,
     );
     const out = await new Deno.Command(Deno.execPath(), {
