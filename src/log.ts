@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import {
   configure,
   getLogger,
@@ -95,7 +94,7 @@ export function formatRecord(record: LogRecord): string {
     .map((part, i) => i % 2 === 0 ? String(part) : renderValue(part))
     .join("");
   const head = `${formatTime(record.timestamp)} ${LEVEL_NAMES[record.level]} <${tag}> `;
-  return head + safeText(text, MAX_LINE_BYTES - Buffer.byteLength(head));
+  return head + safeText(text, MAX_LINE_BYTES - utf8Bytes(head));
 }
 
 /**
@@ -115,6 +114,21 @@ function hasUnsafe(text: string): boolean {
   return false;
 }
 
+/** Bytes of `text` in UTF-8; a lone surrogate counts as the 3 of the U+FFFD it is written as. */
+export function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c <= 0xdbff && c >= 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 const SHORT_ESCAPES: Readonly<Record<number, string>> = { 0x0a: "\\n", 0x0d: "\\r" };
 /** Room kept for the cut marker ` ... (N bytes cut)`. */
 const MARKER_BYTES = 40;
@@ -131,7 +145,7 @@ export function safeText(text: string, maxBytes: number): string {
   // Fast path: nothing to escape, and short enough even at 3 bytes per UTF-16 unit.
   const clean = !hasUnsafe(text) && text.isWellFormed();
   if (clean && text.length <= maxBytes) {
-    if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
+    if (text.length * 3 <= maxBytes || utf8Bytes(text) <= maxBytes) return text;
   }
   const source = clean ? text : text.toWellFormed();
   const fitLimit = maxBytes - MARKER_BYTES;
@@ -150,7 +164,7 @@ export function safeText(text: string, maxBytes: number): string {
       cut = { index: i, shown: out + source.slice(runStart, i) };
     }
     if (bytes + step > maxBytes) {
-      return `${cut!.shown} \u2026 (${Buffer.byteLength(source.slice(cut!.index))} bytes cut)`;
+      return `${cut!.shown} \u2026 (${utf8Bytes(source.slice(cut!.index))} bytes cut)`;
     }
     bytes += step;
     if (escaped !== undefined) {

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { logger, MAX_LINE_BYTES, resetLogging, safeText, setupLogging } from "../src/log.ts";
+import {
+  logger,
+  MAX_LINE_BYTES,
+  resetLogging,
+  safeText,
+  setupLogging,
+  utf8Bytes,
+} from "../src/log.ts";
 
 /** How the log line shows each control character the property test uses. */
 const ESCAPED: Readonly<Record<string, string>> = {
@@ -128,4 +135,15 @@ Deno.test("log: safeText keeps any text to one line within the limit", () => {
       },
     ),
   );
+});
+
+Deno.test("log: utf8Bytes counts what TextEncoder writes, lone surrogates included", () => {
+  const encoder = new TextEncoder();
+  fc.assert(
+    fc.property(fc.string({ unit: "binary" }), (text) => {
+      assert.equal(utf8Bytes(text), encoder.encode(text).length);
+    }),
+    { numRuns: 2000 },
+  );
+  assert.equal(utf8Bytes("a\u00e9\u20ac\u{1f600}\ud800x\udc00"), 1 + 2 + 3 + 4 + 3 + 1 + 3);
 });

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../file_path.ts";
 import type { Config } from "../config/schema.ts";
 import { describeHost } from "../host/describe.ts";
 import type { Source } from "../host/source.ts";

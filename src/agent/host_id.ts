@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../file_path.ts";
 import { logger } from "../log.ts";
 import { readSmallFile } from "../small_file.ts";
 import { describeBadHostId, isHostId } from "../mackerel/host_id.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname } from "node:path";
+import { basename, dirname } from "../file_path.ts";
 import { logger } from "../log.ts";
 
 /** Options of {@linkcode createPidfile}. */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../file_path.ts";
 import type { Clock } from "../async/clock.ts";
 import type { DeliveryEvents } from "../delivery/events.ts";
 import type { OutboxStats } from "../delivery/outbox.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../file_path.ts";
 import { isRecordKind, RECORD_KINDS } from "../delivery/record.ts";
 import type { ProcessKind } from "./pidfile.ts";
 import { type RunStatus, STATUS_FILE, type StatusDocument } from "./status.ts";

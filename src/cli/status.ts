@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../file_path.ts";
 import { type ProcessKind, processKind } from "../agent/pidfile.ts";
 import {
   type KindStatus,

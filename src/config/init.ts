@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../file_path.ts";
 import { ConfigError, quoteString } from "./errors.ts";
 import { apikeyFrom } from "./header_value.ts";
 import { loadConfigFile } from "./load.ts";

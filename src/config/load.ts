@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path/posix";
+import { posixJoin as join } from "../file_path.ts";
 import { buildPatch, type ConfigPatch, decodeDocument, readDocument } from "./decode.ts";
 import { ConfigError, fileError, ValueError } from "./errors.ts";
 import type { Config } from "./schema.ts";

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../file_path.ts";
 import {
   decodeFrameAt,
   encodeFrame,

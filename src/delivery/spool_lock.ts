@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../file_path.ts";
 import { type Clock, realClock } from "../async/clock.ts";
 import { readSmallFile } from "../small_file.ts";
 

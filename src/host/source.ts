@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { join, normalize } from "node:path";
+import { join, normalize } from "../file_path.ts";
 
 /** Where host files are read from. */
 export interface SourceRoots {

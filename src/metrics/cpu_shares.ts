@@ -56,15 +56,15 @@ export function cpuShares(previous: CpuTotals, current: CpuTotals): MetricValue[
  * Creates the collector of the three shares over each window between two rounds, stamped with the
  * window's start; its first call yields nothing.
  */
-export function createCpuSharesCollector(cpuTimes: () => CpuTimes[]): Collector {
+export function createCpuSharesCollector(cpuTimes: () => Promise<CpuTimes[]>): Collector {
   const windows = createWindows<CpuTotals>();
   return {
     name: "cpu",
-    collect({ timeMs }) {
-      const window = windows.advance(timeMs, sumCpuTimes(cpuTimes()));
-      if (window === undefined) return Promise.resolve([]);
+    async collect({ timeMs }) {
+      const window = windows.advance(timeMs, sumCpuTimes(await cpuTimes()));
+      if (window === undefined) return [];
       const values = cpuShares(window.previous, window.current);
-      return Promise.resolve(values.map((v) => ({ ...v, time: window.time })));
+      return values.map((v) => ({ ...v, time: window.time }));
     },
   };
 }

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { cpus } from "node:os";
 import { logger } from "../log.ts";
+import { denoBuiltins } from "../platform/platform.ts";
 import type { Collector, MetricValue } from "./collector.ts";
 import { createWindows } from "./window.ts";
 
@@ -69,10 +69,9 @@ const METRIC_OF = {
   irq: "cpu.irq.percentage",
 } as const;
 
-function sampleCpus(): CpuTimes {
-  const all = cpus();
-  const sum = (field: typeof TIME_FIELDS[number]) =>
-    all.reduce((acc, cpu) => acc + cpu.times[field], 0);
+async function sampleCpus(): Promise<CpuTimes> {
+  const all = await denoBuiltins.cpuTimes();
+  const sum = (field: typeof TIME_FIELDS[number]) => all.reduce((acc, cpu) => acc + cpu[field], 0);
   return {
     user: sum("user"),
     nice: sum("nice"),
@@ -93,24 +92,24 @@ export function createCpuFallback(): Collector {
   const windows = createWindows<CpuTimes>();
   return {
     name: "cpu",
-    collect({ timeMs }) {
-      const window = windows.advance(timeMs, sampleCpus());
-      if (window === undefined) return Promise.resolve([]);
+    async collect({ timeMs }) {
+      const window = windows.advance(timeMs, await sampleCpus());
+      if (window === undefined) return [];
       const { previous: baseline, current, time } = window;
       const backwards = TIME_FIELDS.find((f) => current[f] < baseline[f]);
       if (backwards !== undefined || current.cpuCount !== baseline.cpuCount) {
         log.debug(`CPU times reset (${backwards ?? "CPU count changed"}); skipping this interval`);
-        return Promise.resolve([]);
+        return [];
       }
       const total = (t: CpuTimes) => TIME_FIELDS.reduce((acc, f) => acc + t[f], 0);
       const totalDelta = total(current) - total(baseline);
-      if (!(totalDelta > 0)) return Promise.resolve([]);
+      if (!(totalDelta > 0)) return [];
       const values: MetricValue[] = TIME_FIELDS.map((f) => ({
         name: METRIC_OF[f],
         value: (current[f] - baseline[f]) * current.cpuCount * 100 / totalDelta,
         time,
       }));
-      return Promise.resolve(values);
+      return values;
     },
   };
 }

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { cpus } from "node:os";
 import { runCommand } from "../plugins/command.ts";
 import { executableProblem } from "../plugins/exec_path.ts";
 
@@ -44,8 +43,12 @@ export interface CpuTimes {
 
 /** The Deno built-ins the per-OS code uses (each needs its `--allow-sys` kind). */
 export interface Builtins {
-  /** `node:os` `cpus()` times (`--allow-sys=cpus`). */
-  readonly cpuTimes: () => CpuTimes[];
+  /**
+   * `node:os` `cpus()` times (`--allow-sys=cpus`). `node:os` is imported at the first call: on
+   * Linux the times come from `/proc/stat`, and the module costs an agent that never calls it
+   * resident memory.
+   */
+  readonly cpuTimes: () => Promise<CpuTimes[]>;
   /** `Deno.loadavg()` (`--allow-sys=loadavg`). */
   readonly loadavg: () => readonly number[];
   /** `Deno.systemMemoryInfo()` (`--allow-sys=systemMemoryInfo`). */
@@ -124,7 +127,7 @@ export const openLibrary: LibraryOpener = (library, symbols) => {
 
 /** Deno's built-ins. */
 export const denoBuiltins: Builtins = {
-  cpuTimes: () => cpus().map((cpu) => cpu.times),
+  cpuTimes: async () => (await import("node:os")).cpus().map((cpu) => cpu.times),
   loadavg: () => Deno.loadavg(),
   systemMemoryInfo: () => Deno.systemMemoryInfo(),
   networkInterfaces: () => Deno.networkInterfaces(),

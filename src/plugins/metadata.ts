@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "../file_path.ts";
 import type { Clock } from "../async/clock.ts";
 import { agentSecondsToMs } from "../async/minute.ts";
 import type { MetadataPluginConfig } from "../config/schema.ts";

@@ -31,7 +31,7 @@ Deno.test("cpu shares: none across a CPU count change, a counter going back, or 
 
 Deno.test("cpu shares collector: nothing on the first round, then the window's shares at its start", async () => {
   const samples = [[cpu(0, 0, 0)], [cpu(300, 100, 600)]];
-  const collector = createCpuSharesCollector(() => samples.shift()!);
+  const collector = createCpuSharesCollector(() => Promise.resolve(samples.shift()!));
   assert.deepEqual(await collector.collect(at(T0)), []);
   const values = await collector.collect(at(T0 + 60_000));
   assert.deepEqual(values, [

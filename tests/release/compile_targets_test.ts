@@ -103,7 +103,7 @@ Deno.test("compile_targets: deno bundle splits and minifies into a directory who
   assert.deepEqual(bundleArgs(options), [
     "bundle",
     "--quiet",
-    "--platform=deno",
+    "--platform=browser",
     "--minify",
     "--code-splitting",
     "--outdir",

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "../../file_path.ts";
 import type { Source } from "../source.ts";
 
 /** A distribution id (`ubuntu`, `rocky` ...) and its version (`24.04`), either possibly empty. */

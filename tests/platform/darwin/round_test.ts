@@ -71,7 +71,7 @@ function darwinHost(denied: readonly string[] = []) {
     libraries: { [LIBSYSTEM]: lib.symbols },
     builtins: {
       loadavg: () => [1.25, 0.75, 0.5],
-      cpuTimes: () => cpus.length > 1 ? cpus.shift()! : cpus[0],
+      cpuTimes: () => Promise.resolve(cpus.length > 1 ? cpus.shift()! : cpus[0]),
       systemMemoryInfo: () => ({
         total: 17179869184,
         free: 3857 * 16384,

@@ -170,7 +170,7 @@ function windowsHost(denied: readonly string[] = []) {
       [IPHLPAPI]: iphlpapi.symbols,
     },
     builtins: {
-      cpuTimes: () => cpus.length > 1 ? cpus.shift()! : cpus[0],
+      cpuTimes: () => Promise.resolve(cpus.length > 1 ? cpus.shift()! : cpus[0]),
       systemMemoryInfo: () => ({
         total: MEMORY.totalPhys,
         free: MEMORY.availPhys,
