@@ -82,6 +82,10 @@ export function binaryName(version: string, target: Target): string {
  * the OTLP exporter (protobuf and `node:http2`) while `[otlp]` is off. Minified: the agent holds
  * less source and fewer, shorter names; a bug's stack trace names minified functions, at the same
  * lines and columns of the chunk as the build left them in `dist/.build/bundle/`.
+ * Bundled for the `browser` platform: of an npm package that has a build for Node and one for
+ * browsers, the browser build is the one that imports no `node:` module (LogTape's `node` build
+ * imports `node:util`, which loads Deno's Node polyfills into the daemon for a function the agent
+ * never calls). `node:` imports of our own stay imports, as for `deno`.
  */
 export function bundleArgs(
   options: { readonly entry: string; readonly outDir: string },
@@ -89,7 +93,7 @@ export function bundleArgs(
   return [
     "bundle",
     "--quiet",
-    "--platform=deno",
+    "--platform=browser",
     "--minify",
     "--code-splitting",
     "--outdir",
