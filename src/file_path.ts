@@ -1,8 +1,8 @@
 /**
  * Joining and splitting file paths without importing `node:path` on Linux and macOS: importing it
  * makes Deno load its Node polyfills (errors, validators, primordials), which an agent that only
- * joins a directory and a name would keep in memory for its life (`docs/architecture.md`, "What
- * the daemon loads"). POSIX paths are handled here with `node:path`'s results, which
+ * joins a directory and a name would keep in memory for its life (`docs/architecture.md`,
+ * "Memory is the runtime's first"). POSIX paths are handled here with `node:path`'s results, which
  * `tests/file_path_test.ts` checks against it for any path; on Windows these functions are
  * `node:path`'s own (`win32`: drive letters, UNC names, both separators), loaded at start.
  *

@@ -32,7 +32,7 @@ export interface StatFsAnswer {
 /**
  * Every symbol is opened `nonblocking`: for a symbol it may call on the agent's thread Deno compiles
  * a fast-call trampoline when the library is opened, and that compiler's code costs the agent about
- * 1.3 MB more of resident memory (measured: `scripts/compare_upstream.ts`, `docs/architecture.md`).
+ * 1.3 MB more of resident memory (`docs/architecture.md`, "Memory is the runtime's first").
  * What runs on the agent's thread is called through the function's address instead
  * (`Deno.UnsafeFnPointer`, which goes through libffi), found once with `dlsym`.
  */
