@@ -9,7 +9,8 @@
  *    collectd interval) and per minute, from /proc/<pid>/stat utime + stime, and VmRSS and VmHWM,
  *    with the agent's figures as ratios of each peer's;
  * 3. `--soak=N`: only the agent at `-interval 1` for N rounds after `--soak-warmup` rounds,
- *    printing VmRSS as it goes and its growth over the N rounds.
+ *    printing VmRSS as it goes and its growth over the N rounds (with `--bundle`, the agent
+ *    bundled as the release binary is, under its V8 flags; with `--plugins`, running them).
  *
  * node_exporter (Debian's prometheus-node-exporter) and collectd (collectd-core) are used when
  * installed; `.ci/packages` installs them. The fake API runs in this process, whose own CPU is not
@@ -314,7 +315,10 @@ function report(peers: readonly Peer[], before: readonly Look[], after: readonly
 
 /** Phase 3: RSS of the agent at `-interval 1` over `soak` rounds after `soakWarmup`. */
 async function measureSoak(): Promise<void> {
-  const agent = await postingAgent("agent soak", 1);
+  const main = flags.bundle
+    ? await bundleOne({ entry: "main.ts", outDir: join(tmp, "bundle") })
+    : undefined;
+  const agent = await postingAgent(flags.bundle ? "bundle soak" : "agent soak", 1, main);
   try {
     await waitUntil("the agent's first post", 30_000, () => agent.posted());
     const started = performance.now();
