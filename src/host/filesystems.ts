@@ -72,7 +72,7 @@ export interface ListFilesystemsOptions {
   readonly statfs?: (path: string) => Promise<StatFsLike>;
   /**
    * statfs(2) on this thread, for the mounts {@linkcode answersFromMemory} trusts; the C library's
-   * `statfsSync` by default, unless `statfs` is given alone: then every mount is asked through it.
+   * (`openStatfsSync`) by default, unless `statfs` is given alone: then every mount is asked through it.
    */
   readonly statfsSync?: (path: string) => StatFsLike;
   /** st_dev of a path, to fold bind mounts as df does; `Deno.stat` by default. */
