@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { buildEnv, commandArgv, pluginPath, runCommand } from "../../src/plugins/command.ts";
 import { isRunning } from "../support/pids.ts";
 import { onLinux, onUnix } from "../support/platform.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const unix = onUnix("runs shell-script plugins and commands");
 
@@ -258,6 +259,28 @@ unix.test("command: past the cap the plugin is stopped and its complete lines ar
   assert.equal(r.exitCode, 128 + 15, "stopped with SIGTERM");
   assert.equal(r.error, undefined);
   assert.equal(r.timedOut, false, "stopped at the cap, not at its timeout");
+});
+
+unix.test("command: output of many reads comes back whole, characters across reads intact", async () => {
+  await withTempDir("command_test_", async (dir) => {
+    // 300 kB on each stream, read in many pieces: 1-, 2-, 3- and 4-byte characters cross every
+    // boundary a read can end at.
+    const text = Array.from(
+      { length: 6000 },
+      (_, i) => `l${i}\té€\u{1f600}x${"y".repeat(i % 37)}\n`,
+    )
+      .join("");
+    const file = `${dir}/out.txt`;
+    await Deno.writeTextFile(file, text);
+    const r = await runCommand({
+      command: { kind: "shell", line: `cat '${file}'; cat '${file}' >&2` },
+      timeoutMs: 10_000,
+    });
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.truncated, false);
+    assert.equal(r.stdout, text);
+    assert.equal(r.stderr, text);
+  });
 });
 
 unix.test("command: output without a newline before the cap keeps nothing of it", async () => {
