@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorMessage } from "./log.ts";
 
 /**
  * What a small file held: its text; nothing (absent); an error reading it (`message`); or why it is
@@ -24,7 +25,7 @@ export function readSmallFile(path: string, maxBytes: number): SmallFile {
     info = Deno.statSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { kind: "missing" };
-    return { kind: "unreadable", message: messageOf(error) };
+    return { kind: "unreadable", message: errorMessage(error) };
   }
   if (!info.isFile) return { kind: "bad", problem: "it is not a regular file" };
   if (info.size > maxBytes) {
@@ -34,7 +35,7 @@ export function readSmallFile(path: string, maxBytes: number): SmallFile {
   try {
     bytes = readAtMost(path, maxBytes + 1);
   } catch (error) {
-    return { kind: "unreadable", message: messageOf(error) };
+    return { kind: "unreadable", message: errorMessage(error) };
   }
   // It may have grown since the stat.
   if (bytes.length > maxBytes) {
@@ -45,10 +46,6 @@ export function readSmallFile(path: string, maxBytes: number): SmallFile {
   } catch {
     return { kind: "bad", problem: "it is not UTF-8 text" };
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Reads up to `max` bytes of a regular file. */

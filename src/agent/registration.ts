@@ -6,7 +6,7 @@
  */
 import { isClientError } from "../mackerel/errors.ts";
 import type { HostPayload } from "../mackerel/types.ts";
-import { logger } from "../log.ts";
+import { errorMessage, logger } from "../log.ts";
 import type { Clock } from "../async/clock.ts";
 import { hostIdPath, readHostId, writeHostId } from "./host_id.ts";
 import { retry } from "../async/retry.ts";
@@ -65,14 +65,14 @@ export async function prepareHost(options: PrepareOptions): Promise<RegisteredHo
     // Not delivery/policy.ts on purpose: at registration upstream retries no 4xx (a deleted host or
     // a wrong key does not heal by waiting), and the daemon then exits with EX_CONFIG.
     retryable: (error: unknown) => !isClientError(error),
-    onRetry: (error: unknown) => log.warn(`${message(error)}; retrying`),
+    onRetry: (error: unknown) => log.warn(`${errorMessage(error)}; retrying`),
   };
   let savedId: string | undefined;
   try {
     savedId = await readHostId(root);
   } catch (error) {
     // Refuse rather than register anew: a second host on every restart is worse than an error.
-    throw new RegistrationError(`failed to load host ID: ${message(error)}`, { cause: error });
+    throw new RegistrationError(`failed to load host ID: ${errorMessage(error)}`, { cause: error });
   }
   let host: RegisteredHost;
   if (savedId === undefined) {
@@ -84,7 +84,7 @@ export async function prepareHost(options: PrepareOptions): Promise<RegisteredHo
       throw new RegistrationError(
         `failed to find this host on mackerel (You may want to delete file "${
           hostIdPath(root)
-        }" to register this host to an another organization): ${message(error)}`,
+        }" to register this host to an another organization): ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -103,7 +103,7 @@ export async function prepareHost(options: PrepareOptions): Promise<RegisteredHo
       await retry(() => api.updateHostStatus(host.id, options.onStart), patient);
     } catch (error) {
       throw new RegistrationError(
-        `failed to set default host status: ${options.onStart}, ${message(error)}`,
+        `failed to set default host status: ${options.onStart}, ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -113,7 +113,9 @@ export async function prepareHost(options: PrepareOptions): Promise<RegisteredHo
     try {
       await writeHostId(root, host.id);
     } catch (error) {
-      throw new RegistrationError(`failed to save host ID: ${message(error)}`, { cause: error });
+      throw new RegistrationError(`failed to save host ID: ${errorMessage(error)}`, {
+        cause: error,
+      });
     }
   }
   return host;
@@ -133,7 +135,9 @@ async function findByCustomIdentifier(
       retryable: (error) => !isClientError(error),
     });
   } catch (error) {
-    logger("command").info(`could not find the host by its custom identifier: ${message(error)}`);
+    logger("command").info(
+      `could not find the host by its custom identifier: ${errorMessage(error)}`,
+    );
     return undefined;
   }
 }
@@ -146,19 +150,15 @@ async function create(
   try {
     id = await retry(() => options.api.createHost(options.payload), patient);
   } catch (error) {
-    throw new RegistrationError(`failed to register this host: ${message(error)}`, {
+    throw new RegistrationError(`failed to register this host: ${errorMessage(error)}`, {
       cause: error,
     });
   }
   try {
     return await retry(() => options.api.findHost(id), patient);
   } catch (error) {
-    throw new RegistrationError(`failed to find this host on mackerel: ${message(error)}`, {
+    throw new RegistrationError(`failed to find this host on mackerel: ${errorMessage(error)}`, {
       cause: error,
     });
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

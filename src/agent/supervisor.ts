@@ -6,7 +6,7 @@
  * @module
  */
 import { EXIT_CONFIG } from "../exit_codes.ts";
-import { logger } from "../log.ts";
+import { errorMessage, logger } from "../log.ts";
 
 /** How to start this program again: the executable and the words before the subcommand/flags. */
 export interface SelfProgram {
@@ -229,7 +229,7 @@ async function configtest(options: SuperviseOptions): Promise<string | undefined
     // Trimmed: the text ends a log line, and configtest's own newline would leave a blank one.
     return output.success ? undefined : new TextDecoder().decode(output.stderr).trimEnd();
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return errorMessage(error);
   }
 }
 

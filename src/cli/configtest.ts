@@ -5,7 +5,7 @@
  */
 import { requireApikey } from "../config/overrides.ts";
 import { findUnexpectedKeys, warningLine } from "../config/unknown_keys.ts";
-import { flushLogs } from "../log.ts";
+import { errorMessage, flushLogs } from "../log.ts";
 import { COLLECTOR_KEYS } from "../metrics/registry.ts";
 import type { ParsedFlags } from "./flags.ts";
 import { type CommonOptions, commonOptions } from "./options.ts";
@@ -45,7 +45,7 @@ export async function runConfigtest(
   // What the load logged (a memo cut, a timeout capped) comes before the verdict, as upstream's.
   await flushLogs(AbortSignal.timeout(FLUSH_MS));
   if (problem !== undefined) {
-    const cause = problem instanceof Error ? problem.message : String(problem);
+    const cause = errorMessage(problem);
     console.error(paint("31", `[CRITICAL] failed to test config: ${cause}`));
     return 1;
   }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { errorMessage } from "../log.ts";
 import { parse, TomlError } from "smol-toml";
 import { ConfigError, fileError, fmtType, isTable, keyString, ValueError } from "./errors.ts";
 import { buildPlugins, type PluginSections } from "./plugins.ts";
@@ -58,7 +59,7 @@ function describeReadError(file: string, error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return `open ${file}: no such file or directory`;
   if (error instanceof Deno.errors.PermissionDenied) return `open ${file}: permission denied`;
   if (error instanceof Deno.errors.IsADirectory) return `read ${file}: is a directory`;
-  return `read ${file}: ${error instanceof Error ? error.message : String(error)}`;
+  return `read ${file}: ${errorMessage(error)}`;
 }
 
 /** A decoded Go struct: present fields by their TOML name. */
@@ -110,7 +111,7 @@ function unify(value: unknown, kind: Kind, path: readonly string[], decoded: Set
       try {
         return kind.parse(value);
       } catch (error) {
-        throw fail(error instanceof Error ? error.message : String(error));
+        throw fail(errorMessage(error));
       }
     case "map":
     case "keyed": {

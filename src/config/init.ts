@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { errorMessage } from "../log.ts";
 import { dirname } from "../file_path.ts";
 import { ConfigError, quoteString } from "./errors.ts";
 import { apikeyFrom } from "./header_value.ts";
@@ -34,7 +35,7 @@ export async function initConfig(options: InitOptions): Promise<"written" | "alr
     try {
       current = await loadConfigFile(path);
     } catch (error) {
-      const cause = error instanceof Error ? error.message : String(error);
+      const cause = errorMessage(error);
       throw new ConfigError(`failed to load the config file: ${cause}`, {
         file: path,
         cause: error,

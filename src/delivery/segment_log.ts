@@ -23,6 +23,7 @@ import {
   scanFrames,
   SEGMENT_MAGIC,
 } from "./frame.ts";
+import { errorMessage } from "../log.ts";
 
 /** Where a frame is: its segment, the offset of its header and its length, header included. */
 export interface FramePlace {
@@ -390,7 +391,7 @@ async function replayFile(
     // One unreadable file must not stop the replay of the others, nor hold back the deletion of
     // newer segments: it is set aside for a person to look at.
     const aside = await setAside(path);
-    visitor.problem(path, `cannot be read (${messageOf(error)}); set aside as ${aside}`);
+    visitor.problem(path, `cannot be read (${errorMessage(error)}); set aside as ${aside}`);
     return {};
   }
   const { data, fileSize } = read;
@@ -509,10 +510,6 @@ function reportTruncated(
   }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Renames a file out of the way (`<path>.unreadable`); where it went, or why it stayed. */
 async function setAside(path: string): Promise<string> {
   const aside = `${path}.unreadable`;
@@ -520,7 +517,7 @@ async function setAside(path: string): Promise<string> {
     await Deno.rename(path, aside);
     return aside;
   } catch (error) {
-    return `nowhere: ${messageOf(error)}`;
+    return `nowhere: ${errorMessage(error)}`;
   }
 }
 

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { errorMessage } from "../log.ts";
 import { join } from "../file_path.ts";
 import { type Clock, realClock } from "../async/clock.ts";
 import { readSmallFile } from "../small_file.ts";
@@ -81,7 +82,7 @@ export async function lockSpool(
       file = await Deno.open(path, { read: true });
       writable = false;
     } catch {
-      return { unlockable: error instanceof Error ? error.message : String(error) };
+      return { unlockable: errorMessage(error) };
     }
   }
   const deadline = clock.now() + options.waitMs;

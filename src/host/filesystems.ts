@@ -21,7 +21,7 @@ import {
   StatfsUnavailable,
 } from "../platform/linux/statfs.ts";
 import { DeadlineError, withDeadline } from "../async/abort.ts";
-import { logger } from "../log.ts";
+import { errorMessage, logger } from "../log.ts";
 import { describeReadError, type Source, watchesFromOutside } from "./source.ts";
 
 const log = logger("util.filesystem");
@@ -393,7 +393,7 @@ function skipFailed(entry: HostMount, error: unknown): void {
     saidUnavailable = true;
     return;
   }
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = errorMessage(error);
   log.debug(`statfs of ${entry.mount} (${entry.device}) failed; skipped: ${reason}`);
 }
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { errorMessage } from "../log.ts";
 import { join, normalize } from "../file_path.ts";
 
 /** Where host files are read from. */
@@ -136,7 +137,7 @@ export function describeReadError(path: string, error: unknown): string {
       : `cannot read ${path}: permission denied (grant --allow-read)`;
   }
   if (error instanceof Deno.errors.NotFound) return `cannot read ${path}: no such file`;
-  return `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`;
+  return `cannot read ${path}: ${errorMessage(error)}`;
 }
 
 /** Whether the agent watches the host from outside its root (`-rootfs` other than `/`). */
@@ -161,6 +162,6 @@ export async function checkRoot(root: string): Promise<string | undefined> {
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       return undefined;
     }
-    return error instanceof Error ? error.message : String(error);
+    return errorMessage(error);
   }
 }

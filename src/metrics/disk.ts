@@ -10,7 +10,7 @@
  */
 import type { FilesystemUsage } from "../host/filesystems.ts";
 import type { Source } from "../host/source.ts";
-import { logger } from "../log.ts";
+import { errorMessage, logger } from "../log.ts";
 import type { Collector, CollectorDefinition } from "./collector.ts";
 import { createCounterRateCollector } from "./counter_rates.ts";
 import { createRoundFilesystems, type RoundFilesystems } from "./filesystem_listing.ts";
@@ -152,7 +152,7 @@ async function mountpointNames(
       if (fs.name.startsWith("/dev/")) names.set(fs.name.slice("/dev/".length), fs.mount);
     }
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     log.warn(`Failed to prepare device name mapping: ${reason}`);
   }
   return names;

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { errorMessage } from "../log.ts";
 import http2 from "node:http2";
 import { gunzipSync } from "node:zlib";
 
@@ -126,7 +127,7 @@ function callUnary(
   return new Promise<UnaryResult>((resolve, reject) => {
     let settled = false;
     let session: http2.ClientHttp2Session | undefined;
-    const onSessionError = (error: unknown) => fail(describe(error), error);
+    const onSessionError = (error: unknown) => fail(errorMessage(error), error);
     const finish = (healthy: boolean, outcome: () => void) => {
       if (settled) return;
       settled = true;
@@ -146,7 +147,7 @@ function callUnary(
     try {
       session = acquire();
     } catch (error) {
-      return fail(describe(error), error);
+      return fail(errorMessage(error), error);
     }
     session.on("error", onSessionError);
     let stream: http2.ClientHttp2Stream;
@@ -163,13 +164,13 @@ function callUnary(
         ...Object.fromEntries(call.metadata),
       });
     } catch (error) {
-      return fail(describe(error), error);
+      return fail(errorMessage(error), error);
     }
     let headers: http2.IncomingHttpHeaders | undefined;
     let trailers: http2.IncomingHttpHeaders | undefined;
     const chunks: Uint8Array[] = [];
     let size = 0;
-    stream.on("error", (error) => fail(describe(error), error));
+    stream.on("error", (error) => fail(errorMessage(error), error));
     stream.on("response", (h) => headers = h);
     stream.on("trailers", (t) => trailers = t);
     stream.on("data", (chunk: Uint8Array) => {
@@ -188,7 +189,7 @@ function callUnary(
         const result = readResult(headers, trailers, concat(chunks));
         finish(true, () => resolve(result));
       } catch (error) {
-        fail(describe(error), error);
+        fail(errorMessage(error), error);
       }
     });
     stream.end(frame(call.message, call.compressed));
@@ -263,10 +264,6 @@ function decodeBase64(text: string): Uint8Array | undefined {
   } catch {
     return undefined;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {

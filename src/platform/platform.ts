@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { errorMessage } from "../log.ts";
 import { runCommand } from "../plugins/command.ts";
 import { executableProblem } from "../plugins/exec_path.ts";
 
@@ -156,7 +157,7 @@ export function probeLibrary(library: string): Probe {
     Deno.dlopen(library, {}).close();
     return { kind: "ok" };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return { kind: "denied", reason: `cannot load ${library}: ${reason}` };
   }
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import type { MackerelClient } from "../mackerel/client.ts";
-import { logger } from "../log.ts";
+import { errorMessage, logger } from "../log.ts";
 
 /** Where the data of a plugin goes. */
 export interface HostResolver {
@@ -63,7 +63,7 @@ export async function resolveCustomIdentifiers(
       if (host) return { ci, id: host.id };
       return { ci, error: `no host was found for the custom identifier: ${ci}` };
     } catch (e) {
-      return { ci, error: e instanceof Error ? e.message : String(e) };
+      return { ci, error: errorMessage(e) };
     }
   }));
   const hosts = new Map<string, string>();

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../log.ts";
 import type { CpuSpec, FilesystemSpec, InterfaceSpec, KernelSpec } from "../../mackerel/types.ts";
 import type { Platform } from "../../platform/platform.ts";
 import { IFCONFIG, SW_VERS, SYSCTL, UNAME } from "../../platform/darwin/commands.ts";
@@ -89,7 +90,7 @@ export async function darwinInterfaces(
   try {
     text = await platform.run(IFCONFIG, ["-a"]);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new Error(`failed to collect interfaces: ${reason}`, { cause: error });
   }
   const kept = parseIfconfig(text).filter((iface) =>

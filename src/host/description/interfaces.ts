@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../log.ts";
 import { isLoopbackIp, parseIp } from "../../ip.ts";
 import type { InterfaceSpec } from "../../mackerel/types.ts";
 
@@ -46,7 +47,7 @@ export function collectInterfaces(
   try {
     infos = list();
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new Error(`failed to collect interfaces: ${reason}`, { cause: error });
   }
   const byName = new Map<string, { v4: string[]; v6: string[]; mac?: string }>();

@@ -6,7 +6,7 @@
  */
 import type { CloudPlatform } from "../../../config/schema.ts";
 import type { CloudSpec } from "../../../mackerel/types.ts";
-import { logger } from "../../../log.ts";
+import { errorMessage, logger } from "../../../log.ts";
 import type { Source } from "../../source.ts";
 import { AZURE_BASE_URL, createAzureProvider } from "./azure.ts";
 import { createEC2Provider, EC2_BASE_URL, looksLikeEC2 } from "./ec2.ts";
@@ -134,21 +134,17 @@ async function readProvider(
     cloud = await provider.generate(signal);
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    specLog.warn(`Failed to collect meta in cloud (skip this spec): ${message(error)}`);
+    specLog.warn(`Failed to collect meta in cloud (skip this spec): ${errorMessage(error)}`);
   }
   let customIdentifier: string | undefined;
   try {
     customIdentifier = await provider.suggestCustomIdentifier(signal);
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    cloudLog.warn(`Error while suggesting custom identifier. err: ${message(error)}`);
+    cloudLog.warn(`Error while suggesting custom identifier. err: ${errorMessage(error)}`);
   }
   return {
     ...(cloud ? { cloud } : {}),
     ...(customIdentifier ? { customIdentifier } : {}),
   };
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

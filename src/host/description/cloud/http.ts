@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../../log.ts";
 import { deadline } from "../../../async/abort.ts";
 
 /** Status and body of one metadata answer. */
@@ -80,5 +81,5 @@ export function createMetadataHttp(options: { readonly timeoutMs: number }): Met
 export function describe(error: unknown): string {
   let inner = error;
   while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
-  return inner instanceof Error ? inner.message : String(inner);
+  return errorMessage(inner);
 }
