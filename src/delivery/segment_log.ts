@@ -260,8 +260,8 @@ async function openHead(state: LogState): Promise<NonNullable<LogState["head"]>>
     const previous = files.at(-1);
     const prev = previous === undefined ? undefined : encodeFrame(encodePrev(previous));
     try {
-      await writeAll(file, SEGMENT_MAGIC);
-      if (prev) await writeAll(file, prev);
+      writeAllSync(file, SEGMENT_MAGIC);
+      if (prev) writeAllSync(file, prev);
       if (state.fsync) {
         await file.syncData();
         await syncDir(dir);
@@ -286,8 +286,7 @@ async function append(state: LogState, payload: Uint8Array, sync: boolean): Prom
   const current = state.head;
   const offset = current.segment.bytes;
   try {
-    // On this thread: a frame is a few kB into the page cache, where an asynchronous write costs a
-    // pool thread and a wake-up; only the fdatasync, which waits for the disk, leaves the thread.
+    // Only the fdatasync, which waits for the disk, leaves the agent's thread.
     writeAllSync(current.file, frame);
     current.segment.bytes += frame.length;
     current.segment.good = current.segment.bytes;
@@ -521,14 +520,13 @@ async function setAside(path: string): Promise<string> {
   }
 }
 
+/**
+ * Writes all of `bytes` on this thread: a segment's header or a frame is a few kB into the page
+ * cache, where an asynchronous write costs a pool thread and a wake-up.
+ */
 function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
   let written = 0;
   while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await file.write(bytes.subarray(written));
 }
 
 async function syncDir(dir: string): Promise<void> {
