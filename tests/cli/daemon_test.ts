@@ -30,7 +30,7 @@ Deno.test(`daemon: no API key and no -stdout is upstream's error and a hint, exi
     const out = await runAgent([`-conf=${conf}`, `-pidfile=${pidfile}`, "-interval=1"], {
       timeoutMs: 20_000,
     });
-    assert.equal(out.code, EXIT_CONFIG);
+    assert.equal(out.code, EXIT_CONFIG, out.stderr);
     assert.equal(out.stdout, "");
     assert.equal(
       out.stderr,

@@ -199,7 +199,7 @@ linux.test(`supervise: a broken config fails early, before the pidfile and any c
       timeoutMs: 20_000,
     });
     const stderr = output.stderr;
-    assert.equal(output.code, EXIT_CONFIG);
+    assert.equal(output.code, EXIT_CONFIG, output.stderr);
     assert.match(stderr, /^failed to load config: .*agent\.conf.*line 1.*\n$/);
     assert.equal(stderr.split("\n").length, 2, stderr);
     assert.equal(await readOr(join(dir, "pid")), undefined);
@@ -214,7 +214,7 @@ linux.test(`supervise: no API key fails early with upstream's line and a hint, e
       entry: ENTRY,
       timeoutMs: 20_000,
     });
-    assert.equal(output.code, EXIT_CONFIG);
+    assert.equal(output.code, EXIT_CONFIG, output.stderr);
     assert.equal(
       output.stderr,
       "failed to load config: apikey must be specified in the config file (or by the DEPRECATED " +

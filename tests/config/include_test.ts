@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../../src/config/errors.ts";
-import { glob, loadConfigFile } from "../../src/config/load.ts";
+import { fileURLToPath } from "node:url";
+import { loadConfigFile } from "../../src/config/load.ts";
+import { runAgent } from "../support/agent_process.ts";
 import { withTempDir, writeFiles } from "../support/temp_dir.ts";
 
 /** Runs `fn` in a fresh temp dir holding `files`; the path of the dir is passed. */
@@ -10,15 +11,23 @@ const withFiles = (files: Record<string, string>, fn: (dir: string) => Promise<v
     await fn(dir);
   });
 
-/** Runs `fn` with the working directory set to `dir` (include globs are relative to it). */
-async function inDir(dir: string, fn: () => Promise<void>): Promise<void> {
-  const old = Deno.cwd();
-  Deno.chdir(dir);
-  try {
-    await fn();
-  } finally {
-    Deno.chdir(old);
-  }
+const IN_DIR = fileURLToPath(new URL("../fixtures/config/in_dir.ts", import.meta.url));
+
+/** What one `load:` or `glob:` operation gave in the child (tests/fixtures/config/in_dir.ts). */
+interface Outcome {
+  readonly value?: unknown;
+  readonly error?: { name: string; message: string; file?: string; line?: number; key?: string };
+}
+
+/**
+ * Runs `load:PATH` and `glob:PATTERN` operations in a child process whose working directory is
+ * `dir` (include patterns are relative to it): a test never changes its own process's directory,
+ * which every test file running beside it and their children share.
+ */
+async function inDir(dir: string, ops: readonly string[]): Promise<Outcome[]> {
+  const out = await runAgent(ops, { entry: IN_DIR, cwd: dir, timeoutMs: 20_000 });
+  assert.equal(out.code, 0, out.stderr);
+  return JSON.parse(out.stdout);
 }
 
 Deno.test("include: adds plugins, replaces a same-name plugin and roles; other keys stay", async () => {
@@ -64,13 +73,13 @@ Deno.test("include: relative to the working directory, lexical order, tables mer
     "inc/c1.conf": 'display_name = "not matched"\n',
     "inc/z.conf": 'apikey = "never read"\n',
   }, async (dir) => {
-    await inDir(dir, async () => {
-      const c = await loadConfigFile("etc/main.conf");
-      assert.equal(c.displayName, "from b1");
-      assert.deepEqual(c.roles, []);
-      assert.equal(c.apikey, "k");
-      assert.deepEqual(c.hostStatus, { onStart: "working", onStop: "poweroff" });
-    });
+    const [{ value, error }] = await inDir(dir, ["load:etc/main.conf"]);
+    assert.equal(error, undefined);
+    const c = value as Record<string, unknown>;
+    assert.equal(c.displayName, "from b1");
+    assert.deepEqual(c.roles, []);
+    assert.equal(c.apikey, "k");
+    assert.deepEqual(c.hostStatus, { onStart: "working", onStop: "poweroff" });
   });
 });
 
@@ -81,21 +90,25 @@ Deno.test("include: no match is fine; a bad pattern and a bad included file are 
     "badinc.conf": 'apikey = "k"\ninclude = "conf.d/*.conf"\n',
     "conf.d/x.conf": '\n\nverbose = "yes"\n',
   }, async (dir) => {
-    await inDir(dir, async () => {
-      assert.equal((await loadConfigFile("none.conf")).apikey, "k");
-      await assert.rejects(loadConfigFile("badglob.conf"), {
-        name: "ConfigError",
-        message: 'badglob.conf: include "conf.d/[a.conf": syntax error in pattern',
-      });
-      const e = await loadConfigFile("badinc.conf").catch((e) => e);
-      assert.ok(e instanceof ConfigError);
-      assert.equal(
-        e.message,
-        'while loading included config file conf.d/x.conf: toml: line 3 (last key "verbose"): ' +
-          "incompatible types: TOML value has type string; destination has type boolean",
-      );
-      assert.deepEqual([e.file, e.line, e.key], ["conf.d/x.conf", 3, "verbose"]);
-    });
+    const [none, badglob, badinc] = await inDir(dir, [
+      "load:none.conf",
+      "load:badglob.conf",
+      "load:badinc.conf",
+    ]);
+    assert.equal((none.value as Record<string, unknown>).apikey, "k");
+    assert.equal(badglob.error?.name, "ConfigError");
+    assert.equal(
+      badglob.error?.message,
+      'badglob.conf: include "conf.d/[a.conf": syntax error in pattern',
+    );
+    const e = badinc.error;
+    assert.equal(e?.name, "ConfigError");
+    assert.equal(
+      e?.message,
+      'while loading included config file conf.d/x.conf: toml: line 3 (last key "verbose"): ' +
+        "incompatible types: TOML value has type string; destination has type boolean",
+    );
+    assert.deepEqual([e?.file, e?.line, e?.key], ["conf.d/x.conf", 3, "verbose"]);
   });
 });
 
@@ -108,19 +121,28 @@ Deno.test("include: glob follows Go's filepath.Glob", async () => {
     "d2/a.conf": "",
     "x*y": "",
   }, async (dir) => {
-    await inDir(dir, async () => {
-      assert.deepEqual(await glob("d1/*.conf"), ["d1/.hidden.conf", "d1/a.conf", "d1/b.conf"]);
-      assert.deepEqual(await glob("d?/a.conf"), ["d1/a.conf", "d2/a.conf"]);
-      assert.deepEqual(await glob("d1/[^a.]*"), ["d1/b.conf", "d1/c-1.txt"]);
-      assert.deepEqual(await glob("d1/c[+-.]1.txt"), ["d1/c-1.txt"]);
-      assert.deepEqual(await glob("x\\*y"), ["x*y"]);
-      assert.deepEqual(await glob("./d2/*"), ["d2/a.conf"]);
-      assert.deepEqual(await glob("d1/a.conf"), ["d1/a.conf"]);
-      assert.deepEqual(await glob("d1/zzz"), []);
-      for (const bad of ["[", "a[", "[]", "[^]", "[a-]", "[--z]", "\\", "[z-"]) {
-        await assert.rejects(glob(bad), { message: "syntax error in pattern" }, bad);
-      }
-    });
+    const expected: [string, string[]][] = [
+      ["d1/*.conf", ["d1/.hidden.conf", "d1/a.conf", "d1/b.conf"]],
+      ["d?/a.conf", ["d1/a.conf", "d2/a.conf"]],
+      ["d1/[^a.]*", ["d1/b.conf", "d1/c-1.txt"]],
+      ["d1/c[+-.]1.txt", ["d1/c-1.txt"]],
+      ["x\\*y", ["x*y"]],
+      ["./d2/*", ["d2/a.conf"]],
+      ["d1/a.conf", ["d1/a.conf"]],
+      ["d1/zzz", []],
+    ];
+    const bad = ["[", "a[", "[]", "[^]", "[a-]", "[--z]", "\\", "[z-"];
+    const outcomes = await inDir(
+      dir,
+      [...expected.map(([p]) => p), ...bad].map((p) => `glob:${p}`),
+    );
+    assert.deepEqual(
+      outcomes,
+      [
+        ...expected.map(([, value]) => ({ value })),
+        ...bad.map(() => ({ error: { name: "Error", message: "syntax error in pattern" } })),
+      ],
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../../src/config/errors.ts";
+import { join } from "node:path";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { defaultConfig } from "../../src/config/schema.ts";
 import { findUnknownKeys, SUGGESTION_CANDIDATES } from "../../src/config/unknown_keys.ts";
@@ -7,24 +8,24 @@ import { COLLECTOR_KEYS } from "../../src/metrics/registry.ts";
 import { captureLogs } from "../support/logs.ts";
 import { withTempDir, writeFiles } from "../support/temp_dir.ts";
 
-/** Loads `text` as `<dir>/main.conf` (with `files` beside it) from inside the dir. */
-function load(text: string, files: Record<string, string> = {}) {
+/**
+ * Loads `text` (or what it makes of the dir's path) as `<dir>/main.conf`, with `files` beside it.
+ * Paths are absolute: a test never changes its process's working directory, which the test files
+ * running beside it share.
+ */
+function load(text: string | ((dir: string) => string), files: Record<string, string> = {}) {
   return withTempDir("sections-test-", async (dir) => {
-    await writeFiles(dir, { "main.conf": text, ...files });
-    const old = Deno.cwd();
-    Deno.chdir(dir);
-    try {
-      return await loadConfigFile("main.conf");
-    } finally {
-      Deno.chdir(old);
-    }
+    await writeFiles(dir, { "main.conf": typeof text === "string" ? text : text(dir), ...files });
+    return await loadConfigFile(join(dir, "main.conf"));
   });
 }
 
-async function loadError(text: string): Promise<ConfigError> {
-  const error = await load(text).then(() => undefined, (e) => e);
+/** The ConfigError of loading `text`, its message naming the file relative to the temp dir. */
+async function loadError(text: string): Promise<Pick<ConfigError, "key" | "line" | "message">> {
+  let dir = "";
+  const error = await load((d) => (dir = d, text)).then(() => undefined, (e) => e);
   assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-  return error;
+  return { key: error.key, line: error.line, message: error.message.replaceAll(`${dir}/`, "") };
 }
 
 /** docs/upstream.md, "Unknown keys (configtest)": upstream's `makeCandidates(...)` in order. */
@@ -111,7 +112,9 @@ Deno.test("sections: [collectors] and [spool] decode; keys match case-insensitiv
 
 Deno.test("sections: an included file merges [collectors] and [spool] per field", async () => {
   const c = await load(
-    'apikey = "k"\ninclude = "conf.d/*.conf"\n[collectors]\ntcp = true\n[spool]\nmax_size_mb = 5\n',
+    (dir) =>
+      `apikey = "k"\ninclude = "${dir}/conf.d/*.conf"\n[collectors]\ntcp = true\n` +
+      "[spool]\nmax_size_mb = 5\n",
     { "conf.d/a.conf": '[collectors]\nfiles = true\n[spool]\nmax_age = "2h"\n' },
   );
   assert.deepEqual(c.collectors, { tcp: true, files: true });
