@@ -16,8 +16,12 @@ import { encodeGoJson } from "../../src/mackerel/json.ts";
 import { proxyForUrl } from "../../src/mackerel/http.ts";
 import type { HostPayload } from "../../src/mackerel/types.ts";
 import type { CheckReport } from "../../src/mackerel/api_types.ts";
+import { fileURLToPath } from "node:url";
+import { runAgent } from "../support/agent_process.ts";
 import { clientFor } from "../support/api_client.ts";
 import { type FakeMackerel, startFakeMackerel } from "../support/fake_mackerel.ts";
+
+const CLIENT_PROXY = fileURLToPath(new URL("../fixtures/env/client_proxy.ts", import.meta.url));
 
 const KEY = "test-api-key";
 const META = {
@@ -583,7 +587,6 @@ Deno.test("http: proxyForUrl follows Go's environment rules", () => {
 /** A forward proxy on loopback: records absolute-URI requests and sends them to `target`. */
 function startProxy(target: () => string) {
   const seen: string[] = [];
-  // Created before any test sets HTTP_PROXY: Deno clients read it when created.
   const client = Deno.createHttpClient({});
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     seen.push(`${req.method} ${req.url}`);
@@ -629,21 +632,19 @@ Deno.test("client: httpProxy carries requests for an http apibase; loopback goes
 Deno.test("client: HTTP_PROXY from the environment is used, but never for loopback", async () => {
   const fake = await startFakeMackerel({ apiKey: KEY });
   const proxy = startProxy(() => fake.url);
-  const saved = Deno.env.get("HTTP_PROXY");
-  Deno.env.set("HTTP_PROXY", proxy.url);
-  const viaProxy = clientFor(fake, { apibase: "http://mackerel.test/" });
-  const direct = clientFor(fake);
   try {
-    await viaProxy.postMetrics([]);
-    await direct.postMetrics([]);
+    // In a child of its own: a variable set here would reach the clients and children of every
+    // test file running beside this one.
+    const out = await runAgent([fake.url, KEY], {
+      entry: CLIENT_PROXY,
+      env: { HTTP_PROXY: proxy.url, NO_PROXY: "", no_proxy: "" },
+      timeoutMs: 20_000,
+    });
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(JSON.parse(out.stdout), { noProxy: "" });
     assert.deepEqual(proxy.seen, ["POST http://mackerel.test/api/v0/tsdb?"]);
     assert.equal(fake.requests.length, 2);
-    assert.equal(Deno.env.get("NO_PROXY"), undefined);
   } finally {
-    if (saved === undefined) Deno.env.delete("HTTP_PROXY");
-    else Deno.env.set("HTTP_PROXY", saved);
-    viaProxy.close();
-    direct.close();
     await proxy.close();
     await fake.close();
   }

@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
-import { buildEnv, pluginBaseEnv } from "../../src/plugins/command.ts";
+import { fileURLToPath } from "node:url";
 import { locate, locateCached } from "../../src/plugins/exec_path.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { onUnix } from "../support/platform.ts";
+import { runAgent } from "../support/agent_process.ts";
+
+const PLUGIN_BASE_ENV = fileURLToPath(
+  new URL("../fixtures/env/plugin_base_env.ts", import.meta.url),
+);
 
 const unix = onUnix("shell scripts with Unix file modes");
 
@@ -67,20 +72,9 @@ unix.test("exec path: names with a slash are never cached", async () => {
   });
 });
 
-Deno.test("exec path: the plugins' base environment is built once, again when a proxy is set", () => {
-  const saved = Deno.env.get("HTTPS_PROXY");
-  try {
-    const first = pluginBaseEnv();
-    assert.equal(pluginBaseEnv(), first);
-    assert.deepEqual({ ...first }, { ...buildEnv(Deno.env.toObject()) });
-    Deno.env.set("HTTPS_PROXY", "http://proxy.invalid:3128");
-    const second = pluginBaseEnv();
-    assert.notEqual(second, first);
-    assert.equal(second.HTTPS_PROXY, "http://proxy.invalid:3128");
-    assert.equal(pluginBaseEnv(), second);
-  } finally {
-    if (saved === undefined) Deno.env.delete("HTTPS_PROXY");
-    else Deno.env.set("HTTPS_PROXY", saved);
-  }
-  assert.equal(pluginBaseEnv().HTTPS_PROXY, saved);
+Deno.test("exec path: the plugins' base environment is built once, again when a proxy is set", async () => {
+  // In a child of its own, which sets HTTPS_PROXY: set here, it would reach the children of every
+  // test file running beside this one.
+  const out = await runAgent([], { entry: PLUGIN_BASE_ENV, timeoutMs: 20_000 });
+  assert.deepEqual([out.code, out.stdout, out.stderr], [0, "ok\n", ""]);
 });

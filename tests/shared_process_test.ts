@@ -1,0 +1,58 @@
+/**
+ * `deno test --parallel` runs the test files as threads of one process, so the working directory
+ * and the environment are shared by every test running at the time and inherited by every child
+ * they start. A `chdir` in one test moved the others' relative paths and the directory their
+ * children started in: a child started in a temp dir the first test then removed could not read
+ * its working directory and exited 1 (seen once in CI, a supervise test's exit 1 instead of 78).
+ * An environment variable set in one test reaches the HTTP clients and children created beside
+ * it. Code that needs either gives a child process `cwd` or `env` (tests/fixtures/); the agent
+ * itself never changes its directory.
+ */
+import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+
+/** Every `.ts` file under `dir`, recursively, but for those under `skip`. */
+async function* sources(dir: string, skip?: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (path === skip) continue;
+    if (entry.isDirectory) yield* sources(path, skip);
+    else if (entry.name.endsWith(".ts") && path !== SELF) yield path;
+  }
+}
+
+/** `file:line` of each line of the files under `dirs` that `pattern` matches. */
+async function matching(pattern: RegExp, dirs: readonly string[], skip?: string) {
+  const found: string[] = [];
+  for (const dir of dirs) {
+    for await (const path of sources(`${ROOT}${dir}`, skip && `${ROOT}${skip}`)) {
+      (await Deno.readTextFile(path)).split("\n").forEach((line, i) => {
+        if (pattern.test(line)) found.push(`${path.slice(ROOT.length)}:${i + 1}`);
+      });
+    }
+  }
+  return found;
+}
+
+Deno.test("shared process: no source, test or script changes the working directory", async () => {
+  assert.deepEqual(
+    await matching(/\b(Deno|process)\.chdir\b/, ["src", "tests", "scripts"]),
+    [],
+    "run the code in a child process with `cwd` instead",
+  );
+});
+
+Deno.test("shared process: no test sets or deletes an environment variable of its own process", async () => {
+  assert.deepEqual(
+    await matching(
+      /\bDeno\.env\.(set|delete)\b|\bprocess\.env\.\w+\s*=[^=]/,
+      ["tests"],
+      "tests/fixtures",
+    ),
+    [],
+    "run the code in a child process (tests/fixtures/) with `env` instead",
+  );
+});
