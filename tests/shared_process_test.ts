@@ -1,12 +1,15 @@
 /**
- * `deno test --parallel` runs the test files as threads of one process, so the working directory
- * and the environment are shared by every test running at the time and inherited by every child
- * they start. A `chdir` in one test moved the others' relative paths and the directory their
- * children started in: a child started in a temp dir the first test then removed could not read
- * its working directory and exited 1 (seen once in CI, a supervise test's exit 1 instead of 78).
- * An environment variable set in one test reaches the HTTP clients and children created beside
- * it. Code that needs either gives a child process `cwd` or `env` (tests/fixtures/); the agent
- * itself never changes its directory.
+ * `deno test --parallel` runs the test files as threads of one process, so its working directory,
+ * environment, umask and signals are shared by every test running at the time, and the first
+ * three are inherited by every child they start. A `chdir` in one test moved the others' relative
+ * paths and the directory their children started in: a child started in a temp dir the first
+ * test then removed could not read its working directory and exited 1 (seen once in CI, a
+ * supervise test's exit 1 instead of 78). A variable set in one test reaches the HTTP clients
+ * and children created beside it; a umask set (or read: `Deno.umask()` sets 0777 for a moment)
+ * applies to every file created then, the agent's own included; a signal sent to the process
+ * reaches every listener in it. Code that needs any of them runs in a child process
+ * (tests/fixtures/, tests/agent/shutdown_signals.ts) given its `cwd` or `env`; the agent itself
+ * never changes its directory and never reads its umask.
  */
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
@@ -30,6 +33,7 @@ async function matching(pattern: RegExp, dirs: readonly string[], skip?: string)
   for (const dir of dirs) {
     for await (const path of sources(`${ROOT}${dir}`, skip && `${ROOT}${skip}`)) {
       (await Deno.readTextFile(path)).split("\n").forEach((line, i) => {
+        if (/^\s*(\*|\/\/|\/\*)/.test(line)) return; // comments may name what code must not call
         if (pattern.test(line)) found.push(`${path.slice(ROOT.length)}:${i + 1}`);
       });
     }
@@ -54,5 +58,22 @@ Deno.test("shared process: no test sets or deletes an environment variable of it
     ),
     [],
     "run the code in a child process (tests/fixtures/) with `env` instead",
+  );
+});
+
+Deno.test("shared process: only children set or read the umask; the agent never reads it", async () => {
+  assert.deepEqual(
+    await matching(/\bDeno\.umask\(/, ["src", "tests", "scripts"], "tests/fixtures"),
+    ["tests/support/umask.ts:12"],
+    "create files with a mode and let the kernel apply the umask; read it with currentUmask()",
+  );
+});
+
+Deno.test("shared process: only the signals module run alone signals its own process", async () => {
+  assert.deepEqual(
+    (await matching(/\bDeno\.kill\(Deno\.pid\b/, ["src", "tests", "scripts"]))
+      .filter((line) => !line.startsWith("tests/agent/shutdown_signals.ts:")),
+    [],
+    "send the signal from a test in tests/agent/shutdown_signals.ts, which runs in a child",
   );
 });

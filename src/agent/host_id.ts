@@ -51,11 +51,11 @@ const MAX_ID_FILE_BYTES = 1024;
 export async function writeHostId(root: string, id: string): Promise<void> {
   if (!isHostId(id)) throw new RangeError(`not a host id: ${describeBadHostId(id)}`);
   await Deno.mkdir(root, { recursive: true, mode: 0o755 });
-  const temp = await Deno.makeTempFile({ dir: root, prefix: ".id-" });
+  // Created new, so 0666 less the umask as a plain create is. Reading the umask would set it for
+  // a moment under every thread of the process, and a file created then would get mode 000.
+  const temp = join(root, `.id-${crypto.randomUUID()}`);
   try {
-    await Deno.writeTextFile(temp, id);
-    // As a plain create would: 0666 less the umask (makeTempFile starts at 0600).
-    await Deno.chmod(temp, 0o666 & ~Deno.umask());
+    await Deno.writeTextFile(temp, id, { createNew: true });
     await Deno.rename(temp, hostIdPath(root));
   } catch (error) {
     await Deno.remove(temp).catch(() => {});

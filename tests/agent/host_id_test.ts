@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { hostIdPath, readHostId, removeHostId, writeHostId } from "../../src/agent/host_id.ts";
 import { withLogs } from "../support/logs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { onUnix, unixOnly } from "../support/platform.ts";
+import { runAgent } from "../support/agent_process.ts";
 
 const unix = onUnix("Unix file modes");
 
@@ -28,20 +30,23 @@ Deno.test("host_id: save then load returns the id; the file holds it without a n
   });
 });
 
-/** Runs `fn` under `mask` as the process umask (tests of one file run one at a time). */
-async function withUmask(mask: number, fn: () => Promise<void>): Promise<void> {
-  const previous = Deno.umask(mask);
-  try {
-    await fn();
-  } finally {
-    Deno.umask(previous);
-  }
+const UNDER_UMASK = fileURLToPath(
+  new URL("../fixtures/host_id/write_under_umask.ts", import.meta.url),
+);
+
+/** `writeHostId(root, id)` in a child process whose umask is `mask`. */
+async function writeUnderUmask(mask: number, root: string, id: string): Promise<void> {
+  const out = await runAgent([mask.toString(8), root, id], {
+    entry: UNDER_UMASK,
+    timeoutMs: 20_000,
+  });
+  assert.equal(out.code, 0, out.stderr);
 }
 
 unix.test("host_id: under umask 022 the root is created 0755 and the file 0644", async () => {
   await withRoot(async (dir) => {
     const root = join(dir, "root");
-    await withUmask(0o022, () => writeHostId(root, "2Xj9fQk7Hn3"));
+    await writeUnderUmask(0o022, root, "2Xj9fQk7Hn3");
     assert.equal((await Deno.stat(root)).mode! & 0o777, 0o755);
     assert.equal((await Deno.stat(join(root, "id"))).mode! & 0o777, 0o644);
   });
@@ -52,7 +57,7 @@ Deno.test({
   fn: async () => {
     await withRoot(async (dir) => {
       const root = join(dir, "root");
-      await withUmask(0o077, () => writeHostId(root, "2Xj9fQk7Hn3"));
+      await writeUnderUmask(0o077, root, "2Xj9fQk7Hn3");
       assert.equal((await Deno.stat(root)).mode! & 0o777, 0o700);
       assert.equal((await Deno.stat(join(root, "id"))).mode! & 0o777, 0o600);
     });

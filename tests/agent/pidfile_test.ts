@@ -10,6 +10,7 @@ import {
 import { withLogs } from "../support/logs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { onLinux, onUnix } from "../support/platform.ts";
+import { currentUmask } from "../support/umask.ts";
 
 const linux = onLinux("tells an agent by /proc/<pid>/cmdline");
 
@@ -53,7 +54,10 @@ Deno.test("pidfile: holds our own pid without a newline, in a created directory"
     const path = join(dir, "run", "mackerel-agent.pid");
     await createPidfile({ path });
     assert.equal(await Deno.readTextFile(path), String(Deno.pid));
-    assert.equal((await Deno.stat(join(dir, "run"))).mode! & 0o777, 0o755 & ~Deno.umask());
+    assert.equal(
+      (await Deno.stat(join(dir, "run"))).mode! & 0o777,
+      0o755 & ~(await currentUmask()),
+    );
     assert.deepEqual(logs, []);
   });
 });

@@ -4,6 +4,7 @@ import { initConfig } from "../../src/config/init.ts";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { onUnix } from "../support/platform.ts";
+import { currentUmask } from "../support/umask.ts";
 
 const unix = onUnix("Unix file modes");
 
@@ -19,7 +20,7 @@ unix.test("init: creates the directory and a file holding just the key; a second
     const path = `${dir}/etc/mackerel-agent/mackerel-agent.conf`;
     assert.equal(await initConfig({ path, apikey: "hoge" }), "written");
     assert.equal(await Deno.readTextFile(path), 'apikey = "hoge"\n');
-    const umask = Deno.umask();
+    const umask = await currentUmask();
     assert.equal((await Deno.stat(`${dir}/etc/mackerel-agent`)).mode! & 0o777, 0o755 & ~umask);
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o644 & ~umask);
 
