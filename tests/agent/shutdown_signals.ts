@@ -56,6 +56,21 @@ async function sendAndWait(signal: Deno.Signal): Promise<void> {
   }
 }
 
+/** Runs `fn` with the handlers `handleSignals(options)` installs and the log lines; removes them. */
+async function withHandler(
+  options: Parameters<typeof handleSignals>[0],
+  fn: (shutdown: Shutdown, logs: readonly string[]) => Promise<void>,
+): Promise<void> {
+  await withLogs(async (logs) => {
+    const shutdown = handleSignals(options);
+    try {
+      await fn(shutdown, logs);
+    } finally {
+      shutdown.dispose();
+    }
+  });
+}
+
 /** Lets timers due by now and pending callbacks run. */
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -64,66 +79,46 @@ const graceful = (name: string, seconds: string) =>
   "If you want force shutdown immediately, send a signal again.";
 
 unix.test("shutdown: the first TERM asks for a graceful stop, not a forced one", async () => {
-  await withLogs(async (logs) => {
-    const shutdown = handleSignals({ graceMs: 30_000 });
-    try {
-      assert.equal(shutdown.stop.aborted, false);
-      Deno.kill(Deno.pid, "SIGTERM");
-      await aborted(shutdown.stop);
-      assert.equal(shutdown.force.aborted, false);
-      assert.deepEqual(logs, [graceful("terminated", "30.000000")]);
-    } finally {
-      shutdown.dispose();
-    }
+  await withHandler({ graceMs: 30_000 }, async (shutdown, logs) => {
+    assert.equal(shutdown.stop.aborted, false);
+    Deno.kill(Deno.pid, "SIGTERM");
+    await aborted(shutdown.stop);
+    assert.equal(shutdown.force.aborted, false);
+    assert.deepEqual(logs, [graceful("terminated", "30.000000")]);
   });
 });
 
 unix.test("shutdown: a second stop signal forces the stop", async () => {
-  await withLogs(async (logs) => {
-    const shutdown = handleSignals({ graceMs: 30_000 });
-    try {
-      Deno.kill(Deno.pid, "SIGTERM");
-      await aborted(shutdown.stop);
-      assert.equal(shutdown.force.aborted, false);
-      Deno.kill(Deno.pid, "SIGQUIT");
-      await aborted(shutdown.force);
-      assert.deepEqual(logs, [
-        graceful("terminated", "30.000000"),
-        "INFO <main> Received signal 'quit' again, force shutdown.",
-      ]);
-    } finally {
-      shutdown.dispose();
-    }
+  await withHandler({ graceMs: 30_000 }, async (shutdown, logs) => {
+    Deno.kill(Deno.pid, "SIGTERM");
+    await aborted(shutdown.stop);
+    assert.equal(shutdown.force.aborted, false);
+    Deno.kill(Deno.pid, "SIGQUIT");
+    await aborted(shutdown.force);
+    assert.deepEqual(logs, [
+      graceful("terminated", "30.000000"),
+      "INFO <main> Received signal 'quit' again, force shutdown.",
+    ]);
   });
 });
 
 unix.test("shutdown: QUIT is a stop signal too", async () => {
-  await withLogs(async (logs) => {
-    const shutdown = handleSignals({ graceMs: 1500 });
-    try {
-      Deno.kill(Deno.pid, "SIGQUIT");
-      await aborted(shutdown.stop);
-      assert.deepEqual(logs, [graceful("quit", "1.500000")]);
-    } finally {
-      shutdown.dispose();
-    }
+  await withHandler({ graceMs: 1500 }, async (shutdown, logs) => {
+    Deno.kill(Deno.pid, "SIGQUIT");
+    await aborted(shutdown.stop);
+    assert.deepEqual(logs, [graceful("quit", "1.500000")]);
   });
 });
 
 unix.test("shutdown: the stop is forced once the graceful limit has passed", async () => {
-  await withLogs(async (logs) => {
-    const shutdown = handleSignals({ graceMs: 20 });
-    try {
-      Deno.kill(Deno.pid, "SIGTERM");
-      await aborted(shutdown.stop);
-      await aborted(shutdown.force);
-      assert.deepEqual(logs, [
-        graceful("terminated", "0.020000"),
-        "INFO <main> Timed out. force shutdown.",
-      ]);
-    } finally {
-      shutdown.dispose();
-    }
+  await withHandler({ graceMs: 20 }, async (shutdown, logs) => {
+    Deno.kill(Deno.pid, "SIGTERM");
+    await aborted(shutdown.stop);
+    await aborted(shutdown.force);
+    assert.deepEqual(logs, [
+      graceful("terminated", "0.020000"),
+      "INFO <main> Timed out. force shutdown.",
+    ]);
   });
 });
 
@@ -185,10 +180,10 @@ const sameRequest = (name: string, ms: number) =>
   "(one Ctrl-C reaches a process group twice)";
 
 unix.test("shutdown: the same signal again within the window is the same request", async () => {
-  await withLogs(async (logs) => {
-    let time = 1000;
-    const shutdown = handleSignals({ graceMs: 30_000, repeatWindowMs: 500, now: () => time });
-    try {
+  let time = 1000;
+  await withHandler(
+    { graceMs: 30_000, repeatWindowMs: 500, now: () => time },
+    async (shutdown, logs) => {
       Deno.kill(Deno.pid, "SIGTERM");
       await aborted(shutdown.stop);
       time += 499;
@@ -196,17 +191,15 @@ unix.test("shutdown: the same signal again within the window is the same request
       await logged(logs, sameRequest("terminated", 500));
       assert.equal(shutdown.force.aborted, false);
       assert.deepEqual(logs, [graceful("terminated", "30.000000"), sameRequest("terminated", 500)]);
-    } finally {
-      shutdown.dispose();
-    }
-  });
+    },
+  );
 });
 
 unix.test("shutdown: the same signal after the window forces the stop", async () => {
-  await withLogs(async (logs) => {
-    let time = 1000;
-    const shutdown = handleSignals({ graceMs: 30_000, repeatWindowMs: 500, now: () => time });
-    try {
+  let time = 1000;
+  await withHandler(
+    { graceMs: 30_000, repeatWindowMs: 500, now: () => time },
+    async (shutdown, logs) => {
       Deno.kill(Deno.pid, "SIGTERM");
       await aborted(shutdown.stop);
       Deno.kill(Deno.pid, "SIGTERM");
@@ -219,23 +212,19 @@ unix.test("shutdown: the same signal after the window forces the stop", async ()
         sameRequest("terminated", 500),
         "INFO <main> Received signal 'terminated' again, force shutdown.",
       ]);
-    } finally {
-      shutdown.dispose();
-    }
-  });
+    },
+  );
 });
 
 unix.test("shutdown: a stop asked for without a signal is forced by the first signal", async () => {
-  await withLogs(async (logs) => {
-    const shutdown = handleSignals({ graceMs: 30_000, repeatWindowMs: 60_000, now: () => 0 });
-    try {
+  await withHandler(
+    { graceMs: 30_000, repeatWindowMs: 60_000, now: () => 0 },
+    async (shutdown, logs) => {
       shutdown.requestStop();
       assert.equal(shutdown.stop.aborted, true);
       Deno.kill(Deno.pid, "SIGTERM");
       await aborted(shutdown.force);
       assert.deepEqual(logs, ["INFO <main> Received signal 'terminated' again, force shutdown."]);
-    } finally {
-      shutdown.dispose();
-    }
-  });
+    },
+  );
 });
