@@ -8,6 +8,7 @@
 import { createSocket } from "node:dgram";
 import { join } from "node:path";
 import { V8_FLAGS } from "./compile_targets.ts";
+import { stoppedOnInterrupt } from "./interrupt.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -79,7 +80,7 @@ export async function startAgent(options: AgentOptions): Promise<Peer> {
       }
     }
   })();
-  return {
+  return stoppedOnInterrupt({
     name: options.name,
     pid: child.pid,
     work: () => lines,
@@ -89,7 +90,7 @@ export async function startAgent(options: AgentOptions): Promise<Peer> {
       await Promise.all([child.status, reading]);
       clearTimeout(killer);
     },
-  };
+  });
 }
 
 /** A free loopback TCP port. */
@@ -157,7 +158,7 @@ export async function startNodeExporter(everyMs: number): Promise<Peer> {
       if (!stopping.signal.aborted) await scrape().catch(() => {});
     }
   })();
-  return {
+  return stoppedOnInterrupt({
     name: "node_exporter",
     pid: child.pid,
     work: () => scrapes,
@@ -167,7 +168,7 @@ export async function startNodeExporter(everyMs: number): Promise<Peer> {
       child.kill("SIGTERM");
       await child.status;
     },
-  };
+  });
 }
 
 /**
@@ -209,7 +210,7 @@ export async function startCollectd(dir: string, intervalS: number): Promise<Pee
     stderr: "null",
   }).spawn();
   const started = performance.now();
-  return {
+  return stoppedOnInterrupt({
     name: "collectd",
     pid: child.pid,
     work: () => packets > 0 ? Math.floor((performance.now() - started) / (intervalS * 1000)) : 0,
@@ -218,7 +219,7 @@ export async function startCollectd(dir: string, intervalS: number): Promise<Pee
       await child.status;
       socket.close();
     },
-  };
+  });
 }
 
 /** An idle Deno with a 1 s timer: the runtime's floor. */
@@ -230,7 +231,7 @@ export function startIdleDeno(): Peer {
     stdout: "null",
     stderr: "null",
   }).spawn();
-  return {
+  return stoppedOnInterrupt({
     name: "idle deno",
     pid: child.pid,
     work: () => 0,
@@ -238,5 +239,5 @@ export function startIdleDeno(): Peer {
       child.kill("SIGTERM");
       await child.status;
     },
-  };
+  });
 }

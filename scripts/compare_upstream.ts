@@ -38,6 +38,7 @@ import { abortableSleep as sleep } from "../src/async/clock.ts";
 import { buildReleaseBundle, copyBundle, lookupRevision, REPO_ROOT } from "./compile.ts";
 import { V8_FLAGS } from "./compile_targets.ts";
 import { type CpuGroup, openCpuGroup } from "./cgroup_cpu.ts";
+import { undoOnInterrupt } from "./interrupt.ts";
 import { loadAverage, machineLine, median, mib, ms, sampleProc, treeCpuMs } from "./bench_procs.ts";
 
 const { values: flags } = parseArgs({
@@ -133,6 +134,8 @@ interface Contender {
 }
 
 const tmp = await Deno.makeTempDir({ prefix: "compare-upstream-" });
+// With --raw the files are kept to be read, interrupted or not.
+const keepTmp = flags.raw ? () => {} : undoOnInterrupt(() => Deno.remove(tmp, { recursive: true }));
 const api = await startFakeMackerel({ apiKey: "compare" });
 const plugins = flags.plugins ? pluginConf(flags["plugins-dir"]) : "";
 
@@ -248,6 +251,12 @@ async function stopAll(): Promise<void> {
 /** Runs the daemon of `file` until it has registered, then stops it: the code cache is written. */
 async function warmUp(name: string, file: string, denoFlags: readonly string[]): Promise<void> {
   const contender = await start(name, Deno.execPath(), denoRun(file, denoFlags));
+  const stop = async () => {
+    contender.child.kill("SIGTERM");
+    await contender.child.status;
+    contender.group?.remove();
+  };
+  const keep = undoOnInterrupt(stop);
   try {
     await waitFor(() => hostIdOf(contender) !== undefined, `${name} registered`, {
       timeoutMs: 60_000,
@@ -255,9 +264,8 @@ async function warmUp(name: string, file: string, denoFlags: readonly string[]):
     });
     await sleep(3_000); // the first round, with its collectors' modules
   } finally {
-    contender.child.kill("SIGTERM");
-    await contender.child.status;
-    contender.group?.remove();
+    keep();
+    await stop();
   }
 }
 
@@ -306,6 +314,7 @@ if (!flags["first-start"]) {
   }
 }
 const contenders: Contender[] = [];
+const keepContenders = undoOnInterrupt(stopAll);
 try {
   contenders.push(await start("upstream", upstream, []));
   for (const { name, file, denoFlags } of ours) {
@@ -356,6 +365,8 @@ try {
     );
   }
 } finally {
+  keepContenders();
+  keepTmp();
   await stopAll();
   await api.close();
   if (!flags.raw) await Deno.remove(tmp, { recursive: true });
