@@ -39,6 +39,11 @@ export interface Tmpfs {
   readOnly(on: boolean): void;
   /** Fills every free byte with one file, and returns its path (remove it to free the space). */
   fill(): Promise<string>;
+  /**
+   * Fills the disk and keeps filling what is freed (a process deleting its files) every 20 ms,
+   * until the returned function is called and resolves.
+   */
+  keepFull(): Promise<() => Promise<void>>;
 }
 
 /** Runs `fn` with a tmpfs of `sizeBytes` on a fresh directory; unmounts and removes it afterwards. */
@@ -70,6 +75,20 @@ export async function withTmpfs<T>(sizeBytes: number, fn: (fs: Tmpfs) => Promise
         file.close();
       }
       return path;
+    },
+    async keepFull() {
+      await fs.fill();
+      const stopping = new AbortController();
+      const loop = (async () => {
+        while (!stopping.signal.aborted) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          await fs.fill();
+        }
+      })();
+      return async () => {
+        stopping.abort();
+        await loop;
+      };
     },
   };
   try {
