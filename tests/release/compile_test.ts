@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   BuildError,
+  buildReleaseBundle,
   checkEntry,
   lookupRevision,
   parseBuildArgs,
@@ -9,6 +10,7 @@ import {
 import {
   binaryName,
   buildEntrySources,
+  compileArgs,
   downloadFailureLine,
   hostTarget,
   releaseVersion,
@@ -118,6 +120,32 @@ Deno.test("compile: the host build succeeds, or stops with one line when the run
     const version = await new Deno.Command(`${outDir}/${name}`, { args: ["version"] }).output();
     assert.equal(version.code, 0);
     assert.match(decode(version.stdout), new RegExp(`\\(rev ${(await gitHead()) ?? "unknown"}\\)`));
+  } finally {
+    await Deno.remove(outDir, { recursive: true });
+  }
+});
+
+Deno.test("compile: the binary embeds the release bundle alone, no npm package", async () => {
+  const bundle = await buildReleaseBundle(await lookupRevision());
+  const outDir = await Deno.makeTempDir();
+  try {
+    // deno compile lists what it embeds as it writes the binary. DENORT_BIN stands in for the
+    // runtime it would download (this Deno, which does not run the payload): the list is the same.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [...compileArgs({ entry: bundle, output: `${outDir}/agent`, target: hostTarget() })],
+      cwd: REPO_ROOT,
+      env: { NO_COLOR: "1", DENORT_BIN: Deno.execPath() },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(120_000),
+    }).output();
+    const text = decode(out.stdout) + decode(out.stderr);
+    assert.equal(out.code, 0, text);
+    const listing = text.slice(text.indexOf("Embedded Files"), text.indexOf("\nFiles:"));
+    assert.match(listing, /\n\S*── dist\/\.build\/bundle\/\* \([\d.]+KB\)\n*$/, text);
+    assert.doesNotMatch(listing, /node_modules|npm/, text);
+    // The daemon's code and every chunk: well under a megabyte (no npm snapshot from the lock file).
+    assert.ok(Number(/\nFiles: ([\d.]+)KB\n/.exec(text)?.[1]) < 1024, text);
   } finally {
     await Deno.remove(outDir, { recursive: true });
   }
