@@ -142,7 +142,7 @@ Deno.test("compile: the binary embeds the release bundle alone, no npm package",
     const text = decode(out.stdout) + decode(out.stderr);
     assert.equal(out.code, 0, text);
     const listing = text.slice(text.indexOf("Embedded Files"), text.indexOf("\nFiles:"));
-    assert.match(listing, /\n\S*── dist\/\.build\/bundle\/\* \([\d.]+KB\)\n*$/, text);
+    assert.match(listing, /\n\S*── dist[\\/]\.build[\\/]bundle[\\/]\* \([\d.]+KB\)\n*$/, text);
     assert.doesNotMatch(listing, /node_modules|npm/, text);
     // The daemon's code and every chunk: well under a megabyte (no npm snapshot from the lock file).
     assert.ok(Number(/\nFiles: ([\d.]+)KB\n/.exec(text)?.[1]) < 1024, text);
