@@ -8,7 +8,7 @@
 import { createSocket } from "node:dgram";
 import { join } from "node:path";
 import { V8_FLAGS } from "./compile_targets.ts";
-import { stoppedOnInterrupt } from "./interrupt.ts";
+import { signalChild, stoppedOnInterrupt } from "./interrupt.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -85,8 +85,8 @@ export async function startAgent(options: AgentOptions): Promise<Peer> {
     pid: child.pid,
     work: () => lines,
     stop: async () => {
-      child.kill("SIGTERM");
-      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      signalChild(child, "SIGTERM");
+      const killer = setTimeout(() => signalChild(child, "SIGKILL"), 30_000);
       await Promise.all([child.status, reading]);
       clearTimeout(killer);
     },
@@ -165,7 +165,7 @@ export async function startNodeExporter(everyMs: number): Promise<Peer> {
     stop: async () => {
       stopping.abort();
       await loop;
-      child.kill("SIGTERM");
+      signalChild(child, "SIGTERM");
       await child.status;
     },
   });
@@ -215,7 +215,7 @@ export async function startCollectd(dir: string, intervalS: number): Promise<Pee
     pid: child.pid,
     work: () => packets > 0 ? Math.floor((performance.now() - started) / (intervalS * 1000)) : 0,
     stop: async () => {
-      child.kill("SIGTERM");
+      signalChild(child, "SIGTERM");
       await child.status;
       socket.close();
     },
@@ -236,7 +236,7 @@ export function startIdleDeno(): Peer {
     pid: child.pid,
     work: () => 0,
     stop: async () => {
-      child.kill("SIGTERM");
+      signalChild(child, "SIGTERM");
       await child.status;
     },
   });

@@ -33,7 +33,7 @@ import { startFakeMackerel } from "../tests/support/fake_mackerel.ts";
 import { startOtlpGrpcReceiver, startOtlpHttpReceiver } from "../tests/support/otlp_receivers.ts";
 import { waitFor } from "../tests/support/wait.ts";
 import { bundleOne } from "./compile.ts";
-import { undoOnInterrupt } from "./interrupt.ts";
+import { removeTree, undoOnInterrupt } from "./interrupt.ts";
 import { abortableSleep as sleep } from "../src/async/clock.ts";
 import { machineLine, median, mib, ms, type ProcSample, sampleProc } from "./bench_procs.ts";
 import {
@@ -91,7 +91,7 @@ const conf = (flags.plugins ? PLUGINS : "") +
   (flags.conf ? `\n${await Deno.readTextFile(flags.conf)}` : "");
 
 const tmp = await Deno.makeTempDir({ prefix: "compare-peers-" });
-const keepTmp = undoOnInterrupt(() => Deno.remove(tmp, { recursive: true }));
+const keepTmp = undoOnInterrupt(() => removeTree(tmp));
 const api = await startFakeMackerel({ apiKey: "compare" });
 
 /** The id the agent in `dir` registered as, once it has. */
@@ -363,5 +363,5 @@ try {
 } finally {
   keepTmp();
   await api.close();
-  await Deno.remove(tmp, { recursive: true });
+  await removeTree(tmp);
 }

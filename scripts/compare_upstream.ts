@@ -38,7 +38,7 @@ import { abortableSleep as sleep } from "../src/async/clock.ts";
 import { buildReleaseBundle, copyBundle, lookupRevision, REPO_ROOT } from "./compile.ts";
 import { V8_FLAGS } from "./compile_targets.ts";
 import { type CpuGroup, openCpuGroup } from "./cgroup_cpu.ts";
-import { undoOnInterrupt } from "./interrupt.ts";
+import { removeTree, signalChild, undoOnInterrupt } from "./interrupt.ts";
 import { loadAverage, machineLine, median, mib, ms, sampleProc, treeCpuMs } from "./bench_procs.ts";
 
 const { values: flags } = parseArgs({
@@ -135,7 +135,7 @@ interface Contender {
 
 const tmp = await Deno.makeTempDir({ prefix: "compare-upstream-" });
 // With --raw the files are kept to be read, interrupted or not.
-const keepTmp = flags.raw ? () => {} : undoOnInterrupt(() => Deno.remove(tmp, { recursive: true }));
+const keepTmp = flags.raw ? () => {} : undoOnInterrupt(() => removeTree(tmp));
 const api = await startFakeMackerel({ apiKey: "compare" });
 const plugins = flags.plugins ? pluginConf(flags["plugins-dir"]) : "";
 
@@ -230,18 +230,8 @@ function nextMinuteAt(second: number, afterMs: number): number {
 /** Stops every agent gracefully (upstream drains its queue for up to 30 s), then for good. */
 async function stopAll(): Promise<void> {
   await Promise.all(contenders.map(async (c) => {
-    try {
-      c.child.kill("SIGTERM");
-    } catch {
-      // exited already
-    }
-    const killer = setTimeout(() => {
-      try {
-        c.child.kill("SIGKILL");
-      } catch {
-        // exited meanwhile
-      }
-    }, 40_000);
+    signalChild(c.child, "SIGTERM");
+    const killer = setTimeout(() => signalChild(c.child, "SIGKILL"), 40_000);
     await c.child.status;
     clearTimeout(killer);
     c.group?.remove();
@@ -252,7 +242,7 @@ async function stopAll(): Promise<void> {
 async function warmUp(name: string, file: string, denoFlags: readonly string[]): Promise<void> {
   const contender = await start(name, Deno.execPath(), denoRun(file, denoFlags));
   const stop = async () => {
-    contender.child.kill("SIGTERM");
+    signalChild(contender.child, "SIGTERM");
     await contender.child.status;
     contender.group?.remove();
   };
@@ -369,7 +359,7 @@ try {
   keepTmp();
   await stopAll();
   await api.close();
-  if (!flags.raw) await Deno.remove(tmp, { recursive: true });
+  if (!flags.raw) await removeTree(tmp);
 }
 
 function report(options: {
