@@ -51,8 +51,8 @@ const MAX_ID_FILE_BYTES = 1024;
 export async function writeHostId(root: string, id: string): Promise<void> {
   if (!isHostId(id)) throw new RangeError(`not a host id: ${describeBadHostId(id)}`);
   await Deno.mkdir(root, { recursive: true, mode: 0o755 });
-  // Created new, so 0666 less the umask as a plain create is. Reading the umask would set it for
-  // a moment under every thread of the process, and a file created then would get mode 000.
+  // Created new, so 0666 less the umask as a plain create is. Reading the umask would set it to 0
+  // for a moment under every thread of the process: a file created then would be world-writable.
   const temp = join(root, `.id-${crypto.randomUUID()}`);
   try {
     await Deno.writeTextFile(temp, id, { createNew: true });

@@ -1,6 +1,6 @@
 /**
  * The test process's umask, read without changing it: `Deno.umask()` with no argument sets the
- * mask to 0777 for a moment (umask(2) has no pure read), under every test file running in the
+ * mask to 0 for a moment (umask(2) has no pure read), under every test file running in the
  * process and every child started then. A shell inherits the mask and prints it.
  *
  * @module
