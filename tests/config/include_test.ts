@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { loadConfigFile } from "../../src/config/load.ts";
-import { runAgent } from "../support/agent_process.ts";
+import { inDir } from "../support/config_in_dir.ts";
 import { withTempDir, writeFiles } from "../support/temp_dir.ts";
 
 /** Runs `fn` in a fresh temp dir holding `files`; the path of the dir is passed. */
@@ -10,25 +9,6 @@ const withFiles = (files: Record<string, string>, fn: (dir: string) => Promise<v
     await writeFiles(dir, files);
     await fn(dir);
   });
-
-const IN_DIR = fileURLToPath(new URL("../fixtures/config/in_dir.ts", import.meta.url));
-
-/** What one `load:` or `glob:` operation gave in the child (tests/fixtures/config/in_dir.ts). */
-interface Outcome {
-  readonly value?: unknown;
-  readonly error?: { name: string; message: string; file?: string; line?: number; key?: string };
-}
-
-/**
- * Runs `load:PATH` and `glob:PATTERN` operations in a child process whose working directory is
- * `dir` (include patterns are relative to it): a test never changes its own process's directory,
- * which every test file running beside it and their children share.
- */
-async function inDir(dir: string, ops: readonly string[]): Promise<Outcome[]> {
-  const out = await runAgent(ops, { entry: IN_DIR, cwd: dir, timeoutMs: 20_000 });
-  assert.equal(out.code, 0, out.stderr);
-  return JSON.parse(out.stdout);
-}
 
 Deno.test("include: adds plugins, replaces a same-name plugin and roles; other keys stay", async () => {
   await withFiles({ "conf.d/sub1.conf": SUB1 }, async (dir) => {

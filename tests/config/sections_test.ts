@@ -2,16 +2,16 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../../src/config/errors.ts";
 import { join } from "node:path";
 import { loadConfigFile } from "../../src/config/load.ts";
-import { defaultConfig } from "../../src/config/schema.ts";
+import { type Config, defaultConfig } from "../../src/config/schema.ts";
 import { findUnknownKeys, SUGGESTION_CANDIDATES } from "../../src/config/unknown_keys.ts";
 import { COLLECTOR_KEYS } from "../../src/metrics/registry.ts";
 import { captureLogs } from "../support/logs.ts";
+import { inDir } from "../support/config_in_dir.ts";
 import { withTempDir, writeFiles } from "../support/temp_dir.ts";
 
 /**
- * Loads `text` (or what it makes of the dir's path) as `<dir>/main.conf`, with `files` beside it.
- * Paths are absolute: a test never changes its process's working directory, which the test files
- * running beside it share.
+ * Loads `text` as `<dir>/main.conf`, with `files` beside it, by its absolute path: a test never
+ * changes its process's working directory, which the test files running beside it share.
  */
 function load(text: string | ((dir: string) => string), files: Record<string, string> = {}) {
   return withTempDir("sections-test-", async (dir) => {
@@ -25,7 +25,9 @@ async function loadError(text: string): Promise<Pick<ConfigError, "key" | "line"
   let dir = "";
   const error = await load((d) => (dir = d, text)).then(() => undefined, (e) => e);
   assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-  return { key: error.key, line: error.line, message: error.message.replaceAll(`${dir}/`, "") };
+  // The file is named by its path: `<dir>/main.conf`, or `<dir>\\main.conf` on Windows.
+  const message = error.message.replaceAll(`${dir}/`, "").replaceAll(`${dir}\\`, "");
+  return { key: error.key, line: error.line, message };
 }
 
 /** docs/upstream.md, "Unknown keys (configtest)": upstream's `makeCandidates(...)` in order. */
@@ -111,14 +113,19 @@ Deno.test("sections: [collectors] and [spool] decode; keys match case-insensitiv
 });
 
 Deno.test("sections: an included file merges [collectors] and [spool] per field", async () => {
-  const c = await load(
-    (dir) =>
-      `apikey = "k"\ninclude = "${dir}/conf.d/*.conf"\n[collectors]\ntcp = true\n` +
-      "[spool]\nmax_size_mb = 5\n",
-    { "conf.d/a.conf": '[collectors]\nfiles = true\n[spool]\nmax_age = "2h"\n' },
-  );
-  assert.deepEqual(c.collectors, { tcp: true, files: true });
-  assert.deepEqual(c.spool, { maxBytes: 5 * 1024 * 1024, maxAgeMinutes: 120 });
+  await withTempDir("sections-test-", async (dir) => {
+    await writeFiles(dir, {
+      "main.conf":
+        'apikey = "k"\ninclude = "conf.d/*.conf"\n[collectors]\ntcp = true\n[spool]\nmax_size_mb = 5\n',
+      "conf.d/a.conf": '[collectors]\nfiles = true\n[spool]\nmax_age = "2h"\n',
+    });
+    // The include pattern is relative to the working directory: loaded in a child started there.
+    const [{ value, error }] = await inDir(dir, ["load:main.conf"]);
+    assert.equal(error, undefined);
+    const c = value as Pick<Config, "collectors" | "spool">;
+    assert.deepEqual(c.collectors, { tcp: true, files: true });
+    assert.deepEqual(c.spool, { maxBytes: 5 * 1024 * 1024, maxAgeMinutes: 120 });
+  });
 });
 
 Deno.test("sections: [otlp] is off when absent and on when present, even empty", async () => {

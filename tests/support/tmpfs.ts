@@ -82,7 +82,9 @@ export async function withTmpfs<T>(sizeBytes: number, fn: (fs: Tmpfs) => Promise
       const loop = (async () => {
         while (!stopping.signal.aborted) {
           await new Promise((resolve) => setTimeout(resolve, 20));
-          await fs.fill();
+          // A failure here (the disk unmounted under it) must not go unhandled; the next try or
+          // the caller's own checks tell.
+          await fs.fill().catch(() => {});
         }
       })();
       return async () => {
