@@ -179,7 +179,7 @@ const sameRequest = (name: string, ms: number) =>
   `DEBUG <main> Received signal '${name}' again within ${ms} ms; taken as the same stop request ` +
   "(one Ctrl-C reaches a process group twice)";
 
-unix.test("shutdown: the same signal again within the window is the same request", async () => {
+unix.test("shutdown: the same signal within the window is the same request; after it, forced", async () => {
   let time = 1000;
   await withHandler(
     { graceMs: 30_000, repeatWindowMs: 500, now: () => time },
@@ -191,20 +191,7 @@ unix.test("shutdown: the same signal again within the window is the same request
       await logged(logs, sameRequest("terminated", 500));
       assert.equal(shutdown.force.aborted, false);
       assert.deepEqual(logs, [graceful("terminated", "30.000000"), sameRequest("terminated", 500)]);
-    },
-  );
-});
-
-unix.test("shutdown: the same signal after the window forces the stop", async () => {
-  let time = 1000;
-  await withHandler(
-    { graceMs: 30_000, repeatWindowMs: 500, now: () => time },
-    async (shutdown, logs) => {
-      Deno.kill(Deno.pid, "SIGTERM");
-      await aborted(shutdown.stop);
-      Deno.kill(Deno.pid, "SIGTERM");
-      await logged(logs, sameRequest("terminated", 500));
-      time += 500;
+      time += 1;
       Deno.kill(Deno.pid, "SIGTERM");
       await aborted(shutdown.force);
       assert.deepEqual(logs, [
