@@ -33,7 +33,7 @@ import { startFakeMackerel } from "../tests/support/fake_mackerel.ts";
 import { startOtlpGrpcReceiver, startOtlpHttpReceiver } from "../tests/support/otlp_receivers.ts";
 import { waitFor } from "../tests/support/wait.ts";
 import { bundleOne } from "./compile.ts";
-import { removeTree, undoOnInterrupt } from "./interrupt.ts";
+import { undoOnInterrupt } from "./interrupt.ts";
 import { abortableSleep as sleep } from "../src/async/clock.ts";
 import { machineLine, median, mib, ms, type ProcSample, sampleProc } from "./bench_procs.ts";
 import {
@@ -91,7 +91,7 @@ const conf = (flags.plugins ? PLUGINS : "") +
   (flags.conf ? `\n${await Deno.readTextFile(flags.conf)}` : "");
 
 const tmp = await Deno.makeTempDir({ prefix: "compare-peers-" });
-const keepTmp = undoOnInterrupt(() => removeTree(tmp));
+const removeTmp = undoOnInterrupt(() => Deno.remove(tmp, { recursive: true }));
 const api = await startFakeMackerel({ apiKey: "compare" });
 
 /** The id the agent in `dir` registered as, once it has. */
@@ -361,7 +361,6 @@ try {
     await measureSideBySide();
   }
 } finally {
-  keepTmp();
   await api.close();
-  await removeTree(tmp);
+  await removeTmp();
 }

@@ -38,7 +38,7 @@ import { abortableSleep as sleep } from "../src/async/clock.ts";
 import { buildReleaseBundle, copyBundle, lookupRevision, REPO_ROOT } from "./compile.ts";
 import { V8_FLAGS } from "./compile_targets.ts";
 import { type CpuGroup, openCpuGroup } from "./cgroup_cpu.ts";
-import { removeTree, signalChild, undoOnInterrupt } from "./interrupt.ts";
+import { signalChild, undoOnInterrupt } from "./interrupt.ts";
 import { loadAverage, machineLine, median, mib, ms, sampleProc, treeCpuMs } from "./bench_procs.ts";
 
 const { values: flags } = parseArgs({
@@ -135,7 +135,9 @@ interface Contender {
 
 const tmp = await Deno.makeTempDir({ prefix: "compare-upstream-" });
 // With --raw the files are kept to be read, interrupted or not.
-const keepTmp = flags.raw ? () => {} : undoOnInterrupt(() => removeTree(tmp));
+const removeTmp = flags.raw
+  ? () => Promise.resolve()
+  : undoOnInterrupt(() => Deno.remove(tmp, { recursive: true }));
 const api = await startFakeMackerel({ apiKey: "compare" });
 const plugins = flags.plugins ? pluginConf(flags["plugins-dir"]) : "";
 
@@ -227,26 +229,19 @@ function nextMinuteAt(second: number, afterMs: number): number {
   return at >= earliest ? at : at + 60_000;
 }
 
-/** Stops every agent gracefully (upstream drains its queue for up to 30 s), then for good. */
-async function stopAll(): Promise<void> {
-  await Promise.all(contenders.map(async (c) => {
-    signalChild(c.child, "SIGTERM");
-    const killer = setTimeout(() => signalChild(c.child, "SIGKILL"), 40_000);
-    await c.child.status;
-    clearTimeout(killer);
-    c.group?.remove();
-  }));
+/** Stops an agent gracefully (upstream drains its queue for up to 30 s), then for good. */
+async function stopContender(c: Contender): Promise<void> {
+  signalChild(c.child, "SIGTERM");
+  const killer = setTimeout(() => signalChild(c.child, "SIGKILL"), 40_000);
+  await c.child.status;
+  clearTimeout(killer);
+  c.group?.remove();
 }
 
 /** Runs the daemon of `file` until it has registered, then stops it: the code cache is written. */
 async function warmUp(name: string, file: string, denoFlags: readonly string[]): Promise<void> {
   const contender = await start(name, Deno.execPath(), denoRun(file, denoFlags));
-  const stop = async () => {
-    signalChild(contender.child, "SIGTERM");
-    await contender.child.status;
-    contender.group?.remove();
-  };
-  const keep = undoOnInterrupt(stop);
+  const stop = undoOnInterrupt(() => stopContender(contender));
   try {
     await waitFor(() => hostIdOf(contender) !== undefined, `${name} registered`, {
       timeoutMs: 60_000,
@@ -254,7 +249,6 @@ async function warmUp(name: string, file: string, denoFlags: readonly string[]):
     });
     await sleep(3_000); // the first round, with its collectors' modules
   } finally {
-    keep();
     await stop();
   }
 }
@@ -304,7 +298,10 @@ if (!flags["first-start"]) {
   }
 }
 const contenders: Contender[] = [];
-const keepContenders = undoOnInterrupt(stopAll);
+/** Stops every agent, once: before the report, or on an interrupt, or in the `finally` below. */
+const stopAll = undoOnInterrupt(async () => {
+  await Promise.all(contenders.map(stopContender));
+});
 try {
   contenders.push(await start("upstream", upstream, []));
   for (const { name, file, denoFlags } of ours) {
@@ -355,11 +352,9 @@ try {
     );
   }
 } finally {
-  keepContenders();
-  keepTmp();
   await stopAll();
   await api.close();
-  if (!flags.raw) await removeTree(tmp);
+  await removeTmp();
 }
 
 function report(options: {

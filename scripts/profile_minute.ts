@@ -20,7 +20,7 @@ import { startFakeMackerel } from "../tests/support/fake_mackerel.ts";
 import { waitFor } from "../tests/support/wait.ts";
 import { abortableSleep as sleep } from "../src/async/clock.ts";
 import { startAgent } from "./bench_peers.ts";
-import { removeTree, undoOnInterrupt } from "./interrupt.ts";
+import { undoOnInterrupt } from "./interrupt.ts";
 import { buildReleaseBundle, copyBundle, lookupRevision, REPO_ROOT } from "./compile.ts";
 import { V8_FLAGS } from "./compile_targets.ts";
 import { machineLine } from "./bench_procs.ts";
@@ -57,7 +57,7 @@ function threads(pid: number): Map<number, { name: string; ns: number }> {
 
 console.log(machineLine());
 const tmp = await Deno.makeTempDir({ prefix: "profile-minute-" });
-const keepTmp = undoOnInterrupt(() => removeTree(tmp));
+const removeTmp = undoOnInterrupt(() => Deno.remove(tmp, { recursive: true }));
 const api = await startFakeMackerel({ apiKey: "profile" });
 // A copy of the bundle (main.js and its chunks), whose code cache is this run's own.
 const bundle = await copyBundle(
@@ -109,8 +109,7 @@ try {
     console.log(`  :${String(second).padStart(2, "0")} ${perMinute(sum).padStart(6)}  (${parts})`);
   });
 } finally {
-  keepTmp();
   await agent.stop();
   await api.close();
-  await removeTree(tmp);
+  await removeTmp();
 }
